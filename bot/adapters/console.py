@@ -1,0 +1,98 @@
+"""The terminal chat: one person talks to the bot; every notice is shown as it happens."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import AsyncIterator
+from typing import TextIO
+
+from markupsafe import Markup
+
+from bot.app import App
+from bot.messages import IncomingMessage
+from bot.notifications import NotificationHub
+from bot.reply import Reply, plain_text
+from core.domain.people import ChatIdentity, Person, Platform
+
+PROMPT = "> "
+
+
+class ConsoleChat:
+    def __init__(self, app: App, person: Person, out: TextIO = sys.stdout) -> None:
+        self.app = app
+        self.person = person
+        self.out = out
+        if isinstance(app.notifier, NotificationHub):
+            app.notifier.register(Platform.CONSOLE, self._send)
+            app.notifier.fallback = self._show_notice
+
+    async def send(self, text: str) -> list[Reply]:
+        """Handle one line as a message from the console's person and print the replies."""
+        message = IncomingMessage(
+            Platform.CONSOLE,
+            sender_id=f"person:{self.person.id}",
+            text=text,
+            sender_name=self.person.display_name,
+            person_id=self.person.id,
+        )
+        replies = await self.app.router.handle(message)
+        for reply in replies:
+            self._print(self.render(reply))
+        return replies
+
+    def render(self, reply: Reply) -> str:
+        """A reply as terminal text: buttons become the commands they stand for."""
+        parts = [reply.plain]
+        for row in reply.buttons:
+            parts.append("  ".join(f"[{b.label}: {b.command}]" for b in row))
+        if reply.attachment is not None:
+            file = reply.attachment
+            heading = self.app.translator.t(
+                self._language(), "console.file", filename=file.filename, size=len(file.content)
+            )
+            parts += [plain_text(heading), file.content.decode("utf-8", errors="replace")]
+        return "\n".join(parts)
+
+    async def run(self, lines: AsyncIterator[str]) -> None:
+        async for line in lines:
+            if line.strip():
+                await self.send(line.rstrip("\n"))
+
+    def _language(self) -> str:
+        return self.app.translator.language(self.person.language)
+
+    def _print(self, text: str) -> None:
+        self.out.write(text + "\n\n")
+        self.out.flush()
+
+    async def _send(self, identity: ChatIdentity, text: Markup) -> None:
+        await self._show(identity.person_id, None, text)
+
+    async def _show_notice(self, person: Person, text: Markup) -> None:
+        await self._show(person.id, person.display_name, text)
+
+    async def _show(self, person_id: int | None, name: str | None, text: Markup) -> None:
+        if person_id == self.person.id or name is None:
+            self._print(f"🔔 {plain_text(text)}")
+        else:
+            to = self.app.translator.t(self._language(), "notice.to", name=name)
+            self._print(f"🔔 {plain_text(to)}: {plain_text(text)}")
+
+
+async def stdin_lines(interactive: bool) -> AsyncIterator[str]:
+    """Lines from standard input; with a prompt and line editing on a terminal."""
+    if interactive:
+        import readline  # noqa: F401 — enables history and editing for input()
+
+    while True:
+        try:
+            if interactive:
+                line = await asyncio.to_thread(input, PROMPT)
+            else:
+                line = await asyncio.to_thread(sys.stdin.readline)
+                if not line:
+                    return
+        except EOFError:
+            return
+        yield line

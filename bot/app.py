@@ -1,0 +1,50 @@
+"""The composition root: one place that wires settings, storage, services and the router."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.handlers import COMMANDS
+from bot.i18n import Translator
+from bot.notifications import NotificationHub
+from bot.router import Router
+from bot.settings import Settings
+from core.clock import SystemClock
+from core.ports import Clock, Notifier
+from storage.database import Database
+from storage.uow import SqlUnitOfWork
+
+
+@dataclass(eq=False)
+class App:
+    settings: Settings
+    database: Database
+    clock: Clock
+    translator: Translator
+    notifier: Notifier = field(init=False)
+    router: Router = field(init=False)
+
+    def uow(self) -> SqlUnitOfWork:
+        return self.database.unit_of_work(self.notifier)
+
+    async def close(self) -> None:
+        await self.database.dispose()
+
+
+async def build(
+    settings: Settings,
+    *,
+    database: Database | None = None,
+    notifier: Notifier | None = None,
+    clock: Clock | None = None,
+    migrate: bool = True,
+) -> App:
+    """Wire the application. Tests pass their own database, notifier and clock."""
+    database = database or Database(settings.effective_database_url)
+    if migrate:
+        await database.upgrade()
+    translator = Translator(settings.tz, settings.default_language)
+    app = App(settings, database, clock or SystemClock(), translator)
+    app.notifier = notifier or NotificationHub(app.uow, translator)
+    app.router = Router(app, COMMANDS)
+    return app

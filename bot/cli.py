@@ -1,0 +1,359 @@
+"""``engagiert-bot``: the terminal chat, the demo and the operator's commands."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, NoReturn
+
+from dateutil import parser as dateparser
+
+from bot.adapters.console import ConsoleChat, stdin_lines
+from bot.app import App, build
+from bot.reply import plain_text
+from bot.settings import Settings, SettingsError, load_settings
+from bot.starter import DEMO_PERSON, load_starter_content
+from core.domain.errors import DomainError
+from core.domain.events import Audience, Event, EventKind
+from core.domain.members import MemberKind
+from core.domain.people import Person, Platform, Role
+from core.events import cancel_event, create_event, upcoming_events
+from core.members import add_member, add_person, create_invitation, find_person, resolve_identity
+
+log = logging.getLogger("engagiert-bot")
+
+DEFAULT_DURATION = timedelta(hours=2)
+
+
+class UsageError(Exception):
+    """Bad arguments: printed as one line, exit status 2."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        _fail(str(exc), 2)
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        asyncio.run(args.run(settings, args))
+    except UsageError as exc:
+        _fail(f"Fehler: {exc}", 2)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+def _fail(message: str, status: int) -> NoReturn:
+    print(message, file=sys.stderr)
+    sys.exit(status)
+
+
+async def _with_app(settings: Settings, work: Callable[[App], Awaitable[Any]]) -> Any:
+    app = await build(settings)
+    try:
+        return await work(app)
+    except DomainError as exc:
+        reply = app.router.error_reply(settings.default_language, exc)
+        raise UsageError(plain_text(reply.text)) from None
+    finally:
+        await app.close()
+
+
+# --- chat and demo ------------------------------------------------------------------------
+
+
+async def _chat(app: App, person: Person) -> None:
+    chat = ConsoleChat(app, person)
+    interactive = sys.stdin.isatty()
+    if interactive:
+        banner = app.translator.t(
+            app.translator.language(person.language), "console.banner", name=person.display_name
+        )
+        print(plain_text(banner) + "\n")
+    await chat.run(stdin_lines(interactive))
+
+
+async def run_chat(settings: Settings, args: argparse.Namespace) -> None:
+    async def work(app: App) -> None:
+        if args.person:
+            person = await find_person(app.uow(), args.person)
+        else:
+            person = await resolve_identity(
+                app.uow,
+                platform=Platform.CONSOLE,
+                external_id=getpass.getuser(),
+                display_name=getpass.getuser(),
+                language=settings.default_language,
+                now=app.clock.now(),
+            )
+        await _chat(app, person)
+
+    await _with_app(settings, work)
+
+
+async def run_demo(settings: Settings, args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory(prefix="engagiert-demo-") as tmp:
+        demo = settings.model_copy(
+            update={"data_dir": Path(tmp), "database_url": f"sqlite+aiosqlite:///{tmp}/demo.db"}
+        )
+
+        async def work(app: App) -> None:
+            await load_starter_content(app.uow, now=app.clock.now(), tz=settings.tz)
+            person = await find_person(app.uow(), args.person or DEMO_PERSON)
+            await _chat(app, person)
+
+        await _with_app(demo, work)
+
+
+# --- operator commands ----------------------------------------------------------------------
+
+
+async def run_db_upgrade(settings: Settings, args: argparse.Namespace) -> None:
+    async def work(app: App) -> None:
+        print(f"Datenbank auf Stand {await app.database.current_revision()}.")
+
+    await _with_app(settings, work)
+
+
+def parse_moment(text: str, settings: Settings) -> datetime:
+    """ISO 8601 (``2026-12-03T14:00``) or German (``03.12.2026 14:00``); local time if no zone."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            moment = dateparser.parse(text, dayfirst=True)
+        except (ValueError, OverflowError):
+            raise UsageError(f"„{text}“ ist kein Zeitpunkt (Beispiel: 2026-12-03T14:00)") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=settings.tz)
+
+
+def _choice(enum: type, value: str, what: str) -> Any:
+    try:
+        return enum(value)
+    except ValueError:
+        allowed = ", ".join(e.value for e in enum)
+        raise UsageError(f"unbekannte {what} „{value}“ (möglich: {allowed})") from None
+
+
+async def run_event_add(settings: Settings, args: argparse.Namespace) -> None:
+    starts = parse_moment(args.start, settings)
+    ends = parse_moment(args.end, settings) if args.end else starts + DEFAULT_DURATION
+    event = Event(
+        kind=_choice(EventKind, args.kind, "Art"),
+        title=args.title,
+        description=args.description or "",
+        starts_at=starts,
+        ends_at=ends,
+        place=args.place,
+        video_url=args.video,
+        capacity=args.capacity,
+        registration_deadline=parse_moment(args.deadline, settings) if args.deadline else None,
+        audience=_choice(Audience, args.audience, "Zielgruppe"),
+    )
+
+    async def work(app: App) -> None:
+        stored = await create_event(app.uow(), actor_id=None, event=event)
+        print(stored.id)
+
+    await _with_app(settings, work)
+
+
+async def run_event_list(settings: Settings, args: argparse.Namespace) -> None:
+    async def work(app: App) -> None:
+        tr = app.translator
+        for info in await upcoming_events(app.uow(), now=app.clock.now()):
+            event = info.event
+            capacity = "∞" if event.capacity is None else event.capacity
+            print(
+                f"{event.id}\t{tr.datetime('de', event.starts_at)}\t{event.kind.value}\t"
+                f"{info.confirmed}/{capacity} (+{info.waitlisted})\t{event.title}"
+            )
+
+    await _with_app(settings, work)
+
+
+async def run_event_cancel(settings: Settings, args: argparse.Namespace) -> None:
+    async def work(app: App) -> None:
+        told = await cancel_event(app.uow(), actor_id=None, event_id=args.id)
+        print(f"Abgesagt; {told} Angemeldete werden benachrichtigt.")
+
+    await _with_app(settings, work)
+
+
+async def run_member_add(settings: Settings, args: argparse.Namespace) -> None:
+    kind = _choice(MemberKind, args.kind, "Art")
+
+    async def work(app: App) -> None:
+        member = await add_member(
+            app.uow(),
+            name=args.name,
+            kind=kind,
+            municipality_key=args.key,
+            joined_on=app.clock.now().date(),
+        )
+        print(member.id)
+
+    await _with_app(settings, work)
+
+
+async def run_member_list(settings: Settings, args: argparse.Namespace) -> None:
+    async def work(app: App) -> None:
+        async with app.uow() as uow:
+            for member in await uow.members.list():
+                print(
+                    f"{member.id}\t{member.kind.value}\t{member.municipality_key or '-'}\t"
+                    f"{member.name}"
+                )
+
+    await _with_app(settings, work)
+
+
+async def run_person_add(settings: Settings, args: argparse.Namespace) -> None:
+    roles = frozenset(_choice(Role, r, "Rolle") for r in args.role)
+
+    async def work(app: App) -> None:
+        person = await add_person(
+            app.uow(),
+            display_name=args.name,
+            member_ref=args.member,
+            roles=roles,
+            supporter_topics=tuple(args.topic),
+            language=args.language,
+            now=app.clock.now(),
+        )
+        print(person.id)
+
+    await _with_app(settings, work)
+
+
+async def run_person_list(settings: Settings, args: argparse.Namespace) -> None:
+    async def work(app: App) -> None:
+        async with app.uow() as uow:
+            members = {m.id: m.name for m in await uow.members.list()}
+            for person in await uow.persons.list():
+                roles = ",".join(sorted(r.value for r in person.roles)) or "-"
+                member = members.get(person.member_id, "-")
+                print(f"{person.id}\t{person.display_name}\t{member}\t{roles}")
+
+    await _with_app(settings, work)
+
+
+async def run_invite(settings: Settings, args: argparse.Namespace) -> None:
+    async def work(app: App) -> None:
+        created = await create_invitation(
+            app.uow(),
+            actor_id=None,
+            member_ref=args.member,
+            now=app.clock.now(),
+            valid_days=args.days,
+            max_uses=args.uses,
+        )
+        print(created.code)
+        expires = app.translator.datetime("de", created.invitation.expires_at)
+        print(
+            f"für {created.member.name}, gültig bis {expires}, für {args.uses} Person(en). "
+            f"Im Chat: /start {created.code}",
+            file=sys.stderr,
+        )
+
+    await _with_app(settings, work)
+
+
+# --- argument parser ------------------------------------------------------------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        _fail(f"Fehler: {message}", 2)
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"„{text}“ ist keine positive ganze Zahl")
+    return int(text)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="engagiert-bot", description="Assistent des Kommunen-Netzwerks engagiert in NRW"
+    )
+    sub = parser.add_subparsers(required=True, metavar="BEFEHL", parser_class=_Parser)
+
+    def command(name: str, run: Callable[..., Awaitable[None]], help: str, into=sub):
+        p = into.add_parser(name, help=help, description=help)
+        p.set_defaults(run=run)
+        return p
+
+    for name, run, help in (
+        ("chat", run_chat, "Im Terminal mit dem Bot chatten"),
+        ("demo", run_demo, "Chat auf einer Wegwerf-Demodatenbank mit Startinhalten"),
+    ):
+        command(name, run, help).add_argument(
+            "--as", dest="person", metavar="PERSON", help="als diese Person (Nummer oder Name)"
+        )
+
+    db = sub.add_parser("db", help="Datenbank").add_subparsers(
+        required=True, metavar="BEFEHL", parser_class=_Parser
+    )
+    command("upgrade", run_db_upgrade, "Migrationen anwenden", db)
+
+    event = sub.add_parser("event", help="Veranstaltungen").add_subparsers(
+        required=True, metavar="BEFEHL", parser_class=_Parser
+    )
+    add = command("add", run_event_add, "Veranstaltung anlegen (gibt die Nummer aus)", event)
+    add.add_argument("--title", required=True)
+    add.add_argument("--kind", required=True, help=", ".join(k.value for k in EventKind))
+    add.add_argument("--start", required=True, help="z. B. 2026-12-03T14:00 (Ortszeit)")
+    add.add_argument("--end", help="Standard: Beginn + 2 Stunden")
+    add.add_argument("--capacity", type=_positive)
+    add.add_argument("--deadline", help="Anmeldeschluss")
+    add.add_argument("--place")
+    add.add_argument("--video", help="Link zur Videokonferenz")
+    add.add_argument("--description")
+    add.add_argument("--audience", default="everyone", help=", ".join(a.value for a in Audience))
+    command("list", run_event_list, "kommende Veranstaltungen", event)
+    command("cancel", run_event_cancel, "Veranstaltung absagen", event).add_argument(
+        "id", type=_positive
+    )
+
+    member = sub.add_parser("member", help="Mitglieder").add_subparsers(
+        required=True, metavar="BEFEHL", parser_class=_Parser
+    )
+    madd = command("add", run_member_add, "Mitglied anlegen (gibt die Nummer aus)", member)
+    madd.add_argument("--name", required=True)
+    madd.add_argument("--kind", required=True, help=", ".join(k.value for k in MemberKind))
+    madd.add_argument("--key", help="Amtlicher Gemeindeschlüssel (8 Ziffern)")
+    command("list", run_member_list, "alle Mitglieder", member)
+
+    person = sub.add_parser("person", help="Personen").add_subparsers(
+        required=True, metavar="BEFEHL", parser_class=_Parser
+    )
+    padd = command("add", run_person_add, "Person anlegen (gibt die Nummer aus)", person)
+    padd.add_argument("--name", required=True)
+    padd.add_argument("--member", help="Mitglied (Nummer oder Name)")
+    padd.add_argument("--role", action="append", default=[], help=", ".join(r.value for r in Role))
+    padd.add_argument("--topic", action="append", default=[], help="Thema (Unterstützer/innen)")
+    padd.add_argument("--language", default="de", choices=["de", "en"])
+    command("list", run_person_list, "alle Personen", person)
+
+    invite = command("invite", run_invite, "Einladungscode für ein Mitglied erzeugen")
+    invite.add_argument("--member", required=True, help="Mitglied (Nummer oder Name)")
+    invite.add_argument("--days", type=_positive, default=30, help="Gültigkeit in Tagen")
+    invite.add_argument("--uses", type=_positive, default=5, help="für wie viele Personen")
+    return parser
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""What a handler gets: the person, their language, the app's services, the message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from markupsafe import Markup
+
+from bot.messages import IncomingMessage
+from core.domain.errors import InvalidInput
+from core.domain.people import Person
+from core.ports import UnitOfWork
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+
+@dataclass(slots=True)
+class Context:
+    app: App
+    person: Person
+    message: IncomingMessage
+    now: datetime
+
+    @property
+    def language(self) -> str:
+        return self.app.translator.language(self.person.language)
+
+    def t(self, key: str, **params: Any) -> Markup:
+        return self.app.translator.t(self.language, key, **params)
+
+    def uow(self) -> UnitOfWork:
+        return self.app.uow()
+
+
+def parse_id(args: str) -> int:
+    """The numeric id a command needs, or a polite error saying what is missing."""
+    word = args.split()[0] if args.split() else ""
+    if not word:
+        raise InvalidInput("id_missing")
+    word = word.removeprefix("#")
+    if not word.isdigit() or len(word) > 9:
+        raise InvalidInput("id_not_number", value=word[:20])
+    return int(word)

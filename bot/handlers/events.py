@@ -1,0 +1,128 @@
+"""/termine, /termin, /anmelden, /abmelden, /meine, /teilnehmende."""
+
+from __future__ import annotations
+
+from bot.context import Context, parse_id
+from bot.handlers.render import headline, kind, lines, places, when
+from bot.reply import Button, Reply
+from core.domain.registrations import RegistrationStatus
+from core.events import event_details, upcoming_events
+from core.signup import attendees, cancel_signup, my_registrations, sign_up
+
+
+async def termine(ctx: Context, args: str) -> Reply:
+    events = await upcoming_events(ctx.uow(), now=ctx.now)
+    if not events:
+        return Reply(ctx.t("events.none"))
+    parts = [ctx.t("events.header"), ""]
+    for info in events:
+        parts += [
+            headline(info),
+            kind(ctx, info.event),
+            when(ctx, info.event),
+            places(ctx, info),
+            "",
+        ]
+    parts.append(ctx.t("events.footer"))
+    return Reply(lines(*parts))
+
+
+async def termin(ctx: Context, args: str) -> Reply:
+    details = await event_details(ctx.uow(), event_id=parse_id(args), person_id=ctx.person.id)
+    event = details.info.event
+    confirmed = details.own_status is RegistrationStatus.CONFIRMED
+    parts = [headline(details.info), kind(ctx, event), when(ctx, event)]
+    if event.place:
+        parts.append(ctx.t("event.place", place=event.place))
+    if event.video_url:
+        parts.append(
+            ctx.t("event.video_link", url=event.video_url) if confirmed else ctx.t("event.video")
+        )
+    if event.registration_deadline:
+        parts.append(ctx.t("event.deadline", deadline=event.registration_deadline))
+    parts.append(places(ctx, details.info))
+    if event.cancelled:
+        parts.append(ctx.t("event.cancelled"))
+    if event.description:
+        parts += ["", event.description]
+    buttons: tuple[Button, ...] = ()
+    if details.own_status is None:
+        buttons = (Button(ctx.t("button.signup"), f"/anmelden {event.id}"),)
+    else:
+        parts += ["", _own_status(ctx, details.own_status, details.own_rank)]
+        buttons = (Button(ctx.t("button.cancel"), f"/abmelden {event.id}"),)
+    if event.cancelled or event.starts_at <= ctx.now:
+        buttons = ()
+    return Reply(lines(*parts), buttons=(buttons,) if buttons else ())
+
+
+def _own_status(ctx: Context, status: RegistrationStatus, rank: int | None):
+    if status is RegistrationStatus.CONFIRMED:
+        return ctx.t("event.you_confirmed")
+    return ctx.t("event.you_waitlisted", rank=rank)
+
+
+async def anmelden(ctx: Context, args: str) -> Reply:
+    result = await sign_up(ctx.uow(), person_id=ctx.person.id, event_id=parse_id(args), now=ctx.now)
+    event = result.event
+    params = {"title": event.title, "when": when(ctx, event)}
+    if result.registration.status is RegistrationStatus.CONFIRMED:
+        text = ctx.t("signup.confirmed", **params)
+        if event.video_url:
+            text = lines(text, ctx.t("event.video_link", url=event.video_url))
+    else:
+        text = ctx.t("signup.waitlisted", rank=result.waitlist_rank, **params)
+    buttons = (
+        (
+            Button(ctx.t("button.cancel"), f"/abmelden {event.id}"),
+            Button(ctx.t("button.details"), f"/termin {event.id}"),
+        ),
+    )
+    return Reply(text, buttons=buttons, private=True)
+
+
+async def abmelden(ctx: Context, args: str) -> Reply:
+    result = await cancel_signup(
+        ctx.uow(), person_id=ctx.person.id, event_id=parse_id(args), now=ctx.now
+    )
+    if result.previous is RegistrationStatus.WAITLISTED:
+        key = "cancel.waitlist"
+    else:
+        key = "cancel.promoted" if result.promoted else "cancel.confirmed"
+    return Reply(ctx.t(key, title=result.event.title), private=True)
+
+
+async def meine(ctx: Context, args: str) -> Reply:
+    views = await my_registrations(ctx.uow(), person_id=ctx.person.id, now=ctx.now)
+    if not views:
+        return Reply(ctx.t("mine.none"), private=True)
+    parts = [ctx.t("mine.header"), ""]
+    for view in views:
+        status = _own_status(ctx, view.registration.status, view.waitlist_rank)
+        parts += [headline(view.event), when(ctx, view.event), status, ""]
+    parts.append(ctx.t("mine.footer"))
+    return Reply(lines(*parts), private=True)
+
+
+async def teilnehmende(ctx: Context, args: str) -> Reply:
+    listing = await attendees(ctx.uow(), actor_id=ctx.person.id, event_id=parse_id(args))
+    info = listing.info
+
+    def name(view) -> str:
+        person = view.person_name or ctx.t("attendees.erased")
+        return f"{person} ({view.member_name})" if view.member_name else person
+
+    parts = [
+        headline(info),
+        when(ctx, info.event),
+        places(ctx, info),
+        "",
+        ctx.t("attendees.confirmed", count=len(listing.confirmed)),
+    ]
+    parts += [f"{n}. {name(v)}" for n, v in enumerate(listing.confirmed, 1)]
+    if not listing.confirmed:
+        parts.append(ctx.t("attendees.nobody"))
+    if listing.waitlisted:
+        parts += ["", ctx.t("attendees.waitlisted", count=len(listing.waitlisted))]
+        parts += [f"{n}. {name(v)}" for n, v in enumerate(listing.waitlisted, 1)]
+    return Reply(lines(*parts), private=True)

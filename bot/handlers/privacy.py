@@ -1,0 +1,36 @@
+"""/meine_daten and /daten_loeschen (DSGVO Art. 15 and 17)."""
+
+from __future__ import annotations
+
+import json
+
+from bot.context import Context
+from bot.handlers.render import lines
+from bot.reply import Attachment, Button, Reply
+from core.privacy import erase_person, export_person_data
+
+CONFIRM_WORDS = {"ja", "yes", "bestätigen", "bestaetigen", "confirm"}
+
+
+async def meine_daten(ctx: Context, args: str) -> Reply:
+    data = await export_person_data(ctx.uow(), person_id=ctx.person.id, now=ctx.now)
+    content = json.dumps(data, ensure_ascii=False, indent=2).encode()
+    summary = ctx.t(
+        "mydata.summary",
+        name=ctx.person.display_name,
+        identities=len(data["chat_identities"]),
+        registrations=len(data["registrations"]),
+    )
+    return Reply(
+        lines(ctx.t("mydata.header"), summary, "", ctx.t("mydata.delete_hint")),
+        attachment=Attachment("meine-daten.json", content, "application/json"),
+        private=True,
+    )
+
+
+async def daten_loeschen(ctx: Context, args: str) -> Reply:
+    if args.strip().lower() not in CONFIRM_WORDS:
+        button = Button(ctx.t("button.confirm_delete"), "/daten_loeschen ja")
+        return Reply(ctx.t("delete.confirm"), buttons=((button,),), private=True)
+    report = await erase_person(ctx.uow(), person_id=ctx.person.id, now=ctx.now)
+    return Reply(ctx.t("delete.done", withdrawn=report.registrations_withdrawn), private=True)

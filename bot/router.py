@@ -1,0 +1,163 @@
+"""The command table and the router that turns an incoming message into replies."""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rapidfuzz import process
+
+from bot.context import Context
+from bot.messages import IncomingMessage
+from bot.reply import Reply
+from core.domain.errors import DomainError, NotFound
+from core.members import resolve_identity
+from core.permissions import load_person
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_LENGTH = 4000
+#: Line breaks and tabs are fine; other control and format characters are refused.
+ALLOWED_CONTROL = {"\n", "\r", "\t", "\u200c", "\u200d"}  # + joiners inside emoji
+
+Handler = Callable[[Context, str], Awaitable[Reply | Sequence[Reply]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str  # German, without slash
+    aliases: tuple[str, ...]  # English and other spellings
+    handler: Handler
+    organizers_only: bool = False
+    #: Shown in the help? (``/start`` is not, it is the entry point.)
+    listed: bool = True
+
+    @property
+    def help_key(self) -> str:
+        return f"help.{self.name}"
+
+
+class Router:
+    def __init__(self, app: App, commands: Sequence[Command]) -> None:
+        self.app = app
+        self.commands = list(commands)
+        self._table: dict[str, Command] = {}
+        for command in self.commands:
+            for name in (command.name, *command.aliases):
+                if name in self._table:
+                    raise ValueError(f"command name {name!r} used twice")
+                self._table[name] = command
+
+    def lookup(self, name: str) -> Command | None:
+        return self._table.get(name.lower())
+
+    async def handle(self, message: IncomingMessage) -> list[Reply]:
+        """Every reply for ``message``; nothing (an empty list) for group chatter."""
+        language = self.app.settings.default_language
+        parsed = _parse(message.text)
+        if parsed is None and not message.is_private:
+            return []
+        problem = _check_text(message.text)
+        if problem:
+            return [self._error(language, problem)]
+        if parsed is None:
+            return [self._error(language, "not_understood")]
+        name, args = parsed
+        command = self.lookup(name)
+        if command is None:
+            # In groups, commands meant for other bots are none of our business.
+            return [self._unknown(language, name)] if message.is_private else []
+        try:
+            ctx = await self._context(message)
+        except Exception:
+            log.exception("could not resolve sender %s/%s", message.platform, message.sender_id)
+            return [self._error(language, "internal")]
+        return await self._run(ctx, command, args)
+
+    async def _context(self, message: IncomingMessage) -> Context:
+        now = self.app.clock.now()
+        if message.person_id is not None:
+            async with self.app.uow() as uow:
+                person = await load_person(uow, message.person_id)
+        else:
+            person = await resolve_identity(
+                self.app.uow,
+                platform=message.platform,
+                external_id=message.sender_id,
+                display_name=message.sender_name,
+                language=self.app.settings.default_language,
+                now=now,
+            )
+        return Context(self.app, person, message, now)
+
+    async def _run(self, ctx: Context, command: Command, args: str) -> list[Reply]:
+        try:
+            if command.organizers_only and not ctx.person.is_organizer:
+                raise DomainError("organizers_only")
+            result = await command.handler(ctx, args)
+        except NotFound as exc:
+            if exc.code == "person_not_found":
+                return [self._error(ctx.language, "person_gone")]
+            return [self.error_reply(ctx.language, exc)]
+        except DomainError as exc:
+            return [self.error_reply(ctx.language, exc)]
+        except Exception:
+            log.exception(
+                "command /%s failed (platform=%s sender=%s person=%s message=%s)",
+                command.name,
+                ctx.message.platform,
+                ctx.message.sender_id,
+                ctx.person.id,
+                ctx.message.message_id,
+            )
+            return [self._error(ctx.language, "internal")]
+        return [result] if isinstance(result, Reply) else list(result)
+
+    def error_reply(self, language: str, error: DomainError) -> Reply:
+        key = f"error.{error.code}"
+        if not self.app.translator.has(key):
+            log.error("no message for error code %r", error.code)
+            key = "error.internal"
+        return Reply(self.app.translator.t(language, key, **error.params), is_error=True)
+
+    def _error(self, language: str, code: str) -> Reply:
+        return Reply(self.app.translator.t(language, f"error.{code}"), is_error=True)
+
+    def _unknown(self, language: str, name: str) -> Reply:
+        t = self.app.translator.t
+        match = process.extractOne(name.lower(), list(self._table), score_cutoff=75)
+        if match:
+            suggestion = "/" + self._table[match[0]].name
+            return Reply(
+                t(language, "error.unknown_command_suggest", command=name, suggestion=suggestion),
+                is_error=True,
+            )
+        return Reply(t(language, "error.unknown_command", command=name[:40]), is_error=True)
+
+
+def _check_text(text: str) -> str | None:
+    if len(text) > MAX_MESSAGE_LENGTH:
+        return "too_long"
+    for char in text:
+        if char not in ALLOWED_CONTROL and unicodedata.category(char) in ("Cc", "Cf", "Cs"):
+            return "control_characters"
+    return None
+
+
+def _parse(text: str) -> tuple[str, str] | None:
+    """``/anmelden@EngagiertBot 3`` → ``("anmelden", "3")``; ``None`` when not a command."""
+    text = text.strip()
+    if not text.startswith("/") or len(text) < 2:
+        return None
+    head, _, args = text[1:].partition(" ")
+    name = head.split("@", 1)[0].strip()
+    if "\n" in name:
+        name, _, rest = name.partition("\n")
+        args = f"{rest} {args}".strip()
+    return name, args.strip()

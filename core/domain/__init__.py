@@ -1,0 +1,1 @@
+"""Domain objects and their rules; standard library only."""

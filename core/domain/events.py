@@ -1,0 +1,91 @@
+"""Network events and the rules for signing up to them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from core.domain.errors import InvalidInput, NotAllowed, SignupClosed
+from core.domain.members import Member
+from core.domain.people import Person, Role
+
+TITLE_MAX = 200
+DESCRIPTION_MAX = 4000
+
+
+class EventKind(StrEnum):
+    NETZWERKTREFFEN = "netzwerktreffen"
+    INITIATIVKREIS = "initiativkreistreffen"
+    KURZFORMAT = "kurzformat"
+    STRATEGIEWORKSHOP = "strategieworkshop"
+    OFFENER_WORKSHOP = "offener_workshop"
+    SPITZENTREFFEN = "spitzentreffen"
+    ENGAGEMENTKONGRESS = "engagementkongress"
+    SONSTIGES = "sonstiges"
+
+
+class Audience(StrEnum):
+    EVERYONE = "everyone"
+    MEMBERS = "members"  # member municipalities only
+    LEADERSHIP = "leadership"  # Verwaltungsspitzen
+    NEW_MEMBERS = "new_members"  # new member municipalities
+
+
+@dataclass(slots=True)
+class Event:
+    kind: EventKind
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    description: str = ""
+    place: str | None = None
+    video_url: str | None = None
+    capacity: int | None = None
+    registration_deadline: datetime | None = None
+    audience: Audience = Audience.EVERYONE
+    cancelled: bool = False
+    id: int | None = None
+
+    def validate(self) -> None:
+        """Check the event's own consistency; raised before anything is stored."""
+        if not self.title.strip() or len(self.title) > TITLE_MAX:
+            raise InvalidInput("title", max=TITLE_MAX)
+        if len(self.description) > DESCRIPTION_MAX:
+            raise InvalidInput("description", max=DESCRIPTION_MAX)
+        for moment in (self.starts_at, self.ends_at, self.registration_deadline):
+            if moment is not None and moment.tzinfo is None:
+                raise InvalidInput("naive_datetime")
+        if self.ends_at <= self.starts_at:
+            raise InvalidInput("end_before_start")
+        if self.capacity is not None and self.capacity < 1:
+            raise InvalidInput("capacity")
+        if self.registration_deadline is not None and self.registration_deadline > self.starts_at:
+            raise InvalidInput("deadline_after_start")
+
+    def signup_closes_at(self) -> datetime:
+        return self.registration_deadline or self.starts_at
+
+    def check_open(self, now: datetime) -> None:
+        """Raise unless a signup (or a waiting-list entry) is possible at ``now``."""
+        if self.cancelled:
+            raise SignupClosed("event_cancelled", title=self.title)
+        if self.starts_at <= now:
+            raise SignupClosed("event_past", title=self.title)
+        if self.registration_deadline is not None and self.registration_deadline <= now:
+            raise SignupClosed(
+                "deadline_passed", title=self.title, deadline=self.registration_deadline
+            )
+
+    def check_audience(self, person: Person, member: Member | None, now: datetime) -> None:
+        """Raise unless ``person`` belongs to the event's audience. Organizers may always join."""
+        if self.audience is Audience.EVERYONE or person.is_organizer:
+            return
+        if self.audience is Audience.MEMBERS:
+            allowed = member is not None
+        elif self.audience is Audience.LEADERSHIP:
+            allowed = person.has_role(Role.LEADERSHIP)
+        else:
+            allowed = member is not None and member.is_new(now.date())
+        if not allowed:
+            raise NotAllowed(f"audience_{self.audience.value}", title=self.title)

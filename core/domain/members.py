@@ -1,0 +1,41 @@
+"""Member municipalities and partner organisations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+
+from core.domain.errors import InvalidInput
+
+#: A member that joined within this period counts as a "new member municipality".
+NEW_MEMBER_PERIOD = timedelta(days=730)
+
+
+class MemberKind(StrEnum):
+    KREIS = "kreis"
+    KREISFREIE_STADT = "kreisfreie_stadt"
+    STADT = "stadt"
+    GEMEINDE = "gemeinde"
+    BEZIRKSREGIERUNG = "bezirksregierung"
+    KOOPERATIONSPARTNER = "kooperationspartner"
+
+
+@dataclass(slots=True)
+class Member:
+    name: str
+    kind: MemberKind
+    municipality_key: str | None = None  # Amtlicher Gemeindeschlüssel, 8 digits
+    joined_on: date | None = None
+    id: int | None = None
+
+    def is_new(self, today: date) -> bool:
+        return self.joined_on is not None and today - self.joined_on <= NEW_MEMBER_PERIOD
+
+
+def validate_municipality_key(key: str) -> str:
+    """The Amtlicher Gemeindeschlüssel has eight digits; NRW's start with 05."""
+    cleaned = key.replace(" ", "")
+    if not (cleaned.isdigit() and len(cleaned) == 8):
+        raise InvalidInput("municipality_key", value=key)
+    return cleaned

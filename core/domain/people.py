@@ -1,0 +1,53 @@
+"""Persons, their roles and the chat identities that point to them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    MEMBER = "member"  # engagement officer of a member municipality
+    SPEAKER = "speaker"  # Sprecher(innen)team, or a speaker in a short format
+    SUPPORTER = "supporter"  # pool of Unterstützer(innen), with topics
+    LEADERSHIP = "leadership"  # Verwaltungsspitze: (Ober-)Bürgermeister(in), Landrat/Landrätin
+    ORGANIZER = "organizer"  # network office
+    ADMIN = "admin"
+
+
+class Platform(StrEnum):
+    CONSOLE = "console"
+    TELEGRAM = "telegram"
+    MATRIX = "matrix"
+
+
+LANGUAGES = ("de", "en")
+
+
+@dataclass(slots=True)
+class Person:
+    display_name: str
+    member_id: int | None = None
+    roles: frozenset[Role] = frozenset()
+    supporter_topics: tuple[str, ...] = ()
+    language: str = "de"
+    is_guest: bool = False
+    created_at: datetime | None = None
+    id: int | None = None
+
+    def has_role(self, *roles: Role) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    @property
+    def is_organizer(self) -> bool:
+        return self.has_role(Role.ORGANIZER, Role.ADMIN)
+
+
+@dataclass(slots=True, frozen=True)
+class ChatIdentity:
+    platform: Platform
+    external_id: str
+    person_id: int
+    display_name: str | None = None
+    created_at: datetime | None = field(default=None, compare=False)

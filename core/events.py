@@ -1,0 +1,121 @@
+"""Use cases around events: listing, details, and the organizers' create/change/cancel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from core.domain.errors import InvalidInput, NotFound
+from core.domain.events import Event
+from core.domain.notices import Notice
+from core.domain.registrations import RegistrationStatus
+from core.permissions import require_organizer
+from core.ports import EventWithCounts, UnitOfWork
+from core.signup import promote_waitlisted
+
+UPCOMING_LIMIT = 20
+CHANGEABLE = frozenset(
+    {
+        "title",
+        "description",
+        "kind",
+        "starts_at",
+        "ends_at",
+        "place",
+        "video_url",
+        "capacity",
+        "registration_deadline",
+        "audience",
+    }
+)
+#: Changes that registered people must hear about.
+NOTIFIED_CHANGES = frozenset({"starts_at", "ends_at", "place", "video_url"})
+
+
+@dataclass(frozen=True, slots=True)
+class EventDetails:
+    info: EventWithCounts
+    own_status: RegistrationStatus | None
+    own_rank: int | None  # place on the waiting list, 1-based
+
+
+async def upcoming_events(uow: UnitOfWork, *, now: datetime) -> list[EventWithCounts]:
+    async with uow:
+        return await uow.events.upcoming(now, UPCOMING_LIMIT)
+
+
+async def event_details(uow: UnitOfWork, *, event_id: int, person_id: int | None) -> EventDetails:
+    async with uow:
+        info = await uow.events.get(event_id)
+        if info is None:
+            raise NotFound("event_not_found", id=event_id)
+        own = None
+        if person_id is not None:
+            own = await uow.registrations.active_for(event_id, person_id)
+        rank = None
+        if own is not None and own.status is RegistrationStatus.WAITLISTED:
+            rank = await uow.registrations.waitlist_rank(own)
+        return EventDetails(info, own.status if own else None, rank)
+
+
+async def create_event(uow: UnitOfWork, *, actor_id: int | None, event: Event) -> Event:
+    event.validate()
+    async with uow:
+        await require_organizer(uow, actor_id)
+        stored = await uow.events.add(event)
+        await uow.commit()
+    return stored
+
+
+async def change_event(
+    uow: UnitOfWork, *, actor_id: int | None, event_id: int, changes: dict[str, Any], now: datetime
+) -> Event:
+    """Apply ``changes``; a larger capacity promotes waiting people, a move is announced."""
+    unknown = set(changes) - CHANGEABLE
+    if unknown:
+        raise InvalidInput("unknown_field", field=", ".join(sorted(unknown)))
+    async with uow:
+        await require_organizer(uow, actor_id)
+        info = await uow.events.lock(event_id)
+        if info is None:
+            raise NotFound("event_not_found", id=event_id)
+        changed = replace(info.event, **changes)
+        changed.validate()
+        await uow.events.update(changed)
+        if not changed.cancelled:
+            await promote_waitlisted(uow, changed, confirmed=info.confirmed, now=now)
+        if NOTIFIED_CHANGES & {k for k, v in changes.items() if getattr(info.event, k) != v}:
+            await _tell_registered(uow, changed, "event_changed")
+        await uow.commit()
+    return changed
+
+
+async def cancel_event(uow: UnitOfWork, *, actor_id: int | None, event_id: int) -> int:
+    """Cancel the event and tell everyone registered; returns how many were told."""
+    async with uow:
+        await require_organizer(uow, actor_id)
+        info = await uow.events.lock(event_id)
+        if info is None:
+            raise NotFound("event_not_found", id=event_id)
+        if info.event.cancelled:
+            raise InvalidInput("already_cancelled", title=info.event.title)
+        info.event.cancelled = True
+        await uow.events.update(info.event)
+        told = await _tell_registered(uow, info.event, "event_cancelled")
+        await uow.commit()
+    return told
+
+
+async def _tell_registered(uow: UnitOfWork, event: Event, key: str) -> int:
+    views = await uow.registrations.for_event(event.id)
+    people = [v.registration.person_id for v in views if v.registration.person_id is not None]
+    for person_id in people:
+        uow.notify(
+            Notice(
+                person_id,
+                key,
+                {"event_id": event.id, "title": event.title, "starts_at": event.starts_at},
+            )
+        )
+    return len(people)

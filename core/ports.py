@@ -1,0 +1,133 @@
+"""Ports: what the core needs from storage, the clock and the outside world."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, Self
+
+from core.domain.events import Event
+from core.domain.invitations import Invitation
+from core.domain.members import Member
+from core.domain.notices import Notice
+from core.domain.people import ChatIdentity, Person, Platform
+from core.domain.registrations import Registration
+
+
+@dataclass(frozen=True, slots=True)
+class EventWithCounts:
+    event: Event
+    confirmed: int
+    waitlisted: int
+
+    @property
+    def free_places(self) -> int | None:
+        if self.event.capacity is None:
+            return None
+        return max(self.event.capacity - self.confirmed, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationView:
+    """A registration together with what a list needs to show about it."""
+
+    registration: Registration
+    event: Event
+    person_name: str | None
+    member_name: str | None
+    waitlist_rank: int | None = None  # 1-based, for waitlisted registrations
+
+
+class MemberRepository(Protocol):
+    async def add(self, member: Member) -> Member: ...
+    async def get(self, member_id: int) -> Member | None: ...
+    async def find(self, ref: str) -> Member | None: ...
+    async def list(self) -> list[Member]: ...
+
+
+class PersonRepository(Protocol):
+    async def add(self, person: Person) -> Person: ...
+    async def get(self, person_id: int) -> Person | None: ...
+    async def find(self, ref: str) -> Person | None: ...
+    async def update(self, person: Person) -> None: ...
+    async def delete(self, person_id: int) -> None: ...
+    async def list(self) -> list[Person]: ...
+
+
+class IdentityRepository(Protocol):
+    async def get(self, platform: Platform, external_id: str) -> ChatIdentity | None: ...
+    async def add(self, identity: ChatIdentity) -> bool:
+        """Insert unless the (platform, external id) pair exists; return whether it did."""
+        ...
+
+    async def for_person(self, person_id: int) -> list[ChatIdentity]: ...
+    async def delete_for_person(self, person_id: int) -> int: ...
+
+
+class EventRepository(Protocol):
+    async def add(self, event: Event) -> Event: ...
+    async def get(self, event_id: int) -> EventWithCounts | None: ...
+    async def lock(self, event_id: int) -> EventWithCounts | None:
+        """Load the event and lock it against concurrent signups until the transaction ends."""
+        ...
+
+    async def update(self, event: Event) -> None: ...
+    async def upcoming(self, now: datetime, limit: int) -> list[EventWithCounts]: ...
+
+
+class RegistrationRepository(Protocol):
+    async def add(self, registration: Registration) -> Registration: ...
+    async def update(self, registration: Registration) -> None: ...
+    async def active_for(self, event_id: int, person_id: int) -> Registration | None: ...
+    async def next_waitlist_position(self, event_id: int) -> int: ...
+    async def first_waitlisted(self, event_id: int, limit: int) -> list[Registration]: ...
+    async def waitlist_rank(self, registration: Registration) -> int: ...
+    async def for_event(self, event_id: int) -> list[RegistrationView]:
+        """The active (confirmed and waitlisted) registrations of an event."""
+        ...
+
+    async def for_person(self, person_id: int, *, active_only: bool) -> list[RegistrationView]: ...
+    async def detach_person(self, person_id: int) -> int:
+        """Erasure: keep the rows for the counts, drop the link to the person."""
+        ...
+
+
+class InvitationRepository(Protocol):
+    async def add(self, invitation: Invitation) -> Invitation: ...
+    async def get_by_hash(self, code_hash: str) -> Invitation | None: ...
+    async def update(self, invitation: Invitation) -> None: ...
+    async def created_by(self, person_id: int) -> list[Invitation]: ...
+    async def detach_creator(self, person_id: int) -> int: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Leaving ``async with`` without :meth:`commit` rolls back.
+
+    Notices collected with :meth:`notify` are handed to the notifier only after the commit,
+    so nobody is told about something that did not happen.
+    """
+
+    members: MemberRepository
+    persons: PersonRepository
+    identities: IdentityRepository
+    events: EventRepository
+    registrations: RegistrationRepository
+    invitations: InvitationRepository
+
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(self, *exc: object) -> None: ...
+    async def commit(self) -> None: ...
+    def notify(self, notice: Notice) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> UnitOfWork: ...
+
+
+class Notifier(Protocol):
+    async def notify(self, notices: Sequence[Notice]) -> None: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...

@@ -1,0 +1,155 @@
+"""Signing up, cancelling and the waiting list — the network's capacity rules in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from core.domain.errors import AlreadyRegistered, NotFound, NotRegistered, SignupClosed
+from core.domain.events import Event
+from core.domain.notices import Notice
+from core.domain.registrations import (
+    Registration,
+    RegistrationStatus,
+    places_to_fill,
+    status_for_new_signup,
+)
+from core.permissions import load_person, require_organizer
+from core.ports import EventWithCounts, RegistrationView, UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class SignupResult:
+    event: Event
+    registration: Registration
+    waitlist_rank: int | None  # 1-based place on the waiting list
+
+
+@dataclass(frozen=True, slots=True)
+class CancelResult:
+    event: Event
+    previous: RegistrationStatus
+    promoted: int
+
+
+@dataclass(frozen=True, slots=True)
+class AttendeeList:
+    info: EventWithCounts
+    confirmed: list[RegistrationView]
+    waitlisted: list[RegistrationView]
+
+
+async def sign_up(uow: UnitOfWork, *, person_id: int, event_id: int, now: datetime) -> SignupResult:
+    """One transaction: lock the event, count, decide, insert. Concurrent signups queue up."""
+    async with uow:
+        person = await load_person(uow, person_id)
+        member = await uow.members.get(person.member_id) if person.member_id else None
+        info = await uow.events.lock(event_id)
+        if info is None:
+            raise NotFound("event_not_found", id=event_id)
+        event = info.event
+        event.check_open(now)
+        event.check_audience(person, member, now)
+        existing = await uow.registrations.active_for(event_id, person_id)
+        if existing is not None:
+            raise AlreadyRegistered(f"already_{existing.status.value}", title=event.title)
+        status = status_for_new_signup(event.capacity, info.confirmed, info.waitlisted)
+        position = None
+        if status is RegistrationStatus.WAITLISTED:
+            position = await uow.registrations.next_waitlist_position(event_id)
+        registration = await uow.registrations.add(
+            Registration(event_id, person_id, status, now, now, waitlist_position=position)
+        )
+        await uow.commit()
+    rank = info.waitlisted + 1 if position is not None else None
+    return SignupResult(event, registration, rank)
+
+
+async def cancel_signup(
+    uow: UnitOfWork, *, person_id: int, event_id: int, now: datetime
+) -> CancelResult:
+    async with uow:
+        info = await uow.events.lock(event_id)
+        if info is None:
+            raise NotFound("event_not_found", id=event_id)
+        registration = await uow.registrations.active_for(event_id, person_id)
+        if registration is None:
+            raise NotRegistered(title=info.event.title)
+        if info.event.starts_at <= now:
+            raise SignupClosed("event_past", title=info.event.title)
+        previous = registration.status
+        promoted = await _withdraw(uow, info, registration, now)
+        await uow.commit()
+    return CancelResult(info.event, previous, promoted)
+
+
+async def _withdraw(
+    uow: UnitOfWork, info: EventWithCounts, registration: Registration, now: datetime
+) -> int:
+    """Cancel one registration under the event lock and hand a freed place on."""
+    was_confirmed = registration.status is RegistrationStatus.CONFIRMED
+    registration.status = RegistrationStatus.CANCELLED
+    registration.waitlist_position = None
+    registration.updated_at = now
+    await uow.registrations.update(registration)
+    if not was_confirmed or info.event.cancelled:
+        return 0
+    return await promote_waitlisted(uow, info.event, confirmed=info.confirmed - 1, now=now)
+
+
+async def promote_waitlisted(
+    uow: UnitOfWork, event: Event, *, confirmed: int, now: datetime
+) -> int:
+    """Fill free places from the waiting list, first come first served; call under the lock."""
+    free = places_to_fill(event.capacity, confirmed)
+    if free == 0:
+        return 0
+    promoted = await uow.registrations.first_waitlisted(event.id, free)
+    for registration in promoted:
+        registration.status = RegistrationStatus.CONFIRMED
+        registration.waitlist_position = None
+        registration.updated_at = now
+        await uow.registrations.update(registration)
+        uow.notify(
+            Notice(
+                registration.person_id,
+                "promoted",
+                {"event_id": event.id, "title": event.title, "starts_at": event.starts_at},
+            )
+        )
+    return len(promoted)
+
+
+async def withdraw_all(uow: UnitOfWork, *, person_id: int, now: datetime) -> int:
+    """Cancel every active registration for events still ahead (used by erasure)."""
+    withdrawn = 0
+    for view in await uow.registrations.for_person(person_id, active_only=True):
+        if view.event.starts_at <= now:
+            continue
+        info = await uow.events.lock(view.event.id)
+        registration = await uow.registrations.active_for(view.event.id, person_id)
+        if info is not None and registration is not None:
+            await _withdraw(uow, info, registration, now)
+            withdrawn += 1
+    return withdrawn
+
+
+async def my_registrations(
+    uow: UnitOfWork, *, person_id: int, now: datetime
+) -> list[RegistrationView]:
+    async with uow:
+        views = await uow.registrations.for_person(person_id, active_only=True)
+    return [v for v in views if v.event.ends_at > now]
+
+
+async def attendees(uow: UnitOfWork, *, actor_id: int | None, event_id: int) -> AttendeeList:
+    async with uow:
+        await require_organizer(uow, actor_id)
+        info = await uow.events.get(event_id)
+        if info is None:
+            raise NotFound("event_not_found", id=event_id)
+        views = await uow.registrations.for_event(event_id)
+    confirmed = [v for v in views if v.registration.status is RegistrationStatus.CONFIRMED]
+    waiting = [v for v in views if v.registration.status is RegistrationStatus.WAITLISTED]
+    waiting.sort(key=lambda v: v.registration.waitlist_position or 0)
+    return AttendeeList(info, confirmed, waiting)

@@ -1,0 +1,104 @@
+"""Engine creation, SQLite/PostgreSQL specifics and schema migrations."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from core.ports import Notifier
+from storage.uow import SqlUnitOfWork
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+class Database:
+    """One database: the engine, migrations and units of work.
+
+    ``locking=False`` turns off the signup lock (deferred ``BEGIN`` on SQLite, no row lock on
+    PostgreSQL). It exists only so that a test can show the lock is what prevents overbooking.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        locking: bool = True,
+        schema: str | None = None,
+        pool_size: int = 10,
+    ) -> None:
+        self.url = make_url(url)
+        self.locking = locking
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        options: dict[str, Any] = {}
+        if self.is_sqlite:
+            database = self.url.database
+            if database and database != ":memory:":
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            options["pool_size"] = pool_size
+        else:
+            options["pool_size"] = pool_size
+            options["max_overflow"] = pool_size
+            options["pool_pre_ping"] = True
+            if schema:
+                options["connect_args"] = {"server_settings": {"search_path": schema}}
+        self.engine: AsyncEngine = create_async_engine(self.url, **options)
+        if self.is_sqlite:
+            self._install_sqlite_hooks()
+
+    def _install_sqlite_hooks(self) -> None:
+        begin = "BEGIN IMMEDIATE" if self.locking else "BEGIN"
+
+        @event.listens_for(self.engine.sync_engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            # Let SQLAlchemy, not the driver, decide when a transaction begins.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        @event.listens_for(self.engine.sync_engine, "begin")
+        def _on_begin(connection: Connection) -> None:
+            connection.exec_driver_sql(begin)
+
+    def unit_of_work(self, notifier: Notifier | None = None) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine, notifier=notifier, row_locks=self.locking)
+
+    async def upgrade(self) -> None:
+        """Bring the schema to the newest migration (idempotent)."""
+        async with self.engine.connect() as conn:
+            await conn.run_sync(_upgrade)
+            await conn.commit()
+
+    async def current_revision(self) -> str | None:
+        from alembic.runtime.migration import MigrationContext
+
+        async with self.engine.connect() as conn:
+            return await conn.run_sync(
+                lambda sync: MigrationContext.configure(sync).get_current_revision()
+            )
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def _upgrade(connection: Connection) -> None:
+    command.upgrade(alembic_config(connection), "head")

@@ -1,0 +1,461 @@
+"""Repositories: rows in, domain objects out, translated explicitly."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from core.domain.events import Audience, Event, EventKind
+from core.domain.invitations import Invitation
+from core.domain.members import Member, MemberKind
+from core.domain.people import ChatIdentity, Person, Platform, Role
+from core.domain.registrations import Registration, RegistrationStatus
+from core.ports import EventWithCounts, RegistrationView
+from storage.tables import chat_identities, events, invitations, members, persons, registrations
+
+ACTIVE = [RegistrationStatus.CONFIRMED.value, RegistrationStatus.WAITLISTED.value]
+
+
+class _Repository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def _insert(self, table: sa.Table, values: dict[str, Any]) -> int:
+        result = await self.conn.execute(table.insert().values(values).returning(table.c.id))
+        return result.scalar_one()
+
+
+def _member(row: Any) -> Member:
+    return Member(row.name, MemberKind(row.kind), row.municipality_key, row.joined_on, row.id)
+
+
+class MemberRepository(_Repository):
+    async def add(self, member: Member) -> Member:
+        member.id = await self._insert(
+            members,
+            {
+                "name": member.name,
+                "kind": member.kind.value,
+                "municipality_key": member.municipality_key,
+                "joined_on": member.joined_on,
+            },
+        )
+        return member
+
+    async def get(self, member_id: int) -> Member | None:
+        row = (await self.conn.execute(members.select().where(members.c.id == member_id))).first()
+        return _member(row) if row else None
+
+    async def find(self, ref: str) -> Member | None:
+        """By id, exact name or municipality key, then by a unique case-insensitive match."""
+        ref = ref.strip()
+        query = members.select().where(
+            sa.or_(members.c.name == ref, members.c.municipality_key == ref)
+        )
+        if ref.isdigit():
+            query = members.select().where(members.c.id == int(ref))
+        row = (await self.conn.execute(query)).first()
+        if row is None:
+            rows = (
+                await self.conn.execute(
+                    members.select().where(sa.func.lower(members.c.name).contains(ref.lower()))
+                )
+            ).all()
+            row = rows[0] if len(rows) == 1 else None
+        return _member(row) if row else None
+
+    async def list(self) -> list[Member]:
+        rows = await self.conn.execute(members.select().order_by(members.c.name))
+        return [_member(r) for r in rows]
+
+
+def _person(row: Any) -> Person:
+    return Person(
+        row.display_name,
+        row.member_id,
+        frozenset(Role(r) for r in row.roles),
+        tuple(row.supporter_topics),
+        row.language,
+        row.is_guest,
+        row.created_at,
+        row.id,
+    )
+
+
+def _person_values(person: Person) -> dict[str, Any]:
+    return {
+        "display_name": person.display_name,
+        "member_id": person.member_id,
+        "roles": sorted(r.value for r in person.roles),
+        "supporter_topics": list(person.supporter_topics),
+        "language": person.language,
+        "is_guest": person.is_guest,
+        "created_at": person.created_at,
+    }
+
+
+class PersonRepository(_Repository):
+    async def add(self, person: Person) -> Person:
+        person.id = await self._insert(persons, _person_values(person))
+        return person
+
+    async def get(self, person_id: int) -> Person | None:
+        row = (await self.conn.execute(persons.select().where(persons.c.id == person_id))).first()
+        return _person(row) if row else None
+
+    async def find(self, ref: str) -> Person | None:
+        """By id, then by exact name, then by a unique case-insensitive part of the name."""
+        ref = ref.strip()
+        if ref.isdigit():
+            return await self.get(int(ref))
+        for condition in (
+            persons.c.display_name == ref,
+            sa.func.lower(persons.c.display_name).contains(ref.lower()),
+        ):
+            rows = (await self.conn.execute(persons.select().where(condition))).all()
+            if len(rows) == 1:
+                return _person(rows[0])
+        return None
+
+    async def update(self, person: Person) -> None:
+        await self.conn.execute(
+            persons.update().where(persons.c.id == person.id).values(_person_values(person))
+        )
+
+    async def delete(self, person_id: int) -> None:
+        await self.conn.execute(persons.delete().where(persons.c.id == person_id))
+
+    async def list(self) -> list[Person]:
+        rows = await self.conn.execute(persons.select().order_by(persons.c.id))
+        return [_person(r) for r in rows]
+
+
+def _identity(row: Any) -> ChatIdentity:
+    return ChatIdentity(
+        Platform(row.platform), row.external_id, row.person_id, row.display_name, row.created_at
+    )
+
+
+class IdentityRepository(_Repository):
+    async def get(self, platform: Platform, external_id: str) -> ChatIdentity | None:
+        query = chat_identities.select().where(
+            chat_identities.c.platform == platform.value,
+            chat_identities.c.external_id == external_id,
+        )
+        row = (await self.conn.execute(query)).first()
+        return _identity(row) if row else None
+
+    async def add(self, identity: ChatIdentity) -> bool:
+        # A savepoint keeps the transaction usable when a concurrent insert wins.
+        try:
+            async with self.conn.begin_nested():
+                await self.conn.execute(
+                    chat_identities.insert().values(
+                        platform=identity.platform.value,
+                        external_id=identity.external_id,
+                        person_id=identity.person_id,
+                        display_name=identity.display_name,
+                        created_at=identity.created_at,
+                    )
+                )
+        except sa.exc.IntegrityError:
+            return False
+        return True
+
+    async def for_person(self, person_id: int) -> list[ChatIdentity]:
+        query = chat_identities.select().where(chat_identities.c.person_id == person_id)
+        return [_identity(r) for r in await self.conn.execute(query)]
+
+    async def delete_for_person(self, person_id: int) -> int:
+        result = await self.conn.execute(
+            chat_identities.delete().where(chat_identities.c.person_id == person_id)
+        )
+        return result.rowcount
+
+
+def _count(status: RegistrationStatus) -> sa.ScalarSelect[int]:
+    return (
+        sa.select(sa.func.count())
+        .select_from(registrations)
+        .where(registrations.c.event_id == events.c.id, registrations.c.status == status.value)
+        .scalar_subquery()
+    )
+
+
+_EVENT_WITH_COUNTS = sa.select(
+    events,
+    _count(RegistrationStatus.CONFIRMED).label("n_confirmed"),
+    _count(RegistrationStatus.WAITLISTED).label("n_waitlisted"),
+)
+
+_EVENT_FIELDS = (
+    "kind",
+    "title",
+    "description",
+    "starts_at",
+    "ends_at",
+    "place",
+    "video_url",
+    "capacity",
+    "registration_deadline",
+    "audience",
+    "cancelled",
+)
+
+
+def _event(row: Any) -> Event:
+    return Event(
+        kind=EventKind(row.kind),
+        title=row.title,
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        description=row.description,
+        place=row.place,
+        video_url=row.video_url,
+        capacity=row.capacity,
+        registration_deadline=row.registration_deadline,
+        audience=Audience(row.audience),
+        cancelled=row.cancelled,
+        id=row.id,
+    )
+
+
+def _event_values(event: Event) -> dict[str, Any]:
+    values = {name: getattr(event, name) for name in _EVENT_FIELDS}
+    values["kind"] = event.kind.value
+    values["audience"] = event.audience.value
+    return values
+
+
+def _with_counts(row: Any) -> EventWithCounts:
+    return EventWithCounts(_event(row), row.n_confirmed, row.n_waitlisted)
+
+
+class EventRepository(_Repository):
+    def __init__(self, conn: AsyncConnection, *, row_locks: bool) -> None:
+        super().__init__(conn)
+        self.row_locks = row_locks
+
+    async def add(self, event: Event) -> Event:
+        event.id = await self._insert(events, _event_values(event))
+        return event
+
+    async def get(self, event_id: int) -> EventWithCounts | None:
+        row = (await self.conn.execute(_EVENT_WITH_COUNTS.where(events.c.id == event_id))).first()
+        return _with_counts(row) if row else None
+
+    async def lock(self, event_id: int) -> EventWithCounts | None:
+        if self.row_locks:
+            # PostgreSQL: lock the row first, then count in a new statement, whose snapshot
+            # (READ COMMITTED) sees what the previous lock holder committed. SQLite ignores
+            # FOR UPDATE; BEGIN IMMEDIATE serialises writers there.
+            locked = sa.select(events.c.id).where(events.c.id == event_id).with_for_update()
+            if (await self.conn.execute(locked)).first() is None:
+                return None
+        return await self.get(event_id)
+
+    async def update(self, event: Event) -> None:
+        await self.conn.execute(
+            events.update().where(events.c.id == event.id).values(_event_values(event))
+        )
+
+    async def upcoming(self, now: datetime, limit: int) -> list[EventWithCounts]:
+        query = (
+            _EVENT_WITH_COUNTS.where(events.c.ends_at > now, events.c.cancelled.is_(False))
+            .order_by(events.c.starts_at, events.c.id)
+            .limit(limit)
+        )
+        return [_with_counts(r) for r in await self.conn.execute(query)]
+
+
+def _registration(row: Any) -> Registration:
+    return Registration(
+        row.event_id,
+        row.person_id,
+        RegistrationStatus(row.status),
+        row.created_at,
+        row.updated_at,
+        row.waitlist_position,
+        row.id,
+    )
+
+
+_ahead = registrations.alias("ahead")
+_RANK = (
+    sa.select(sa.func.count() + 1)
+    .select_from(_ahead)
+    .where(
+        _ahead.c.event_id == registrations.c.event_id,
+        _ahead.c.status == RegistrationStatus.WAITLISTED.value,
+        _ahead.c.waitlist_position < registrations.c.waitlist_position,
+    )
+    .scalar_subquery()
+)
+
+_VIEW = sa.select(
+    registrations,
+    *[c.label(f"ev_{c.name}") for c in events.c],
+    persons.c.display_name.label("person_name"),
+    members.c.name.label("member_name"),
+    sa.case(
+        (registrations.c.status == RegistrationStatus.WAITLISTED.value, _RANK), else_=None
+    ).label("rank"),
+).select_from(
+    registrations.join(events, events.c.id == registrations.c.event_id)
+    .outerjoin(persons, persons.c.id == registrations.c.person_id)
+    .outerjoin(members, members.c.id == persons.c.member_id)
+)
+
+
+def _view(row: Any) -> RegistrationView:
+    event = _event(_Prefixed(row._mapping, "ev_"))
+    return RegistrationView(_registration(row), event, row.person_name, row.member_name, row.rank)
+
+
+class _Prefixed:
+    """Attribute access to the ``ev_``-prefixed columns of a joined row."""
+
+    def __init__(self, mapping: Any, prefix: str) -> None:
+        self._mapping = mapping
+        self._prefix = prefix
+
+    def __getattr__(self, name: str) -> Any:
+        return self._mapping[self._prefix + name]
+
+
+class RegistrationRepository(_Repository):
+    async def add(self, registration: Registration) -> Registration:
+        registration.id = await self._insert(
+            registrations,
+            {
+                "event_id": registration.event_id,
+                "person_id": registration.person_id,
+                "status": registration.status.value,
+                "waitlist_position": registration.waitlist_position,
+                "created_at": registration.created_at,
+                "updated_at": registration.updated_at,
+            },
+        )
+        return registration
+
+    async def update(self, registration: Registration) -> None:
+        await self.conn.execute(
+            registrations.update()
+            .where(registrations.c.id == registration.id)
+            .values(
+                status=registration.status.value,
+                waitlist_position=registration.waitlist_position,
+                updated_at=registration.updated_at,
+            )
+        )
+
+    async def active_for(self, event_id: int, person_id: int) -> Registration | None:
+        query = registrations.select().where(
+            registrations.c.event_id == event_id,
+            registrations.c.person_id == person_id,
+            registrations.c.status.in_(ACTIVE),
+        )
+        row = (await self.conn.execute(query)).first()
+        return _registration(row) if row else None
+
+    async def next_waitlist_position(self, event_id: int) -> int:
+        query = sa.select(sa.func.coalesce(sa.func.max(registrations.c.waitlist_position), 0) + 1)
+        return (
+            await self.conn.execute(query.where(registrations.c.event_id == event_id))
+        ).scalar_one()
+
+    async def first_waitlisted(self, event_id: int, limit: int) -> list[Registration]:
+        query = (
+            registrations.select()
+            .where(
+                registrations.c.event_id == event_id,
+                registrations.c.status == RegistrationStatus.WAITLISTED.value,
+            )
+            .order_by(registrations.c.waitlist_position)
+            .limit(limit)
+        )
+        return [_registration(r) for r in await self.conn.execute(query)]
+
+    async def waitlist_rank(self, registration: Registration) -> int:
+        query = (
+            sa.select(_RANK).select_from(registrations).where(registrations.c.id == registration.id)
+        )
+        return (await self.conn.execute(query)).scalar_one()
+
+    async def for_event(self, event_id: int) -> list[RegistrationView]:
+        query = _VIEW.where(
+            registrations.c.event_id == event_id, registrations.c.status.in_(ACTIVE)
+        ).order_by(registrations.c.created_at, registrations.c.id)
+        return [_view(r) for r in await self.conn.execute(query)]
+
+    async def for_person(self, person_id: int, *, active_only: bool) -> list[RegistrationView]:
+        query = _VIEW.where(registrations.c.person_id == person_id)
+        if active_only:
+            query = query.where(registrations.c.status.in_(ACTIVE))
+        query = query.order_by(events.c.starts_at, registrations.c.id)
+        return [_view(r) for r in await self.conn.execute(query)]
+
+    async def detach_person(self, person_id: int) -> int:
+        result = await self.conn.execute(
+            registrations.update()
+            .where(registrations.c.person_id == person_id)
+            .values(person_id=None)
+        )
+        return result.rowcount
+
+
+def _invitation(row: Any) -> Invitation:
+    return Invitation(
+        row.code_hash,
+        row.member_id,
+        row.created_by,
+        row.created_at,
+        row.expires_at,
+        row.max_uses,
+        row.uses,
+        row.id,
+    )
+
+
+class InvitationRepository(_Repository):
+    async def add(self, invitation: Invitation) -> Invitation:
+        invitation.id = await self._insert(
+            invitations,
+            {
+                "code_hash": invitation.code_hash,
+                "member_id": invitation.member_id,
+                "created_by": invitation.created_by,
+                "created_at": invitation.created_at,
+                "expires_at": invitation.expires_at,
+                "max_uses": invitation.max_uses,
+                "uses": invitation.uses,
+            },
+        )
+        return invitation
+
+    async def get_by_hash(self, code_hash: str) -> Invitation | None:
+        query = invitations.select().where(invitations.c.code_hash == code_hash)
+        row = (await self.conn.execute(query)).first()
+        return _invitation(row) if row else None
+
+    async def update(self, invitation: Invitation) -> None:
+        await self.conn.execute(
+            invitations.update()
+            .where(invitations.c.id == invitation.id)
+            .values(uses=invitation.uses)
+        )
+
+    async def created_by(self, person_id: int) -> list[Invitation]:
+        query = invitations.select().where(invitations.c.created_by == person_id)
+        return [_invitation(r) for r in await self.conn.execute(query)]
+
+    async def detach_creator(self, person_id: int) -> int:
+        result = await self.conn.execute(
+            invitations.update()
+            .where(invitations.c.created_by == person_id)
+            .values(created_by=None)
+        )
+        return result.rowcount

@@ -1,0 +1,131 @@
+"""The database schema (SQLAlchemy Core). Alembic migrations must match it; a test checks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out — on SQLite as on PostgreSQL."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+ACTIVE_REGISTRATION = sa.text("status IN ('confirmed', 'waitlisted')")
+
+members = sa.Table(
+    "members",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(120), nullable=False, unique=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("municipality_key", sa.String(8)),
+    sa.Column("joined_on", sa.Date),
+)
+
+persons = sa.Table(
+    "persons",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("display_name", sa.String(120), nullable=False),
+    sa.Column("member_id", sa.ForeignKey("members.id", ondelete="SET NULL"), index=True),
+    sa.Column("roles", sa.JSON, nullable=False),
+    sa.Column("supporter_topics", sa.JSON, nullable=False),
+    sa.Column("language", sa.String(2), nullable=False),
+    sa.Column("is_guest", sa.Boolean, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+chat_identities = sa.Table(
+    "chat_identities",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("platform", sa.String(16), nullable=False),
+    sa.Column("external_id", sa.String(255), nullable=False),
+    sa.Column(
+        "person_id", sa.ForeignKey("persons.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("display_name", sa.String(255)),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("platform", "external_id", name="uq_chat_identities_platform"),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("starts_at", UTCDateTime, nullable=False, index=True),
+    sa.Column("ends_at", UTCDateTime, nullable=False),
+    sa.Column("place", sa.String(300)),
+    sa.Column("video_url", sa.String(500)),
+    sa.Column("capacity", sa.Integer),
+    sa.Column("registration_deadline", UTCDateTime),
+    sa.Column("audience", sa.String(16), nullable=False),
+    sa.Column("cancelled", sa.Boolean, nullable=False),
+)
+
+registrations = sa.Table(
+    "registrations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("event_id", sa.ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("person_id", sa.ForeignKey("persons.id", ondelete="SET NULL"), index=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("waitlist_position", sa.Integer),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Index("ix_registrations_event_status", "event_id", "status", "waitlist_position"),
+    sa.Index(
+        "uq_registrations_active",
+        "event_id",
+        "person_id",
+        unique=True,
+        postgresql_where=ACTIVE_REGISTRATION,
+        sqlite_where=ACTIVE_REGISTRATION,
+    ),
+)
+
+invitations = sa.Table(
+    "invitations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("code_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column(
+        "member_id", sa.ForeignKey("members.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("created_by", sa.ForeignKey("persons.id", ondelete="SET NULL"), index=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("max_uses", sa.Integer, nullable=False),
+    sa.Column("uses", sa.Integer, nullable=False),
+)

@@ -1,0 +1,75 @@
+"""The SQL unit of work: one connection, one transaction, notices sent after the commit."""
+
+from __future__ import annotations
+
+import logging
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from core.domain.notices import Notice
+from core.ports import Notifier
+from storage.repositories import (
+    EventRepository,
+    IdentityRepository,
+    InvitationRepository,
+    MemberRepository,
+    PersonRepository,
+    RegistrationRepository,
+)
+
+log = logging.getLogger(__name__)
+
+
+class SqlUnitOfWork:
+    def __init__(
+        self, engine: AsyncEngine, *, notifier: Notifier | None = None, row_locks: bool = True
+    ) -> None:
+        self._engine = engine
+        self._notifier = notifier
+        self._row_locks = row_locks
+        self._conn: AsyncConnection | None = None
+        self._pending: list[Notice] = []
+        self._committed: list[Notice] = []
+
+    async def __aenter__(self) -> Self:
+        self._conn = await self._engine.connect()
+        await self._conn.begin()
+        conn = self._conn
+        self.members = MemberRepository(conn)
+        self.persons = PersonRepository(conn)
+        self.identities = IdentityRepository(conn)
+        self.events = EventRepository(conn, row_locks=self._row_locks)
+        self.registrations = RegistrationRepository(conn)
+        self.invitations = InvitationRepository(conn)
+        self._pending, self._committed = [], []
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        conn, self._conn = self._conn, None
+        try:
+            if conn is not None and conn.in_transaction():
+                await conn.rollback()
+        finally:
+            if conn is not None:
+                await conn.close()
+        notices, self._committed = self._committed, []
+        if notices and self._notifier is not None:
+            try:
+                await self._notifier.notify(notices)
+            except Exception:
+                log.exception("notifier failed for %d notices", len(notices))
+
+    @property
+    def connection(self) -> AsyncConnection:
+        if self._conn is None:
+            raise RuntimeError("unit of work used outside 'async with'")
+        return self._conn
+
+    async def commit(self) -> None:
+        await self.connection.commit()
+        self._committed.extend(self._pending)
+        self._pending = []
+
+    def notify(self, notice: Notice) -> None:
+        self._pending.append(notice)

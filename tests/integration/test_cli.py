@@ -1,0 +1,160 @@
+"""The console script as an operator and a member use it: real processes, real files."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CLI = [sys.executable, "-m", "bot.cli"]
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("ENGAGIERT_")}
+    return {**clean, "ENGAGIERT_DATA_DIR": str(tmp_path / "data")}
+
+
+def run(env, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *args], input=stdin, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_scripted_demo_signup_round_trip(env):
+    result = run(
+        env, "demo", "--as", "Miriam Lindner", stdin="/termine\n/anmelden 1\n/meine\n/abmelden 1\n"
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Kommende Veranstaltungen des Netzwerks" in out
+    assert "#1 Kultur. Ländliche Räume. Bürgerschaftliches Engagement" in out
+    assert "Sie sind angemeldet für Kultur. Ländliche Räume." in out
+    assert "Ihre Anmeldungen" in out
+    assert "Sie sind von Kultur. Ländliche Räume. Bürgerschaftliches Engagement abgemeldet" in out
+    assert out.index("Kommende") < out.index("angemeldet für") < out.index("Ihre Anmeldungen")
+    assert "Traceback" not in out + result.stderr
+
+
+def test_demo_without_as_speaks_as_the_demo_member(env):
+    result = run(env, "demo", stdin="/start\n")
+    assert result.returncode == 0, result.stderr
+    assert "Willkommen, Miriam Lindner!" in result.stdout
+
+
+def test_operator_workflow_on_the_real_database(env):
+    assert run(env, "db", "upgrade").returncode == 0
+    member = run(
+        env, "member", "add", "--name", "Stadt Musterstadt", "--kind", "stadt", "--key", "05999123"
+    )
+    assert member.returncode == 0, member.stderr
+    organizer = run(env, "person", "add", "--name", "Olga Orga", "--role", "organizer")
+    assert organizer.stdout.strip().isdigit()
+    event = run(
+        env,
+        "event",
+        "add",
+        "--title",
+        "3. Netzwerktreffen",
+        "--kind",
+        "netzwerktreffen",
+        "--start",
+        "2099-12-03T14:00",
+        "--capacity",
+        "1",
+        "--place",
+        "Köln",
+    )
+    assert event.returncode == 0, event.stderr
+    event_id = event.stdout.strip()
+    assert event_id.isdigit()
+    listing = run(env, "event", "list")
+    assert "3. Netzwerktreffen" in listing.stdout and "0/1" in listing.stdout
+    invite = run(env, "invite", "--member", "Musterstadt", "--uses", "2")
+    code = invite.stdout.strip()
+    assert len(code) == 10, invite.stderr
+
+    chat = run(env, "chat", stdin=f"/start {code}\n/anmelden {event_id}\n")
+    assert chat.returncode == 0, chat.stderr
+    assert "mit Stadt Musterstadt verbunden" in chat.stdout
+    assert "Sie sind angemeldet für 3. Netzwerktreffen" in chat.stdout
+    # The same terminal user is the same person next time: data survived the restart.
+    again = run(env, "chat", stdin="/meine\n")
+    assert "3. Netzwerktreffen" in again.stdout
+    office = run(env, "chat", "--as", "Olga Orga", stdin=f"/teilnehmende {event_id}\n")
+    assert "Stadt Musterstadt" in office.stdout
+    assert "1/1" in run(env, "event", "list").stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["event", "add", "--title", "X", "--kind", "party", "--start", "2099-01-01T10:00"],
+            "unbekannte Art „party“",
+        ),
+        (
+            ["event", "add", "--title", "X", "--kind", "kurzformat", "--start", "morgen"],
+            "kein Zeitpunkt",
+        ),
+        (
+            [
+                "event",
+                "add",
+                "--title",
+                "X",
+                "--kind",
+                "kurzformat",
+                "--start",
+                "2099-01-01T10:00",
+                "--end",
+                "2099-01-01T09:00",
+            ],
+            "Das Ende muss nach dem Beginn liegen",
+        ),
+        (
+            [
+                "event",
+                "add",
+                "--title",
+                "X",
+                "--kind",
+                "kurzformat",
+                "--start",
+                "2099-01-01T10:00",
+                "--capacity",
+                "0",
+            ],
+            "keine positive ganze Zahl",
+        ),
+        (
+            ["member", "add", "--name", "Stadt X", "--kind", "stadt", "--key", "12"],
+            "kein gültiger Gemeindeschlüssel",
+        ),
+        (["person", "add", "--name", "P", "--member", "Nirgendwo"], "Nirgendwo"),
+        (["person", "add", "--name", "P", "--role", "king"], "unbekannte Rolle"),
+        (["invite", "--member", "Nirgendwo"], "Mitgliedskommune „Nirgendwo“"),
+        (["event", "cancel", "77"], "Nummer 77 gibt es nicht"),
+        (["chat", "--as", "Niemand"], "Niemand"),
+        (["event"], "Fehler"),
+        (["fliegen"], "Fehler"),
+    ],
+)
+def test_bad_arguments_exit_non_zero_with_one_clear_line(env, args, message):
+    result = run(env, *args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_bad_setting_stops_the_start_naming_it(env):
+    result = run({**env, "ENGAGIERT_TIMEZONE": "Mars/Olympus"}, "event", "list")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "Ungültige Einstellung ENGAGIERT_TIMEZONE: unbekannte Zeitzone 'Mars/Olympus'"
+    ]
+    result = run({**env, "ENGAGIERT_DATABASE_URL": "mysql://x"}, "event", "list")
+    assert "ENGAGIERT_DATABASE_URL" in result.stderr and result.returncode == 2
