@@ -35,8 +35,7 @@ NOTIFIED_CHANGES = frozenset({"starts_at", "ends_at", "place", "video_url"})
 
 @dataclass(frozen=True, slots=True)
 class EventDetails:
-    info: EventWithCounts
-    own_status: RegistrationStatus | None
+    info: EventWithCounts  # with the asking person's own status
     own_rank: int | None  # place on the waiting list, 1-based
 
 
@@ -47,16 +46,14 @@ async def upcoming_events(uow: UnitOfWork, *, now: datetime) -> list[EventWithCo
 
 async def event_details(uow: UnitOfWork, *, event_id: int, person_id: int | None) -> EventDetails:
     async with uow:
-        info = await uow.events.get(event_id)
+        info = await uow.events.get(event_id, person_id=person_id)
         if info is None:
             raise NotFound("event_not_found", id=event_id)
-        own = None
-        if person_id is not None:
-            own = await uow.registrations.active_for(event_id, person_id)
         rank = None
-        if own is not None and own.status is RegistrationStatus.WAITLISTED:
+        if info.own_status is RegistrationStatus.WAITLISTED:
+            own = await uow.registrations.active_for(event_id, person_id)
             rank = await uow.registrations.waitlist_rank(own)
-        return EventDetails(info, own.status if own else None, rank)
+        return EventDetails(info, rank)
 
 
 async def create_event(uow: UnitOfWork, *, actor_id: int | None, event: Event) -> Event:

@@ -14,7 +14,7 @@ from core.domain.registrations import (
     places_to_fill,
     status_for_new_signup,
 )
-from core.permissions import load_person, require_organizer
+from core.permissions import require_organizer
 from core.ports import EventWithCounts, RegistrationView, UnitOfWork
 
 
@@ -42,21 +42,22 @@ class AttendeeList:
 async def sign_up(uow: UnitOfWork, *, person_id: int, event_id: int, now: datetime) -> SignupResult:
     """One transaction: lock the event, count, decide, insert. Concurrent signups queue up."""
     async with uow:
-        person = await load_person(uow, person_id)
-        member = await uow.members.get(person.member_id) if person.member_id else None
-        info = await uow.events.lock(event_id)
+        found = await uow.persons.get_with_member(person_id)
+        if found is None:
+            raise NotFound("person_not_found", id=person_id)
+        person, member = found
+        info = await uow.events.lock(event_id, person_id=person_id)
         if info is None:
             raise NotFound("event_not_found", id=event_id)
         event = info.event
         event.check_open(now)
         event.check_audience(person, member, now)
-        existing = await uow.registrations.active_for(event_id, person_id)
-        if existing is not None:
-            raise AlreadyRegistered(f"already_{existing.status.value}", title=event.title)
+        if info.own_status is not None:
+            raise AlreadyRegistered(f"already_{info.own_status.value}", title=event.title)
         status = status_for_new_signup(event.capacity, info.confirmed, info.waitlisted)
         position = None
         if status is RegistrationStatus.WAITLISTED:
-            position = await uow.registrations.next_waitlist_position(event_id)
+            position = info.waitlist_tail + 1
         registration = await uow.registrations.add(
             Registration(event_id, person_id, status, now, now, waitlist_position=position)
         )

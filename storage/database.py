@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import logging
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from core.ports import Notifier
 from storage.uow import SqlUnitOfWork
 
-log = logging.getLogger(__name__)
-
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -24,8 +22,9 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 class Database:
     """One database: the engine, migrations and units of work.
 
-    ``locking=False`` turns off the signup lock (deferred ``BEGIN`` on SQLite, no row lock on
-    PostgreSQL). It exists only so that a test can show the lock is what prevents overbooking.
+    ``locking=False`` turns off the signup lock (deferred ``BEGIN`` and no writer queue on
+    SQLite, no row lock on PostgreSQL). It exists only so that a test can show that the lock
+    is what prevents overbooking.
     """
 
     def __init__(
@@ -52,6 +51,9 @@ class Database:
             if schema:
                 options["connect_args"] = {"server_settings": {"search_path": schema}}
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
+        # SQLite has one writer at a time. Queueing our own transactions in-process avoids
+        # SQLite's sleeping busy handler; BEGIN IMMEDIATE still guards against other processes.
+        self._writer_lock = asyncio.Lock() if self.is_sqlite and locking else None
         if self.is_sqlite:
             self._install_sqlite_hooks()
 
@@ -73,7 +75,9 @@ class Database:
             connection.exec_driver_sql(begin)
 
     def unit_of_work(self, notifier: Notifier | None = None) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, notifier=notifier, row_locks=self.locking)
+        return SqlUnitOfWork(
+            self.engine, notifier=notifier, row_locks=self.locking, writer_lock=self._writer_lock
+        )
 
     async def upgrade(self) -> None:
         """Bring the schema to the newest migration (idempotent)."""

@@ -17,6 +17,10 @@ from core.ports import EventWithCounts, RegistrationView
 from storage.tables import chat_identities, events, invitations, members, persons, registrations
 
 ACTIVE = [RegistrationStatus.CONFIRMED.value, RegistrationStatus.WAITLISTED.value]
+_INSERTS = {
+    table.name: table.insert().returning(table.c.id)
+    for table in (members, persons, events, registrations, invitations)
+}
 
 
 class _Repository:
@@ -24,7 +28,7 @@ class _Repository:
         self.conn = conn
 
     async def _insert(self, table: sa.Table, values: dict[str, Any]) -> int:
-        result = await self.conn.execute(table.insert().values(values).returning(table.c.id))
+        result = await self.conn.execute(_INSERTS[table.name], values)
         return result.scalar_one()
 
 
@@ -97,6 +101,13 @@ def _person_values(person: Person) -> dict[str, Any]:
     }
 
 
+_PERSON_WITH_MEMBER = (
+    sa.select(persons, *[c.label(f"m_{c.name}") for c in members.c])
+    .select_from(persons.outerjoin(members, members.c.id == persons.c.member_id))
+    .where(persons.c.id == sa.bindparam("person_id"))
+)
+
+
 class PersonRepository(_Repository):
     async def add(self, person: Person) -> Person:
         person.id = await self._insert(persons, _person_values(person))
@@ -105,6 +116,13 @@ class PersonRepository(_Repository):
     async def get(self, person_id: int) -> Person | None:
         row = (await self.conn.execute(persons.select().where(persons.c.id == person_id))).first()
         return _person(row) if row else None
+
+    async def get_with_member(self, person_id: int) -> tuple[Person, Member | None] | None:
+        row = (await self.conn.execute(_PERSON_WITH_MEMBER, {"person_id": person_id})).first()
+        if row is None:
+            return None
+        member = _member(_Prefixed(row._mapping, "m_")) if row.m_id is not None else None
+        return _person(row), member
 
     async def find(self, ref: str) -> Person | None:
         """By id, then by exact name, then by a unique case-insensitive part of the name."""
@@ -185,10 +203,44 @@ def _count(status: RegistrationStatus) -> sa.ScalarSelect[int]:
     )
 
 
-_EVENT_WITH_COUNTS = sa.select(
-    events,
-    _count(RegistrationStatus.CONFIRMED).label("n_confirmed"),
-    _count(RegistrationStatus.WAITLISTED).label("n_waitlisted"),
+def _event_query(with_own_status: bool) -> sa.Select:
+    """The event with its counts and waiting-list tail, and (with the bind parameter
+    ``person_id``) that person's own active status. Built once: statements are cached."""
+    tail = (
+        sa.select(sa.func.coalesce(sa.func.max(registrations.c.waitlist_position), 0))
+        .where(
+            registrations.c.event_id == events.c.id,
+            registrations.c.status == RegistrationStatus.WAITLISTED.value,
+        )
+        .scalar_subquery()
+    )
+    own = sa.null()
+    if with_own_status:
+        own = (
+            sa.select(registrations.c.status)
+            .where(
+                registrations.c.event_id == events.c.id,
+                registrations.c.person_id == sa.bindparam("person_id"),
+                registrations.c.status.in_(ACTIVE),
+            )
+            .scalar_subquery()
+        )
+    return sa.select(
+        events,
+        _count(RegistrationStatus.CONFIRMED).label("n_confirmed"),
+        _count(RegistrationStatus.WAITLISTED).label("n_waitlisted"),
+        tail.label("waitlist_tail"),
+        own.label("own_status"),
+    )
+
+
+_EVENT = _event_query(with_own_status=False)
+_EVENT_BY_ID = _EVENT.where(events.c.id == sa.bindparam("event_id"))
+_EVENT_FOR_PERSON_BY_ID = _event_query(with_own_status=True).where(
+    events.c.id == sa.bindparam("event_id")
+)
+_LOCK_EVENT = (
+    sa.select(events.c.id).where(events.c.id == sa.bindparam("event_id")).with_for_update()
 )
 
 _EVENT_FIELDS = (
@@ -231,7 +283,8 @@ def _event_values(event: Event) -> dict[str, Any]:
 
 
 def _with_counts(row: Any) -> EventWithCounts:
-    return EventWithCounts(_event(row), row.n_confirmed, row.n_waitlisted)
+    own = RegistrationStatus(row.own_status) if row.own_status else None
+    return EventWithCounts(_event(row), row.n_confirmed, row.n_waitlisted, row.waitlist_tail, own)
 
 
 class EventRepository(_Repository):
@@ -243,19 +296,25 @@ class EventRepository(_Repository):
         event.id = await self._insert(events, _event_values(event))
         return event
 
-    async def get(self, event_id: int) -> EventWithCounts | None:
-        row = (await self.conn.execute(_EVENT_WITH_COUNTS.where(events.c.id == event_id))).first()
+    async def get(self, event_id: int, *, person_id: int | None = None) -> EventWithCounts | None:
+        if person_id is None:
+            result = await self.conn.execute(_EVENT_BY_ID, {"event_id": event_id})
+        else:
+            params = {"event_id": event_id, "person_id": person_id}
+            result = await self.conn.execute(_EVENT_FOR_PERSON_BY_ID, params)
+        row = result.first()
         return _with_counts(row) if row else None
 
-    async def lock(self, event_id: int) -> EventWithCounts | None:
-        if self.row_locks:
-            # PostgreSQL: lock the row first, then count in a new statement, whose snapshot
-            # (READ COMMITTED) sees what the previous lock holder committed. SQLite ignores
-            # FOR UPDATE; BEGIN IMMEDIATE serialises writers there.
-            locked = sa.select(events.c.id).where(events.c.id == event_id).with_for_update()
-            if (await self.conn.execute(locked)).first() is None:
-                return None
-        return await self.get(event_id)
+    async def lock(self, event_id: int, *, person_id: int | None = None) -> EventWithCounts | None:
+        # PostgreSQL: lock the row first, then count in a new statement, whose snapshot
+        # (READ COMMITTED) sees what the previous lock holder committed. SQLite ignores
+        # FOR UPDATE; BEGIN IMMEDIATE serialises writers there.
+        if (
+            self.row_locks
+            and not (await self.conn.execute(_LOCK_EVENT, {"event_id": event_id})).first()
+        ):
+            return None
+        return await self.get(event_id, person_id=person_id)
 
     async def update(self, event: Event) -> None:
         await self.conn.execute(
@@ -264,7 +323,7 @@ class EventRepository(_Repository):
 
     async def upcoming(self, now: datetime, limit: int) -> list[EventWithCounts]:
         query = (
-            _EVENT_WITH_COUNTS.where(events.c.ends_at > now, events.c.cancelled.is_(False))
+            _EVENT.where(events.c.ends_at > now, events.c.cancelled.is_(False))
             .order_by(events.c.starts_at, events.c.id)
             .limit(limit)
         )
@@ -360,12 +419,6 @@ class RegistrationRepository(_Repository):
         )
         row = (await self.conn.execute(query)).first()
         return _registration(row) if row else None
-
-    async def next_waitlist_position(self, event_id: int) -> int:
-        query = sa.select(sa.func.coalesce(sa.func.max(registrations.c.waitlist_position), 0) + 1)
-        return (
-            await self.conn.execute(query.where(registrations.c.event_id == event_id))
-        ).scalar_one()
 
     async def first_waitlisted(self, event_id: int, limit: int) -> list[Registration]:
         query = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Self
 
@@ -23,18 +24,30 @@ log = logging.getLogger(__name__)
 
 class SqlUnitOfWork:
     def __init__(
-        self, engine: AsyncEngine, *, notifier: Notifier | None = None, row_locks: bool = True
+        self,
+        engine: AsyncEngine,
+        *,
+        notifier: Notifier | None = None,
+        row_locks: bool = True,
+        writer_lock: asyncio.Lock | None = None,
     ) -> None:
         self._engine = engine
         self._notifier = notifier
         self._row_locks = row_locks
+        self._writer_lock = writer_lock
         self._conn: AsyncConnection | None = None
         self._pending: list[Notice] = []
         self._committed: list[Notice] = []
 
     async def __aenter__(self) -> Self:
-        self._conn = await self._engine.connect()
-        await self._conn.begin()
+        if self._writer_lock is not None:
+            await self._writer_lock.acquire()
+        try:
+            self._conn = await self._engine.connect()
+            await self._conn.begin()
+        except BaseException:
+            await self._release()
+            raise
         conn = self._conn
         self.members = MemberRepository(conn)
         self.persons = PersonRepository(conn)
@@ -53,12 +66,17 @@ class SqlUnitOfWork:
         finally:
             if conn is not None:
                 await conn.close()
+            await self._release()
         notices, self._committed = self._committed, []
         if notices and self._notifier is not None:
             try:
                 await self._notifier.notify(notices)
             except Exception:
                 log.exception("notifier failed for %d notices", len(notices))
+
+    async def _release(self) -> None:
+        if self._writer_lock is not None and self._writer_lock.locked():
+            self._writer_lock.release()
 
     @property
     def connection(self) -> AsyncConnection:

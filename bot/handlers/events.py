@@ -30,7 +30,7 @@ async def termine(ctx: Context, args: str) -> Reply:
 async def termin(ctx: Context, args: str) -> Reply:
     details = await event_details(ctx.uow(), event_id=parse_id(args), person_id=ctx.person.id)
     event = details.info.event
-    confirmed = details.own_status is RegistrationStatus.CONFIRMED
+    confirmed = details.info.own_status is RegistrationStatus.CONFIRMED
     parts = [headline(details.info), kind(ctx, event), when(ctx, event)]
     if event.place:
         parts.append(ctx.t("event.place", place=event.place))
@@ -46,10 +46,10 @@ async def termin(ctx: Context, args: str) -> Reply:
     if event.description:
         parts += ["", event.description]
     buttons: tuple[Button, ...] = ()
-    if details.own_status is None:
+    if details.info.own_status is None:
         buttons = (Button(ctx.t("button.signup"), f"/anmelden {event.id}"),)
     else:
-        parts += ["", _own_status(ctx, details.own_status, details.own_rank)]
+        parts += ["", _own_status(ctx, details.info.own_status, details.own_rank)]
         buttons = (Button(ctx.t("button.cancel"), f"/abmelden {event.id}"),)
     if event.cancelled or event.starts_at <= ctx.now:
         buttons = ()
