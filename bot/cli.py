@@ -116,6 +116,12 @@ async def run_demo(settings: Settings, args: argparse.Namespace) -> None:
         await _with_app(demo, work)
 
 
+async def run_serve(settings: Settings, args: argparse.Namespace) -> None:
+    from bot.serve import serve
+
+    await _with_app(settings, serve)
+
+
 # --- operator commands ----------------------------------------------------------------------
 
 
@@ -303,6 +309,8 @@ def _parser() -> argparse.ArgumentParser:
         command(name, run, help).add_argument(
             "--as", dest="person", metavar="PERSON", help="als diese Person (Nummer oder Name)"
         )
+
+    command("serve", run_serve, "Dienst starten (HTTP und konfigurierte Chat-Kanäle)")
 
     db = sub.add_parser("db", help="Datenbank").add_subparsers(
         required=True, metavar="BEFEHL", parser_class=_Parser

@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Berlin"
     default_language: Literal["de", "en"] = "de"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=1, le=65535)
 
     @field_validator("timezone")
     @classmethod

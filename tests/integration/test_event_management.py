@@ -1,0 +1,113 @@
+"""Organizers create, change and cancel events; the people concerned are told."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from core.domain.errors import InvalidInput, NotAllowed
+from core.domain.registrations import RegistrationStatus
+from core.events import cancel_event, change_event
+from core.signup import sign_up
+from tests.support import factories
+
+
+async def test_more_capacity_promotes_the_waiting_list_in_order(app, notifier):
+    event = await factories.event(app, capacity=1)
+    people = [await factories.person(app) for _ in range(4)]
+    for p in people:
+        await sign_up(app.uow(), person_id=p.id, event_id=event.id, now=app.clock.now())
+    await change_event(
+        app.uow(), actor_id=None, event_id=event.id, changes={"capacity": 3}, now=app.clock.now()
+    )
+    async with app.uow() as uow:
+        info = await uow.events.get(event.id)
+        last = await uow.registrations.active_for(event.id, people[3].id)
+    assert (info.confirmed, info.waitlisted) == (3, 1)
+    assert last.status is RegistrationStatus.WAITLISTED
+    assert [n.person_id for n in notifier.sent if n.key == "promoted"] == [
+        people[1].id,
+        people[2].id,
+    ]
+
+
+async def test_moving_an_event_tells_the_registered_but_a_new_title_does_not(app, notifier):
+    event = await factories.event(app)
+    person = await factories.person(app)
+    await sign_up(app.uow(), person_id=person.id, event_id=event.id, now=app.clock.now())
+    await change_event(
+        app.uow(),
+        actor_id=None,
+        event_id=event.id,
+        changes={"title": "Neuer Titel"},
+        now=app.clock.now(),
+    )
+    assert notifier.sent == []
+    later = event.starts_at + timedelta(days=1)
+    await change_event(
+        app.uow(),
+        actor_id=None,
+        event_id=event.id,
+        changes={"starts_at": later, "ends_at": later + timedelta(hours=2)},
+        now=app.clock.now(),
+    )
+    assert [(n.person_id, n.key) for n in notifier.sent] == [(person.id, "event_changed")]
+    assert notifier.sent[0].params["starts_at"] == later
+
+
+async def test_cancelling_tells_confirmed_and_waiting_people(app, notifier):
+    event = await factories.event(app, capacity=1)
+    a, b = await factories.person(app), await factories.person(app)
+    for p in (a, b):
+        await sign_up(app.uow(), person_id=p.id, event_id=event.id, now=app.clock.now())
+    assert await cancel_event(app.uow(), actor_id=None, event_id=event.id) == 2
+    assert sorted(n.person_id for n in notifier.sent if n.key == "event_cancelled") == sorted(
+        [a.id, b.id]
+    )
+    with pytest.raises(InvalidInput, match="already_cancelled"):
+        await cancel_event(app.uow(), actor_id=None, event_id=event.id)
+
+
+async def test_only_organizers_manage_events(app):
+    event = await factories.event(app)
+    member = await factories.person(app)
+    with pytest.raises(NotAllowed):
+        await cancel_event(app.uow(), actor_id=member.id, event_id=event.id)
+    with pytest.raises(NotAllowed):
+        await change_event(
+            app.uow(),
+            actor_id=member.id,
+            event_id=event.id,
+            changes={"capacity": 5},
+            now=app.clock.now(),
+        )
+    with pytest.raises(InvalidInput, match="unknown_field"):
+        await change_event(
+            app.uow(), actor_id=None, event_id=event.id, changes={"id": 7}, now=app.clock.now()
+        )
+
+
+async def test_notices_reach_the_console_in_the_persons_language(app):
+    """The real hub: render per person, deliver to the console as fallback."""
+    import io
+
+    from bot.adapters.console import ConsoleChat
+    from bot.notifications import NotificationHub
+
+    hub = NotificationHub(app.uow, app.translator)
+    app.notifier = hub
+    event = await factories.event(app, capacity=1, title="Workshop")
+    first = await factories.person(app, "Erste")
+    waiting = await factories.person(app, "Sam")
+    async with app.uow() as uow:
+        waiting.language = "en"
+        await uow.persons.update(waiting)
+        await uow.commit()
+    out = io.StringIO()
+    chat = ConsoleChat(app, first, out=out)
+    await sign_up(app.uow(), person_id=first.id, event_id=event.id, now=app.clock.now())
+    await sign_up(app.uow(), person_id=waiting.id, event_id=event.id, now=app.clock.now())
+    await chat.send(f"/abmelden {event.id}")
+    shown = out.getvalue()
+    assert "🔔 Nachricht an Sam: Good news: a place has become free for Workshop" in shown
