@@ -1,0 +1,26 @@
+"""FAQ knowledge-base entry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+__all__ = ["FaqEntry"]
+
+
+@dataclass(frozen=True, slots=True)
+class FaqEntry:
+    """One question of the knowledge base with its Markdown answer.
+
+    ``variants`` are other phrasings of the question; ``tags`` are keywords; ``topic`` routes
+    forwarded questions to the supporters for that topic.
+    """
+
+    id: str
+    question: str
+    answer: str
+    variants: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    links: tuple[str, ...] = ()
+    topic: str | None = None
+    updated: datetime | None = None
