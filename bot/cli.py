@@ -90,7 +90,7 @@ async def run_chat(settings: Settings, args: argparse.Namespace) -> None:
             person = await find_person(app.uow(), args.person)
         else:
             person = await resolve_identity(
-                app.uow,
+                app.uow(),
                 platform=Platform.CONSOLE,
                 external_id=getpass.getuser(),
                 display_name=getpass.getuser(),

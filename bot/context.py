@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,8 @@ class Context:
     person: Person
     message: IncomingMessage
     now: datetime
+    #: Fresh units of work, or (for exactly-once messages) the message's own transaction.
+    uow_factory: Callable[[], UnitOfWork]
 
     @property
     def language(self) -> str:
@@ -32,7 +35,7 @@ class Context:
         return self.app.translator.t(self.language, key, **params)
 
     def uow(self) -> UnitOfWork:
-        return self.app.uow()
+        return self.uow_factory()
 
 
 def parse_id(args: str) -> int:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import html
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from markupsafe import Markup
 
@@ -37,6 +39,40 @@ class Reply:
     @property
     def plain(self) -> str:
         return plain_text(self.text)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, for the outbox."""
+        data: dict[str, Any] = {
+            "text": str(self.text),
+            "buttons": [[[b.label, b.command] for b in row] for row in self.buttons],
+            "private": self.private,
+            "is_error": self.is_error,
+        }
+        if self.attachment is not None:
+            data["attachment"] = {
+                "filename": self.attachment.filename,
+                "content": base64.b64encode(self.attachment.content).decode(),
+                "mime_type": self.attachment.mime_type,
+            }
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Reply:
+        attachment = None
+        if "attachment" in data:
+            file = data["attachment"]
+            attachment = Attachment(
+                file["filename"], base64.b64decode(file["content"]), file["mime_type"]
+            )
+        return cls(
+            Markup(data["text"]),
+            tuple(
+                tuple(Button(label, command) for label, command in row) for row in data["buttons"]
+            ),
+            attachment,
+            data["private"],
+            data["is_error"],
+        )
 
 
 def plain_text(markup: str) -> str:

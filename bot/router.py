@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import logging
 import unicodedata
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from rapidfuzz import process
@@ -14,8 +17,11 @@ from bot.context import Context
 from bot.messages import IncomingMessage
 from bot.reply import Reply
 from core.domain.errors import DomainError, NotFound
+from core.domain.outbox import OutgoingMessage
 from core.members import resolve_identity
 from core.permissions import load_person
+from core.ports import UnitOfWork
+from storage.uow import JoinedUnitOfWork
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -58,7 +64,32 @@ class Router:
         return self._table.get(name.lower())
 
     async def handle(self, message: IncomingMessage) -> list[Reply]:
-        """Every reply for ``message``; nothing (an empty list) for group chatter."""
+        """Every reply for ``message``; nothing (an empty list) for group chatter.
+
+        A message with a platform id is handled exactly once: the record that it was
+        processed, its effect and its replies (in the outbox) commit in one transaction, and a
+        redelivery returns nothing. Adapters then send the replies from the outbox.
+        """
+        if message.message_id is None:
+            return await self._respond(message, self.app.uow, None)
+        now = self.app.clock.now()
+        async with self.app.uow() as uow:
+            if not await uow.inbound.claim(message.platform, message.message_id, now):
+                log.info("ignoring redelivered %s message %s", message.platform, message.message_id)
+                return []
+            joined = JoinedUnitOfWork(uow)
+            replies = await self._respond(message, lambda: joined, uow.savepoint)
+            for reply in replies:
+                await uow.outbox.add(outgoing(message, reply, now))
+            await uow.commit()
+        return replies
+
+    async def _respond(
+        self,
+        message: IncomingMessage,
+        uow_factory: Callable[[], UnitOfWork],
+        savepoint: Callable[[], AbstractAsyncContextManager[object]] | None,
+    ) -> list[Reply]:
         language = self.app.settings.default_language
         parsed = _parse(message.text)
         if parsed is None and not message.is_private:
@@ -74,33 +105,42 @@ class Router:
             # In groups, commands meant for other bots are none of our business.
             return [self._unknown(language, name)] if message.is_private else []
         try:
-            ctx = await self._context(message)
+            ctx = await self._context(message, uow_factory)
         except Exception:
             log.exception("could not resolve sender %s/%s", message.platform, message.sender_id)
             return [self._error(language, "internal")]
-        return await self._run(ctx, command, args)
+        return await self._run(ctx, command, args, savepoint or nullcontext)
 
-    async def _context(self, message: IncomingMessage) -> Context:
+    async def _context(
+        self, message: IncomingMessage, uow_factory: Callable[[], UnitOfWork]
+    ) -> Context:
         now = self.app.clock.now()
         if message.person_id is not None:
-            async with self.app.uow() as uow:
+            async with uow_factory() as uow:
                 person = await load_person(uow, message.person_id)
         else:
             person = await resolve_identity(
-                self.app.uow,
+                uow_factory(),
                 platform=message.platform,
                 external_id=message.sender_id,
                 display_name=message.sender_name,
                 language=self.app.settings.default_language,
                 now=now,
             )
-        return Context(self.app, person, message, now)
+        return Context(self.app, person, message, now, uow_factory)
 
-    async def _run(self, ctx: Context, command: Command, args: str) -> list[Reply]:
+    async def _run(
+        self,
+        ctx: Context,
+        command: Command,
+        args: str,
+        savepoint: Callable[[], AbstractAsyncContextManager[object]],
+    ) -> list[Reply]:
         try:
             if command.organizers_only and not ctx.person.is_organizer:
                 raise DomainError("organizers_only")
-            result = await command.handler(ctx, args)
+            async with savepoint():  # a failing command leaves no partial effect behind
+                result = await command.handler(ctx, args)
         except NotFound as exc:
             if exc.code == "person_not_found":
                 return [self._error(ctx.language, "person_gone")]
@@ -139,6 +179,17 @@ class Router:
                 is_error=True,
             )
         return Reply(t(language, "error.unknown_command", command=name[:40]), is_error=True)
+
+
+def outgoing(message: IncomingMessage, reply: Reply, now: datetime) -> OutgoingMessage:
+    """The outbox row for one reply, with what the adapter needs to route it."""
+    payload = {
+        "reply": reply.to_dict(),
+        "reply_to": message.message_id,
+        "sender_id": message.sender_id,
+        "chat_is_private": message.is_private,
+    }
+    return OutgoingMessage(message.platform, message.chat_id, payload, uuid.uuid4().hex, now)
 
 
 def _check_text(text: str) -> str | None:

@@ -10,7 +10,7 @@ from core.domain.invitations import Invitation, hash_code, new_code, normalize_c
 from core.domain.members import Member, MemberKind, validate_municipality_key
 from core.domain.people import LANGUAGES, ChatIdentity, Person, Platform, Role
 from core.permissions import load_person, require_organizer
-from core.ports import UnitOfWork, UnitOfWorkFactory
+from core.ports import UnitOfWork
 
 NAME_MAX = 120
 
@@ -99,7 +99,7 @@ async def find_person(uow: UnitOfWork, ref: str) -> Person:
 
 
 async def resolve_identity(
-    uow_factory: UnitOfWorkFactory,
+    uow: UnitOfWork,
     *,
     platform: Platform,
     external_id: str,
@@ -108,13 +108,9 @@ async def resolve_identity(
     now: datetime,
 ) -> Person:
     """The person behind a chat identity; someone seen for the first time becomes a guest."""
-    for _ in range(2):
-        async with uow_factory() as uow:
-            identity = await uow.identities.get(platform, external_id)
-            if identity is not None:
-                person = await uow.persons.get(identity.person_id)
-                if person is not None:
-                    return person
+    async with uow:
+        identity = await uow.identities.get(platform, external_id)
+        if identity is None:
             guest = await uow.persons.add(
                 Person(_guest_name(display_name), language=language, is_guest=True, created_at=now)
             )
@@ -123,8 +119,14 @@ async def resolve_identity(
             ):
                 await uow.commit()
                 return guest
-        # Another message of the same newcomer won the race; read its identity.
-    raise DomainError("identity_conflict")
+            # A concurrent message of the same newcomer created the identity first.
+            await uow.persons.delete(guest.id)
+            identity = await uow.identities.get(platform, external_id)
+            await uow.commit()
+        person = await uow.persons.get(identity.person_id) if identity else None
+    if person is None:
+        raise DomainError("identity_conflict")
+    return person
 
 
 def _guest_name(display_name: str) -> str:

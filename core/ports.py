@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol, Self
 
 from core.domain.events import Event
 from core.domain.invitations import Invitation
 from core.domain.members import Member
 from core.domain.notices import Notice
+from core.domain.outbox import OutgoingMessage
 from core.domain.people import ChatIdentity, Person, Platform
 from core.domain.registrations import Registration, RegistrationStatus
 
@@ -108,6 +109,35 @@ class InvitationRepository(Protocol):
     async def detach_creator(self, person_id: int) -> int: ...
 
 
+class InboundRepository(Protocol):
+    async def claim(self, platform: str, external_id: str, now: datetime) -> bool:
+        """Record an incoming update; ``False`` if it was processed before (a redelivery)."""
+        ...
+
+
+class StateRepository(Protocol):
+    """Small durable values such as a transport's update offset or sync token."""
+
+    async def get(self, key: str) -> str | None: ...
+    async def set(self, key: str, value: str, now: datetime) -> None: ...
+
+
+class OutboxRepository(Protocol):
+    async def add(self, message: OutgoingMessage) -> OutgoingMessage: ...
+    async def claim_due(
+        self, platform: str, now: datetime, limit: int, lease: timedelta
+    ) -> list[OutgoingMessage]:
+        """Due, unsent messages, leased to the caller so that no other process sends them."""
+        ...
+
+    async def mark_sent(self, message_id: int, now: datetime) -> None: ...
+    async def mark_failed(
+        self, message_id: int, error: str, retry_at: datetime | None, now: datetime
+    ) -> None:
+        """``retry_at=None`` gives up on the message."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving ``async with`` without :meth:`commit` rolls back.
 
@@ -121,6 +151,9 @@ class UnitOfWork(Protocol):
     events: EventRepository
     registrations: RegistrationRepository
     invitations: InvitationRepository
+    inbound: InboundRepository
+    state: StateRepository
+    outbox: OutboxRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, *exc: object) -> None: ...

@@ -129,3 +129,39 @@ invitations = sa.Table(
     sa.Column("max_uses", sa.Integer, nullable=False),
     sa.Column("uses", sa.Integer, nullable=False),
 )
+
+# --- delivery: exactly-once input, durable output, transport cursors --------------------------
+
+processed_inputs = sa.Table(
+    "processed_inputs",
+    metadata,
+    sa.Column("platform", sa.String(16), primary_key=True),
+    sa.Column("external_id", sa.String(255), primary_key=True),
+    sa.Column("processed_at", UTCDateTime, nullable=False, index=True),
+)
+
+transport_state = sa.Table(
+    "transport_state",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("platform", sa.String(16), nullable=False),
+    sa.Column("chat_id", sa.String(255), nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("tx_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("next_attempt_at", UTCDateTime, nullable=False),
+    sa.Column("claimed_until", UTCDateTime),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("sent_at", UTCDateTime),
+    sa.Column("failed_at", UTCDateTime),
+    sa.Column("last_error", sa.Text),
+    sa.Index("ix_outbox_due", "platform", "sent_at", "failed_at", "next_attempt_at"),
+)

@@ -6,10 +6,11 @@ import asyncio
 import logging
 from typing import Self
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
 from core.domain.notices import Notice
 from core.ports import Notifier
+from storage.delivery import InboundRepository, OutboxRepository, StateRepository
 from storage.repositories import (
     EventRepository,
     IdentityRepository,
@@ -55,6 +56,9 @@ class SqlUnitOfWork:
         self.events = EventRepository(conn, row_locks=self._row_locks)
         self.registrations = RegistrationRepository(conn)
         self.invitations = InvitationRepository(conn)
+        self.inbound = InboundRepository(conn)
+        self.state = StateRepository(conn)
+        self.outbox = OutboxRepository(conn, row_locks=self._row_locks)
         self._pending, self._committed = [], []
         return self
 
@@ -84,6 +88,10 @@ class SqlUnitOfWork:
             raise RuntimeError("unit of work used outside 'async with'")
         return self._conn
 
+    def savepoint(self) -> AsyncTransaction:
+        """``async with uow.savepoint():`` undoes only its own block when that block raises."""
+        return self.connection.begin_nested()
+
     async def commit(self) -> None:
         await self.connection.commit()
         self._committed.extend(self._pending)
@@ -91,3 +99,26 @@ class SqlUnitOfWork:
 
     def notify(self, notice: Notice) -> None:
         self._pending.append(notice)
+
+
+class JoinedUnitOfWork:
+    """A service's view of a transaction its caller opened (one per chat message).
+
+    Entering and leaving do nothing and ``commit`` is left to the caller, so that the effect
+    of a command, the record of the processed message and the replies commit together.
+    """
+
+    def __init__(self, outer: SqlUnitOfWork) -> None:
+        self._outer = outer
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._outer, name)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    async def commit(self) -> None:
+        return None

@@ -26,7 +26,7 @@ async def build_world(app):
             )
         await uow.commit()
     await resolve_identity(
-        app.uow,
+        app.uow(),
         platform=Platform.MATRIX,
         external_id="@stranger:x",
         display_name="Stranger",

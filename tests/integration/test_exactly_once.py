@@ -1,0 +1,180 @@
+"""Chat messages with a platform id are handled exactly once, replies go out via the outbox."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from bot.delivery import OutboxDispatcher, PermanentDeliveryError
+from bot.messages import IncomingMessage
+from bot.reply import Attachment, Button, Reply
+from core.domain.outbox import MAX_ATTEMPTS, OutgoingMessage
+from core.domain.people import Platform
+from storage.tables import outbox, registrations
+from tests.conftest import snapshot
+from tests.support import factories
+
+
+def telegram(update_id: int, text: str, user: str = "100") -> IncomingMessage:
+    return IncomingMessage(
+        Platform.TELEGRAM, user, text, "Tessa", chat_id=user, message_id=str(update_id)
+    )
+
+
+async def outbox_rows(app) -> list:
+    async with app.database.engine.connect() as conn:
+        return list(await conn.execute(outbox.select().order_by(outbox.c.id)))
+
+
+async def test_a_redelivered_update_changes_nothing_and_sends_nothing(any_app):
+    app = any_app
+    event = await factories.event(app, capacity=5)
+    first = await app.router.handle(telegram(1, f"/anmelden {event.id}"))
+    assert "angemeldet" in first[0].plain
+    before = await snapshot(app.database)
+    assert await app.router.handle(telegram(1, f"/anmelden {event.id}")) == []
+    assert await snapshot(app.database) == before
+    rows = await outbox_rows(app)
+    assert len(rows) == 1 and rows[0].chat_id == "100"
+    assert Reply.from_dict(rows[0].payload["reply"]) == first[0]
+    assert rows[0].payload["reply_to"] == "1"
+
+
+async def test_concurrent_redeliveries_apply_once(any_app):
+    app = any_app
+    event = await factories.event(app, capacity=50)
+    await asyncio.gather(
+        *(app.router.handle(telegram(7, f"/anmelden {event.id}")) for _ in range(10))
+    )
+    async with app.database.engine.connect() as conn:
+        count = await conn.execute(sa.select(sa.func.count()).select_from(registrations))
+        assert count.scalar_one() == 1
+    assert len(await outbox_rows(app)) == 1
+
+
+async def test_a_failing_command_leaves_no_partial_effect_but_is_answered_once(app, monkeypatch):
+    from core.domain.errors import DomainError
+    from storage.uow import JoinedUnitOfWork
+
+    event = await factories.event(app, capacity=5)
+    await app.router.handle(telegram(8, "/hilfe", user="555"))  # the sender is known now
+
+    async def fail_after_the_insert(self) -> None:
+        raise DomainError("identity_conflict")
+
+    # The registration row is written, then the command fails: the savepoint must undo it.
+    monkeypatch.setattr(JoinedUnitOfWork, "commit", fail_after_the_insert)
+    replies = await app.router.handle(telegram(9, f"/anmelden {event.id}", user="555"))
+    monkeypatch.undo()
+    assert replies[0].is_error
+    async with app.database.engine.connect() as conn:
+        count = await conn.execute(sa.select(sa.func.count()).select_from(registrations))
+        assert count.scalar_one() == 0
+    rows = await outbox_rows(app)
+    assert [r.payload["reply"]["is_error"] for r in rows] == [False, True]
+    assert "Ihr Konto konnte" in rows[1].payload["reply"]["text"]
+    assert await app.router.handle(telegram(9, f"/anmelden {event.id}", user="555")) == []
+
+
+async def test_group_chatter_is_recorded_but_answers_nothing(app):
+    message = IncomingMessage(
+        Platform.TELEGRAM, "1", "Hallo zusammen", chat_id="-100", is_private=False, message_id="50"
+    )
+    assert await app.router.handle(message) == []
+    assert await outbox_rows(app) == []
+
+
+def test_replies_survive_the_outbox_round_trip():
+    reply = Reply(
+        text="<b>Hallo</b> &amp; mehr",
+        buttons=((Button("Anmelden", "/anmelden 3"), Button("Details", "/termin 3")),),
+        attachment=Attachment("meine-daten.json", b'{"a": 1}\n\x00\xff', "application/json"),
+        private=True,
+    )
+    again = Reply.from_dict(reply.to_dict())
+    assert again == reply
+
+
+async def test_dispatcher_sends_each_message_once_and_retries_with_backoff(any_app):
+    app = any_app
+    dispatcher = OutboxDispatcher(app.uow, app.clock)
+    async with app.uow() as uow:
+        for n in range(3):
+            await uow.outbox.add(
+                OutgoingMessage("telegram", f"chat{n}", {"n": n}, f"tx{n}", app.clock.now())
+            )
+        await uow.commit()
+    sent: list[str] = []
+    flaky = {"chat1": 2}
+
+    async def send(message: OutgoingMessage) -> None:
+        if flaky.get(message.chat_id, 0) > 0:
+            flaky[message.chat_id] -= 1
+            raise ConnectionError("network down")
+        sent.append(message.chat_id)
+
+    assert await dispatcher.dispatch("telegram", send) == 2
+    assert await dispatcher.dispatch("telegram", send) == 0  # chat1 waits for its backoff
+    app.clock.advance(timedelta(seconds=3))
+    assert await dispatcher.dispatch("telegram", send) == 0  # second failure, longer backoff
+    app.clock.advance(timedelta(seconds=5))
+    assert await dispatcher.dispatch("telegram", send) == 1
+    assert sorted(sent) == ["chat0", "chat1", "chat2"]
+    assert await dispatcher.dispatch("telegram", send) == 0
+
+
+async def test_dispatcher_gives_up_visibly(app, caplog):
+    dispatcher = OutboxDispatcher(app.uow, app.clock)
+    async with app.uow() as uow:
+        await uow.outbox.add(OutgoingMessage("telegram", "gone", {}, "tx-a", app.clock.now()))
+        await uow.outbox.add(OutgoingMessage("telegram", "flaky", {}, "tx-b", app.clock.now()))
+        await uow.commit()
+
+    async def send(message: OutgoingMessage) -> None:
+        if message.chat_id == "gone":
+            raise PermanentDeliveryError("bot was blocked by the user")
+        raise TimeoutError("slow")
+
+    for _ in range(MAX_ATTEMPTS + 2):
+        await dispatcher.dispatch("telegram", send)
+        app.clock.advance(timedelta(minutes=15))
+    rows = {r.chat_id: r for r in await outbox_rows(app)}
+    assert rows["gone"].attempts == 1 and rows["gone"].failed_at is not None
+    assert rows["flaky"].attempts == MAX_ATTEMPTS and rows["flaky"].failed_at is not None
+    assert any("giving up" in r.getMessage() for r in caplog.records)
+
+
+async def test_two_dispatchers_never_send_the_same_message(any_app):
+    app = any_app
+    async with app.uow() as uow:
+        for n in range(60):
+            await uow.outbox.add(
+                OutgoingMessage("matrix", f"!room{n}", {}, f"t{n}", app.clock.now())
+            )
+        await uow.commit()
+    sent: list[str] = []
+
+    async def send(message: OutgoingMessage) -> None:
+        await asyncio.sleep(0)  # let the other dispatcher interleave
+        sent.append(message.tx_id)
+
+    counts = await asyncio.gather(
+        *(OutboxDispatcher(app.uow, app.clock).dispatch("matrix", send) for _ in range(2))
+    )
+    assert sum(counts) == 60
+    assert sorted(sent) == sorted(f"t{n}" for n in range(60))
+
+
+@pytest.mark.parametrize("value", ["12345", "s72594_4483_1934"])
+async def test_transport_state_is_upserted(any_app, value):
+    app = any_app
+    async with app.uow() as uow:
+        assert await uow.state.get("telegram.offset") is None
+        await uow.state.set("telegram.offset", "1", app.clock.now())
+        await uow.state.set("telegram.offset", value, app.clock.now())
+        await uow.commit()
+    async with app.uow() as uow:
+        assert await uow.state.get("telegram.offset") == value
