@@ -1,28 +1,49 @@
 """``engagiert-bot serve``: the long-running service in one event loop.
 
-The HTTP server runs here now; chat transports and the scheduler start beside it as they are
-configured, all in this loop (PTB's Application and nio's sync task are started by hand, not
-with their own ``run_*`` helpers).
+The HTTP server and every configured chat transport run here side by side (PTB's
+Application and nio's sync task are started by hand, not with their own ``run_*`` helpers).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 
 import uvicorn
 
+from bot.adapters import Transport
 from bot.app import App
 from bot.web import create_web_app
 
 log = logging.getLogger(__name__)
 
 
+def configured_transports(app: App) -> list[Transport]:
+    settings = app.settings
+    transports: list[Transport] = []
+    if settings.telegram_token is not None:
+        from bot.adapters.telegram import TelegramTransport
+
+        transports.append(TelegramTransport(app))
+    if settings.matrix_homeserver:
+        from bot.adapters.matrix import MatrixTransport
+
+        transports.append(MatrixTransport(app))
+    return transports
+
+
 async def serve(app: App) -> None:
     settings = app.settings
+    transports = configured_transports(app)
+    web = create_web_app(app)
+    for transport in transports:
+        routes = transport.routes()
+        if routes is not None:
+            web.include_router(routes)
     config = uvicorn.Config(
-        create_web_app(app),
+        web,
         host=settings.http_host,
         port=settings.http_port,
         log_level=settings.log_level.lower(),
@@ -31,10 +52,31 @@ async def serve(app: App) -> None:
     server = uvicorn.Server(config)
     # Our own signal handling: stop everything in this loop cleanly on SIGTERM/SIGINT.
     server.install_signal_handlers = lambda: None
+    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
-    log.info("no chat transport configured; serving HTTP only")
-    log.info("listening on http://%s:%d", settings.http_host, settings.http_port)
-    await server.serve()
+        loop.add_signal_handler(sig, stop.set)
+
+    http = asyncio.create_task(server.serve(), name="http")
+    started: list[Transport] = []
+    try:
+        for transport in transports:
+            await transport.start()
+            started.append(transport)
+            log.info("%s transport running", transport.platform.value)
+        if not transports:
+            log.info("no chat transport configured; serving HTTP only")
+        log.info("listening on http://%s:%d", settings.http_host, settings.http_port)
+        waiter = asyncio.create_task(stop.wait())
+        await asyncio.wait({http, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
+    finally:
+        for transport in reversed(started):
+            try:
+                await transport.stop()
+            except Exception:
+                log.exception("stopping the %s transport failed", transport.platform.value)
+        server.should_exit = True
+        with contextlib.suppress(asyncio.CancelledError):
+            await http
     log.info("stopped")

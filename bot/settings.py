@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PLACEHOLDERS = {"changeme", "change-me", "secret", "token", "password", "xxx", "todo", "", "..."}
 
 
 def default_data_dir() -> Path:
@@ -26,6 +28,63 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=1, le=65535)
+
+    telegram_token: SecretStr | None = None
+    #: python-telegram-bot's ``base_url`` form: the token is appended to it.
+    telegram_api_url: str = "https://api.telegram.org/bot"
+    telegram_mode: Literal["polling", "webhook"] = "polling"
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+
+    matrix_homeserver: str | None = None
+    matrix_user_id: str | None = None
+    matrix_password: SecretStr | None = None
+    matrix_access_token: SecretStr | None = None
+    matrix_device_id: str = "ENGAGIERTBOT"
+    matrix_command_prefix: str = "!"
+    matrix_allowed_servers: Annotated[list[str], NoDecode] = []
+    matrix_allowed_users: Annotated[list[str], NoDecode] = []
+
+    @field_validator("matrix_allowed_servers", "matrix_allowed_users", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator(
+        "telegram_token",
+        "telegram_webhook_secret",
+        "matrix_password",
+        "matrix_access_token",
+        mode="before",
+    )
+    @classmethod
+    def _no_placeholder_secret(cls, value: object) -> object:
+        if isinstance(value, str):
+            if not value.strip():
+                return None
+            if value.strip().lower().strip("<>.… ") in PLACEHOLDERS:
+                raise ValueError("Platzhalter statt eines echten Geheimnisses")
+        return value
+
+    @model_validator(mode="after")
+    def _complete_transports(self) -> Settings:
+        webhook = self.telegram_mode == "webhook" and self.telegram_token is not None
+        if webhook and (not self.telegram_webhook_url or self.telegram_webhook_secret is None):
+            raise ValueError(
+                "telegram_mode: webhook braucht ENGAGIERT_TELEGRAM_WEBHOOK_URL und "
+                "ENGAGIERT_TELEGRAM_WEBHOOK_SECRET"
+            )
+        if self.matrix_homeserver:
+            if not self.matrix_user_id:
+                raise ValueError("matrix_user_id: fehlt (z. B. @engagiert-bot:example.org)")
+            if self.matrix_password is None and self.matrix_access_token is None:
+                raise ValueError(
+                    "matrix_password: ENGAGIERT_MATRIX_PASSWORD oder "
+                    "ENGAGIERT_MATRIX_ACCESS_TOKEN angeben"
+                )
+        return self
 
     @field_validator("timezone")
     @classmethod
@@ -65,6 +124,9 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
-        name = "ENGAGIERT_" + str(first["loc"][0]).upper() if first["loc"] else "ENGAGIERT_*"
         message = first["msg"].removeprefix("Value error, ")
+        field = str(first["loc"][0]) if first["loc"] else message.split(":", 1)[0]
+        if not first["loc"]:  # model-level check: "field: explanation"
+            message = message.split(":", 1)[-1].strip()
+        name = "ENGAGIERT_" + field.upper()
         raise SettingsError(f"Ungültige Einstellung {name}: {message}") from None

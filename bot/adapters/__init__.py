@@ -1,0 +1,27 @@
+"""Platform adapters. Only these modules import ``telegram`` or ``nio``."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from fastapi import APIRouter
+
+from core.domain.people import Platform
+
+
+class Transport(Protocol):
+    """A chat platform connection that ``engagiert-bot serve`` runs inside its event loop."""
+
+    platform: Platform
+
+    def routes(self) -> APIRouter | None:
+        """HTTP routes the transport needs (a webhook), mounted on the service's app."""
+        ...
+
+    async def start(self) -> None:
+        """Connect, then receive in background tasks; return once running."""
+        ...
+
+    async def stop(self) -> None:
+        """Finish the update in hand, stop receiving, close connections."""
+        ...
