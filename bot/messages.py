@@ -15,6 +15,9 @@ class IncomingMessage:
     sender_name: str = ""
     chat_id: str = ""
     is_private: bool = True
+    #: The platform's id of this input (Telegram update id, Matrix event id): exactly once.
     message_id: str | None = None
+    #: What a reply should refer to, when not ``message_id`` (Telegram's message id).
+    reply_to_id: str | None = None
     #: Set when the sender is already known (the console's ``--as``).
     person_id: int | None = None

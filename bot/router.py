@@ -185,8 +185,9 @@ def outgoing(message: IncomingMessage, reply: Reply, now: datetime) -> OutgoingM
     """The outbox row for one reply, with what the adapter needs to route it."""
     payload = {
         "reply": reply.to_dict(),
-        "reply_to": message.message_id,
+        "reply_to": message.reply_to_id or message.message_id,
         "sender_id": message.sender_id,
+        "sender_name": message.sender_name,
         "chat_is_private": message.is_private,
     }
     return OutgoingMessage(message.platform, message.chat_id, payload, uuid.uuid4().hex, now)

@@ -46,6 +46,9 @@ class StateRepository:
         )
         await self.conn.execute(statement)
 
+    async def delete(self, key: str) -> None:
+        await self.conn.execute(transport_state.delete().where(transport_state.c.key == key))
+
 
 def _message(row: Any) -> OutgoingMessage:
     return OutgoingMessage(
@@ -74,6 +77,10 @@ class OutboxRepository:
         )
         message.id = result.scalar_one()
         return message
+
+    async def get(self, message_id: int) -> OutgoingMessage | None:
+        row = (await self.conn.execute(outbox.select().where(outbox.c.id == message_id))).first()
+        return _message(row) if row else None
 
     async def claim_due(
         self, platform: str, now: datetime, limit: int, lease: timedelta
