@@ -1,0 +1,524 @@
+"""Telegram, on python-telegram-bot, inside our own event loop.
+
+Updates are handled exactly once: the router records each ``update_id`` in the transaction
+that carries its effect and its replies (in the outbox); the getUpdates offset is stored in
+the database and only advanced after that commit. Replies leave through the outbox, paced by
+PTB's ``AIORateLimiter`` plus a per-private-chat limit; flood control answers are honoured.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+import os
+import re
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+from aiolimiter import AsyncLimiter
+from fastapi import APIRouter, Request, Response
+from markupsafe import Markup
+from telegram import (
+    BotCommand,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    LinkPreviewOptions,
+    ReplyParameters,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.ext import AIORateLimiter, Application, ExtBot
+
+from bot.app import App
+from bot.delivery import OutboxDispatcher, PermanentDeliveryError, RetryLater
+from bot.handlers import COMMANDS
+from bot.messages import IncomingMessage
+from bot.notifications import NotificationHub
+from bot.reply import Attachment, Reply, plain_text
+from core.domain.outbox import OutgoingMessage
+from core.domain.people import ChatIdentity, Platform
+
+log = logging.getLogger(__name__)
+# Opt in to PTB's coming behaviour: durations (RetryAfter.retry_after) as timedelta.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+ALLOWED_UPDATES = ("message", "callback_query")
+MAX_TEXT = 4096
+WEBHOOK_PATH = "/telegram/webhook"
+MAX_WEBHOOK_BODY = 256 * 1024
+OFFSET_KEY = "telegram.offset"
+PROGRESS_KEY = "telegram.progress.{tx_id}"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+BUTTON_DATA = re.compile(r"b:(\d{1,12}):(\d{1,2})")
+#: Outgoing messages are retried from the outbox; between wake-ups we look every few seconds.
+DELIVERY_TICK = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimits:
+    """Telegram's flood limits; tests scale the periods down."""
+
+    overall_per_second: float = 30
+    group_messages: float = 20
+    group_period: float = 60
+    #: Telegram asks for about one message per second in a private chat (short bursts pass).
+    private_burst: float = 3
+    private_period: float = 3
+    #: How often PTB waits out a RetryAfter and resends before the outbox takes over.
+    max_retries: int = 3
+
+
+class TelegramTransport:
+    platform = Platform.TELEGRAM
+
+    def __init__(
+        self, app: App, *, limits: RateLimits | None = None, poll_timeout: int = 30
+    ) -> None:
+        settings = app.settings
+        if settings.telegram_token is None:
+            raise ValueError("ENGAGIERT_TELEGRAM_TOKEN is not set")
+        self.app = app
+        self.limits = limits or RateLimits()
+        self.poll_timeout = poll_timeout
+        self.application = (
+            Application.builder()
+            .token(settings.telegram_token.get_secret_value())
+            .base_url(settings.telegram_api_url)
+            .rate_limiter(
+                AIORateLimiter(
+                    overall_max_rate=self.limits.overall_per_second,
+                    group_max_rate=self.limits.group_messages,
+                    group_time_period=self.limits.group_period,
+                    max_retries=self.limits.max_retries,
+                )
+            )
+            .updater(None)
+            .connection_pool_size(64)
+            .pool_timeout(30)
+            .build()
+        )
+        self.dispatcher = OutboxDispatcher(app.uow, app.clock)
+        self.username = ""
+        self._kick = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._private_limits: dict[str, AsyncLimiter] = {}
+
+    @property
+    def bot(self) -> ExtBot[None]:
+        return self.application.bot
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    def routes(self) -> APIRouter | None:
+        if self.app.settings.telegram_mode != "webhook":
+            return None
+        router = APIRouter()
+        router.add_api_route(WEBHOOK_PATH, self._webhook, methods=["POST"])
+        return router
+
+    async def start(self) -> None:
+        await self.application.initialize()  # getMe: checks the token
+        await self.application.start()
+        self.username = self.bot.username or ""
+        await self._publish_commands()
+        if isinstance(self.app.notifier, NotificationHub):
+            self.app.notifier.register(Platform.TELEGRAM, self._enqueue_notice)
+        settings = self.app.settings
+        if settings.telegram_mode == "webhook":
+            await self.bot.set_webhook(
+                settings.telegram_webhook_url,
+                secret_token=settings.telegram_webhook_secret.get_secret_value(),
+                allowed_updates=list(ALLOWED_UPDATES),
+                drop_pending_updates=False,
+            )
+        else:
+            await self.bot.delete_webhook(drop_pending_updates=False)
+            self._tasks.append(asyncio.create_task(self._poll(), name="telegram-poll"))
+        self._tasks.append(asyncio.create_task(self._deliver(), name="telegram-deliver"))
+        self._kick.set()  # whatever an earlier run left in the outbox goes out now
+        log.info("telegram: running as @%s (%s)", self.username, settings.telegram_mode)
+
+    async def stop(self) -> None:
+        if not self._tasks:
+            return  # not running
+        self._stopping.set()
+        self._kick.set()
+        for task in self._tasks:
+            if task.get_name() == "telegram-poll":
+                task.cancel()
+        # Let the delivery loop finish the message in hand rather than cut it off mid-send.
+        _, pending = await asyncio.wait(self._tasks, timeout=10)
+        for task in pending:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        await self.application.stop()
+        await self.application.shutdown()
+
+    async def _publish_commands(self) -> None:
+        """The command menu in German (default) and English, from the command table."""
+        for language, english in (("de", False), ("en", True)):
+            commands = []
+            for command in COMMANDS:
+                if not command.listed or command.organizers_only:
+                    continue
+                name = command.aliases[0] if english and command.aliases else command.name
+                text = plain_text(self.app.translator.t(language, command.help_key))
+                commands.append(BotCommand(name, text[:256]))
+            await self.bot.set_my_commands(commands, language_code=language)
+            if language == self.app.settings.default_language:
+                await self.bot.set_my_commands(commands)
+
+    # --- receiving --------------------------------------------------------------------------
+
+    async def _poll(self) -> None:
+        async with self.app.uow() as uow:
+            stored = await uow.state.get(OFFSET_KEY)
+        offset = int(stored) if stored else None
+        backoff = 1.0
+        while True:
+            try:
+                updates = await self.bot.get_updates(
+                    offset=offset, timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES
+                )
+            except RetryAfter as exc:
+                await asyncio.sleep(_seconds(exc.retry_after))
+                continue
+            except TelegramError as exc:
+                log.warning("telegram: getUpdates failed (%s); retrying in %.0f s", exc, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 60)
+                continue
+            backoff = 1.0
+            handled = offset
+            for update in updates:
+                try:
+                    await self.process(update)
+                except Exception:
+                    # Nothing was committed; getUpdates hands this update over again.
+                    log.exception("telegram: update %s failed; will retry", update.update_id)
+                    await asyncio.sleep(backoff)
+                    break
+                handled = update.update_id + 1
+            if handled != offset:
+                offset = handled
+                await self._save_offset(offset)
+
+    async def _save_offset(self, offset: int) -> None:
+        async with self.app.uow() as uow:
+            await uow.state.set(OFFSET_KEY, str(offset), self.app.clock.now())
+            await uow.commit()
+
+    async def _webhook(self, request: Request) -> Response:
+        expected = self.app.settings.telegram_webhook_secret.get_secret_value().encode()
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, expected):
+            return Response(status_code=403)
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_WEBHOOK_BODY:
+            return Response(status_code=413)
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_WEBHOOK_BODY:
+                return Response(status_code=413)
+        try:
+            update = Update.de_json(json.loads(body), self.bot)
+        except (ValueError, TypeError, KeyError):
+            return Response(status_code=400)
+        try:
+            await self.process(update)
+        except Exception:
+            log.exception("telegram: webhook update %s failed", update.update_id)
+            return Response(status_code=500)  # Telegram delivers it again
+        return Response(status_code=200)
+
+    async def process(self, update: Update) -> None:
+        """Handle one update; returns once its effect and replies are committed."""
+        if update.callback_query is not None:
+            message = await self._from_button(update)
+        else:
+            message = self._from_message(update)
+        if message is None:
+            return
+        if await self.app.router.handle(message):
+            self._kick.set()
+
+    def _from_message(self, update: Update) -> IncomingMessage | None:
+        msg = update.message
+        if msg is None or msg.text is None or msg.from_user is None or msg.from_user.is_bot:
+            return None
+        head = msg.text.split(maxsplit=1)[0] if msg.text.strip() else ""
+        if head.startswith("/") and "@" in head:
+            addressed = head.split("@", 1)[1]
+            if addressed.lower() != self.username.lower():
+                return None  # a command for another bot in the group
+        return IncomingMessage(
+            Platform.TELEGRAM,
+            sender_id=str(msg.from_user.id),
+            text=msg.text,
+            sender_name=msg.from_user.full_name,
+            chat_id=str(msg.chat.id),
+            is_private=msg.chat.type == "private",
+            message_id=str(update.update_id),
+            reply_to_id=str(msg.message_id),
+        )
+
+    async def _from_button(self, update: Update) -> IncomingMessage | None:
+        """A button press becomes the command it stands for, if the presser may press it."""
+        query = update.callback_query
+        command = await self._button_command(query.data or "", query)
+        with contextlib.suppress(TelegramError):
+            if command is None:
+                language = self.app.translator.language(query.from_user.language_code)
+                text = plain_text(self.app.translator.t(language, "telegram.button_invalid"))
+                await query.answer(text, show_alert=True)
+            else:
+                await query.answer()
+        if command is None or query.message is None:
+            return None
+        return IncomingMessage(
+            Platform.TELEGRAM,
+            sender_id=str(query.from_user.id),
+            text=command,
+            sender_name=query.from_user.full_name,
+            chat_id=str(query.message.chat.id),
+            is_private=query.message.chat.type == "private",
+            message_id=str(update.update_id),
+        )
+
+    async def _button_command(self, data: str, query: CallbackQuery) -> str | None:
+        match = BUTTON_DATA.fullmatch(data)
+        if match is None or query.message is None:
+            return None
+        async with self.app.uow() as uow:
+            sent = await uow.outbox.get(int(match.group(1)))
+        if sent is None or sent.platform != Platform.TELEGRAM.value:
+            return None
+        reply = Reply.from_dict(sent.payload["reply"])
+        buttons = [button for row in reply.buttons for button in row]
+        index = int(match.group(2))
+        owner = sent.payload.get("sender_id")
+        chat = str(query.message.chat.id)
+        if index >= len(buttons) or chat not in (sent.chat_id, owner):
+            return None
+        if reply.private and str(query.from_user.id) != owner:
+            return None  # someone else's personal buttons
+        return buttons[index].command
+
+    # --- sending ----------------------------------------------------------------------------
+
+    async def _deliver(self) -> None:
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._kick.wait(), timeout=DELIVERY_TICK)
+            self._kick.clear()
+            try:
+                await self.dispatcher.dispatch(Platform.TELEGRAM.value, self.send, concurrency=32)
+            except Exception:
+                log.exception("telegram: delivery round failed")
+
+    def kick(self) -> None:
+        """Wake the delivery loop (after something was put into the outbox)."""
+        self._kick.set()
+
+    async def _enqueue_notice(self, identity: ChatIdentity, text: Markup) -> None:
+        """Notices go through the outbox too, to the person's private chat."""
+        payload = {
+            "reply": Reply(text).to_dict(),
+            "reply_to": None,
+            "sender_id": identity.external_id,
+            "chat_is_private": True,
+        }
+        now = self.app.clock.now()
+        async with self.app.uow() as uow:
+            await uow.outbox.add(
+                OutgoingMessage(
+                    Platform.TELEGRAM.value, identity.external_id, payload, uuid.uuid4().hex, now
+                )
+            )
+            await uow.commit()
+        self._kick.set()
+
+    async def send(self, message: OutgoingMessage) -> None:
+        """Deliver one outbox message: text in chunks, buttons, file, group note.
+
+        Progress through the parts is stored, so a retry does not repeat what went out.
+        """
+        payload = message.payload
+        reply = Reply.from_dict(payload["reply"])
+        owner = str(payload.get("sender_id") or "")
+        personal = bool(reply.private and not payload["chat_is_private"] and owner)
+        target = owner if personal else message.chat_id
+        chunks = split_text(str(reply.text))
+        steps: list[Callable[[], Awaitable[None]]] = []
+        for number, chunk in enumerate(chunks):
+            markup = _keyboard(message.id, reply) if number == len(chunks) - 1 else None
+            reply_to = payload.get("reply_to") if number == 0 and not personal else None
+            steps.append(partial(self._send_text, target, chunk, markup, reply_to))
+        if reply.attachment is not None:
+            steps.append(partial(self._send_file, target, reply.attachment))
+        if personal:
+            steps.append(partial(self._send_note, message.chat_id, payload, delivered=True))
+        key = PROGRESS_KEY.format(tx_id=message.tx_id)
+        done = await self._progress(key) if len(steps) > 1 else 0
+        for number, step in enumerate(steps[done:], start=done):
+            try:
+                await _translated_errors(step)
+            except PermanentDeliveryError as exc:
+                if not (personal and isinstance(exc.__cause__, Forbidden)):
+                    raise
+                # The person never opened a private chat with the bot: say so in the group.
+                await _translated_errors(
+                    partial(self._send_note, message.chat_id, payload, delivered=False)
+                )
+                break
+            if len(steps) > 1 and number + 1 < len(steps):
+                await self._set_progress(key, number + 1)
+        if len(steps) > 1:
+            async with self.app.uow() as uow:
+                await uow.state.delete(key)
+                await uow.commit()
+
+    async def _send_file(self, chat_id: str, file: Attachment) -> None:
+        await self._limit(chat_id)
+        await self.bot.send_document(int(chat_id), InputFile(file.content, filename=file.filename))
+
+    async def _send_note(self, chat_id: str, payload: dict[str, Any], *, delivered: bool) -> None:
+        """The short note in the group about a personal answer, in the person's language."""
+        language = self.app.settings.default_language
+        async with self.app.uow() as uow:
+            identity = await uow.identities.get(Platform.TELEGRAM, str(payload["sender_id"]))
+            person = await uow.persons.get(identity.person_id) if identity else None
+        if person is not None:
+            language = self.app.translator.language(person.language)
+        key = "adapter.private_note" if delivered else "adapter.private_unreachable"
+        note = self.app.translator.t(language, key, name=payload.get("sender_name") or "")
+        await self._send_text(chat_id, str(note))
+
+    async def _send_text(
+        self,
+        chat_id: str,
+        text: str,
+        markup: InlineKeyboardMarkup | None = None,
+        reply_to: str | None = None,
+    ) -> None:
+        await self._limit(chat_id)
+        reply_parameters = None
+        if reply_to and reply_to.isdigit():
+            reply_parameters = ReplyParameters(int(reply_to), allow_sending_without_reply=True)
+        await self.bot.send_message(
+            int(chat_id),
+            text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,
+            reply_parameters=reply_parameters,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        )
+
+    async def _limit(self, chat_id: str) -> None:
+        """About one message per second in a private chat (groups: PTB's limiter)."""
+        if chat_id.startswith("-"):
+            return
+        limiter = self._private_limits.get(chat_id)
+        if limiter is None:
+            if len(self._private_limits) > 10_000:
+                self._private_limits.clear()
+            limiter = AsyncLimiter(self.limits.private_burst, self.limits.private_period)
+            self._private_limits[chat_id] = limiter
+        await limiter.acquire()
+
+    async def _progress(self, key: str) -> int:
+        async with self.app.uow() as uow:
+            value = await uow.state.get(key)
+        return int(value) if value else 0
+
+    async def _set_progress(self, key: str, done: int) -> None:
+        async with self.app.uow() as uow:
+            await uow.state.set(key, str(done), self.app.clock.now())
+            await uow.commit()
+
+
+def _keyboard(outbox_id: int | None, reply: Reply) -> InlineKeyboardMarkup | None:
+    """Buttons carry only a reference to the stored reply: ``b:<outbox id>:<index>``."""
+    if not reply.buttons or outbox_id is None:
+        return None
+    rows, index = [], 0
+    for row in reply.buttons:
+        keys = []
+        for button in row:
+            keys.append(InlineKeyboardButton(button.label, callback_data=f"b:{outbox_id}:{index}"))
+            index += 1
+        rows.append(keys)
+    return InlineKeyboardMarkup(rows)
+
+
+def _utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Cut at line breaks (tags never span lines in our messages) so that no part is longer
+    than Telegram's limit; a single overlong line is cut at spaces."""
+    parts: list[str] = []
+    current = ""
+    for line in _short_lines(text.split("\n"), limit):
+        candidate = f"{current}\n{line}" if current else line
+        if current and _utf16(candidate) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = candidate
+    if current or not parts:
+        parts.append(current)
+    return parts
+
+
+def _short_lines(lines: Sequence[str], limit: int) -> list[str]:
+    out: list[str] = []
+    for line in lines:
+        while _utf16(line) > limit:
+            fits = _fitting_prefix(line, limit)
+            cut = line.rfind(" ", 0, fits)
+            cut = cut if cut > 0 else fits
+            out.append(line[:cut])
+            line = line[cut:].lstrip(" ")
+        out.append(line)
+    return out
+
+
+def _fitting_prefix(line: str, limit: int) -> int:
+    """How many characters of ``line`` fit into ``limit`` UTF-16 code units."""
+    used = 0
+    for index, char in enumerate(line):
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > limit:
+            return index
+    return len(line)
+
+
+async def _translated_errors(step: Callable[[], Awaitable[None]]) -> None:
+    """PTB's errors in the dispatcher's terms: wait, give up, or (anything else) retry."""
+    try:
+        await step()
+    except RetryAfter as exc:  # PTB waited and resent already; now the outbox waits
+        raise RetryLater(timedelta(seconds=_seconds(exc.retry_after))) from None
+    except (BadRequest, Forbidden) as exc:
+        raise PermanentDeliveryError(str(exc)) from exc
+
+
+def _seconds(value: int | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

@@ -1,0 +1,301 @@
+"""The Telegram adapter against the local Bot API stand-in, with the real PTB HTTP client."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from bot.adapters.telegram import WEBHOOK_PATH, RateLimits, TelegramTransport
+from bot.app import App, build
+from bot.settings import Settings
+from bot.web import create_web_app
+from core.domain.outbox import OutgoingMessage
+from core.domain.people import Platform, Role
+from storage.tables import registrations
+from tests.support import factories
+from tests.support.telegram_api import TelegramApi
+
+ANNA = {"id": 501, "first_name": "Anna", "last_name": "Amt", "language_code": "de"}
+BERND = {"id": 502, "first_name": "Bernd"}
+GROUP = -100777
+FAST = RateLimits(
+    overall_per_second=100, group_messages=20, group_period=2, private_burst=50, private_period=1
+)
+
+
+@dataclass
+class Rig:
+    api: TelegramApi
+    app: App
+    transport: TelegramTransport
+
+    async def restart(self) -> None:
+        """A new process: a new transport on the same database and stand-in."""
+        await self.transport.stop()
+        self.transport = TelegramTransport(self.app, limits=FAST, poll_timeout=1)
+        await self.transport.start()
+
+
+def settings_for(api: TelegramApi, tmp_path, **extra) -> Settings:
+    return Settings(
+        data_dir=tmp_path, telegram_token=api.token, telegram_api_url=api.base_url, **extra
+    )
+
+
+@pytest.fixture
+async def rig(telegram_api_factory, sqlite_database, tmp_path) -> AsyncIterator[Rig]:
+    api = await telegram_api_factory(global_limit=100, group_limit=20, group_window=2.0)
+    app = await build(settings_for(api, tmp_path), database=sqlite_database, migrate=False)
+    transport = TelegramTransport(app, limits=FAST, poll_timeout=1)
+    await transport.start()
+    rig = Rig(api, app, transport)
+    yield rig
+    await rig.transport.stop()
+
+
+async def registrations_of(app: App) -> list[tuple]:
+    async with app.database.engine.connect() as conn:
+        rows = await conn.execute(sa.select(registrations.c.event_id, registrations.c.status))
+        return list(rows)
+
+
+async def test_commands_menu_in_german_and_english(rig):
+    german = [c["command"] for c in rig.api.commands_for(language_code="de")]
+    english = [c["command"] for c in rig.api.commands_for(language_code="en")]
+    assert "termine" in german and "anmelden" in german and "teilnehmende" not in german
+    assert "events" in english and "signup" in english
+    assert rig.api.commands_for() == rig.api.commands_for(language_code="de")
+
+
+async def test_signup_by_command_and_cancel_by_button(rig):
+    event = await factories.event(rig.app, title="Netzwerktreffen Köln", capacity=10)
+    rig.api.inject_message(ANNA["id"], ANNA, f"/anmelden {event.id}")
+    (confirmation,) = await rig.api.wait_for_sent(ANNA["id"])
+    assert "Sie sind angemeldet für <b>Netzwerktreffen Köln</b>" in confirmation.params["text"]
+    assert confirmation.params["parse_mode"] == "HTML"
+    keyboard = confirmation.params["reply_markup"]["inline_keyboard"]
+    cancel = keyboard[0][0]
+    assert cancel["text"] == "Abmelden" and cancel["callback_data"].startswith("b:")
+    message_id = confirmation.result["message_id"]
+
+    rig.api.inject_callback(ANNA["id"], ANNA, cancel["callback_data"], message_id)
+    await rig.api.wait_for_sent(ANNA["id"], 2)
+    assert "abgemeldet" in rig.api.texts_to(ANNA["id"])[1]
+    assert [s for _, s in await registrations_of(rig.app)] == ["cancelled"]
+    assert all(a.get("show_alert") is not True for a in rig.api.callback_answers.values())
+
+
+async def test_signup_by_button_and_forged_buttons_do_nothing(rig):
+    event = await factories.event(rig.app, title="Kurzformat", capacity=10)
+    rig.api.inject_message(ANNA["id"], ANNA, f"/termin {event.id}")
+    (details,) = await rig.api.wait_for_sent(ANNA["id"])
+    button = details.params["reply_markup"]["inline_keyboard"][0][0]
+    assert button["text"] == "Anmelden"
+    outbox_id = button["callback_data"].split(":")[1]
+
+    # Forged data: another index, junk, and Anna's button pressed in Bernd's chat.
+    rig.api.inject_message(BERND["id"], BERND, "/start")
+    (welcome,) = await rig.api.wait_for_sent(BERND["id"])
+    for chat, user, data, mid in (
+        (ANNA["id"], ANNA, f"b:{outbox_id}:7", details.result["message_id"]),
+        (ANNA["id"], ANNA, "/daten_loeschen ja", details.result["message_id"]),
+        (BERND["id"], BERND, button["callback_data"], welcome.result["message_id"]),
+    ):
+        rig.api.inject_callback(chat, user, data, mid)
+    await rig.api.wait_for(lambda: len(rig.api.callback_answers) == 3)
+    assert all(a.get("show_alert") for a in rig.api.callback_answers.values())
+    assert await registrations_of(rig.app) == []
+
+    rig.api.inject_callback(ANNA["id"], ANNA, button["callback_data"], details.result["message_id"])
+    await rig.api.wait_for_sent(ANNA["id"], 2)
+    assert "Sie sind angemeldet für <b>Kurzformat</b>" in rig.api.texts_to(ANNA["id"])[1]
+    assert await registrations_of(rig.app) == [(event.id, "confirmed")]
+
+
+async def test_a_redelivered_update_changes_nothing_and_sends_nothing(rig):
+    event = await factories.event(rig.app, capacity=10)
+    update = rig.api.make_message_update(ANNA["id"], ANNA, f"/anmelden {event.id}")
+    rig.api.inject_update(update)
+    await rig.api.wait_for_sent(ANNA["id"])
+    rig.api.inject_update(update)  # Telegram hands the same update over again
+    rig.api.inject_message(ANNA["id"], ANNA, "/meine")  # a later update as a marker
+    await rig.api.wait_for_sent(ANNA["id"], 2)
+    texts = rig.api.texts_to(ANNA["id"])
+    assert len(texts) == 2 and "Ihre Anmeldungen" in texts[1]
+    assert len(await registrations_of(rig.app)) == 1
+
+
+async def test_crash_after_commit_before_offset_and_reply_then_restart(rig, monkeypatch):
+    event = await factories.event(rig.app, capacity=10)
+    crashed = asyncio.Event()
+
+    async def crash(self, offset: int) -> None:
+        crashed.set()
+        raise asyncio.CancelledError  # the process dies here
+
+    async def no_delivery(self, message) -> None:
+        raise ConnectionError("process about to die")
+
+    monkeypatch.setattr(TelegramTransport, "_save_offset", crash)
+    monkeypatch.setattr(TelegramTransport, "send", no_delivery)
+    rig.api.inject_message(ANNA["id"], ANNA, f"/anmelden {event.id}")
+    await asyncio.wait_for(crashed.wait(), 5)
+    assert len(await registrations_of(rig.app)) == 1  # the effect was committed
+    assert rig.api.texts_to(ANNA["id"]) == []  # but nothing was sent, nothing confirmed
+    await rig.transport.stop()
+    monkeypatch.undo()
+    async with rig.app.uow() as uow:  # the failed attempt is due again right away
+        await uow.connection.execute(sa.text("UPDATE outbox SET next_attempt_at = created_at"))
+        await uow.commit()
+
+    await rig.restart()
+    rig.api.inject_message(ANNA["id"], ANNA, "/meine")
+    await rig.api.wait_for_sent(ANNA["id"], 2)
+    texts = rig.api.texts_to(ANNA["id"])
+    assert "angemeldet für" in texts[0] and "Ihre Anmeldungen" in texts[1]
+    assert len(texts) == 2
+    assert len(await registrations_of(rig.app)) == 1
+
+
+async def test_group_commands_answer_personal_things_privately(rig):
+    event = await factories.event(rig.app, title="Strategieworkshop", capacity=10)
+    rig.api.inject_message(ANNA["id"], ANNA, "/start")  # Anna has a private chat with the bot
+    await rig.api.wait_for_sent(ANNA["id"])
+    username = rig.transport.username
+    rig.api.inject_message(
+        GROUP, ANNA, f"/anmelden@{username} {event.id}", "supergroup", title="Kurzformate"
+    )
+    rig.api.inject_message(GROUP, BERND, "Guten Morgen zusammen", "supergroup")
+    rig.api.inject_message(GROUP, BERND, f"/anmelden@anderer_bot {event.id}", "supergroup")
+    rig.api.inject_message(GROUP, BERND, f"/anmelden {event.id}", "supergroup")
+    await rig.api.wait_for_sent(GROUP, 2)
+    await rig.api.wait_for_sent(ANNA["id"], 2)
+    assert "angemeldet für <b>Strategieworkshop</b>" in rig.api.texts_to(ANNA["id"])[1]
+    group = rig.api.texts_to(GROUP)
+    assert group[0] == "Anna Amt, ich habe Ihnen persönlich geantwortet."
+    # Bernd never opened a private chat: the group is told how to get the answer.
+    assert group[1].startswith("Bernd, das betrifft nur Sie")
+    assert len(group) == 2  # chatter and the other bot's command got no answer
+
+
+async def test_waitlisted_member_is_told_about_the_free_place(rig):
+    event = await factories.event(rig.app, title="Spitzentreffen", capacity=1)
+    for user in (ANNA, BERND):
+        rig.api.inject_message(user["id"], user, f"/anmelden {event.id}")
+        await rig.api.wait_for_sent(user["id"])
+    assert "Warteliste" in rig.api.texts_to(BERND["id"])[0]
+    rig.api.inject_message(ANNA["id"], ANNA, f"/abmelden {event.id}")
+    await rig.api.wait_for_sent(BERND["id"], 2)
+    assert "ein Platz frei geworden" in rig.api.texts_to(BERND["id"])[1]
+
+
+async def test_long_replies_are_split_and_files_sent(rig):
+    organizer = await factories.person(rig.app, "Orga", roles={Role.ORGANIZER})
+    async with rig.app.uow() as uow:
+        from core.domain.people import ChatIdentity
+
+        await uow.identities.add(
+            ChatIdentity(
+                Platform.TELEGRAM, str(ANNA["id"]), organizer.id, created_at=rig.app.clock.now()
+            )
+        )
+        await uow.commit()
+    event = await factories.event(rig.app, capacity=400)
+    from core.signup import sign_up
+
+    for n in range(300):
+        person = await factories.person(rig.app, f"Teilnehmerin mit langem Namen Nummer {n:03}")
+        await sign_up(
+            rig.app.uow(), person_id=person.id, event_id=event.id, now=rig.app.clock.now()
+        )
+    rig.api.inject_message(ANNA["id"], ANNA, f"/teilnehmende {event.id}")
+    await rig.api.wait_for(lambda: any("Nummer 299" in t for t in rig.api.texts_to(ANNA["id"])))
+    texts = rig.api.texts_to(ANNA["id"])
+    assert len(texts) == 4 and all(len(t) <= 4096 for t in texts)
+    lines = "\n".join(texts).splitlines()
+    numbered = [line for line in lines if "Teilnehmerin" in line]
+    assert [int(line.rsplit(" ", 1)[1]) for line in numbered] == list(range(300))
+    rig.api.inject_message(ANNA["id"], ANNA, "/meine_daten")
+    (document,) = await rig.api.wait_for_sent(ANNA["id"], 1, method="sendDocument")
+    assert document.params["document"].filename == "meine-daten.json"
+
+
+async def test_fan_out_to_300_chats_and_a_busy_group_exactly_once(rig):
+    rig.api.auto_chats = True
+    chats = [10_000 + n for n in range(300)]
+    async with rig.app.uow() as uow:
+        for n, chat in enumerate([*chats, *[GROUP] * 40]):
+            text = f"Nachricht {n}"
+            payload = {
+                "reply": {"text": text, "buttons": [], "private": False, "is_error": False},
+                "reply_to": None,
+                "sender_id": str(chat),
+                "chat_is_private": chat > 0,
+            }
+            await uow.outbox.add(
+                OutgoingMessage("telegram", str(chat), payload, f"fan{n}", rig.app.clock.now())
+            )
+        await uow.commit()
+    rig.transport.kick()
+    await rig.api.wait_for(
+        lambda: (
+            sum(len(rig.api.texts_to(c)) for c in chats) == 300
+            and len(rig.api.texts_to(GROUP)) == 40
+        ),
+        timeout=30,
+    )
+    delivered = Counter(t for c in [*chats, GROUP] for t in rig.api.texts_to(c))
+    assert len(delivered) == 340 and set(delivered.values()) == {1}
+    assert rig.api.texts_to(GROUP) == [f"Nachricht {300 + n}" for n in range(40)]
+    assert rig.api.early_retries == 0
+
+
+async def test_webhook_checks_secret_and_size_and_answers_after_commit(
+    telegram_api_factory, sqlite_database, tmp_path
+):
+    api = await telegram_api_factory()
+    settings = settings_for(
+        api,
+        tmp_path,
+        telegram_mode="webhook",
+        telegram_webhook_url="https://bot.example.org" + WEBHOOK_PATH,
+        telegram_webhook_secret="s3cr3t-webhook-value",
+    )
+    app = await build(settings, database=sqlite_database, migrate=False)
+    transport = TelegramTransport(app, limits=FAST)
+    await transport.start()
+    try:
+        assert api.webhook["url"] == "https://bot.example.org" + WEBHOOK_PATH
+        web = create_web_app(app)
+        web.include_router(transport.routes())
+        event = await factories.event(app, capacity=5)
+        update = api.make_message_update(ANNA["id"], ANNA, f"/anmelden {event.id}")
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=web), base_url="http://t")
+        async with client:
+            missing = await client.post(WEBHOOK_PATH, json=update)
+            wrong = await client.post(
+                WEBHOOK_PATH, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "nope"}
+            )
+            assert (missing.status_code, wrong.status_code) == (403, 403)
+            assert await registrations_of(app) == []
+            headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cr3t-webhook-value"}
+            huge = await client.post(
+                WEBHOOK_PATH, content=b"{" + b" " * 300_000 + b"}", headers=headers
+            )
+            assert huge.status_code == 413
+            ok = await client.post(WEBHOOK_PATH, json=update, headers=headers)
+            assert ok.status_code == 200
+            assert len(await registrations_of(app)) == 1  # committed before the 200
+            again = await client.post(WEBHOOK_PATH, json=update, headers=headers)
+            assert again.status_code == 200
+        await api.wait_for_sent(ANNA["id"])
+        assert len(await registrations_of(app)) == 1
+        assert len(api.texts_to(ANNA["id"])) == 1
+    finally:
+        await transport.stop()
