@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -15,20 +15,8 @@ from core.ports import EventWithCounts, UnitOfWork
 from core.signup import promote_waitlisted
 
 UPCOMING_LIMIT = 20
-CHANGEABLE = frozenset(
-    {
-        "title",
-        "description",
-        "kind",
-        "starts_at",
-        "ends_at",
-        "place",
-        "video_url",
-        "capacity",
-        "registration_deadline",
-        "audience",
-    }
-)
+#: Everything but the id; cancelling has its own use case.
+CHANGEABLE = frozenset(f.name for f in fields(Event)) - {"id", "cancelled"}
 #: Changes that registered people must hear about.
 NOTIFIED_CHANGES = frozenset({"starts_at", "ends_at", "place", "video_url"})
 

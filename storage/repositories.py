@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Any
 
@@ -243,19 +244,7 @@ _LOCK_EVENT = (
     sa.select(events.c.id).where(events.c.id == sa.bindparam("event_id")).with_for_update()
 )
 
-_EVENT_FIELDS = (
-    "kind",
-    "title",
-    "description",
-    "starts_at",
-    "ends_at",
-    "place",
-    "video_url",
-    "capacity",
-    "registration_deadline",
-    "audience",
-    "cancelled",
-)
+_EVENT_FIELDS = tuple(f.name for f in dataclasses.fields(Event) if f.name != "id")
 
 
 def _event(row: Any) -> Event:
