@@ -299,3 +299,22 @@ async def test_webhook_checks_secret_and_size_and_answers_after_commit(
         assert len(api.texts_to(ANNA["id"])) == 1
     finally:
         await transport.stop()
+
+
+async def test_a_failing_command_is_logged_with_the_update_and_answered(rig, monkeypatch, caplog):
+    import bot.handlers.events as handlers
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(handlers, "upcoming_events", broken)
+    update_id = rig.api.inject_message(ANNA["id"], ANNA, "/termine")
+    (apology,) = await rig.api.wait_for_sent(ANNA["id"])
+    assert apology.params["text"].startswith("Entschuldigung")
+    assert "disk full" not in apology.params["text"]
+    logged = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert any(f"message={update_id}" in line for line in logged)
+    monkeypatch.undo()
+    rig.api.inject_message(ANNA["id"], ANNA, "/termine")  # the bot keeps running
+    await rig.api.wait_for_sent(ANNA["id"], 2)
+    assert "Veranstaltungen" in rig.api.texts_to(ANNA["id"])[1]
