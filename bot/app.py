@@ -10,6 +10,8 @@ from bot.notifications import NotificationHub
 from bot.router import Router
 from bot.settings import Settings
 from core.clock import SystemClock
+from core.faq import FaqIndex
+from core.kb import load_index
 from core.ports import Clock, Notifier
 from storage.database import Database
 from storage.uow import SqlUnitOfWork
@@ -22,6 +24,8 @@ class App:
     clock: Clock
     translator: Translator
     notifier: Notifier = field(init=False)
+    #: The knowledge base, indexed once here and kept current by ``core.kb.import_entries``.
+    faq: FaqIndex = field(init=False)
     router: Router = field(init=False)
 
     def uow(self) -> SqlUnitOfWork:
@@ -47,4 +51,5 @@ async def build(
     app = App(settings, database, clock or SystemClock(), translator)
     app.notifier = notifier or NotificationHub(app.uow, translator)
     app.router = Router(app, COMMANDS)
+    app.faq = await load_index(app.uow())
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import json
 import logging
 import sys
 import tempfile
@@ -17,19 +18,27 @@ from dateutil import parser as dateparser
 
 from bot.adapters.console import ConsoleChat, stdin_lines
 from bot.app import App, build
+from bot.faq_yaml import FaqFileError, FaqFileProblem, dump_entries, parse_entries
+from bot.handlers.faq import markdown_blocks
 from bot.reply import plain_text
 from bot.settings import Settings, SettingsError, load_settings
-from bot.starter import DEMO_PERSON, load_starter_content
+from bot.starter import DEMO_PERSON, load_starter_content, starter_faq
 from core.domain.errors import DomainError
 from core.domain.events import Audience, Event, EventKind
+from core.domain.faq import FaqEntry
 from core.domain.members import MemberKind
 from core.domain.people import Person, Platform, Role
 from core.events import cancel_event, create_event, upcoming_events
+from core.faq import FaqIndex, FaqResult
+from core.kb import import_entries, list_entries
 from core.members import add_member, add_person, create_invitation, find_person, resolve_identity
 
 log = logging.getLogger("engagiert-bot")
 
 DEFAULT_DURATION = timedelta(hours=2)
+EMPTY_KB_HINT = (
+    "Hinweis: Die Wissensbasis ist leer. Startinhalte übernehmen: engagiert-bot kb import --starter"
+)
 
 
 class UsageError(Exception):
@@ -76,6 +85,7 @@ async def _with_app(settings: Settings, work: Callable[[App], Awaitable[Any]]) -
 async def _chat(app: App, person: Person) -> None:
     chat = ConsoleChat(app, person)
     interactive = sys.stdin.isatty()
+    _hint_if_empty(app)
     if interactive:
         banner = app.translator.t(
             app.translator.language(person.language), "console.banner", name=person.display_name
@@ -109,7 +119,7 @@ async def run_demo(settings: Settings, args: argparse.Namespace) -> None:
         )
 
         async def work(app: App) -> None:
-            await load_starter_content(app.uow, now=app.clock.now(), tz=settings.tz)
+            await load_starter_content(app.uow, now=app.clock.now(), tz=settings.tz, faq=app.faq)
             person = await find_person(app.uow(), args.person or DEMO_PERSON)
             await _chat(app, person)
 
@@ -119,7 +129,11 @@ async def run_demo(settings: Settings, args: argparse.Namespace) -> None:
 async def run_serve(settings: Settings, args: argparse.Namespace) -> None:
     from bot.serve import serve
 
-    await _with_app(settings, serve)
+    async def work(app: App) -> None:
+        _hint_if_empty(app)
+        await serve(app)
+
+    await _with_app(settings, work)
 
 
 # --- operator commands ----------------------------------------------------------------------
@@ -128,6 +142,7 @@ async def run_serve(settings: Settings, args: argparse.Namespace) -> None:
 async def run_db_upgrade(settings: Settings, args: argparse.Namespace) -> None:
     async def work(app: App) -> None:
         print(f"Datenbank auf Stand {await app.database.current_revision()}.")
+        _hint_if_empty(app)
 
     await _with_app(settings, work)
 
@@ -276,6 +291,127 @@ async def run_invite(settings: Settings, args: argparse.Namespace) -> None:
     await _with_app(settings, work)
 
 
+# --- knowledge base -----------------------------------------------------------------------
+
+
+def _hint_if_empty(app: App) -> None:
+    if not len(app.faq):
+        print(EMPTY_KB_HINT, file=sys.stderr)
+
+
+def _read_entries(args: argparse.Namespace) -> list[FaqEntry]:
+    """The entries to import, fully validated; every problem named by entry and field."""
+    if args.starter == (args.file is not None):
+        raise UsageError("bitte genau eines angeben: DATEI.yaml oder --starter")
+    if args.starter:
+        return starter_faq()
+    try:
+        text = Path(args.file).read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise UsageError(f"„{args.file}“ lässt sich nicht lesen ({reason})") from None
+    try:
+        entries = parse_entries(text)
+    except FaqFileError as exc:
+        problems = "; ".join(_problem(p) for p in exc.problems)
+        raise UsageError(f"{args.file}: nichts geändert – {problems}") from None
+    if not entries:
+        raise UsageError(f"{args.file} enthält keine Einträge; nichts geändert")
+    return entries
+
+
+def _problem(problem: FaqFileProblem) -> str:
+    where = " ".join(
+        part
+        for part in (
+            f"Eintrag {problem.index}" if problem.index is not None else "",
+            f"(id „{problem.entry_id}“)" if problem.entry_id else "",
+        )
+        if part
+    )
+    if problem.field:
+        where = f"{where}, Feld „{problem.field}“" if where else f"Feld „{problem.field}“"
+    return f"{where}: {problem.message}" if where else problem.message
+
+
+async def run_kb_import(settings: Settings, args: argparse.Namespace) -> None:
+    entries = _read_entries(args)
+
+    async def work(app: App) -> None:
+        report = await import_entries(
+            app.uow(), app.faq, entries, replace_all=args.replace, now=app.clock.now()
+        )
+        print(
+            f"Wissensbasis: {report.added} neu, {report.updated} geändert, "
+            f"{report.unchanged} unverändert, {report.removed} entfernt."
+        )
+
+    await _with_app(settings, work)
+
+
+async def run_kb_export(settings: Settings, args: argparse.Namespace) -> None:
+    async def work(app: App) -> None:
+        entries = await list_entries(app.uow())
+        text = dump_entries(entries)
+        if args.file == "-":
+            sys.stdout.write(text)
+        else:
+            try:
+                Path(args.file).write_text(text, "utf-8")
+            except OSError as exc:
+                reason = exc.strerror
+                raise UsageError(f"„{args.file}“ lässt sich nicht schreiben ({reason})") from None
+        print(f"{len(entries)} Einträge exportiert.", file=sys.stderr)
+
+    await _with_app(settings, work)
+
+
+async def run_faq(settings: Settings, args: argparse.Namespace) -> None:
+    query = " ".join(args.query).strip()
+    if not query and not args.json:
+        raise UsageError("bitte eine Frage angeben (oder --json und eine Frage je Zeile auf stdin)")
+
+    async def work(app: App) -> None:
+        index = app.faq
+        if not len(index):
+            print(f"{EMPTY_KB_HINT} Bis dahin antworte ich aus den Startinhalten.", file=sys.stderr)
+            index = FaqIndex(starter_faq())
+        # One answer per input line, blank lines included, so that output lines match input.
+        queries = [query] if query else (line.rstrip("\n") for line in sys.stdin)
+        for text in queries:
+            result = index.search(text, args.limit)
+            if args.json:
+                print(json.dumps(_as_json(result), ensure_ascii=False), flush=True)
+            else:
+                print(_as_text(result), flush=True)
+
+    await _with_app(settings, work)
+
+
+def _as_json(result: FaqResult) -> dict[str, Any]:
+    return {
+        "query": result.query,
+        "answered": result.answered,
+        "results": [
+            {"id": hit.entry.id, "question": hit.entry.question, "score": hit.score}
+            for hit in result.hits
+        ],
+    }
+
+
+def _as_text(result: FaqResult) -> str:
+    listing = [f"  {hit.score:.2f}  {hit.entry.id}: {hit.entry.question}" for hit in result.hits]
+    if result.best is not None and not result.ambiguous:
+        entry = result.best.entry
+        answer = plain_text("\n\n".join(markdown_blocks(entry.answer)))
+        return f"{entry.question}\n\n{answer}\n\n({entry.id}, Sicherheit {result.best.score:.2f})"
+    if result.answered:
+        return "\n".join(["Mehrere Einträge passen:", *listing])
+    if not result.hits:
+        return "Darauf gibt es keine Antwort in der Wissensbasis."
+    return "\n".join(["Keine sichere Antwort. Am nächsten, aber unter der Schwelle:", *listing])
+
+
 # --- argument parser ------------------------------------------------------------------------
 
 
@@ -355,6 +491,28 @@ def _parser() -> argparse.ArgumentParser:
     padd.add_argument("--topic", action="append", default=[], help="Thema (Unterstützer/innen)")
     padd.add_argument("--language", default="de", choices=["de", "en"])
     command("list", run_person_list, "alle Personen", person)
+
+    kb = sub.add_parser("kb", help="Wissensbasis (FAQ)").add_subparsers(
+        required=True, metavar="BEFEHL", parser_class=_Parser
+    )
+    kimport = command(
+        "import", run_kb_import, "Einträge aus einer YAML-Datei übernehmen (erst alles prüfen)", kb
+    )
+    kimport.add_argument("file", nargs="?", metavar="DATEI.yaml")
+    kimport.add_argument("--starter", action="store_true", help="die mitgelieferten Startinhalte")
+    kimport.add_argument(
+        "--replace", action="store_true", help="Einträge, die nicht in der Datei stehen, löschen"
+    )
+    command("export", run_kb_export, "alle Einträge als YAML-Datei schreiben", kb).add_argument(
+        "file", metavar="DATEI.yaml", help="„-“ für die Standardausgabe"
+    )
+
+    faq = command("faq", run_faq, "die Wissensbasis fragen (zählt keine Lücken)")
+    faq.add_argument("query", nargs="*", metavar="FRAGE")
+    faq.add_argument(
+        "--json", action="store_true", help="JSON; ohne FRAGE: eine Frage je Zeile von stdin"
+    )
+    faq.add_argument("--limit", type=_positive, default=3, help="höchstens so viele Treffer")
 
     invite = command("invite", run_invite, "Einladungscode für ein Mitglied erzeugen")
     invite.add_argument("--member", required=True, help="Mitglied (Nummer oder Name)")

@@ -1,16 +1,22 @@
-"""Starter content from the network's presentation: fictional members and people, and the
-year's events the presentation names, dated from today so that they are always ahead."""
+"""Starter content from the network's presentation: fictional members and people, the year's
+events the presentation names (dated from today so that they are always ahead), and the
+starter knowledge base."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from importlib import resources
 from zoneinfo import ZoneInfo
 
+from bot.faq_yaml import parse_entries
 from core.domain.events import Audience, Event, EventKind
+from core.domain.faq import FaqEntry
 from core.domain.members import MemberKind
 from core.domain.people import Role
 from core.events import create_event
+from core.faq import FaqIndex
+from core.kb import import_entries
 from core.members import add_member, add_person
 from core.ports import UnitOfWorkFactory
 
@@ -162,10 +168,16 @@ def _working_day(day: date) -> date:
     return day
 
 
+def starter_faq() -> list[FaqEntry]:
+    """The starter knowledge base shipped with the bot (``core/data/faq_starter.yaml``)."""
+    text = resources.files("core.data").joinpath("faq_starter.yaml").read_text("utf-8")
+    return parse_entries(text)
+
+
 async def load_starter_content(
-    uow_factory: UnitOfWorkFactory, *, now: datetime, tz: ZoneInfo
+    uow_factory: UnitOfWorkFactory, *, now: datetime, tz: ZoneInfo, faq: FaqIndex
 ) -> None:
-    """Fill an empty database with the starter members, people and events."""
+    """Fill an empty database with the starter members, people, events and knowledge base."""
     today = now.astimezone(tz).date()
     for name, kind, key, joined in MEMBERS:
         joined = joined or today - timedelta(days=60)
@@ -208,3 +220,4 @@ async def load_starter_content(
                 audience=plan.audience,
             ),
         )
+    await import_entries(uow_factory(), faq, starter_faq(), replace_all=False, now=now)

@@ -8,12 +8,14 @@ from datetime import datetime, timedelta
 from typing import Protocol, Self
 
 from core.domain.events import Event
+from core.domain.faq import FaqEntry
 from core.domain.invitations import Invitation
 from core.domain.members import Member
 from core.domain.notices import Notice
 from core.domain.outbox import OutgoingMessage
 from core.domain.people import ChatIdentity, Person, Platform
 from core.domain.registrations import Registration, RegistrationStatus
+from core.faq.records import FaqGap, ForwardedQuestion
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +142,47 @@ class OutboxRepository(Protocol):
         ...
 
 
+class FaqEntryRepository(Protocol):
+    async def list(self) -> list[FaqEntry]:
+        """Every entry, in the order of the last import."""
+        ...
+
+    async def add(self, entry: FaqEntry, position: int) -> None: ...
+    async def update(self, entry: FaqEntry, position: int) -> None: ...
+    async def delete(self, entry_id: str) -> None: ...
+
+
+class FaqQuestionRepository(Protocol):
+    async def add(self, question: ForwardedQuestion) -> ForwardedQuestion: ...
+    async def get(self, question_id: int) -> ForwardedQuestion | None: ...
+    async def answer(
+        self, question_id: int, *, answered_by: int, answer: str, now: datetime
+    ) -> bool:
+        """Record the answer unless there is one already; return whether this one counts."""
+        ...
+
+    async def unanswered(self, limit: int) -> list[ForwardedQuestion]:
+        """Unanswered questions, oldest first."""
+        ...
+
+    async def asked_by(self, person_id: int) -> list[ForwardedQuestion]: ...
+    async def answered_by(self, person_id: int) -> list[ForwardedQuestion]: ...
+    async def delete_asked_by(self, person_id: int) -> int: ...
+    async def detach_answerer(self, person_id: int) -> int:
+        """Erasure: keep the answers the person gave, drop the link to them."""
+        ...
+
+
+class FaqGapRepository(Protocol):
+    async def record(self, query: str, now: datetime) -> None:
+        """Count one more unanswered ``query`` (already normalised)."""
+        ...
+
+    async def top(self, limit: int) -> list[FaqGap]:
+        """The most frequent gaps, most recent first among equals."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving ``async with`` without :meth:`commit` rolls back.
 
@@ -156,6 +199,9 @@ class UnitOfWork(Protocol):
     inbound: InboundRepository
     state: StateRepository
     outbox: OutboxRepository
+    faq_entries: FaqEntryRepository
+    faq_questions: FaqQuestionRepository
+    faq_gaps: FaqGapRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, *exc: object) -> None: ...

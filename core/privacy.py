@@ -19,6 +19,7 @@ class ErasureReport:
     registrations_withdrawn: int
     registrations_anonymised: int
     identities_deleted: int
+    questions_deleted: int
 
 
 def _plain(value: Any) -> Any:
@@ -43,6 +44,8 @@ async def export_person_data(uow: UnitOfWork, *, person_id: int, now: datetime) 
         identities = await uow.identities.for_person(person_id)
         registrations = await uow.registrations.for_person(person_id, active_only=False)
         invitations = await uow.invitations.created_by(person_id)
+        asked = await uow.faq_questions.asked_by(person_id)
+        answered = await uow.faq_questions.answered_by(person_id)
     return _plain(
         {
             "format": EXPORT_FORMAT,
@@ -61,19 +64,32 @@ async def export_person_data(uow: UnitOfWork, *, person_id: int, now: datetime) 
             "invitations_created": [
                 {k: v for k, v in asdict(i).items() if k != "code_hash"} for i in invitations
             ],
+            # Who answered is somebody else's data; the answer itself was written to the asker.
+            "questions_forwarded": [
+                {k: v for k, v in asdict(q).items() if k not in ("asker_id", "answered_by")}
+                for q in asked
+            ],
+            # The question is the asker's data; what the person wrote back is theirs.
+            "answers_given": [
+                {"question_id": q.id, "answered_at": q.answered_at, "answer": q.answer}
+                for q in answered
+            ],
         }
     )
 
 
 async def erase_person(uow: UnitOfWork, *, person_id: int, now: datetime) -> ErasureReport:
     """Delete the person. Places they held for coming events go to the waiting list; past
-    registrations stay as anonymous rows so that attendance figures still add up."""
+    registrations stay as anonymous rows so that attendance figures still add up. Questions
+    they forwarded are deleted; answers they gave stay, without their name."""
     async with uow:
         await load_person(uow, person_id)
         withdrawn = await withdraw_all(uow, person_id=person_id, now=now)
         anonymised = await uow.registrations.detach_person(person_id)
         await uow.invitations.detach_creator(person_id)
+        questions = await uow.faq_questions.delete_asked_by(person_id)
+        await uow.faq_questions.detach_answerer(person_id)
         identities = await uow.identities.delete_for_person(person_id)
         await uow.persons.delete(person_id)
         await uow.commit()
-    return ErasureReport(withdrawn, anonymised, identities)
+    return ErasureReport(withdrawn, anonymised, identities, questions)

@@ -165,3 +165,44 @@ outbox = sa.Table(
     sa.Column("last_error", sa.Text),
     sa.Index("ix_outbox_due", "platform", "sent_at", "failed_at", "next_attempt_at"),
 )
+
+# --- knowledge base: entries, questions forwarded to people, unanswered queries ------------
+
+faq_entries = sa.Table(
+    "faq_entries",
+    metadata,
+    sa.Column("id", sa.String(100), primary_key=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("question", sa.Text, nullable=False),
+    sa.Column("answer", sa.Text, nullable=False),
+    sa.Column("variants", sa.JSON, nullable=False),
+    sa.Column("tags", sa.JSON, nullable=False),
+    sa.Column("links", sa.JSON, nullable=False),
+    sa.Column("topic", sa.String(100)),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+faq_questions = sa.Table(
+    "faq_questions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "asker_id", sa.ForeignKey("persons.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("topic", sa.String(100)),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("answered_by", sa.ForeignKey("persons.id", ondelete="SET NULL"), index=True),
+    sa.Column("answered_at", UTCDateTime),
+    sa.Column("answer", sa.Text),
+)
+
+#: Normalised query text and counts only: who asked is not recorded.
+faq_gaps = sa.Table(
+    "faq_gaps",
+    metadata,
+    sa.Column("query", sa.String(300), primary_key=True),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("first_seen", UTCDateTime, nullable=False),
+    sa.Column("last_seen", UTCDateTime, nullable=False),
+)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransactio
 from core.domain.notices import Notice
 from core.ports import Notifier
 from storage.delivery import InboundRepository, OutboxRepository, StateRepository
+from storage.faq import FaqEntryRepository, FaqGapRepository, FaqQuestionRepository
 from storage.repositories import (
     EventRepository,
     IdentityRepository,
@@ -59,6 +60,9 @@ class SqlUnitOfWork:
         self.inbound = InboundRepository(conn)
         self.state = StateRepository(conn)
         self.outbox = OutboxRepository(conn, row_locks=self._row_locks)
+        self.faq_entries = FaqEntryRepository(conn)
+        self.faq_questions = FaqQuestionRepository(conn)
+        self.faq_gaps = FaqGapRepository(conn)
         self._pending, self._committed = [], []
         return self
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.handlers import events, general, privacy
+from bot.handlers import events, faq, general, privacy
 from bot.router import Command
 
 COMMANDS = (
@@ -14,6 +14,12 @@ COMMANDS = (
     Command("abmelden", ("cancel",), events.abmelden),
     Command("meine", ("mine",), events.meine),
     Command("teilnehmende", ("attendees",), events.teilnehmende, organizers_only=True),
+    Command("faq", ("frage", "ask"), faq.faq),
+    Command("faq_zeigen", ("faq_show",), faq.faq_zeigen),
+    Command("weiterleiten", ("forward",), faq.weiterleiten),
+    Command("antworten", ("answer",), faq.antworten),
+    Command("faq_offen", ("faq_open",), faq.faq_offen),
+    Command("faq_luecken", ("faq_gaps",), faq.faq_luecken, organizers_only=True),
     Command("meine_daten", ("mydata",), privacy.meine_daten),
     Command("daten_loeschen", ("deletedata",), privacy.daten_loeschen),
     Command("sprache", ("language",), general.sprache),

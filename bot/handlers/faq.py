@@ -1,0 +1,181 @@
+"""/faq, /faq_zeigen, /weiterleiten, /antworten, /faq_offen, /faq_luecken."""
+
+from __future__ import annotations
+
+import re
+
+from markupsafe import Markup, escape
+
+from bot.context import Context
+from bot.handlers.render import lines
+from bot.reply import Button, Reply
+from core.domain.errors import InvalidInput
+from core.domain.faq import FaqEntry
+from core.kb import (
+    answer_question,
+    ask,
+    find_entry,
+    forward_question,
+    list_gaps,
+    open_questions,
+)
+
+BUTTON_LABEL_MAX = 60
+
+_ITEM = re.compile(r"^\s*(?:[-*+]|(\d{1,3})[.)])\s+(.*)$")
+_HEADING = re.compile(r"^\s*#{1,6}\s+(.*)$")
+_CODE = re.compile(r"`([^`\n]+)`")
+_LINK = re.compile(r"\[([^\]\n]+)\]\(((?:https?://|mailto:)[^)\s]+)\)")
+_SAFE_URL = re.compile(r"(?:https?://|mailto:)\S+$")
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+_ANSWER_ARGS = re.compile(r"#?(\d{1,9})(?:\s+(.*))?", re.S)
+
+
+# --- Markdown answers ---------------------------------------------------------------------
+
+
+def markdown_blocks(text: str) -> list[Markup]:
+    """The paragraphs of a Markdown answer in the reply's HTML subset.
+
+    Bold, inline code, links and headings (as bold lines) are kept; list items become lines
+    of their own; wrapped lines are joined; everything else is escaped.
+    """
+    blocks = []
+    for block in re.split(r"\n[ \t]*\n", text.strip()):
+        rows: list[list[str]] = []  # [prefix, text]
+        for line in block.splitlines():
+            item, heading = _ITEM.match(line), _HEADING.match(line)
+            if item:
+                rows.append([f"{item[1]}. " if item[1] else "• ", item[2].strip()])
+            elif heading:
+                rows.append(["#", heading[1].strip()])
+            elif rows and rows[-1][0] != "#":
+                rows[-1][1] += " " + line.strip()
+            else:
+                rows.append(["", line.strip()])
+        blocks.append(Markup("\n").join(_row(prefix, body) for prefix, body in rows))
+    return blocks
+
+
+def _row(prefix: str, body: str) -> Markup:
+    if prefix == "#":
+        return Markup("<b>{}</b>").format(body)
+    return escape(prefix) + _inline(body)
+
+
+def _inline(text: str) -> Markup:
+    parts = _CODE.split(text)  # odd positions are code spans
+    return Markup("").join(
+        Markup("<code>{}</code>").format(part) if n % 2 else _emphasis(part)
+        for n, part in enumerate(parts)
+    )
+
+
+def _emphasis(text: str) -> Markup:
+    html = str(escape(text))  # links and bold are found in the escaped text: nothing leaks
+    html = _LINK.sub(r'<a href="\2">\1</a>', html)
+    return Markup(_BOLD.sub(r"<b>\1</b>", html))
+
+
+def entry_text(ctx: Context, entry: FaqEntry, *, short: bool = False) -> Markup:
+    """The entry headed by its question; ``short``: the first paragraph and a pointer."""
+    blocks = markdown_blocks(entry.answer)
+    if short:
+        # An introduction ending in a colon belongs to the list after it.
+        keep = 2 if len(blocks) > 1 and blocks[0].endswith(":") else 1
+        rest = blocks[keep:]
+        blocks = blocks[:keep]
+        if rest or entry.links:
+            blocks.append(ctx.t("faq.more", id=entry.id))
+    elif entry.links:
+        links = [
+            Markup('<a href="{url}">{url}</a>').format(url=url) if _SAFE_URL.match(url) else url
+            for url in entry.links
+        ]
+        blocks.append(lines(ctx.t("faq.links"), *links))
+    return Markup("\n\n").join([Markup("<b>{}</b>").format(entry.question), *blocks])
+
+
+def _label(text: str) -> str:
+    return text if len(text) <= BUTTON_LABEL_MAX else text[: BUTTON_LABEL_MAX - 1] + "…"
+
+
+# --- members ----------------------------------------------------------------------------
+
+
+async def faq(ctx: Context, args: str) -> Reply:
+    result = await ask(ctx.uow(), ctx.app.faq, query=args, now=ctx.now)
+    in_group = not ctx.message.is_private
+    if result.best is not None and not result.ambiguous:
+        return Reply(entry_text(ctx, result.best.entry, short=in_group))
+    if result.answered:
+        choices = [hit.entry for hit in result.hits]
+        text = lines(
+            ctx.t("faq.choose"),
+            *(Markup("{}. {}").format(n, e.question) for n, e in enumerate(choices, 1)),
+        )
+        buttons = tuple((Button(_label(e.question), f"/faq_zeigen {e.id}"),) for e in choices)
+        return Reply(text, buttons=buttons)
+    question = " ".join(args.split())
+    button = Button(ctx.t("button.faq_forward"), f"/weiterleiten {question}")
+    return Reply(ctx.t("faq.none"), buttons=((button,),))
+
+
+async def faq_zeigen(ctx: Context, args: str) -> Reply:
+    return Reply(entry_text(ctx, find_entry(ctx.app.faq, args)))
+
+
+async def weiterleiten(ctx: Context, args: str) -> Reply:
+    report = await forward_question(
+        ctx.uow(), ctx.app.faq, person_id=ctx.person.id, text=args, now=ctx.now
+    )
+    question = report.question
+    if not report.recipients:
+        text = ctx.t("faq.forwarded_nobody", id=question.id)
+    elif report.to_supporters:
+        text = ctx.t("faq.forwarded_supporters", id=question.id, topic=question.topic)
+    else:
+        text = ctx.t("faq.forwarded_organizers", id=question.id)
+    return Reply(text, private=True)
+
+
+# --- supporters and organizers ------------------------------------------------------------
+
+
+async def antworten(ctx: Context, args: str) -> Reply:
+    match = _ANSWER_ARGS.fullmatch(args.strip())
+    if match is None:
+        raise InvalidInput("faq_answer_usage")
+    question_id, text = int(match[1]), match[2] or ""
+    await answer_question(
+        ctx.uow(), actor_id=ctx.person.id, question_id=question_id, text=text, now=ctx.now
+    )
+    return Reply(ctx.t("faq.answer_sent", id=question_id), private=True)
+
+
+async def faq_offen(ctx: Context, args: str) -> Reply:
+    questions = await open_questions(ctx.uow(), actor_id=ctx.person.id)
+    if not questions:
+        return Reply(ctx.t("faq.open_none"), private=True)
+    parts = [ctx.t("faq.open_header"), ""]
+    for question in questions:
+        parts += [
+            ctx.t("faq.open_entry", id=question.id, created=question.created_at),
+            ctx.t("faq.open_topic", topic=question.topic) if question.topic else None,
+            question.text,
+            "",
+        ]
+    parts.append(ctx.t("faq.open_footer"))
+    return Reply(lines(*parts), private=True)
+
+
+async def faq_luecken(ctx: Context, args: str) -> Reply:
+    gaps = await list_gaps(ctx.uow(), ctx.app.faq, actor_id=ctx.person.id)
+    if not gaps:
+        return Reply(ctx.t("faq.gaps_none"), private=True)
+    parts = [ctx.t("faq.gaps_header"), ""]
+    parts += [
+        ctx.t("faq.gap", count=gap.count, query=gap.query, last_seen=gap.last_seen) for gap in gaps
+    ]
+    parts += ["", ctx.t("faq.gaps_footer")]
+    return Reply(lines(*parts), private=True)

@@ -1,0 +1,261 @@
+"""The knowledge base as use cases: entries stored in the database and mirrored in the
+in-memory index, questions the index cannot answer forwarded to people, and unanswered queries
+counted without names."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from core.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound
+from core.domain.faq import FaqEntry
+from core.domain.notices import Notice
+from core.domain.people import Person, Role
+from core.faq import FaqIndex, FaqResult, Synonyms
+from core.faq.normalize import fold
+from core.faq.records import FaqGap, ForwardedQuestion
+from core.permissions import load_person, require_organizer
+from core.ports import UnitOfWork
+
+ID_MAX = 100
+TOPIC_MAX = 100
+GAP_MAX = 300
+RESULTS = 3
+#: How many of the most frequent gaps ``list_gaps`` checks against the current index.
+GAP_SCAN = 100
+
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    added: int
+    updated: int
+    unchanged: int
+    removed: int
+
+
+@dataclass(frozen=True, slots=True)
+class ForwardReport:
+    question: ForwardedQuestion
+    recipients: int
+    to_supporters: bool  # ``False``: nobody has the topic, the organizers were told
+
+
+# --- entries ----------------------------------------------------------------------------
+
+
+async def load_index(uow: UnitOfWork, synonyms: Synonyms | None = None) -> FaqIndex:
+    """Build the index from the stored entries (once, when the application starts)."""
+    async with uow:
+        entries = await uow.faq_entries.list()
+    return FaqIndex(entries, synonyms)
+
+
+async def list_entries(uow: UnitOfWork) -> list[FaqEntry]:
+    async with uow:
+        return await uow.faq_entries.list()
+
+
+def check_entries(entries: Sequence[FaqEntry]) -> None:
+    """What the file format leaves open: unique ids and the lengths the database keeps."""
+    seen: set[str] = set()
+    for entry in entries:
+        if entry.id in seen:
+            raise InvalidInput("faq_duplicate_id", entry=entry.id)
+        seen.add(entry.id)
+        if len(entry.id) > ID_MAX:
+            raise InvalidInput("faq_too_long", entry=entry.id[:40] + "…", field="id", max=ID_MAX)
+        if entry.topic is not None and len(entry.topic) > TOPIC_MAX:
+            raise InvalidInput("faq_too_long", entry=entry.id, field="topic", max=TOPIC_MAX)
+
+
+async def import_entries(
+    uow: UnitOfWork,
+    index: FaqIndex,
+    entries: Sequence[FaqEntry],
+    *,
+    replace_all: bool,
+    now: datetime,
+) -> ImportReport:
+    """Add and update ``entries`` in one transaction; ``replace_all`` removes all others.
+
+    Entries keep their order (new ones go to the end unless everything is replaced) and their
+    ``updated`` time unless their content changes. After the commit the index follows, entry
+    by entry.
+    """
+    check_entries(entries)
+    incoming = {entry.id: entry for entry in entries}
+    async with uow:
+        current = await uow.faq_entries.list()
+        old = {entry.id: (position, entry) for position, entry in enumerate(current)}
+        removed = [entry_id for entry_id in old if entry_id not in incoming] if replace_all else []
+        if replace_all:
+            order = list(incoming)
+        else:  # the stored order, then the new entries in the file's order
+            order = [*old, *(entry_id for entry_id in incoming if entry_id not in old)]
+        for entry_id in removed:
+            await uow.faq_entries.delete(entry_id)
+        changed: list[FaqEntry] = []
+        unchanged = 0
+        for position, entry_id in enumerate(order):
+            if entry_id not in incoming:
+                continue
+            previous = old.get(entry_id)
+            entry = incoming[entry_id]
+            if previous is not None and _same(previous[1], entry):
+                unchanged += 1
+                if previous[0] != position:
+                    await uow.faq_entries.update(previous[1], position)
+                continue
+            entry = replace(entry, updated=now)
+            if previous is None:
+                await uow.faq_entries.add(entry, position)
+            else:
+                await uow.faq_entries.update(entry, position)
+            changed.append(entry)
+        await uow.commit()
+    for entry_id in removed:
+        index.remove(entry_id)
+    for entry in changed:
+        index.upsert(entry)
+    added = sum(1 for e in changed if e.id not in old)
+    return ImportReport(added, len(changed) - added, unchanged, len(removed))
+
+
+def _same(a: FaqEntry, b: FaqEntry) -> bool:
+    return replace(a, updated=None) == replace(b, updated=None)
+
+
+def find_entry(index: FaqIndex, entry_id: str) -> FaqEntry:
+    entry_id = entry_id.strip().lower()
+    if not entry_id:
+        raise InvalidInput("faq_id_missing")
+    entry = index.get(entry_id)
+    if entry is None:
+        raise NotFound("faq_entry_not_found", id=entry_id[:40])
+    return entry
+
+
+# --- asking -------------------------------------------------------------------------------
+
+
+async def ask(
+    uow: UnitOfWork, index: FaqIndex, *, query: str, now: datetime, limit: int = RESULTS
+) -> FaqResult:
+    """Search the base; a query without a confident answer is counted, without the asker."""
+    query = " ".join(query.split())
+    if not query:
+        raise InvalidInput("faq_question_missing")
+    result = index.search(query, limit)
+    gap = gap_text(query)
+    if not result.answered and gap:
+        async with uow:
+            await uow.faq_gaps.record(gap, now)
+            await uow.commit()
+    return result
+
+
+def gap_text(query: str) -> str:
+    """The query as counted: lower case, words only, so that spellings of it add up."""
+    return " ".join(_WORD.findall(query.casefold()))[:GAP_MAX].strip()
+
+
+async def list_gaps(
+    uow: UnitOfWork, index: FaqIndex, *, actor_id: int | None, limit: int = 20
+) -> list[FaqGap]:
+    """The most frequent unanswered queries that the base still cannot answer (organizers)."""
+    async with uow:
+        await require_organizer(uow, actor_id)
+        gaps = await uow.faq_gaps.top(GAP_SCAN)
+    return [gap for gap in gaps if not index.search(gap.query, 1).answered][:limit]
+
+
+# --- questions for people -------------------------------------------------------------
+
+
+async def forward_question(
+    uow: UnitOfWork, index: FaqIndex, *, person_id: int, text: str, now: datetime
+) -> ForwardReport:
+    """Store the question and tell the supporters for its likeliest topic, else the organizers.
+
+    The topic is that of the best hit, however weak: a question the base cannot answer is
+    usually still closest to entries of the right topic.
+    """
+    text = " ".join(text.split())
+    if not text:
+        raise InvalidInput("faq_forward_missing")
+    hits = index.search(text, 1).hits
+    topic = hits[0].entry.topic if hits else None
+    async with uow:
+        asker = await load_person(uow, person_id)
+        people = [p for p in await uow.persons.list() if p.id != asker.id]
+        recipients = _supporters(people, topic)
+        to_supporters = bool(recipients)
+        if not to_supporters:
+            recipients = [p for p in people if p.is_organizer]
+        question = await uow.faq_questions.add(ForwardedQuestion(asker.id, text, topic, now))
+        key, params = "faq_forwarded", {"id": question.id, "question": text}
+        if topic:
+            key, params = "faq_forwarded_topic", {**params, "topic": topic}
+        for person in recipients:
+            uow.notify(Notice(person.id, key, params))
+        await uow.commit()
+    return ForwardReport(question, len(recipients), to_supporters)
+
+
+def _supporters(people: Sequence[Person], topic: str | None) -> list[Person]:
+    if not topic:
+        return []
+    wanted = fold(topic).strip()
+    return [
+        p
+        for p in people
+        if p.has_role(Role.SUPPORTER) and any(fold(t).strip() == wanted for t in p.supporter_topics)
+    ]
+
+
+async def answer_question(
+    uow: UnitOfWork, *, actor_id: int, question_id: int, text: str, now: datetime
+) -> ForwardedQuestion:
+    """A supporter's or organizer's answer, sent to the asker through the bot; first one wins."""
+    text = text.strip()
+    if not text:
+        raise InvalidInput("faq_answer_missing", id=question_id)
+    async with uow:
+        actor = await _require_helper(uow, actor_id)
+        question = await uow.faq_questions.get(question_id)
+        if question is None:
+            raise NotFound("faq_question_not_found", id=question_id)
+        if not await uow.faq_questions.answer(
+            question_id, answered_by=actor.id, answer=text, now=now
+        ):
+            raise DomainError("faq_already_answered", id=question_id)
+        uow.notify(
+            Notice(
+                question.asker_id,
+                "faq_answered",
+                {"question": question.text, "answer": text, "name": actor.display_name},
+            )
+        )
+        await uow.commit()
+    question.answered_by, question.answered_at, question.answer = actor.id, now, text
+    return question
+
+
+async def open_questions(
+    uow: UnitOfWork, *, actor_id: int, limit: int = 20
+) -> list[ForwardedQuestion]:
+    """Forwarded questions nobody has answered yet, oldest first (supporters, organizers)."""
+    async with uow:
+        await _require_helper(uow, actor_id)
+        return await uow.faq_questions.unanswered(limit)
+
+
+async def _require_helper(uow: UnitOfWork, person_id: int) -> Person:
+    person = await load_person(uow, person_id)
+    if not person.has_role(Role.SUPPORTER, Role.ORGANIZER, Role.ADMIN):
+        raise NotAllowed("faq_helpers_only")
+    return person

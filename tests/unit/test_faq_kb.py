@@ -1,0 +1,45 @@
+"""Knowledge-base rules that need no database: gap normalisation, entry checks, look-up."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.domain.errors import DomainError
+from core.domain.faq import FaqEntry
+from core.faq import FaqIndex, Synonyms
+from core.kb import GAP_MAX, check_entries, find_entry, gap_text
+
+ENTRY = FaqEntry("mitglied-werden", "Wie wird unsere Kommune Mitglied?", "So.")
+
+
+def test_gap_text_adds_up_spellings_of_the_same_question() -> None:
+    assert gap_text("  Wie buche ich ein HOTEL?! ") == "wie buche ich ein hotel"
+    assert gap_text("wie buche ich\nein Hotel") == "wie buche ich ein hotel"
+    assert gap_text("Fördermittel für Straßenfeste?") == "fördermittel für strassenfeste"
+    assert gap_text("???") == ""
+    assert len(gap_text("wort " * 200)) <= GAP_MAX
+
+
+@pytest.mark.parametrize(
+    ("entries", "code", "field"),
+    [
+        ([ENTRY, ENTRY], "faq_duplicate_id", None),
+        ([FaqEntry("a" * 101, "F?", "A")], "faq_too_long", "id"),
+        ([FaqEntry("a", "F?", "A", topic="t" * 101)], "faq_too_long", "topic"),
+    ],
+)
+def test_check_entries_names_entry_and_field(entries, code, field) -> None:
+    with pytest.raises(DomainError) as caught:
+        check_entries(entries)
+    assert caught.value.code == code
+    assert caught.value.params["entry"]
+    assert caught.value.params.get("field") == field
+
+
+def test_find_entry_by_id_with_polite_errors() -> None:
+    index = FaqIndex([ENTRY], Synonyms())
+    assert find_entry(index, " Mitglied-Werden ") == ENTRY
+    for args, code in (("", "faq_id_missing"), ("nichts", "faq_entry_not_found")):
+        with pytest.raises(DomainError) as caught:
+            find_entry(index, args)
+        assert caught.value.code == code
