@@ -6,6 +6,7 @@ The file is a list of entries with the keys ``id``, ``question``, ``answer`` (re
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -26,7 +27,11 @@ SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 @dataclass(frozen=True)
 class FaqFileProblem:
-    """One validation problem: entry position (1-based), its id if known, the field."""
+    """One validation problem: entry position (1-based), its id if known, the field.
+
+    ``message`` is German (the CLI shows it inside a German sentence); ``str()`` names the
+    place the same way the CLI does: ``Eintrag 2 (id „a“), Feld „tags“: …``.
+    """
 
     index: int | None
     entry_id: str | None
@@ -34,14 +39,17 @@ class FaqFileProblem:
     message: str
 
     def __str__(self) -> str:
-        where = []
-        if self.index is not None:
-            where.append(f"entry {self.index}")
-        if self.entry_id is not None:
-            where.append(f"(id '{self.entry_id}')")
+        where = " ".join(
+            part
+            for part in (
+                f"Eintrag {self.index}" if self.index is not None else "",
+                f"(id „{self.entry_id}“)" if self.entry_id is not None else "",
+            )
+            if part
+        )
         if self.field is not None:
-            where.append(f"field '{self.field}'")
-        return f"{' '.join(where)}: {self.message}" if where else self.message
+            where = f"{where}, Feld „{self.field}“" if where else f"Feld „{self.field}“"
+        return f"{where}: {self.message}" if where else self.message
 
 
 class FaqFileError(ValueError):
@@ -58,12 +66,13 @@ def parse_entries(text: str) -> list[FaqEntry]:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise FaqFileError([FaqFileProblem(None, None, None, f"invalid YAML{where}")]) from exc
+        where = f" in Zeile {mark.line + 1}" if mark is not None else ""
+        raise FaqFileError([FaqFileProblem(None, None, None, f"ungültiges YAML{where}")]) from exc
     if data is None:
         return []
     if not isinstance(data, list):
-        raise FaqFileError([FaqFileProblem(None, None, None, "the file must be a list of entries")])
+        problem = FaqFileProblem(None, None, None, "die Datei muss eine Liste von Einträgen sein")
+        raise FaqFileError([problem])
     problems: list[FaqFileProblem] = []
     entries: list[FaqEntry] = []
     seen: dict[str, int] = {}
@@ -72,11 +81,8 @@ def parse_entries(text: str) -> list[FaqEntry]:
         if entry is None:
             continue
         if entry.id in seen:
-            problems.append(
-                FaqFileProblem(
-                    index, entry.id, "id", f"duplicate id, already used by entry {seen[entry.id]}"
-                )
-            )
+            message = f"doppelte Kennung, schon bei Eintrag {seen[entry.id]} verwendet"
+            problems.append(FaqFileProblem(index, entry.id, "id", message))
             continue
         seen[entry.id] = index
         entries.append(entry)
@@ -87,7 +93,8 @@ def parse_entries(text: str) -> list[FaqEntry]:
 
 def _parse_item(index: int, item: Any, problems: list[FaqFileProblem]) -> FaqEntry | None:
     if not isinstance(item, dict):
-        problems.append(FaqFileProblem(index, None, None, "an entry must be a mapping of keys"))
+        message = "ein Eintrag muss aus Schlüsseln mit Werten bestehen"
+        problems.append(FaqFileProblem(index, None, None, message))
         return None
     raw_id = item.get("id")
     entry_id = raw_id if isinstance(raw_id, str) and raw_id else None
@@ -98,40 +105,43 @@ def _parse_item(index: int, item: Any, problems: list[FaqFileProblem]) -> FaqEnt
 
     for key in item:
         if key not in KEYS:
-            problem(str(key), f"unknown key (allowed: {', '.join(KEYS)})")
+            problem(str(key), f"unbekannter Schlüssel (erlaubt: {', '.join(KEYS)})")
     values: dict[str, Any] = {}
     for key in REQUIRED:
         if key not in item or item[key] is None:
-            problem(key, "missing required key")
+            problem(key, "Pflichtschlüssel fehlt")
         elif not isinstance(item[key], str):
-            problem(key, f"must be a string, not {type(item[key]).__name__}")
+            problem(key, f"muss ein Text sein, nicht {_kind(item[key])}")
         elif not item[key].strip():
-            problem(key, "must not be empty")
+            problem(key, "darf nicht leer sein")
         else:
             values[key] = item[key].strip()
     if "id" in values and not SLUG.match(values["id"]):
-        problem("id", "must be a slug: lower-case letters, digits and single hyphens")
+        problem(
+            "id",
+            "muss ein Kürzel aus Kleinbuchstaben a–z, Ziffern und einzelnen Bindestrichen sein",
+        )
     for key in LISTS:
         value = item.get(key)
         if value is None:
             if key in item:
-                problem(key, "must be a list of strings (or be left out)")
+                problem(key, "muss eine Liste von Texten sein (oder weggelassen werden)")
             continue
         if not isinstance(value, list):
-            problem(key, f"must be a list of strings, not {type(value).__name__}")
+            problem(key, f"muss eine Liste von Texten sein, nicht {_kind(value)}")
             continue
         for n, element in enumerate(value, start=1):
             if not isinstance(element, str):
-                problem(key, f"item {n} must be a string, not {type(element).__name__}")
+                problem(key, f"Element {n} muss ein Text sein, nicht {_kind(element)}")
             elif not element.strip():
-                problem(key, f"item {n} must not be empty")
+                problem(key, f"Element {n} darf nicht leer sein")
         values[key] = tuple(e.strip() for e in value if isinstance(e, str))
     topic = item.get("topic")
     if topic is not None:
         if not isinstance(topic, str):
-            problem("topic", f"must be a string, not {type(topic).__name__}")
+            problem("topic", f"muss ein Text sein, nicht {_kind(topic)}")
         elif not topic.strip():
-            problem("topic", "must not be empty")
+            problem("topic", "darf nicht leer sein")
         else:
             values["topic"] = topic.strip()
     if len(problems) > before:
@@ -145,6 +155,23 @@ def _parse_item(index: int, item: Any, problems: list[FaqFileProblem]) -> FaqEnt
         links=values.get("links", ()),
         topic=values.get("topic"),
     )
+
+
+def _kind(value: Any) -> str:
+    """What YAML made of a value, in words for the error message."""
+    if isinstance(value, bool):
+        return "Wahrheitswert"
+    if isinstance(value, int | float):
+        return "Zahl"
+    if isinstance(value, datetime.date):
+        return "Datum"
+    if isinstance(value, str):
+        return "Text"
+    if isinstance(value, list):
+        return "Liste"
+    if isinstance(value, dict):
+        return "Zuordnung"
+    return type(value).__name__
 
 
 class _Dumper(yaml.SafeDumper):

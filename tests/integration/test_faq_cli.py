@@ -97,23 +97,26 @@ def test_import_export_round_trip_and_replace(env, tmp_path):
     [
         (
             "- id: a\n  question: Frage?\n",
-            ["Eintrag 1 (id „a“), Feld „answer“: missing required key"],
+            ["Eintrag 1 (id „a“), Feld „answer“: Pflichtschlüssel fehlt"],
         ),
         (
             "- id: Gross Klein\n  question: F?\n  answer: A\n",
-            ["Eintrag 1 (id „Gross Klein“), Feld „id“: must be a slug"],
+            ["Eintrag 1 (id „Gross Klein“), Feld „id“: muss ein Kürzel"],
         ),
         (
             "- id: a\n  question: F?\n  answer: A\n- id: b\n  question: F?\n  answer: A\n"
             "  tags: nope\n- id: a\n  question: G?\n  answer: B\n",
             [
-                "Eintrag 2 (id „b“), Feld „tags“: must be a list of strings",
-                "Eintrag 3 (id „a“), Feld „id“: duplicate id",
+                "Eintrag 2 (id „b“), Feld „tags“: muss eine Liste von Texten sein",
+                "Eintrag 3 (id „a“), Feld „id“: doppelte Kennung",
             ],
         ),
-        ("- id: a\n  question: F?\n  answer: A\n  colour: red\n", ["Feld „colour“: unknown key"]),
+        (
+            "- id: a\n  question: F?\n  answer: A\n  colour: red\n",
+            ["Feld „colour“: unbekannter Schlüssel"],
+        ),
         (f"- id: {'x' * 101}\n  question: F?\n  answer: A\n", ["Feld „id“: höchstens 100 Zeichen"]),
-        ("a: [", ["invalid YAML"]),
+        ("a: [", ["ungültiges YAML"]),
         ("", ["keine Einträge"]),
     ],
 )

@@ -59,29 +59,48 @@ def test_round_trip_keeps_every_field() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("- {id: a, question: Frage}", ["entry 1 (id 'a') field 'answer': missing required key"]),
-        ("- {question: Frage, answer: A}", ["entry 1 field 'id': missing required key"]),
-        ("- {id: a, question: '  ', answer: A}", ["entry 1 (id 'a') field 'question'", "empty"]),
-        ("- {id: a, question: 7, answer: A}", ["field 'question': must be a string, not int"]),
-        ("- {id: Mitglied Werden, question: Frage, answer: A}", ["field 'id': must be a slug"]),
+        (
+            "- {id: a, question: Frage}",
+            ["Eintrag 1 (id „a“), Feld „answer“: Pflichtschlüssel fehlt"],
+        ),
+        ("- {question: Frage, answer: A}", ["Eintrag 1, Feld „id“: Pflichtschlüssel fehlt"]),
+        (
+            "- {id: a, question: '  ', answer: A}",
+            ["Eintrag 1 (id „a“), Feld „question“: darf nicht leer sein"],
+        ),
+        ("- {id: a, question: 7, answer: A}", ["Feld „question“: muss ein Text sein, nicht Zahl"]),
+        ("- {id: Mitglied Werden, question: Frage, answer: A}", ["Feld „id“: muss ein Kürzel"]),
         (
             "- {id: a, question: Frage, answer: A, foo: 1}",
-            ["entry 1 (id 'a') field 'foo': unknown key"],
+            ["Eintrag 1 (id „a“), Feld „foo“: unbekannter Schlüssel (erlaubt: id, question"],
         ),
-        ("- {id: a, question: Frage, answer: A, tags: x}", ["field 'tags': must be a list"]),
-        ("- {id: a, question: Frage, answer: A, variants: [ok, 3]}", ["'variants': item 2"]),
+        (
+            "- {id: a, question: Frage, answer: A, tags: x}",
+            ["Feld „tags“: muss eine Liste von Texten sein, nicht Text"],
+        ),
+        (
+            "- {id: a, question: Frage, answer: A, tags: }",
+            ["Feld „tags“: muss eine Liste von Texten sein (oder weggelassen werden)"],
+        ),
+        (
+            "- {id: a, question: Frage, answer: A, variants: [ok, 3]}",
+            ["„variants“: Element 2 muss ein Text sein, nicht Zahl"],
+        ),
         (
             "- {id: a, question: Frage, answer: A, links: ['']}",
-            ["'links': item 1 must not be empty"],
+            ["„links“: Element 1 darf nicht leer sein"],
         ),
-        ("- {id: a, question: Frage, answer: A, topic: [x]}", ["field 'topic': must be a string"]),
+        (
+            "- {id: a, question: Frage, answer: A, topic: [x]}",
+            ["Feld „topic“: muss ein Text sein, nicht Liste"],
+        ),
         (
             "- {id: a, question: Frage, answer: A}\n- {id: a, question: Andere, answer: B}",
-            ["entry 2 (id 'a') field 'id': duplicate id"],
+            ["Eintrag 2 (id „a“), Feld „id“: doppelte Kennung, schon bei Eintrag 1 verwendet"],
         ),
-        ("- just a string", ["entry 1: an entry must be a mapping"]),
-        ("id: a\nquestion: Frage", ["must be a list of entries"]),
-        ("- {id: a, question: [unclosed", ["invalid YAML"]),
+        ("- just a string", ["Eintrag 1: ein Eintrag muss aus Schlüsseln mit Werten bestehen"]),
+        ("id: a\nquestion: Frage", ["die Datei muss eine Liste von Einträgen sein"]),
+        ("- {id: a, question: [unclosed", ["ungültiges YAML in Zeile"]),
     ],
 )
 def test_validation_errors_name_entry_and_field(text: str, expected: list[str]) -> None:
