@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from bot.handlers import COMMANDS
 from bot.i18n import Translator
-from bot.notifications import NotificationHub
+from bot.notifications import NotificationHub, outbox_platforms
 from bot.router import Router
 from bot.settings import Settings
 from core.clock import SystemClock
@@ -49,7 +49,9 @@ async def build(
         await database.upgrade()
     translator = Translator(settings.tz, settings.default_language)
     app = App(settings, database, clock or SystemClock(), translator)
-    app.notifier = notifier or NotificationHub(app.uow, translator)
+    app.notifier = notifier or NotificationHub(
+        app.uow, translator, app.clock, queued=outbox_platforms(settings)
+    )
     app.router = Router(app, COMMANDS)
     app.faq = await load_index(app.uow())
     return app

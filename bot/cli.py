@@ -7,6 +7,7 @@ import asyncio
 import getpass
 import json
 import logging
+import re
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -19,10 +20,14 @@ from dateutil import parser as dateparser
 from bot.adapters.console import ConsoleChat, stdin_lines
 from bot.app import App, build
 from bot.faq_yaml import FaqFileError, FaqFileProblem, dump_entries, parse_entries
+from bot.handlers.announcements import parse_target
 from bot.handlers.faq import markdown_blocks
+from bot.notifications import NotificationHub
 from bot.reply import plain_text
+from bot.scheduler import Scheduler
 from bot.settings import Settings, SettingsError, load_settings
 from bot.starter import DEMO_PERSON, load_starter_content, starter_faq
+from core.announcements import announce, progress, resolve_audience
 from core.domain.errors import DomainError
 from core.domain.events import Audience, Event, EventKind
 from core.domain.faq import FaqEntry
@@ -32,10 +37,15 @@ from core.events import cancel_event, create_event, upcoming_events
 from core.faq import FaqIndex, FaqResult
 from core.kb import import_entries, list_entries
 from core.members import add_member, add_person, create_invitation, find_person, resolve_identity
+from core.reminders import set_event_reminders
+from core.retention import apply_retention
 
 log = logging.getLogger("engagiert-bot")
 
 DEFAULT_DURATION = timedelta(hours=2)
+DURATION = re.compile(r"(\d+)\s*(m|min|h|d)")
+DURATION_UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days"}
+PROGRESS_EVERY = 2.0  # seconds between progress lines of ``announce``
 EMPTY_KB_HINT = (
     "Hinweis: Die Wissensbasis ist leer. Startinhalte übernehmen: engagiert-bot kb import --starter"
 )
@@ -55,6 +65,7 @@ def main(argv: list[str] | None = None) -> None:
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
         asyncio.run(args.run(settings, args))
     except UsageError as exc:
@@ -91,7 +102,15 @@ async def _chat(app: App, person: Person) -> None:
             app.translator.language(person.language), "console.banner", name=person.display_name
         )
         print(plain_text(banner) + "\n")
-    await chat.run(stdin_lines(interactive))
+    # Reminders and other notices reach the terminal while the chat runs.
+    scheduler = Scheduler(app, app.notifier) if isinstance(app.notifier, NotificationHub) else None
+    if scheduler is not None:
+        await scheduler.start()
+    try:
+        await chat.run(stdin_lines(interactive))
+    finally:
+        if scheduler is not None:
+            await scheduler.stop()
 
 
 async def run_chat(settings: Settings, args: argparse.Namespace) -> None:
@@ -208,6 +227,65 @@ async def run_event_cancel(settings: Settings, args: argparse.Namespace) -> None
     async def work(app: App) -> None:
         told = await cancel_event(app.uow(), actor_id=None, event_id=args.id)
         print(f"Abgesagt; {told} Angemeldete werden benachrichtigt.")
+
+    await _with_app(settings, work)
+
+
+def parse_duration(text: str) -> timedelta:
+    """``24h``, ``90m``, ``2d``."""
+    match = DURATION.fullmatch(text.strip().lower())
+    if match is None:
+        raise UsageError(f"„{text}“ ist keine Dauer (Beispiele: 24h, 90m, 2d)")
+    return timedelta(**{DURATION_UNITS[match.group(2)]: int(match.group(1))})
+
+
+async def run_event_reminders(settings: Settings, args: argparse.Namespace) -> None:
+    if args.none == bool(args.before):
+        raise UsageError("bitte Zeitpunkte angeben (z. B. 24h 1h) oder --none")
+    offsets = tuple(parse_duration(text) for text in args.before)
+
+    async def work(app: App) -> None:
+        await set_event_reminders(app.uow(), actor_id=None, event_id=args.id, offsets=offsets)
+        listed = ", ".join(args.before) if offsets else "keine"
+        print(f"Erinnerungen für Veranstaltung {args.id}: {listed} vor Beginn.")
+
+    await _with_app(settings, work)
+
+
+async def run_announce(settings: Settings, args: argparse.Namespace) -> None:
+    text = sys.stdin.read() if args.text == ["-"] else " ".join(args.text)
+
+    async def work(app: App) -> None:
+        kind, ref = parse_target(args.to)
+        audience = await resolve_audience(app.uow(), kind, ref)
+        stored = await announce(
+            app.uow(), actor_id=None, text=text, audience=audience, now=app.clock.now()
+        )
+        print(f"Ankündigung Nr. {stored.id} eingereiht, Empfänger: {stored.recipients}.")
+        if args.no_wait:
+            return
+        print("Zustellung über „engagiert-bot serve“; Strg+C beendet nur die Anzeige.")
+        shown = None
+        while True:
+            _, state = await progress(app.uow(), actor_id=None, announcement_id=stored.id)
+            if state != shown:
+                failed = f", {state.failed} nicht zustellbar" if state.failed else ""
+                print(f"{state.delivered} von {state.total} zugestellt{failed}", flush=True)
+                shown = state
+            if not state.pending:
+                return
+            await asyncio.sleep(PROGRESS_EVERY)
+
+    await _with_app(settings, work)
+
+
+async def run_retention(settings: Settings, args: argparse.Namespace) -> None:
+    months = args.months or settings.retention_months
+
+    async def work(app: App) -> None:
+        counts = await apply_retention(app.uow(), now=app.clock.now(), months=months)
+        for name, count in counts.items():
+            print(f"{name}\t{count}")
 
     await _with_app(settings, work)
 
@@ -471,6 +549,20 @@ def _parser() -> argparse.ArgumentParser:
     command("cancel", run_event_cancel, "Veranstaltung absagen", event).add_argument(
         "id", type=_positive
     )
+    reminders = command(
+        "reminders", run_event_reminders, "Erinnerungen einer Veranstaltung festlegen", event
+    )
+    reminders.add_argument("id", type=_positive)
+    reminders.add_argument("before", nargs="*", metavar="DAUER", help="vor Beginn, z. B. 24h 1h")
+    reminders.add_argument("--none", action="store_true", help="keine Erinnerungen")
+
+    ann = command("announce", run_announce, "Ankündigung an Mitglieder senden (mit Fortschritt)")
+    ann.add_argument("--to", required=True, help="alle, termin:ID, mitglied:NAME oder art:ART")
+    ann.add_argument("text", nargs="+", metavar="TEXT", help="„-“: von der Standardeingabe")
+    ann.add_argument("--no-wait", action="store_true", help="nicht auf die Zustellung warten")
+
+    retention = command("retention", run_retention, "Aufbewahrungsfrist jetzt anwenden (DSGVO)")
+    retention.add_argument("--months", type=_positive, help="Standard: ENGAGIERT_RETENTION_MONTHS")
 
     member = sub.add_parser("member", help="Mitglieder").add_subparsers(
         required=True, metavar="BEFEHL", parser_class=_Parser

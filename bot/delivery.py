@@ -30,9 +30,12 @@ class RetryLater(Exception):
 
 
 class OutboxDispatcher:
-    def __init__(self, uow_factory: Callable[[], UnitOfWork], clock: Clock) -> None:
+    def __init__(
+        self, uow_factory: Callable[[], UnitOfWork], clock: Clock, *, lease: timedelta = LEASE
+    ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
+        self._lease = lease
 
     async def dispatch(self, platform: str, send: Send, *, concurrency: int = 1) -> int:
         """Send every due message of ``platform``; returns how many went out.
@@ -44,7 +47,7 @@ class OutboxDispatcher:
         slots = asyncio.Semaphore(concurrency)
         while True:
             async with self._uow_factory() as uow:
-                batch = await uow.outbox.claim_due(platform, self._clock.now(), BATCH, LEASE)
+                batch = await uow.outbox.claim_due(platform, self._clock.now(), BATCH, self._lease)
                 await uow.commit()
             if not batch:
                 return delivered

@@ -28,6 +28,38 @@ class Attachment:
 
 
 @dataclass(frozen=True, slots=True)
+class PollSpec:
+    """A poll in a reply. Open: adapters post it natively where they can (the reply's text
+    and buttons are the fallback). ``closed``: the poll ended; adapters stop their posted
+    poll in the chat, and the text carries the result."""
+
+    poll_id: int
+    question: str
+    options: tuple[str, ...]
+    max_choices: int = 1
+    anonymous: bool = False
+    hidden_results: bool = False
+    closes_at: str | None = None  # ISO 8601, UTC
+    closed: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "poll_id": self.poll_id,
+            "question": self.question,
+            "options": list(self.options),
+            "max_choices": self.max_choices,
+            "anonymous": self.anonymous,
+            "hidden_results": self.hidden_results,
+            "closes_at": self.closes_at,
+            "closed": self.closed,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PollSpec:
+        return cls(**{**data, "options": tuple(data["options"])})
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     text: Markup
     buttons: tuple[tuple[Button, ...], ...] = ()
@@ -35,6 +67,7 @@ class Reply:
     #: Concerns one person only: in a group, adapters send it to the private chat.
     private: bool = False
     is_error: bool = False
+    poll: PollSpec | None = None
 
     @property
     def plain(self) -> str:
@@ -54,6 +87,8 @@ class Reply:
                 "content": base64.b64encode(self.attachment.content).decode(),
                 "mime_type": self.attachment.mime_type,
             }
+        if self.poll is not None:
+            data["poll"] = self.poll.to_dict()
         return data
 
     @classmethod
@@ -72,6 +107,7 @@ class Reply:
             attachment,
             data["private"],
             data["is_error"],
+            PollSpec.from_dict(data["poll"]) if "poll" in data else None,
         )
 
 

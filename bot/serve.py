@@ -15,6 +15,8 @@ import uvicorn
 
 from bot.adapters import Transport
 from bot.app import App
+from bot.notifications import NotificationHub
+from bot.scheduler import Scheduler
 from bot.web import create_web_app
 
 log = logging.getLogger(__name__)
@@ -59,11 +61,14 @@ async def serve(app: App) -> None:
 
     http = asyncio.create_task(server.serve(), name="http")
     started: list[Transport] = []
+    scheduler = Scheduler(app, app.notifier) if isinstance(app.notifier, NotificationHub) else None
     try:
         for transport in transports:
             await transport.start()
             started.append(transport)
             log.info("%s transport running", transport.platform.value)
+        if scheduler is not None:
+            await scheduler.start()
         if not transports:
             log.info("no chat transport configured; serving HTTP only")
         log.info("listening on http://%s:%d", settings.http_host, settings.http_port)
@@ -71,6 +76,8 @@ async def serve(app: App) -> None:
         await asyncio.wait({http, waiter}, return_when=asyncio.FIRST_COMPLETED)
         waiter.cancel()
     finally:
+        if scheduler is not None:
+            await scheduler.stop()
         for transport in reversed(started):
             try:
                 await transport.stop()

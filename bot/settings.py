@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=1, le=65535)
+    #: Where members reach the HTTP app (calendar feeds); default http://HOST:PORT.
+    public_url: str | None = None
+    #: DSGVO: registrations, votes and forwarded questions are kept this long after the fact.
+    retention_months: int = Field(default=12, ge=1, le=120)
 
     telegram_token: SecretStr | None = None
     #: python-telegram-bot's ``base_url`` form: the token is appended to it.
@@ -109,6 +113,10 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def effective_public_url(self) -> str:
+        return (self.public_url or f"http://{self.http_host}:{self.http_port}").rstrip("/")
 
     @property
     def effective_database_url(self) -> str:

@@ -9,6 +9,8 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from bot.app import App
+from bot.live import live_router
+from bot.web_calendar import calendar_routes
 
 log = logging.getLogger(__name__)
 
@@ -26,4 +28,6 @@ def create_web_app(app: App) -> FastAPI:
             return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok"})
 
+    web.include_router(calendar_routes(app))
+    web.include_router(live_router(app))
     return web

@@ -8,6 +8,7 @@ from enum import Enum
 from typing import Any
 
 from core.permissions import load_person
+from core.polls import export_votes, forget_voter
 from core.ports import UnitOfWork
 from core.signup import withdraw_all
 
@@ -46,6 +47,9 @@ async def export_person_data(uow: UnitOfWork, *, person_id: int, now: datetime) 
         invitations = await uow.invitations.created_by(person_id)
         asked = await uow.faq_questions.asked_by(person_id)
         answered = await uow.faq_questions.answered_by(person_id)
+        polls = await export_votes(uow, person_id=person_id)
+        prefs = await uow.preferences.get(person_id)
+        notifications = await uow.notifications.for_person(person_id)
     return _plain(
         {
             "format": EXPORT_FORMAT,
@@ -74,6 +78,15 @@ async def export_person_data(uow: UnitOfWork, *, person_id: int, now: datetime) 
                 {"question_id": q.id, "answered_at": q.answered_at, "answer": q.answer}
                 for q in answered
             ],
+            **polls,
+            # The feed token is stored only as a hash; whether a feed exists is what matters.
+            "notification_preferences": {
+                "reminders": prefs.reminders,
+                "deadline_reminders": prefs.deadline_reminders,
+                "preferred_platform": prefs.preferred_platform,
+                "calendar_feed": prefs.calendar_token_hash is not None,
+            },
+            "notifications": notifications,
         }
     )
 
@@ -89,6 +102,7 @@ async def erase_person(uow: UnitOfWork, *, person_id: int, now: datetime) -> Era
         await uow.invitations.detach_creator(person_id)
         questions = await uow.faq_questions.delete_asked_by(person_id)
         await uow.faq_questions.detach_answerer(person_id)
+        await forget_voter(uow, person_id=person_id)
         identities = await uow.identities.delete_for_person(person_id)
         await uow.persons.delete(person_id)
         await uow.commit()

@@ -206,3 +206,111 @@ faq_gaps = sa.Table(
     sa.Column("first_seen", UTCDateTime, nullable=False),
     sa.Column("last_seen", UTCDateTime, nullable=False),
 )
+
+# --- reminders, announcements, calendar feeds --------------------------------------------
+
+#: Notices to persons, due at a time; the hub turns each into one outbox row (or a console line).
+notifications = sa.Table(
+    "notifications",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "person_id", sa.ForeignKey("persons.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("key", sa.String(64), nullable=False),
+    sa.Column("params", sa.JSON, nullable=False),
+    sa.Column("due_at", UTCDateTime, nullable=False),
+    sa.Column("dedupe_key", sa.String(200), unique=True),
+    sa.Column("event_id", sa.ForeignKey("events.id", ondelete="CASCADE"), index=True),
+    sa.Column("announcement_id", sa.ForeignKey("announcements.id", ondelete="CASCADE"), index=True),
+    sa.Column("platform", sa.String(16)),
+    sa.Column("outbox_id", sa.Integer, index=True),
+    sa.Column("sent_at", UTCDateTime),
+    sa.Column("failed_at", UTCDateTime),
+    sa.Column("last_error", sa.Text),
+    sa.Index("ix_notifications_due", "sent_at", "failed_at", "due_at"),
+)
+
+person_preferences = sa.Table(
+    "person_preferences",
+    metadata,
+    sa.Column("person_id", sa.ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("reminders", sa.Boolean, nullable=False),
+    sa.Column("deadline_reminders", sa.Boolean, nullable=False),
+    sa.Column("preferred_platform", sa.String(16)),
+    sa.Column("calendar_token_hash", sa.String(64), unique=True),
+)
+
+#: Reminder offsets (minutes before the start) for events that do not use the defaults.
+event_reminders = sa.Table(
+    "event_reminders",
+    metadata,
+    sa.Column("event_id", sa.ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("minutes_before", sa.JSON, nullable=False),
+)
+
+announcements = sa.Table(
+    "announcements",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("audience", sa.String(16), nullable=False),
+    sa.Column("audience_ref", sa.String(200)),
+    sa.Column("author_id", sa.ForeignKey("persons.id", ondelete="SET NULL"), index=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("recipients", sa.Integer, nullable=False),
+    sa.Column("completed_at", UTCDateTime),
+)
+
+# --- quick polls: the poll, the rooms it was posted to, the current votes ---------------------
+
+polls = sa.Table(
+    "polls",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("question", sa.String(300), nullable=False),
+    sa.Column("options", sa.JSON, nullable=False),
+    sa.Column("max_choices", sa.Integer, nullable=False),
+    sa.Column("anonymous", sa.Boolean, nullable=False),
+    sa.Column("hidden_results", sa.Boolean, nullable=False),
+    sa.Column("closes_at", UTCDateTime, index=True),
+    sa.Column("event_id", sa.ForeignKey("events.id", ondelete="SET NULL")),
+    sa.Column("creator_id", sa.ForeignKey("persons.id", ondelete="SET NULL"), index=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("closed_at", UTCDateTime),
+    sa.Column("token", sa.String(64), nullable=False, unique=True),
+    sa.Column("join_code", sa.String(16), nullable=False, unique=True),
+    #: Anonymous polls: the HMAC key for voter pseudonyms; set to NULL when the poll closes.
+    sa.Column("salt", sa.LargeBinary(32)),
+    #: Frozen at closing: {"counts": [...], "participants": n}.
+    sa.Column("result", sa.JSON),
+)
+
+poll_rooms = sa.Table(
+    "poll_rooms",
+    metadata,
+    sa.Column("poll_id", sa.ForeignKey("polls.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("platform", sa.String(16), primary_key=True),
+    sa.Column("chat_id", sa.String(255), primary_key=True),
+    #: The platform's id of the posted poll (Telegram poll id, Matrix poll start event id).
+    sa.Column("external_poll_id", sa.String(255)),
+    sa.Column("message_id", sa.String(255)),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("platform", "external_poll_id", name="uq_poll_rooms_external"),
+)
+
+#: A person's current choice (a bit per option). Named votes carry the person id; anonymous
+#: votes only the per-poll pseudonym, and are deleted when the poll closes. No timestamps.
+poll_votes = sa.Table(
+    "poll_votes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("poll_id", sa.ForeignKey("polls.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("person_id", sa.ForeignKey("persons.id", ondelete="CASCADE"), index=True),
+    sa.Column("voter_key", sa.String(64)),
+    sa.Column("choices", sa.Integer, nullable=False),
+    sa.Column("changes", sa.Integer, nullable=False),  # how often replaced, for the wording
+    sa.UniqueConstraint("poll_id", "person_id", name="uq_poll_votes_person"),
+    sa.UniqueConstraint("poll_id", "voter_key", name="uq_poll_votes_voter_key"),
+    sa.CheckConstraint("(person_id IS NULL) <> (voter_key IS NULL)", name="one_voter"),
+)

@@ -9,9 +9,17 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
 from core.domain.notices import Notice
-from core.ports import Notifier
+from core.ports import DurableNotifier, Notifier
 from storage.delivery import InboundRepository, OutboxRepository, StateRepository
 from storage.faq import FaqEntryRepository, FaqGapRepository, FaqQuestionRepository
+from storage.notifications import (
+    AnnouncementRepository,
+    NotificationRepository,
+    PreferencesRepository,
+    ReminderRepository,
+    RetentionRepository,
+)
+from storage.polls import PollRepository
 from storage.repositories import (
     EventRepository,
     IdentityRepository,
@@ -40,6 +48,7 @@ class SqlUnitOfWork:
         self._conn: AsyncConnection | None = None
         self._pending: list[Notice] = []
         self._committed: list[Notice] = []
+        self._queued = False
 
     async def __aenter__(self) -> Self:
         if self._writer_lock is not None:
@@ -63,7 +72,14 @@ class SqlUnitOfWork:
         self.faq_entries = FaqEntryRepository(conn)
         self.faq_questions = FaqQuestionRepository(conn)
         self.faq_gaps = FaqGapRepository(conn)
+        self.notifications = NotificationRepository(conn, row_locks=self._row_locks)
+        self.preferences = PreferencesRepository(conn)
+        self.reminders = ReminderRepository(conn)
+        self.announcements = AnnouncementRepository(conn)
+        self.retention = RetentionRepository(conn)
+        self.polls = PollRepository(conn, row_locks=self._row_locks)
         self._pending, self._committed = [], []
+        self._queued = False  # notifications stored directly: the notifier should look
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -76,7 +92,7 @@ class SqlUnitOfWork:
                 await conn.close()
             await self._release()
         notices, self._committed = self._committed, []
-        if notices and self._notifier is not None:
+        if (notices or self._queued) and self._notifier is not None:
             try:
                 await self._notifier.notify(notices)
             except Exception:
@@ -97,7 +113,10 @@ class SqlUnitOfWork:
         return self.connection.begin_nested()
 
     async def commit(self) -> None:
+        if self._pending and isinstance(self._notifier, DurableNotifier):
+            await self._notifier.stage(self, self._pending)  # in this very transaction
         await self.connection.commit()
+        self._queued = self._queued or self.notifications.added > 0
         self._committed.extend(self._pending)
         self._pending = []
 

@@ -15,16 +15,14 @@ import json
 import logging
 import os
 import re
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
 from aiolimiter import AsyncLimiter
 from fastapi import APIRouter, Request, Response
-from markupsafe import Markup
 from telegram import (
     BotCommand,
     CallbackQuery,
@@ -41,18 +39,21 @@ from telegram.ext import AIORateLimiter, Application, ExtBot
 
 from bot.app import App
 from bot.delivery import OutboxDispatcher, PermanentDeliveryError, RetryLater
-from bot.handlers import COMMANDS
+from bot.handlers import COMMANDS, polls
 from bot.messages import IncomingMessage
 from bot.notifications import NotificationHub
-from bot.reply import Attachment, Reply, plain_text
+from bot.reply import Attachment, PollSpec, Reply, plain_text
+from core.domain.errors import DomainError
 from core.domain.outbox import OutgoingMessage
-from core.domain.people import ChatIdentity, Platform
+from core.domain.people import Platform
+from core.polls import Room, cast_platform_vote, record_posted
+from storage.uow import JoinedUnitOfWork
 
 log = logging.getLogger(__name__)
 # Opt in to PTB's coming behaviour: durations (RetryAfter.retry_after) as timedelta.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
-ALLOWED_UPDATES = ("message", "callback_query")
+ALLOWED_UPDATES = ("message", "callback_query", "poll_answer")
 MAX_TEXT = 4096
 WEBHOOK_PATH = "/telegram/webhook"
 MAX_WEBHOOK_BODY = 256 * 1024
@@ -60,6 +61,17 @@ OFFSET_KEY = "telegram.offset"
 PROGRESS_KEY = "telegram.progress.{tx_id}"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 BUTTON_DATA = re.compile(r"b:(\d{1,12}):(\d{1,2})")
+#: Vote buttons under our own polls: ``v:<poll id>:<option>``; ``+`` switches one option.
+VOTE_DATA = re.compile(r"v:(\d{1,9}):(\+?)(\d{1,2})")
+#: Telegram closes a native poll itself only within this window (``close_date``).
+NATIVE_CLOSE = timedelta(seconds=600)
+#: Group administrators may also run polls: for these commands we ask Telegram who they are.
+MODERATED_COMMANDS = frozenset(
+    name
+    for command in COMMANDS
+    if command.handler in (polls.umfrage, polls.umfrage_ende, polls.ergebnis)
+    for name in (command.name, *command.aliases)
+)
 #: Outgoing messages are retried from the outbox; between wake-ups we look every few seconds.
 DELIVERY_TICK = 5.0
 
@@ -136,7 +148,7 @@ class TelegramTransport:
         self.username = self.bot.username or ""
         await self._publish_commands()
         if isinstance(self.app.notifier, NotificationHub):
-            self.app.notifier.register(Platform.TELEGRAM, self._enqueue_notice)
+            self.app.notifier.watch(Platform.TELEGRAM, self.kick)
         settings = self.app.settings
         if settings.telegram_mode == "webhook":
             await self.bot.set_webhook(
@@ -251,14 +263,89 @@ class TelegramTransport:
 
     async def process(self, update: Update) -> None:
         """Handle one update; returns once its effect and replies are committed."""
+        if update.poll_answer is not None:
+            await self._poll_answer(update)
+            return
         if update.callback_query is not None:
+            if VOTE_DATA.fullmatch(update.callback_query.data or ""):
+                await self._vote_button(update)
+                return
             message = await self._from_button(update)
         else:
             message = self._from_message(update)
         if message is None:
             return
+        if not message.is_private and _command_name(message.text) in MODERATED_COMMANDS:
+            admin = await self._is_chat_admin(message.chat_id, message.sender_id)
+            message = replace(message, chat_moderator=admin)
         if await self.app.router.handle(message):
             self._kick.set()
+
+    async def _is_chat_admin(self, chat_id: str, user_id: str) -> bool:
+        try:
+            member = await self.bot.get_chat_member(int(chat_id), int(user_id))
+        except TelegramError as exc:
+            log.warning("telegram: getChatMember %s/%s failed: %s", chat_id, user_id, exc)
+            return False
+        return member.status in ("creator", "administrator")
+
+    async def _poll_answer(self, update: Update) -> None:
+        """A vote on a native poll: counted once per update, in the update's transaction."""
+        answer = update.poll_answer
+        if answer.user is None:
+            return  # a vote on behalf of a chat (anonymous admin): no person to count
+        await self._vote(
+            update.update_id,
+            answer.user,
+            choices=answer.option_ids,
+            external_poll_id=answer.poll_id,
+        )
+
+    async def _vote_button(self, update: Update) -> None:
+        """A vote button under one of our polls; the answer is a short notice, no message.
+
+        The data comes from the client: it only names a poll and an option, which anybody may
+        vote for with ``/abstimmen`` as well; the core checks both.
+        """
+        query = update.callback_query
+        match = VOTE_DATA.fullmatch(query.data or "")
+        poll_id, toggle, option = int(match.group(1)), match.group(2), int(match.group(3))
+        text = await self._vote(
+            update.update_id,
+            query.from_user,
+            poll_id=poll_id,
+            choices=() if toggle else (option,),
+            toggle=option if toggle else None,
+        )
+        with contextlib.suppress(TelegramError):
+            await query.answer(text[:200] if text else None)
+
+    async def _vote(self, update_id: int, user: Any, **vote: Any) -> str | None:
+        """Cast a vote exactly once; returns the confirmation or error as plain text."""
+        translator = self.app.translator
+        language = translator.language(user.language_code)
+        t = polls.translate(translator, language)
+        now = self.app.clock.now()
+        async with self.app.uow() as uow:
+            if not await uow.inbound.claim(Platform.TELEGRAM.value, str(update_id), now):
+                return None
+            try:
+                async with uow.savepoint():
+                    result = await cast_platform_vote(
+                        JoinedUnitOfWork(uow),
+                        platform=Platform.TELEGRAM,
+                        external_user_id=str(user.id),
+                        display_name=user.full_name,
+                        language=language,
+                        now=now,
+                        **vote,
+                    )
+                text = polls.vote_text(t, result.poll, result.choices, result.changed)
+            except DomainError as exc:
+                log.info("telegram: vote in update %s not counted (%s)", update_id, exc.code)
+                text = self.app.router.error_reply(language, exc).text
+            await uow.commit()
+        return plain_text(text)
 
     def _from_message(self, update: Update) -> IncomingMessage | None:
         msg = update.message
@@ -338,24 +425,6 @@ class TelegramTransport:
         """Wake the delivery loop (after something was put into the outbox)."""
         self._kick.set()
 
-    async def _enqueue_notice(self, identity: ChatIdentity, text: Markup) -> None:
-        """Notices go through the outbox too, to the person's private chat."""
-        payload = {
-            "reply": Reply(text).to_dict(),
-            "reply_to": None,
-            "sender_id": identity.external_id,
-            "chat_is_private": True,
-        }
-        now = self.app.clock.now()
-        async with self.app.uow() as uow:
-            await uow.outbox.add(
-                OutgoingMessage(
-                    Platform.TELEGRAM.value, identity.external_id, payload, uuid.uuid4().hex, now
-                )
-            )
-            await uow.commit()
-        self._kick.set()
-
     async def send(self, message: OutgoingMessage) -> None:
         """Deliver one outbox message: text in chunks, buttons, file, group note.
 
@@ -376,6 +445,8 @@ class TelegramTransport:
             steps.append(partial(self._send_file, target, reply.attachment))
         if personal:
             steps.append(partial(self._send_note, message.chat_id, payload, delivered=True))
+        if reply.poll is not None:
+            steps = self._poll_steps(target, reply, reply.poll, steps)
         key = PROGRESS_KEY.format(tx_id=message.tx_id)
         done = await self._progress(key) if len(steps) > 1 else 0
         for number, step in enumerate(steps[done:], start=done):
@@ -395,6 +466,75 @@ class TelegramTransport:
             async with self.app.uow() as uow:
                 await uow.state.delete(key)
                 await uow.commit()
+
+    def _poll_steps(
+        self,
+        chat_id: str,
+        reply: Reply,
+        spec: PollSpec,
+        steps: list[Callable[[], Awaitable[None]]],
+    ) -> list[Callable[[], Awaitable[None]]]:
+        """A new poll is posted instead of the text; a closed one is stopped before the
+        result is sent."""
+        if spec.closed:
+            return [partial(self._stop_poll, chat_id, spec), *steps]
+        return [partial(self._post_poll, chat_id, reply, spec)]
+
+    async def _post_poll(self, chat_id: str, reply: Reply, spec: PollSpec) -> None:
+        """Natively where Telegram's poll can express ours (named, results shown, no partial
+        limit on choices); otherwise our text with vote buttons (our own anonymity)."""
+        await self._limit(chat_id)
+        if _native(spec):
+            close_date = None
+            if spec.closes_at:
+                closes = datetime.fromisoformat(spec.closes_at)
+                if closes - self.app.clock.now() <= NATIVE_CLOSE:
+                    close_date = closes
+            sent = await self.bot.send_poll(
+                int(chat_id),
+                spec.question,
+                list(spec.options),
+                is_anonymous=False,
+                allows_multiple_answers=spec.max_choices > 1,
+                close_date=close_date,
+            )
+            external = sent.poll.id if sent.poll else None
+        else:
+            sent = await self.bot.send_message(
+                int(chat_id),
+                str(reply.text),
+                parse_mode=ParseMode.HTML,
+                reply_markup=_vote_keyboard(spec),
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+            external = None
+        await record_posted(
+            self.app.uow(),
+            poll_id=spec.poll_id,
+            room=Room(Platform.TELEGRAM, chat_id),
+            external_poll_id=external,
+            message_id=str(sent.message_id),
+        )
+
+    async def _stop_poll(self, chat_id: str, spec: PollSpec) -> None:
+        """Close the posted native poll (``stopPoll``) or take the vote buttons away."""
+        async with self.app.uow() as uow:
+            rooms = await uow.polls.rooms(spec.poll_id)
+        posted = next(
+            (r for r in rooms if r.platform is Platform.TELEGRAM and r.chat_id == chat_id), None
+        )
+        if posted is None or posted.message_id is None:
+            return
+        await self._limit(chat_id)
+        try:
+            if posted.external_poll_id:
+                await self.bot.stop_poll(int(chat_id), int(posted.message_id))
+            else:
+                await self.bot.edit_message_reply_markup(
+                    int(chat_id), int(posted.message_id), reply_markup=None
+                )
+        except BadRequest as exc:  # Telegram closed it at close_date, or it was deleted
+            log.info("telegram: poll %s in %s not stopped: %s", spec.poll_id, chat_id, exc)
 
     async def _send_file(self, chat_id: str, file: Attachment) -> None:
         await self._limit(chat_id)
@@ -453,6 +593,31 @@ class TelegramTransport:
         async with self.app.uow() as uow:
             await uow.state.set(key, str(done), self.app.clock.now())
             await uow.commit()
+
+
+def _native(spec: PollSpec) -> bool:
+    """Telegram's own poll fits a named poll with visible results and one or all choices."""
+    unlimited = spec.max_choices in (1, len(spec.options))
+    return not spec.anonymous and not spec.hidden_results and unlimited
+
+
+def _vote_keyboard(spec: PollSpec) -> InlineKeyboardMarkup:
+    switch = "+" if spec.max_choices > 1 else ""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    f"{n + 1}. {o[:60]}", callback_data=f"v:{spec.poll_id}:{switch}{n}"
+                )
+            ]
+            for n, o in enumerate(spec.options)
+        ]
+    )
+
+
+def _command_name(text: str) -> str:
+    head = text.split(maxsplit=1)[0] if text.strip() else ""
+    return head[1:].split("@", 1)[0].lower() if head.startswith("/") else ""
 
 
 def _keyboard(outbox_id: int | None, reply: Reply) -> InlineKeyboardMarkup | None:

@@ -1,0 +1,199 @@
+"""An announcement to many persons over the local Bot API stand-in (Telegram's real limits).
+
+    PYTHONPATH=. python bench/announce.py [--persons 1000]
+
+1. Fan-out: an organizer's ``/ankuendigung alle …`` in the serving process; total time from
+   the command to the last message arriving, as a ratio to the rate-limit floor N / 30 s.
+2. Crash: the same announcement delivered by a separate ``serve``-like process (scheduler +
+   Telegram transport) that is killed with SIGKILL halfway — once at half time, once right as
+   message N/2 reaches the stand-in — then started again; duplicates and losses counted at
+   the stand-in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+from bot.adapters.telegram import TelegramTransport
+from bot.app import App, build
+from bot.delivery import OutboxDispatcher
+from bot.messages import IncomingMessage
+from bot.scheduler import Scheduler
+from bot.settings import Settings
+from core.domain.people import ChatIdentity, Person, Platform, Role
+from core.members import add_member
+from storage.database import Database
+from tests.support.telegram_api import TelegramApi
+
+OVERALL_LIMIT = 30
+FIRST_CHAT = 3_000_000
+#: After a crash, rows the dead process had claimed wait out this lease (production: 2 min).
+LEASE = timedelta(seconds=10)
+TEXT = "Die Anmeldung zum Engagementkongress ist offen."
+
+
+def settings_for(data: Path, api_url: str, token: str) -> Settings:
+    return Settings(data_dir=data, telegram_token=token, telegram_api_url=api_url)
+
+
+async def seed(app: App, persons: int) -> Person:
+    """``persons`` members' people, each on Telegram; returns an organizer."""
+    from core.domain.members import MemberKind
+
+    member = await add_member(app.uow(), name="Stadt Bench", kind=MemberKind.STADT)
+    now = app.clock.now()
+    async with app.uow() as uow:
+        for n in range(persons):
+            person = await uow.persons.add(Person(f"P{n}", member_id=member.id, created_at=now))
+            await uow.identities.add(
+                ChatIdentity(Platform.TELEGRAM, str(FIRST_CHAT + n), person.id, created_at=now)
+            )
+        office = await uow.persons.add(
+            Person("Büro", roles=frozenset({Role.ORGANIZER}), created_at=now)
+        )
+        await uow.commit()
+    return office
+
+
+def tally(api: TelegramApi, persons: int) -> tuple[int, int, int]:
+    """(reached, duplicates, lost) among the announcement's chats."""
+    counts = Counter(n for n in range(persons) for t in api.texts_to(FIRST_CHAT + n) if TEXT in t)
+    reached = len(counts)
+    return reached, sum(c - 1 for c in counts.values()), persons - reached
+
+
+async def fan_out(api: TelegramApi, tmp: Path, persons: int) -> str:
+    settings = settings_for(tmp / "a", api.base_url, api.token)
+    app = await build(settings, database=Database(settings.effective_database_url))
+    office = await seed(app, persons)
+    transport = TelegramTransport(app, poll_timeout=10)
+    await transport.start()
+    try:
+        start = time.perf_counter()
+        await app.router.handle(
+            IncomingMessage(
+                Platform.CONSOLE,
+                "office",
+                f"/ankuendigung alle {TEXT}",
+                "Büro",
+                person_id=office.id,
+            )
+        )
+        await api.wait_for(lambda: tally(api, persons)[0] == persons, timeout=persons)
+        elapsed = time.perf_counter() - start
+    finally:
+        await transport.stop()
+        await app.close()
+    _, doubled, lost = tally(api, persons)
+    floor = persons / OVERALL_LIMIT
+    flood = sum(1 for c in api.calls if c.status == 429)
+    return (
+        f"| fan-out, {persons} persons | {elapsed:.2f} s | floor {floor:.1f} s | "
+        f"ratio {elapsed / floor:.3f} | lost {lost} | doubled {doubled} | 429s {flood} |"
+    )
+
+
+async def crash_and_restart(api: TelegramApi, tmp: Path, persons: int, *, on_arrival: bool) -> str:
+    """Kill the sender halfway: at a moment in time, or right as message N/2 arrives (then
+    that message is on the wire for sure, and the Bot API has no idempotency key)."""
+    data = tmp / ("b-arrival" if on_arrival else "b-time")
+    settings = settings_for(data, api.base_url, api.token)
+    app = await build(settings, database=Database(settings.effective_database_url))
+    app.notifier = None  # leave the notifications for the worker to hand over
+    office = await seed(app, persons)
+    from core.announcements import Audience, announce
+    from core.domain.notifications import AudienceKind
+
+    await announce(
+        app.uow(),
+        actor_id=office.id,
+        text=TEXT,
+        audience=Audience(AudienceKind.ALL),
+        now=app.clock.now(),
+    )
+    await app.close()
+    before = len(api.calls)
+
+    async def worker() -> asyncio.subprocess.Process:
+        return await asyncio.create_subprocess_exec(
+            sys.executable,
+            __file__,
+            "--worker",
+            str(data),
+            api.base_url,
+            api.token,
+            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+        )
+
+    first = await worker()
+    if on_arrival:
+        await api.wait_for(lambda: tally(api, persons)[0] >= persons // 2, timeout=persons)
+    else:
+        await api.wait_for(lambda: tally(api, persons)[0] >= 1, timeout=persons)
+        await asyncio.sleep(persons / 2 / OVERALL_LIMIT)
+    first.send_signal(signal.SIGKILL)
+    await first.wait()
+    at_kill = tally(api, persons)[0]
+    second = await worker()
+    try:
+        await api.wait_for(lambda: tally(api, persons)[0] == persons, timeout=persons)
+        await asyncio.sleep(LEASE.total_seconds() + 5)  # a late duplicate would show up now
+    finally:
+        second.send_signal(signal.SIGTERM)
+        await second.wait()
+    _, doubled, lost = tally(api, persons)
+    sends = sum(1 for c in api.calls[before:] if c.method == "sendMessage" and c.ok)
+    when = "as message N/2 arrives" if on_arrival else "at half time"
+    return (
+        f"| kill -9 {when} ({at_kill} of {persons} in), restart | sends {sends} | "
+        f"lost {lost} | doubled {doubled} |"
+    )
+
+
+async def run_worker(data: str, api_url: str, token: str) -> None:
+    """A serving process: the scheduler hands notifications over, Telegram sends them."""
+    app = await build(settings_for(Path(data), api_url, token))
+    transport = TelegramTransport(app, poll_timeout=10)
+    transport.dispatcher = OutboxDispatcher(app.uow, app.clock, lease=LEASE)
+    await transport.start()
+    scheduler = Scheduler(app, app.notifier)
+    await scheduler.start()
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    await stop.wait()
+    await scheduler.stop()
+    await transport.stop()
+    await app.close()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--persons", type=int, default=1000)
+    parser.add_argument("--worker", nargs=3, metavar=("DATA", "API_URL", "TOKEN"))
+    args = parser.parse_args()
+    if args.worker:
+        await run_worker(*args.worker)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        async with TelegramApi(auto_chats=True) as api:  # 30/s overall, like Telegram
+            rows = [await fan_out(api, Path(tmp), args.persons)]
+        for on_arrival in (False, True):
+            async with TelegramApi(auto_chats=True) as api:
+                rows.append(
+                    await crash_and_restart(api, Path(tmp), args.persons, on_arrival=on_arrival)
+                )
+    print(f"Announcement over the Telegram Bot API stand-in ({OVERALL_LIMIT} messages/s)\n")
+    print("\n".join(rows))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,173 @@
+"""Sending outbox rows to Matrix: rooms, direct chats, files; each with our own transaction id."""
+
+from __future__ import annotations
+
+import io
+import logging
+import uuid
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from markupsafe import Markup
+from nio import (
+    AsyncClient,
+    RoomCreateResponse,
+    RoomPreset,
+    RoomSendResponse,
+    UploadResponse,
+)
+
+from bot.adapters.matrix.text import (
+    button_commands,
+    file_content,
+    hint_commands,
+    notice_content,
+)
+from bot.delivery import PermanentDeliveryError, RetryLater
+from bot.reply import Reply
+from core.domain.outbox import OutgoingMessage
+from core.domain.people import Platform
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger(__name__)
+
+PLATFORM = Platform.MATRIX.value
+#: Errors after which a room will not take our messages again.
+GONE = frozenset({"M_FORBIDDEN", "M_NOT_FOUND"})
+
+
+class RoomGone(PermanentDeliveryError):
+    """The homeserver refuses messages to this room (we left, or were kicked)."""
+
+
+class MatrixRequestError(Exception):
+    """A request failed in a way a later retry may fix (rate limit, server error)."""
+
+
+def direct_room_key(user_id: str) -> str:
+    return f"matrix.dm.{user_id}"
+
+
+def notice_row(
+    room_id: str, text: Markup, now: datetime, *, reply_to: str | None = None
+) -> OutgoingMessage:
+    """An outbox row for a notice of our own (greeting, hint) in a room."""
+    payload = {
+        "reply": Reply(text).to_dict(),
+        "reply_to": reply_to,
+        "sender_id": None,
+        "chat_is_private": True,
+    }
+    return OutgoingMessage(PLATFORM, room_id, payload, uuid.uuid4().hex, now)
+
+
+class MatrixSender:
+    """Turns one outbox row into Matrix requests; raising makes the dispatcher retry it."""
+
+    def __init__(self, client: AsyncClient, app: App) -> None:
+        self.client = client
+        self.app = app
+        self._prefix = app.settings.matrix_command_prefix
+        self._language = app.settings.default_language
+
+    async def send(self, message: OutgoingMessage) -> None:
+        payload = message.payload
+        reply = Reply.from_dict(payload["reply"])
+        reply_to = payload.get("reply_to")
+        if message.chat_id.startswith("@"):  # a notification to a person, not to a room
+            await self._send_direct(message.chat_id, reply, message.tx_id)
+        elif reply.private and not payload.get("chat_is_private", True):
+            await self._send_privately(
+                message.chat_id, payload["sender_id"], reply, message.tx_id, reply_to
+            )
+        else:
+            await self._post(message.chat_id, reply, message.tx_id, reply_to)
+
+    async def _send_privately(
+        self, room_id: str, user_id: str, reply: Reply, tx_id: str, reply_to: str | None
+    ) -> None:
+        """A personal reply to a command in a group: into the direct chat, a note in the room."""
+        name = self._display_name(room_id, user_id)
+        try:
+            await self._send_direct(user_id, reply, tx_id)
+        except PermanentDeliveryError:
+            log.warning("cannot reach %s in a direct chat", user_id)
+            note = self._t("adapter.private_unreachable", name=name)
+        else:
+            note = self._t("adapter.private_note", name=name)
+        await self._room_send(room_id, notice_content(note, reply_to), f"{tx_id}.note")
+
+    async def _send_direct(self, user_id: str, reply: Reply, tx_id: str) -> None:
+        room_id = await self.direct_room(user_id)
+        try:
+            await self._post(room_id, reply, tx_id, None)
+        except RoomGone:
+            # The person (and so we) left that chat: forget it, a retry opens a new one.
+            async with self.app.uow() as uow:
+                await uow.state.delete(direct_room_key(user_id))
+                await uow.commit()
+            raise MatrixRequestError(f"direct chat {room_id} with {user_id} is gone") from None
+
+    async def direct_room(self, user_id: str) -> str:
+        """The bot's direct chat with ``user_id``, created (and remembered) on first use."""
+        async with self.app.uow() as uow:
+            room_id = await uow.state.get(direct_room_key(user_id))
+        if room_id:
+            return room_id
+        created = await self.client.room_create(
+            is_direct=True, invite=[user_id], preset=RoomPreset.trusted_private_chat
+        )
+        if not isinstance(created, RoomCreateResponse):
+            if created.status_code in GONE:
+                raise PermanentDeliveryError(f"cannot invite {user_id}: {created}")
+            raise MatrixRequestError(f"creating a direct chat with {user_id}: {created}")
+        await self.remember_direct_room(user_id, created.room_id)
+        return created.room_id
+
+    async def remember_direct_room(self, user_id: str, room_id: str) -> None:
+        async with self.app.uow() as uow:
+            await uow.state.set(direct_room_key(user_id), room_id, self.app.clock.now())
+            await uow.commit()
+
+    async def _post(self, room_id: str, reply: Reply, tx_id: str, reply_to: str | None) -> None:
+        text = reply.text
+        commands = button_commands(reply, self._prefix)
+        if commands:
+            hint = self._t("adapter.hint_buttons", commands=hint_commands(commands))
+            text = Markup("{}\n\n{}").format(text, hint)
+        await self._room_send(room_id, notice_content(text, reply_to), tx_id)
+        if reply.attachment is not None:
+            file = reply.attachment
+            uploaded, _ = await self.client.upload(
+                lambda *_retries: io.BytesIO(file.content),
+                content_type=file.mime_type,
+                filename=file.filename,
+                filesize=len(file.content),
+            )
+            if not isinstance(uploaded, UploadResponse):
+                raise MatrixRequestError(f"upload of {file.filename} failed: {uploaded}")
+            content = file_content(
+                file.filename, uploaded.content_uri, file.mime_type, len(file.content)
+            )
+            await self._room_send(room_id, content, f"{tx_id}.file")
+
+    async def _room_send(self, room_id: str, content: dict[str, Any], tx_id: str) -> None:
+        response = await self.client.room_send(
+            room_id, "m.room.message", content, tx_id=tx_id, ignore_unverified_devices=True
+        )
+        if isinstance(response, RoomSendResponse):
+            return
+        if response.status_code in GONE:
+            raise RoomGone(f"{room_id}: {response}")
+        if response.status_code == "M_LIMIT_EXCEEDED" and response.retry_after_ms:
+            raise RetryLater(timedelta(milliseconds=response.retry_after_ms))  # nio gave up
+        raise MatrixRequestError(f"{room_id}: {response}")
+
+    def _display_name(self, room_id: str, user_id: str) -> str:
+        room = self.client.rooms.get(room_id)
+        return (room.user_name(user_id) if room else None) or user_id
+
+    def _t(self, key: str, **params: Any) -> Markup:
+        return self.app.translator.t(self._language, key, **params)

@@ -1,0 +1,78 @@
+"""Matrix text in and out: command spellings to router text, replies to ``m.notice`` content."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from markupsafe import Markup
+
+from bot.reply import Reply, plain_text
+
+HTML_FORMAT = "org.matrix.custom.html"
+#: Characters that may follow a mention of the bot: ``@bot: termine``, ``bot, termine``.
+MENTION_SEPARATORS = (":", ",", " ")
+
+
+def strip_reply_fallback(body: str) -> str:
+    """A reply's body without the quoted ``> <@user> …`` lines clients put in front."""
+    if not body.startswith("> "):
+        return body
+    lines = body.split("\n")
+    index = 0
+    while index < len(lines) and lines[index].startswith(">"):
+        index += 1
+    return "\n".join(lines[index:]).lstrip("\n")
+
+
+def command_text(body: str, prefix: str, bot_names: Iterable[str]) -> str:
+    """``!termine``, ``/termine``, ``@bot: termine`` → ``/termine``; other text unchanged.
+
+    ``bot_names`` are the spellings people use for the bot (user id, localpart, display name).
+    """
+    text = strip_reply_fallback(body).strip()
+    if text.startswith("/"):
+        return text
+    if prefix and text.startswith(prefix):
+        return "/" + text[len(prefix) :].lstrip()
+    lowered = text.lower()
+    for name in sorted({n.lower() for n in bot_names if n}, key=len, reverse=True):
+        rest = text[len(name) :]
+        if lowered.startswith(name) and rest[:1] in MENTION_SEPARATORS:
+            command = rest[1:].strip().removeprefix(prefix).removeprefix("/").strip()
+            if command:
+                return "/" + command
+    return text
+
+
+def button_commands(reply: Reply, prefix: str) -> list[str]:
+    """The commands behind a reply's buttons, written the Matrix way (``!anmelden 3``)."""
+    return [prefix + button.command.removeprefix("/") for row in reply.buttons for button in row]
+
+
+def hint_commands(commands: Iterable[str]) -> Markup:
+    """``!abmelden 3, !termin 3`` as code spans, for the ``adapter.hint_buttons`` line."""
+    return Markup(", ").join(Markup("<code>{}</code>").format(command) for command in commands)
+
+
+def notice_content(text: Markup, reply_to: str | None = None) -> dict[str, Any]:
+    """An ``m.notice`` with a plain ``body`` and an HTML ``formatted_body``, maybe a reply."""
+    content: dict[str, Any] = {
+        "msgtype": "m.notice",
+        "body": plain_text(text),
+        "format": HTML_FORMAT,
+        "formatted_body": str(text).replace("\n", "<br>"),
+    }
+    if reply_to:
+        content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
+    return content
+
+
+def file_content(filename: str, url: str, mime_type: str, size: int) -> dict[str, Any]:
+    return {
+        "msgtype": "m.file",
+        "body": filename,
+        "filename": filename,
+        "url": url,
+        "info": {"mimetype": mime_type, "size": size},
+    }

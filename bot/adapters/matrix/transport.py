@@ -1,0 +1,382 @@
+"""The Matrix transport: our own sync loop on matrix-nio, exactly-once through the router.
+
+Per sync batch: invitations are accepted or declined, each new timeline event goes through the
+router (which records its ``event_id`` with the effect and the replies in one transaction), and
+only then is the sync token saved in our database. Replies leave through the outbox, each with
+its own transaction id, so neither a redelivered batch nor a repeated send posts twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any
+
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    InviteInfo,
+    InviteMemberEvent,
+    JoinResponse,
+    LoginResponse,
+    MatrixRoom,
+    MegolmEvent,
+    RoomCreateEvent,
+    RoomEncryptionEvent,
+    RoomInfo,
+    RoomMemberEvent,
+    RoomMessagesResponse,
+    RoomMessageText,
+    SyncResponse,
+    WhoamiResponse,
+)
+
+from bot.adapters.matrix.sender import PLATFORM, MatrixSender, notice_row
+from bot.adapters.matrix.text import command_text
+from bot.delivery import OutboxDispatcher
+from bot.messages import IncomingMessage
+from bot.notifications import NotificationHub
+from core.domain.people import Platform
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger(__name__)
+
+SINCE_KEY = "matrix.since"
+SYNC_TIMEOUT_MS = 30_000
+#: Larger than Synapse's default of 10, so that a burst rarely needs back-filling.
+SYNC_FILTER = {"room": {"timeline": {"limit": 50}}, "presence": {"not_types": ["*"]}}
+BACKFILL_PAGES = 20
+MAX_LIMIT_EXCEEDED = 8  # 429 answers nio waits out (retry_after_ms) before giving up
+MAX_TIMEOUTS = 3
+REQUEST_TIMEOUT = 45.0
+BACKOFF_START, BACKOFF_MAX = 1.0, 60.0
+RETRY_EVERY = 5.0  # seconds between outbox rounds when nothing wakes us
+MODERATOR_LEVEL = 50
+#: Room versions before "privileged creators" (v12), where creators hold an ordinary level.
+LEGACY_ROOM_VERSIONS = frozenset(str(n) for n in range(1, 12))
+STOP_GRACE = 10.0
+
+
+class MatrixLoginError(RuntimeError):
+    """The homeserver did not accept our credentials."""
+
+
+class MatrixTransport:
+    platform = Platform.MATRIX
+
+    def __init__(self, app: App) -> None:
+        settings = app.settings
+        assert settings.matrix_homeserver and settings.matrix_user_id
+        self.app = app
+        self.user_id = settings.matrix_user_id
+        if settings.log_level != "DEBUG":  # nio logs every room event at INFO
+            logging.getLogger("nio").setLevel(logging.WARNING)
+        self.prefix = settings.matrix_command_prefix
+        store = settings.data_dir / "matrix"
+        store.mkdir(parents=True, exist_ok=True)
+        self.client = AsyncClient(
+            settings.matrix_homeserver,
+            self.user_id,
+            device_id=settings.matrix_device_id,
+            store_path=str(store),
+            config=AsyncClientConfig(
+                max_limit_exceeded=MAX_LIMIT_EXCEEDED,
+                max_timeouts=MAX_TIMEOUTS,
+                request_timeout=REQUEST_TIMEOUT,
+                store_sync_tokens=False,  # we keep the token, and only after our commit
+                encryption_enabled=False,
+            ),
+        )
+        self._wake = asyncio.Event()
+        self.sender = MatrixSender(self.client, app)
+        self._dispatcher = OutboxDispatcher(app.uow, app.clock)
+        self._send_lock = asyncio.Lock()
+        self._since: str | None = None
+        self._names: set[str] = set()
+        self._creators: dict[str, frozenset[str]] = {}
+        self._polling = False
+        self._stopping = False
+        self._sync_task: asyncio.Task[None] | None = None
+        self._delivery_task: asyncio.Task[None] | None = None
+
+    def routes(self) -> None:
+        return None
+
+    async def start(self) -> None:
+        await self._login()
+        async with self.app.uow() as uow:
+            self._since = await uow.state.get(SINCE_KEY)
+        localpart = self.user_id.split(":", 1)[0].removeprefix("@")
+        self._names = {self.user_id, localpart, f"@{localpart}"}
+        profile = await self.client.get_displayname(self.user_id)
+        if getattr(profile, "displayname", None):
+            self._names.add(profile.displayname)
+        if isinstance(self.app.notifier, NotificationHub):
+            self.app.notifier.watch(Platform.MATRIX, self._wake.set)
+        self._sync_task = asyncio.create_task(self._sync_loop(), name="matrix-sync")
+        self._delivery_task = asyncio.create_task(self._delivery_loop(), name="matrix-outbox")
+
+    async def stop(self) -> None:
+        """Finish the batch in hand (bounded), then stop both loops and close the client."""
+        self._stopping = True
+        if self._sync_task is not None:
+            if self._polling:
+                self._sync_task.cancel()
+            await asyncio.wait({self._sync_task}, timeout=STOP_GRACE)
+        for task in (self._sync_task, self._delivery_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        await self.client.close()
+
+    async def dispatch(self) -> int:
+        """Send what the outbox holds for Matrix, one round at a time, in order."""
+        async with self._send_lock:
+            return await self._dispatcher.dispatch(PLATFORM, self.sender.send)
+
+    async def save_sync_token(self, token: str) -> None:
+        """Remember where the next sync starts; called only after the batch is committed."""
+        async with self.app.uow() as uow:
+            await uow.state.set(SINCE_KEY, token, self.app.clock.now())
+            await uow.commit()
+        self._since = token
+
+    # -- connection ----------------------------------------------------------------------------
+
+    async def _login(self) -> None:
+        settings = self.app.settings
+        if settings.matrix_access_token is not None:
+            token = settings.matrix_access_token.get_secret_value()
+            self.client.access_token = token
+            whoami = await self.client.whoami()
+            if not isinstance(whoami, WhoamiResponse):
+                raise MatrixLoginError(f"Matrix-Zugangstoken abgelehnt: {whoami}")
+            device_id = whoami.device_id or settings.matrix_device_id
+            if device_id != settings.matrix_device_id:
+                log.warning(
+                    "the access token belongs to device %s, not %s",
+                    device_id,
+                    settings.matrix_device_id,
+                )
+            self.client.restore_login(self.user_id, device_id, token)
+            return
+        assert settings.matrix_password is not None
+        response = await self.client.login(
+            settings.matrix_password.get_secret_value(), device_name="engagiert-bot"
+        )
+        if not isinstance(response, LoginResponse):
+            raise MatrixLoginError(
+                f"Matrix-Anmeldung als {self.user_id} fehlgeschlagen: {response}"
+            )
+
+    async def _sync_loop(self) -> None:
+        backoff = BACKOFF_START
+        first = True  # after a (re)start nio knows no room: ask for the full state once
+        while not self._stopping:
+            self._polling = True
+            try:
+                response: Any = await self.client.sync(
+                    timeout=0 if first else SYNC_TIMEOUT_MS,
+                    sync_filter=SYNC_FILTER,
+                    since=self._since,
+                    full_state=first or None,
+                )
+            except Exception as exc:  # connection lost, timeouts beyond nio's retries
+                response = exc
+            finally:
+                self._polling = False
+            if not isinstance(response, SyncResponse):
+                log.warning("Matrix sync failed (%s); next try in %.0f s", response, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, BACKOFF_MAX)
+                continue
+            backoff = BACKOFF_START
+            first = False
+            await self._handle_batch(response, history=self._since is None)
+            await self.save_sync_token(response.next_batch)
+            await self._dispatch_logged()
+
+    async def _delivery_loop(self) -> None:
+        """Catch up at start, retry failed sends, deliver notices queued by other code."""
+        while True:
+            await self._dispatch_logged()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), RETRY_EVERY)
+            self._wake.clear()
+
+    async def _dispatch_logged(self) -> None:
+        try:
+            await self.dispatch()
+        except Exception:
+            log.exception("Matrix outbox delivery failed")
+
+    # -- one sync batch ------------------------------------------------------------------------
+
+    async def _handle_batch(self, response: SyncResponse, *, history: bool) -> None:
+        """``history``: the very first sync, whose timelines predate us and are skipped."""
+        for room_id, invite in response.rooms.invite.items():
+            await self._guarded(room_id, None, self._on_invite(room_id, invite))
+        for room_id, info in response.rooms.join.items():
+            room = self.client.rooms.get(room_id)
+            if room is None:
+                continue
+            self._note_creators(room_id, [*info.state, *info.timeline.events])
+            events = [] if history else await self._new_events(room, info)
+            for event in events:
+                await self._guarded(room_id, event.event_id, self._on_event(room, event))
+            await self._guarded(room_id, None, self._leave_if_alone(room))
+        for room_id in response.rooms.leave:
+            self.client.rooms.pop(room_id, None)
+
+    def _note_creators(self, room_id: str, events: list[Any]) -> None:
+        for event in events:
+            if (
+                isinstance(event, RoomCreateEvent)
+                and event.room_version not in LEGACY_ROOM_VERSIONS
+            ):
+                more = event.source.get("content", {}).get("additional_creators") or []
+                self._creators[room_id] = frozenset([event.sender, *more])
+
+    def _is_moderator(self, room: MatrixRoom, user_id: str) -> bool:
+        """Power level 50 or more; in rooms from version 12 on, creators outrank every level."""
+        if user_id in self._creators.get(room.room_id, ()):
+            return True
+        return room.power_levels.get_user_level(user_id) >= MODERATOR_LEVEL
+
+    async def _guarded(self, room_id: str, event_id: str | None, work: Awaitable[None]) -> None:
+        """One event's failure is logged with its id; the loop goes on with the next."""
+        try:
+            await work
+        except Exception:
+            log.exception("Matrix event %s in %s failed", event_id or "-", room_id)
+
+    async def _new_events(self, room: MatrixRoom, info: RoomInfo) -> list[Any]:
+        """The timeline since our token (gaps filled), without what came before our join."""
+        events = list(info.timeline.events)
+        if info.timeline.limited and info.timeline.prev_batch:
+            events = await self._missed(room.room_id, info.timeline.prev_batch) + events
+        joins = [i for i, event in enumerate(events) if self._is_own_join(event)]
+        if not joins:
+            return events
+        await self._guarded(room.room_id, None, self._welcome(room, events[joins[-1]].event_id))
+        return events[joins[-1] + 1 :]
+
+    async def _missed(self, room_id: str, prev_batch: str) -> list[Any]:
+        """Events a limited timeline left out, paged back from ``prev_batch`` to our token."""
+        collected: list[Any] = []
+        token: str | None = prev_batch
+        for _ in range(BACKFILL_PAGES):
+            page = await self.client.room_messages(room_id, start=token, end=self._since, limit=100)
+            if not isinstance(page, RoomMessagesResponse):
+                log.warning("back-filling %s failed: %s", room_id, page)
+                break
+            collected += page.chunk
+            if not page.chunk or page.end in (None, token):
+                break
+            token = page.end
+        return collected[::-1]
+
+    def _is_own_join(self, event: Any) -> bool:
+        return (
+            isinstance(event, RoomMemberEvent)
+            and event.state_key == self.user_id
+            and event.membership == "join"
+            and event.prev_membership != "join"
+        )
+
+    async def _on_invite(self, room_id: str, invite: InviteInfo) -> None:
+        event = next(
+            (
+                e
+                for e in invite.invite_state
+                if isinstance(e, InviteMemberEvent)
+                and e.state_key == self.user_id
+                and e.membership == "invite"
+            ),
+            None,
+        )
+        inviter = event.sender if event else None
+        if inviter is None or not self._may_invite(inviter):
+            log.info("declining the invitation to %s from %s", room_id, inviter)
+            await self.client.room_leave(room_id)
+            self.client.invited_rooms.pop(room_id, None)
+            return
+        joined = await self.client.join(room_id)
+        if not isinstance(joined, JoinResponse):
+            raise RuntimeError(f"joining {room_id} failed: {joined}")
+        if event is not None and event.content.get("is_direct"):
+            await self.sender.remember_direct_room(inviter, room_id)
+
+    def _may_invite(self, inviter: str) -> bool:
+        """Allowed users and servers; with neither configured, people of our own server."""
+        settings = self.app.settings
+        servers = settings.matrix_allowed_servers
+        if not servers and not settings.matrix_allowed_users:
+            servers = [self.user_id.split(":", 1)[1]]
+        return inviter in settings.matrix_allowed_users or inviter.split(":", 1)[-1] in servers
+
+    async def _welcome(self, room: MatrixRoom, join_event_id: str) -> None:
+        """Once per join: a greeting, or in an encrypted room the notice that we cannot read."""
+        key = f"matrix.joined.{room.room_id}"
+        t = self.app.translator.t
+        language = self.app.settings.default_language
+        now = self.app.clock.now()
+        async with self.app.uow() as uow:
+            if await uow.state.get(key) == join_event_id:
+                return
+            if room.encrypted:
+                text = t(language, "adapter.encrypted_unsupported")
+                await uow.state.set(f"matrix.encrypted.{room.room_id}", "told", now)
+            else:
+                text = t(language, "adapter.greeting", prefix=self.prefix)
+            await uow.outbox.add(notice_row(room.room_id, text, now))
+            await uow.state.set(key, join_event_id, now)
+            await uow.commit()
+
+    async def _explain_encryption(self, room_id: str, event_id: str) -> None:
+        """Tell an encrypted room once that we cannot read it, rather than stay silent."""
+        key = f"matrix.encrypted.{room_id}"
+        now = self.app.clock.now()
+        async with self.app.uow() as uow:
+            if await uow.state.get(key):
+                return
+            text = self.app.translator.t(
+                self.app.settings.default_language, "adapter.encrypted_unsupported"
+            )
+            await uow.outbox.add(notice_row(room_id, text, now, reply_to=event_id))
+            await uow.state.set(key, "told", now)
+            await uow.commit()
+
+    async def _on_event(self, room: MatrixRoom, event: Any) -> None:
+        if isinstance(event, MegolmEvent | RoomEncryptionEvent):
+            await self._explain_encryption(room.room_id, event.event_id)
+            return
+        if not isinstance(event, RoomMessageText) or event.sender == self.user_id:
+            return
+        relation = event.source.get("content", {}).get("m.relates_to")
+        if isinstance(relation, dict) and relation.get("rel_type") == "m.replace":
+            return  # an edit, not a new command
+        message = IncomingMessage(
+            Platform.MATRIX,
+            event.sender,
+            command_text(event.body, self.prefix, self._names),
+            sender_name=room.user_name(event.sender) or event.sender,
+            chat_id=room.room_id,
+            is_private=room.member_count <= 2,
+            message_id=event.event_id,
+            chat_moderator=self._is_moderator(room, event.sender),
+        )
+        if await self.app.router.handle(message):
+            await self._dispatch_logged()
+
+    async def _leave_if_alone(self, room: MatrixRoom) -> None:
+        if room.joined_count > 1 or room.invited_count > 0:
+            return
+        log.info("leaving %s: no one else is left", room.room_id)
+        await self.client.room_leave(room.room_id)
+        self.client.rooms.pop(room.room_id, None)

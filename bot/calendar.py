@@ -1,0 +1,68 @@
+"""iCalendar files: one event (``/kalender``) or a person's feed (``/kalender_abo``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from icalendar import Alarm, Calendar
+from icalendar import Event as CalendarEvent
+
+from core.domain.events import Event
+
+PRODID = "-//Kommunen-Netzwerk engagiert in NRW//engagiert-bot//DE"
+ALARM_BEFORE = timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    event: Event
+    #: Confirmed participants see the video link; waiting ones see the event as tentative.
+    confirmed: bool
+
+
+def event_uid(event: Event) -> str:
+    return f"event-{event.id}@engagiert-bot"
+
+
+def calendar_file(entries: Iterable[Entry], *, name: str, now: datetime) -> bytes:
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", name)
+    for entry in entries:
+        calendar.add_component(_vevent(entry, now))
+    return calendar.to_ical()
+
+
+def _vevent(entry: Entry, now: datetime) -> CalendarEvent:
+    event = entry.event
+    item = CalendarEvent()
+    item.add("uid", event_uid(event))
+    item.add("dtstamp", now)
+    item.add("dtstart", event.starts_at)
+    item.add("dtend", event.ends_at)
+    item.add("summary", event.title)
+    if event.cancelled:
+        item.add("status", "CANCELLED")
+    else:
+        item.add("status", "CONFIRMED" if entry.confirmed else "TENTATIVE")
+    description = [event.description] if event.description else []
+    if event.place:
+        item.add("location", event.place)
+    if event.video_url and entry.confirmed:
+        item.add("url", event.video_url)
+        description.append(event.video_url)
+        if not event.place:
+            item.add("location", event.video_url)
+    if description:
+        item.add("description", "\n\n".join(description))
+    if not event.cancelled:
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", event.title)
+        alarm.add("trigger", -ALARM_BEFORE)
+        item.add_component(alarm)
+    return item

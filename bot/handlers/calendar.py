@@ -1,0 +1,30 @@
+"""/kalender ID (an .ics file with an alarm) and /kalender_abo (a personal feed URL)."""
+
+from __future__ import annotations
+
+from bot.calendar import Entry, calendar_file
+from bot.context import Context, parse_id
+from bot.reply import Attachment, Reply
+from bot.web_calendar import feed_url
+from core.calendar import revoke_calendar, subscribe_calendar
+from core.domain.registrations import RegistrationStatus
+from core.events import event_details
+
+OFF = frozenset({"aus", "off", "stop"})
+
+
+async def kalender(ctx: Context, args: str) -> Reply:
+    details = await event_details(ctx.uow(), event_id=parse_id(args), person_id=ctx.person.id)
+    event = details.info.event
+    confirmed = details.info.own_status is RegistrationStatus.CONFIRMED
+    content = calendar_file([Entry(event, confirmed)], name=event.title, now=ctx.now)
+    file = Attachment(f"termin-{event.id}.ics", content, "text/calendar")
+    return Reply(ctx.t("calendar.file", title=event.title), attachment=file, private=True)
+
+
+async def kalender_abo(ctx: Context, args: str) -> Reply:
+    if args.strip().lower() in OFF:
+        revoked = await revoke_calendar(ctx.uow(), person_id=ctx.person.id)
+        return Reply(ctx.t("calendar.revoked" if revoked else "calendar.none"), private=True)
+    token = await subscribe_calendar(ctx.uow(), person_id=ctx.person.id)
+    return Reply(ctx.t("calendar.feed", url=feed_url(ctx.app, token)), private=True)

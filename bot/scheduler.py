@@ -1,0 +1,159 @@
+"""The scheduler: APScheduler only wakes us; what is due always comes from the database.
+
+One process leads (a PostgreSQL advisory lock, or a file lock next to the SQLite file); the
+others stand by and take over when the leader's lock goes. The leader plans due reminders,
+hands due notifications to their channels, closes finished announcements, runs the nightly
+retention job, and sets its next precise wake-up from the database. Its first round at
+start catches up on whatever fell due while no process ran.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+
+import filelock
+import sqlalchemy as sa
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.app import App
+from bot.notifications import NotificationHub
+from core.announcements import finish_announcements
+from core.reminders import next_due, plan_due
+from core.retention import apply_retention
+from storage.database import Database
+
+log = logging.getLogger(__name__)
+
+#: The safety net between precise wake-ups, and how often a standby tries to take over.
+TICK = timedelta(seconds=30)
+RETENTION_AT = {"hour": 3, "minute": 30}  # local time, nightly
+#: One lock per database schema; a session that ends (a process that dies) releases it.
+LOCK_KEY = "hashtext('engagiert-bot:' || current_schema())"
+
+
+class Leadership:
+    """Held by at most one process per database."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self._conn: AsyncConnection | None = None
+        path = database.url.database if database.is_sqlite else None
+        self._file = (
+            filelock.FileLock(f"{path}.scheduler.lock") if path and path != ":memory:" else None
+        )
+
+    async def acquire(self) -> bool:
+        if self._database.is_sqlite:
+            if self._file is None:
+                return True
+            try:
+                self._file.acquire(timeout=0)
+            except filelock.Timeout:
+                return False
+            return True
+        conn = await self._database.engine.connect()
+        taken = await conn.scalar(sa.text(f"SELECT pg_try_advisory_lock({LOCK_KEY})"))
+        await conn.commit()
+        if taken:
+            self._conn = conn  # the lock lives as long as this session
+        else:
+            await conn.close()
+        return bool(taken)
+
+    async def release(self) -> None:
+        if self._file is not None and self._file.is_locked:
+            self._file.release()
+        if self._conn is not None:
+            await self._conn.execute(sa.text(f"SELECT pg_advisory_unlock({LOCK_KEY})"))
+            await self._conn.commit()
+            await self._conn.close()
+            self._conn = None
+
+
+class Scheduler:
+    def __init__(self, app: App, hub: NotificationHub) -> None:
+        self.app = app
+        self.hub = hub
+        self.leading = False
+        self._leadership = Leadership(app.database)
+        self._jobs = AsyncIOScheduler(timezone=app.settings.tz)
+        self._busy = asyncio.Lock()  # a running round; stop waits for it
+
+    async def start(self) -> None:
+        """Start; lead now if no other process does, else keep trying every ``TICK``."""
+        self._jobs.start()
+        if not await self.try_to_lead():
+            log.info("scheduler: another process leads; standing by")
+            self._jobs.add_job(
+                self.try_to_lead, "interval", seconds=TICK.total_seconds(), id="lead"
+            )
+
+    async def stop(self) -> None:
+        self.leading = False  # a round that has not begun yet will not
+        if self._jobs.running:
+            self._jobs.shutdown(wait=False)
+        await asyncio.sleep(0)  # let job tasks already handed to the loop return
+        async with self._busy:
+            await self._leadership.release()
+
+    async def try_to_lead(self) -> bool:
+        if self.leading or not await self._leadership.acquire():
+            return self.leading
+        self.leading = True
+        if self._jobs.get_job("lead"):
+            self._jobs.remove_job("lead")
+        common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+        self._jobs.add_job(
+            self.wake,
+            "interval",
+            seconds=TICK.total_seconds(),
+            id="tick",
+            next_run_time=datetime.now(self.app.settings.tz),  # catch up at once
+            **common,
+        )
+        self._jobs.add_job(self.retention, "cron", id="retention", **RETENTION_AT, **common)
+        log.info("scheduler: leading")
+        return True
+
+    async def wake(self) -> None:
+        """The job: one round, then a precise wake-up for the next thing that falls due."""
+        async with self._busy:
+            if not self.leading:
+                return
+            try:
+                upcoming = await self.round()
+            except Exception:
+                log.exception("scheduler: round failed; retrying at the next tick")
+                return
+        if upcoming is not None and self._jobs.running:
+            self._jobs.add_job(
+                self.wake,
+                "date",
+                run_date=upcoming,
+                id="due",
+                replace_existing=True,
+                misfire_grace_time=None,
+            )
+
+    async def round(self) -> datetime | None:
+        """Plan what is due, hand it over, close announcements; returns the next due time."""
+        await plan_due(self.app.uow(), now=self.app.clock.now())
+        await self.hub.deliver_due()
+        await finish_announcements(self.app.uow(), now=self.app.clock.now())
+        return await next_due(self.app.uow(), now=self.app.clock.now())
+
+    async def retention(self) -> None:
+        try:
+            async with self._busy:
+                if not self.leading:
+                    return
+                await apply_retention(
+                    self.app.uow(),
+                    now=self.app.clock.now(),
+                    months=self.app.settings.retention_months,
+                )
+        except Exception:
+            log.exception("scheduler: retention job failed")

@@ -1,0 +1,115 @@
+"""Announcements: the network office's information mails, now one notice per person."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from core.domain.errors import InvalidInput, NotFound
+from core.domain.members import MemberKind
+from core.domain.notices import Notice
+from core.domain.notifications import (
+    Announcement,
+    AudienceKind,
+    DeliveryProgress,
+    GivenUp,
+    Notification,
+)
+from core.permissions import require_organizer
+from core.ports import UnitOfWork
+
+TEXT_MAX = 3500
+
+
+@dataclass(frozen=True, slots=True)
+class Audience:
+    kind: AudienceKind
+    ref: str | None = None
+
+
+async def resolve_audience(uow: UnitOfWork, kind: AudienceKind, ref: str | None) -> Audience:
+    """Check the target and pin it down (a member by name becomes its id)."""
+    async with uow:
+        if kind is AudienceKind.MEMBER:
+            member = await uow.members.find(ref or "")
+            if member is None:
+                raise NotFound("member_not_found", ref=ref or "")
+            return Audience(kind, str(member.id))
+        if kind is AudienceKind.MEMBER_KIND:
+            if ref not in {k.value for k in MemberKind}:
+                raise InvalidInput("member_kind", kinds=", ".join(k.value for k in MemberKind))
+            return Audience(kind, ref)
+        if kind is AudienceKind.EVENT:
+            if not (ref or "").isdigit() or await uow.events.get(int(ref)) is None:
+                raise NotFound("event_not_found", id=ref or "")
+            return Audience(kind, ref)
+        return Audience(kind)
+
+
+async def announce(
+    uow: UnitOfWork, *, actor_id: int | None, text: str, audience: Audience, now: datetime
+) -> Announcement:
+    """Store the announcement and one notification per recipient, in one transaction."""
+    text = text.strip()
+    if not text or len(text) > TEXT_MAX:
+        raise InvalidInput("announcement_text", max=TEXT_MAX)
+    async with uow:
+        await require_organizer(uow, actor_id)
+        people = await uow.announcements.recipients(audience.kind, audience.ref)
+        stored = await uow.announcements.add(
+            Announcement(text, audience.kind, audience.ref, actor_id, now, len(people))
+        )
+        await uow.notifications.add_many(
+            [
+                Notification(
+                    person_id,
+                    "announcement",
+                    {"id": stored.id, "text": text},
+                    now,
+                    f"announcement:{stored.id}:{person_id}",
+                    announcement_id=stored.id,
+                )
+                for person_id in people
+            ]
+        )
+        await uow.commit()
+    return stored
+
+
+async def progress(
+    uow: UnitOfWork, *, actor_id: int | None, announcement_id: int
+) -> tuple[Announcement, DeliveryProgress]:
+    async with uow:
+        await require_organizer(uow, actor_id)
+        found = await uow.announcements.get(announcement_id)
+        if found is None:
+            raise NotFound("announcement_not_found", id=announcement_id)
+        return found, await uow.notifications.progress(announcement_id)
+
+
+async def delivery_problems(uow: UnitOfWork, *, actor_id: int | None, limit: int) -> list[GivenUp]:
+    """What the bot gave up delivering, newest first (organizers)."""
+    async with uow:
+        await require_organizer(uow, actor_id)
+        return await uow.notifications.given_up(limit)
+
+
+async def finish_announcements(uow: UnitOfWork, *, now: datetime) -> int:
+    """Tell each author once that their announcement went out (or how far it got)."""
+    finished = 0
+    async with uow:
+        for item in await uow.announcements.unfinished():
+            state = await uow.notifications.progress(item.id)
+            if state.pending or not await uow.announcements.complete(item.id, now):
+                continue
+            finished += 1
+            if item.author_id is not None:
+                params = {
+                    "id": item.id,
+                    "delivered": state.delivered,
+                    "total": state.total,
+                    "failed": state.failed,
+                }
+                uow.notify(Notice(item.author_id, "announcement_done", params))
+        await uow.commit()
+    return finished

@@ -1,0 +1,370 @@
+"""Quick polls: starting, posting to rooms, voting, closing, results — one tally per poll.
+
+Votes are by person, so a person linked on several platforms counts once. Platform adapters
+feed votes through :func:`cast_platform_vote` (platform, external user id, option indices).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from core.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound
+from core.domain.members import MemberKind
+from core.domain.people import Person, Platform, Role
+from core.domain.polls import MemberTurnout, Poll, Tally, new_poll, toggled, voter_key
+from core.members import resolve_identity
+from core.permissions import load_person
+from core.ports import PollRoom, UnitOfWork, VoteRecord
+
+POLL_RUNNERS = (Role.SPEAKER, Role.ORGANIZER, Role.ADMIN)
+MUNICIPAL_KINDS = {
+    MemberKind.KREIS,
+    MemberKind.KREISFREIE_STADT,
+    MemberKind.STADT,
+    MemberKind.GEMEINDE,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Room:
+    platform: Platform
+    chat_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class VoteResult:
+    poll: Poll
+    choices: tuple[int, ...]  # the person's current choice; empty when withdrawn
+    changed: bool  # an earlier vote was replaced
+
+
+@dataclass(frozen=True, slots=True)
+class PollResults:
+    poll: Poll
+    tally: Tally
+    #: Named polls, for those who run the poll.
+    turnout: MemberTurnout | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClosedPoll:
+    poll: Poll
+    tally: Tally
+    rooms: list[PollRoom]
+    closed_now: bool  # False: it had been closed before
+
+
+def may_run_polls(person: Person, *, chat_moderator: bool = False) -> bool:
+    """Speakers, organizers and admins; in a group chat also its moderators."""
+    return chat_moderator or person.has_role(*POLL_RUNNERS)
+
+
+async def start_poll(
+    uow: UnitOfWork,
+    *,
+    actor_id: int,
+    question: str,
+    options: Iterable[str],
+    now: datetime,
+    room: Room | None = None,
+    chat_moderator: bool = False,
+    max_choices: int = 1,
+    anonymous: bool = False,
+    hidden_results: bool = False,
+    duration: timedelta | None = None,
+    event_id: int | None = None,
+) -> Poll:
+    async with uow:
+        actor = await load_person(uow, actor_id)
+        if not may_run_polls(actor, chat_moderator=chat_moderator):
+            raise NotAllowed("poll_runners_only")
+        if event_id is not None and await uow.events.get(event_id) is None:
+            raise NotFound("event_not_found", id=event_id)
+        poll = new_poll(
+            question,
+            options,
+            now=now,
+            creator_id=actor.id,
+            max_choices=max_choices,
+            anonymous=anonymous,
+            hidden_results=hidden_results,
+            duration=duration,
+            event_id=event_id,
+        )
+        poll = await uow.polls.add(poll)
+        if room is not None:
+            await uow.polls.add_room(poll.id, room.platform, room.chat_id, now)
+        await uow.commit()
+    return poll
+
+
+async def post_poll(
+    uow: UnitOfWork,
+    *,
+    actor_id: int,
+    poll_id: int,
+    room: Room,
+    now: datetime,
+    chat_moderator: bool = False,
+) -> Poll:
+    """Post a running poll into one more room; its votes add to the same tally."""
+    async with uow:
+        actor = await load_person(uow, actor_id)
+        poll = await _poll(uow, poll_id)
+        if not (may_run_polls(actor, chat_moderator=chat_moderator) or poll.creator_id == actor.id):
+            raise NotAllowed("poll_runners_only")
+        poll.check_open(now)
+        await uow.polls.add_room(poll.id, room.platform, room.chat_id, now)
+        await uow.commit()
+    return poll
+
+
+async def record_posted(
+    uow: UnitOfWork,
+    *,
+    poll_id: int,
+    room: Room,
+    external_poll_id: str | None,
+    message_id: str | None,
+) -> None:
+    """An adapter posted the poll: remember the platform's ids (votes and closing use them)."""
+    async with uow:
+        await uow.polls.set_room_message(
+            poll_id,
+            room.platform,
+            room.chat_id,
+            external_poll_id=external_poll_id,
+            message_id=message_id,
+        )
+        await uow.commit()
+
+
+async def cast_vote(
+    uow: UnitOfWork,
+    *,
+    poll_id: int,
+    person_id: int,
+    choices: Iterable[int] = (),
+    toggle: int | None = None,
+    now: datetime,
+) -> VoteResult:
+    """Replace the person's choice (the last vote counts); no choices withdraws the vote.
+
+    ``toggle`` switches one option on or off in the current choice instead.
+    """
+    async with uow:
+        poll = await _poll(uow, poll_id, lock=True)
+        poll.check_open(now)
+        record = _record(poll, person_id)
+        if toggle is not None:
+            choices = toggled(await uow.polls.choices(record) or (), toggle)
+        chosen = poll.check_choices(choices)
+        if chosen:
+            changed = await uow.polls.put_vote(record, chosen)
+        else:
+            changed = await uow.polls.delete_vote(record)
+        await uow.commit()
+    return VoteResult(poll, chosen, changed)
+
+
+async def cast_platform_vote(
+    uow: UnitOfWork,
+    *,
+    platform: Platform,
+    external_user_id: str,
+    choices: Iterable[int] = (),
+    now: datetime,
+    toggle: int | None = None,
+    poll_id: int | None = None,
+    external_poll_id: str | None = None,
+    display_name: str = "",
+    language: str = "de",
+) -> VoteResult:
+    """A vote from a platform's poll: the poll by our id or by the platform's poll id (as
+    recorded with :func:`record_posted`), the voter by their platform id (an unknown voter
+    becomes a guest). Option indices count from 0; no choices withdraws the vote, ``toggle``
+    switches one option in the current choice (multiple-choice buttons)."""
+    if poll_id is None:
+        async with uow:
+            room = await uow.polls.room_for(platform, external_poll_id or "")
+        if room is None:
+            raise NotFound("poll_not_found", id=external_poll_id)
+        poll_id = room.poll_id
+    person = await resolve_identity(
+        uow,
+        platform=platform,
+        external_id=external_user_id,
+        display_name=display_name,
+        language=language,
+        now=now,
+    )
+    return await cast_vote(
+        uow, poll_id=poll_id, person_id=person.id, choices=choices, toggle=toggle, now=now
+    )
+
+
+async def close_poll(
+    uow: UnitOfWork, *, actor_id: int, poll_id: int, now: datetime, chat_moderator: bool = False
+) -> ClosedPoll:
+    """Close by hand (idempotent: closing a closed poll reports ``closed_now=False``)."""
+    async with uow:
+        actor = await load_person(uow, actor_id)
+        poll = await _poll(uow, poll_id)
+        if not (may_run_polls(actor, chat_moderator=chat_moderator) or poll.creator_id == actor.id):
+            raise NotAllowed("poll_runners_only")
+        closed = await _close(uow, poll, now)
+        await uow.commit()
+    return closed
+
+
+async def due_polls(uow: UnitOfWork, *, now: datetime) -> list[int]:
+    """Open polls whose deadline has passed (also those missed while we were down)."""
+    async with uow:
+        return await uow.polls.due(now)
+
+
+async def close_due_poll(uow: UnitOfWork, *, poll_id: int, now: datetime) -> ClosedPoll | None:
+    """Close one poll at its deadline; ``None`` if it is not due or was closed already."""
+    async with uow:
+        poll = await uow.polls.get(poll_id)
+        if poll is None or poll.closes_at is None or poll.closes_at > now:
+            return None
+        closed = await _close(uow, poll, poll.closes_at)
+        await uow.commit()
+    return closed if closed.closed_now else None
+
+
+async def next_deadline(uow: UnitOfWork) -> datetime | None:
+    """When the scheduler should wake up next to close a poll."""
+    async with uow:
+        return await uow.polls.next_deadline()
+
+
+async def poll_results(
+    uow: UnitOfWork, *, poll_id: int, actor_id: int, now: datetime, chat_moderator: bool = False
+) -> PollResults:
+    async with uow:
+        actor = await load_person(uow, actor_id)
+        poll = await _poll(uow, poll_id)
+        runner = may_run_polls(actor, chat_moderator=chat_moderator) or poll.creator_id == actor.id
+        if not (poll.results_visible(now) or runner):
+            raise DomainError("poll_results_hidden", id=poll.id)
+        tally = await _tally(uow, poll)
+        turnout = await _turnout(uow, poll) if runner and not poll.anonymous else None
+    return PollResults(poll, tally, turnout)
+
+
+async def live_results(
+    uow: UnitOfWork, *, token: str, with_turnout: bool = False
+) -> PollResults | None:
+    """For the live page and the CSV export: the poll behind an unguessable token, its
+    current tally and (named polls, if asked) the turnout by municipality."""
+    async with uow:
+        poll = await uow.polls.find(token=token)
+        if poll is None:
+            return None
+        tally = await _tally(uow, poll)
+        turnout = await _turnout(uow, poll) if with_turnout and not poll.anonymous else None
+    return PollResults(poll, tally, turnout)
+
+
+async def poll_for_join(uow: UnitOfWork, *, join_code: str) -> Poll | None:
+    async with uow:
+        return await uow.polls.find(join_code=join_code)
+
+
+async def latest_poll(uow: UnitOfWork, *, room: Room | None, person_id: int) -> Poll:
+    """The poll a command without an id means: the newest in this room, or else the newest
+    the person started."""
+    async with uow:
+        poll = None
+        if room is not None:
+            poll = await uow.polls.latest(room=(room.platform, room.chat_id))
+        poll = poll or await uow.polls.latest(creator_id=person_id)
+    if poll is None:
+        raise InvalidInput("poll_id_missing")
+    return poll
+
+
+# --- data protection (called inside the caller's transaction) ------------------------------
+
+
+async def export_votes(uow: UnitOfWork, *, person_id: int) -> dict[str, Any]:
+    """Named votes and started polls. Anonymous votes are left out by design: exporting them
+    would write the link between person and vote into the export (and the outbox)."""
+    votes = await uow.polls.named_votes_of(person_id)
+    started = await uow.polls.created_by(person_id)
+    return {
+        "poll_votes": [
+            {"poll_id": p.id, "question": p.question, "choices": [p.options[c] for c in chosen]}
+            for p, chosen in votes
+        ],
+        "polls_started": [
+            {"poll_id": p.id, "question": p.question, "created_at": p.created_at} for p in started
+        ],
+    }
+
+
+async def forget_voter(uow: UnitOfWork, *, person_id: int) -> int:
+    """Erasure: delete the person's named votes and their anonymous votes in open polls
+    (still findable while the salt exists); closed polls keep their frozen results."""
+    deleted = await uow.polls.delete_named_votes_of(person_id)
+    for poll in await uow.polls.open_anonymous():
+        deleted += await uow.polls.delete_vote(_record(poll, person_id))
+    await uow.polls.detach_creator(person_id)
+    return deleted
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+async def _poll(uow: UnitOfWork, poll_id: int, *, lock: bool = False) -> Poll:
+    poll = await uow.polls.get(poll_id, lock=lock)
+    if poll is None:
+        raise NotFound("poll_not_found", id=poll_id)
+    return poll
+
+
+def _record(poll: Poll, person_id: int) -> VoteRecord:
+    if not poll.anonymous:
+        return VoteRecord(poll.id, person_id=person_id)
+    if poll.salt is None:  # closed: the pseudonyms cannot be formed any more
+        raise DomainError("poll_closed", id=poll.id)
+    return VoteRecord(poll.id, voter_key=voter_key(poll.salt, person_id))
+
+
+async def _close(uow: UnitOfWork, poll: Poll, moment: datetime) -> ClosedPoll:
+    """Close, freeze the tally, delete anonymous votes — one transaction, at most once."""
+    closed_now = await uow.polls.close(poll.id, moment)
+    if closed_now:
+        tally = await uow.polls.tally(poll.id, len(poll.options))
+        await uow.polls.freeze(poll.id, tally)
+        await uow.polls.delete_anonymous_votes(poll.id)
+        poll.closed_at, poll.salt = moment, None
+    else:
+        poll = await _poll(uow, poll.id)
+        tally = await _tally(uow, poll)
+    return ClosedPoll(poll, tally, await uow.polls.rooms(poll.id), closed_now)
+
+
+async def _tally(uow: UnitOfWork, poll: Poll) -> Tally:
+    if poll.closed_at is not None:
+        frozen = await uow.polls.frozen(poll.id)
+        if frozen is not None:
+            return frozen
+    return await uow.polls.tally(poll.id, len(poll.options))
+
+
+async def _turnout(uow: UnitOfWork, poll: Poll) -> MemberTurnout:
+    rows = await uow.polls.turnout(poll.id)
+    voted = sorted(((name, n) for member_id, name, n in rows if name is not None))
+    took_part = {member_id for member_id, _, _ in rows}
+    not_yet = tuple(
+        m.name
+        for m in await uow.members.list()
+        if m.id not in took_part and m.kind in MUNICIPAL_KINDS
+    )
+    return MemberTurnout(tuple(voted), not_yet)

@@ -1,0 +1,427 @@
+"""Repositories for notifications, preferences, reminder offsets, announcements, retention."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from core.domain.events import Event
+from core.domain.notifications import (
+    Announcement,
+    AudienceKind,
+    DeliveryProgress,
+    GivenUp,
+    Notification,
+    Preferences,
+)
+from core.domain.registrations import RegistrationStatus
+from storage.delivery import _insert
+from storage.repositories import _event
+from storage.tables import (
+    announcements,
+    event_reminders,
+    events,
+    faq_questions,
+    members,
+    notifications,
+    outbox,
+    person_preferences,
+    persons,
+    registrations,
+)
+
+_DATETIME = "$datetime"
+
+
+def encode_params(params: dict[str, Any]) -> dict[str, Any]:
+    """JSON-ready parameters: datetimes become ``{"$datetime": iso}``."""
+    return {
+        k: {_DATETIME: v.isoformat()} if isinstance(v, datetime) else v for k, v in params.items()
+    }
+
+
+def decode_params(params: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: datetime.fromisoformat(v[_DATETIME]) if isinstance(v, dict) and _DATETIME in v else v
+        for k, v in params.items()
+    }
+
+
+def _notification(row: Any) -> Notification:
+    return Notification(
+        row.person_id,
+        row.key,
+        decode_params(row.params),
+        row.due_at,
+        row.dedupe_key,
+        row.event_id,
+        row.announcement_id,
+        row.id,
+    )
+
+
+class NotificationRepository:
+    def __init__(self, conn: AsyncConnection, *, row_locks: bool = True) -> None:
+        self.conn = conn
+        self.row_locks = row_locks
+        self.added = 0  # rows inserted through this repository
+
+    async def add_many(
+        self, items: list[Notification], *, dropped_at: datetime | None = None, reason: str = ""
+    ) -> int:
+        """Insert, skipping any whose ``dedupe_key`` exists; returns how many were new.
+
+        With ``dropped_at`` the rows are recorded as given up (``reason``), never sent.
+        """
+        if not items:
+            return 0
+        rows = [
+            {
+                "person_id": n.person_id,
+                "key": n.key,
+                "params": encode_params(n.params),
+                "due_at": n.due_at,
+                "dedupe_key": n.dedupe_key,
+                "event_id": n.event_id,
+                "announcement_id": n.announcement_id,
+                "failed_at": dropped_at,
+                "last_error": reason if dropped_at else None,
+            }
+            for n in items
+        ]
+        statement = _insert(self.conn, notifications).on_conflict_do_nothing()
+        result = await self.conn.execute(statement.returning(notifications.c.id), rows)
+        added = len(result.all())
+        self.added += added
+        return added
+
+    async def claim_due(self, now: datetime, limit: int) -> list[Notification]:
+        """Due, unhandled rows, locked until the transaction ends (other processes skip them)."""
+        query = (
+            notifications.select()
+            .where(
+                notifications.c.sent_at.is_(None),
+                notifications.c.failed_at.is_(None),
+                notifications.c.due_at <= now,
+            )
+            .order_by(notifications.c.due_at, notifications.c.id)
+            .limit(limit)
+        )
+        if self.row_locks:
+            query = query.with_for_update(skip_locked=True)
+        return [_notification(r) for r in await self.conn.execute(query)]
+
+    async def mark_sent(
+        self, notification_id: int, now: datetime, platform: str, outbox_id: int | None
+    ) -> bool:
+        result = await self.conn.execute(
+            notifications.update()
+            .where(notifications.c.id == notification_id, notifications.c.sent_at.is_(None))
+            .values(sent_at=now, platform=platform, outbox_id=outbox_id)
+        )
+        return result.rowcount == 1
+
+    async def mark_failed(self, notification_id: int, now: datetime, error: str) -> None:
+        await self.conn.execute(
+            notifications.update()
+            .where(notifications.c.id == notification_id)
+            .values(failed_at=now, last_error=error[:2000])
+        )
+
+    async def dedupe_keys(self, prefix: str, event_ids: list[int]) -> set[str]:
+        query = sa.select(notifications.c.dedupe_key).where(
+            notifications.c.event_id.in_(event_ids),
+            notifications.c.dedupe_key.startswith(prefix),
+        )
+        return set((await self.conn.execute(query)).scalars())
+
+    async def next_due(self, now: datetime) -> datetime | None:
+        query = sa.select(sa.func.min(notifications.c.due_at)).where(
+            notifications.c.sent_at.is_(None),
+            notifications.c.failed_at.is_(None),
+            notifications.c.due_at > now,
+        )
+        return (await self.conn.execute(query)).scalar_one_or_none()
+
+    async def progress(self, announcement_id: int) -> DeliveryProgress:
+        """Delivered: sent by the platform (or shown on the console); failed: given up."""
+        joined = notifications.outerjoin(outbox, outbox.c.id == notifications.c.outbox_id)
+        handed_over = notifications.c.sent_at.is_not(None)
+        delivered = sa.and_(
+            handed_over, sa.or_(notifications.c.outbox_id.is_(None), outbox.c.sent_at.is_not(None))
+        )
+        failed = sa.or_(notifications.c.failed_at.is_not(None), outbox.c.failed_at.is_not(None))
+        query = (
+            sa.select(
+                sa.func.count(),
+                sa.func.count().filter(delivered),
+                sa.func.count().filter(failed),
+            )
+            .select_from(joined)
+            .where(notifications.c.announcement_id == announcement_id)
+        )
+        total, done, gone = (await self.conn.execute(query)).one()
+        return DeliveryProgress(total, done, gone)
+
+    async def given_up(self, limit: int) -> list[GivenUp]:
+        """Notifications that will not arrive (no chat, or the platform refused), newest first."""
+        joined = notifications.join(persons, persons.c.id == notifications.c.person_id).outerjoin(
+            outbox, outbox.c.id == notifications.c.outbox_id
+        )
+        when = sa.func.coalesce(outbox.c.failed_at, notifications.c.failed_at)
+        query = (
+            sa.select(
+                persons.c.display_name,
+                notifications.c.key,
+                when.label("at"),
+                sa.func.coalesce(outbox.c.last_error, notifications.c.last_error).label("error"),
+            )
+            .select_from(joined)
+            .where(when.is_not(None))
+            .order_by(when.desc(), notifications.c.id.desc())
+            .limit(limit)
+        )
+        return [GivenUp(*row) for row in await self.conn.execute(query)]
+
+    async def for_person(self, person_id: int) -> list[dict[str, Any]]:
+        query = (
+            notifications.select()
+            .where(notifications.c.person_id == person_id)
+            .order_by(notifications.c.id)
+        )
+        return [
+            {
+                "key": r.key,
+                "params": decode_params(r.params),
+                "due_at": r.due_at,
+                "sent_at": r.sent_at,
+                "platform": r.platform,
+            }
+            for r in await self.conn.execute(query)
+        ]
+
+
+def _preferences(row: Any) -> Preferences:
+    return Preferences(
+        row.person_id,
+        row.reminders,
+        row.deadline_reminders,
+        row.preferred_platform,
+        row.calendar_token_hash,
+    )
+
+
+class PreferencesRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def get(self, person_id: int) -> Preferences:
+        query = person_preferences.select().where(person_preferences.c.person_id == person_id)
+        row = (await self.conn.execute(query)).first()
+        return _preferences(row) if row else Preferences(person_id)
+
+    async def many(self, person_ids: list[int]) -> dict[int, Preferences]:
+        query = person_preferences.select().where(person_preferences.c.person_id.in_(person_ids))
+        found = {r.person_id: _preferences(r) for r in await self.conn.execute(query)}
+        return {p: found.get(p) or Preferences(p) for p in person_ids}
+
+    async def by_token_hash(self, token_hash: str) -> Preferences | None:
+        query = person_preferences.select().where(
+            person_preferences.c.calendar_token_hash == token_hash
+        )
+        row = (await self.conn.execute(query)).first()
+        return _preferences(row) if row else None
+
+    async def deadline_subscribers(self) -> list[int]:
+        query = sa.select(person_preferences.c.person_id).where(
+            person_preferences.c.deadline_reminders.is_(True)
+        )
+        return list((await self.conn.execute(query)).scalars())
+
+    async def save(self, prefs: Preferences) -> None:
+        values = {
+            "reminders": prefs.reminders,
+            "deadline_reminders": prefs.deadline_reminders,
+            "preferred_platform": prefs.preferred_platform,
+            "calendar_token_hash": prefs.calendar_token_hash,
+        }
+        statement = _insert(self.conn, person_preferences).values(
+            person_id=prefs.person_id, **values
+        )
+        await self.conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=[person_preferences.c.person_id], set_=values
+            )
+        )
+
+
+class ReminderRepository:
+    """What reminder planning reads: events in a window, their offsets, who is confirmed."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def events_starting(self, after: datetime, until: datetime) -> list[Event]:
+        query = (
+            events.select()
+            .where(
+                events.c.cancelled.is_(False),
+                events.c.starts_at > after,
+                events.c.starts_at <= until,
+            )
+            .order_by(events.c.starts_at, events.c.id)
+        )
+        return [_event(r) for r in await self.conn.execute(query)]
+
+    async def events_with_deadline(self, after: datetime, until: datetime) -> list[Event]:
+        query = events.select().where(
+            events.c.cancelled.is_(False),
+            events.c.registration_deadline > after,
+            events.c.registration_deadline <= until,
+        )
+        return [_event(r) for r in await self.conn.execute(query)]
+
+    async def offsets(self, event_ids: list[int]) -> dict[int, tuple[timedelta, ...]]:
+        """Offsets of events that have their own; the others use the defaults."""
+        query = event_reminders.select().where(event_reminders.c.event_id.in_(event_ids))
+        return {
+            r.event_id: tuple(timedelta(minutes=m) for m in r.minutes_before)
+            for r in await self.conn.execute(query)
+        }
+
+    async def set_offsets(self, event_id: int, offsets: tuple[timedelta, ...]) -> None:
+        minutes = [int(o.total_seconds() // 60) for o in offsets]
+        statement = _insert(self.conn, event_reminders).values(
+            event_id=event_id, minutes_before=minutes
+        )
+        await self.conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=[event_reminders.c.event_id], set_={"minutes_before": minutes}
+            )
+        )
+
+    async def confirmed(self, event_ids: list[int]) -> list[tuple[int, int, datetime]]:
+        """``(event id, person id, confirmed since)`` of confirmed registrations."""
+        query = sa.select(
+            registrations.c.event_id, registrations.c.person_id, registrations.c.updated_at
+        ).where(
+            registrations.c.event_id.in_(event_ids),
+            registrations.c.status == RegistrationStatus.CONFIRMED.value,
+            registrations.c.person_id.is_not(None),
+        )
+        return [tuple(r) for r in await self.conn.execute(query)]
+
+    async def active_person_ids(self, event_id: int) -> set[int]:
+        query = sa.select(registrations.c.person_id).where(
+            registrations.c.event_id == event_id,
+            registrations.c.status.in_(
+                [RegistrationStatus.CONFIRMED.value, RegistrationStatus.WAITLISTED.value]
+            ),
+        )
+        return set((await self.conn.execute(query)).scalars())
+
+
+def _announcement(row: Any) -> Announcement:
+    return Announcement(
+        row.text,
+        AudienceKind(row.audience),
+        row.audience_ref,
+        row.author_id,
+        row.created_at,
+        row.recipients,
+        row.completed_at,
+        row.id,
+    )
+
+
+class AnnouncementRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def add(self, announcement: Announcement) -> Announcement:
+        result = await self.conn.execute(
+            announcements.insert()
+            .values(
+                text=announcement.text,
+                audience=announcement.audience.value,
+                audience_ref=announcement.audience_ref,
+                author_id=announcement.author_id,
+                created_at=announcement.created_at,
+                recipients=announcement.recipients,
+            )
+            .returning(announcements.c.id)
+        )
+        announcement.id = result.scalar_one()
+        return announcement
+
+    async def get(self, announcement_id: int) -> Announcement | None:
+        query = announcements.select().where(announcements.c.id == announcement_id)
+        row = (await self.conn.execute(query)).first()
+        return _announcement(row) if row else None
+
+    async def set_recipients(self, announcement_id: int, count: int) -> None:
+        await self.conn.execute(
+            announcements.update()
+            .where(announcements.c.id == announcement_id)
+            .values(recipients=count)
+        )
+
+    async def unfinished(self) -> list[Announcement]:
+        query = announcements.select().where(announcements.c.completed_at.is_(None))
+        return [_announcement(r) for r in await self.conn.execute(query)]
+
+    async def complete(self, announcement_id: int, now: datetime) -> bool:
+        """Mark it finished unless that happened already; ``True`` for the one that did it."""
+        result = await self.conn.execute(
+            announcements.update()
+            .where(announcements.c.id == announcement_id, announcements.c.completed_at.is_(None))
+            .values(completed_at=now)
+        )
+        return result.rowcount == 1
+
+    async def recipients(self, audience: AudienceKind, ref: str | None) -> list[int]:
+        """Person ids of the audience, in id order."""
+        if audience is AudienceKind.EVENT:
+            query = sa.select(registrations.c.person_id).where(
+                registrations.c.event_id == int(ref or 0),
+                registrations.c.status == RegistrationStatus.CONFIRMED.value,
+                registrations.c.person_id.is_not(None),
+            )
+        else:
+            query = sa.select(persons.c.id).where(persons.c.member_id.is_not(None))
+            if audience is AudienceKind.MEMBER:
+                query = query.where(persons.c.member_id == int(ref or 0))
+            elif audience is AudienceKind.MEMBER_KIND:
+                kind = sa.select(members.c.id).where(members.c.kind == ref)
+                query = query.where(persons.c.member_id.in_(kind))
+        return sorted(set((await self.conn.execute(query)).scalars()))
+
+
+class RetentionRepository:
+    """Deletions for the retention job; each returns how many rows went."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def _delete(self, table: sa.Table, *conditions: Any) -> int:
+        return (await self.conn.execute(table.delete().where(*conditions))).rowcount
+
+    async def registrations(self, cutoff: datetime) -> int:
+        ended = sa.select(events.c.id).where(events.c.ends_at < cutoff)
+        return await self._delete(registrations, registrations.c.event_id.in_(ended))
+
+    async def forwarded_questions(self, cutoff: datetime) -> int:
+        last = sa.func.coalesce(faq_questions.c.answered_at, faq_questions.c.created_at)
+        return await self._delete(faq_questions, last < cutoff)
+
+    async def notifications(self, cutoff: datetime) -> int:
+        done = sa.or_(notifications.c.sent_at.is_not(None), notifications.c.failed_at.is_not(None))
+        count = await self._delete(notifications, done, notifications.c.due_at < cutoff)
+        return count + await self._delete(announcements, announcements.c.created_at < cutoff)
+
+    async def outbox(self, cutoff: datetime) -> int:
+        done = sa.or_(outbox.c.sent_at.is_not(None), outbox.c.failed_at.is_not(None))
+        return await self._delete(outbox, done, outbox.c.created_at < cutoff)

@@ -1,0 +1,286 @@
+"""Polls, the rooms they were posted to, and votes: rows in, domain objects out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from core.domain.people import Platform
+from core.domain.polls import MAX_OPTIONS, Poll, Tally, from_mask, to_mask
+from core.ports import PollRoom, VoteRecord
+from storage.tables import members, persons, poll_rooms, poll_votes, polls
+
+_INSERT_POLL = polls.insert().returning(polls.c.id)
+#: The first key of PostgreSQL advisory locks on polls ("poll" in ASCII).
+ADVISORY_CLASS = 0x706F6C6C
+#: One aggregate row: the number of voters and, per option, how many chose it.
+_TALLY = sa.select(
+    sa.func.count(),
+    *[
+        sa.func.coalesce(sa.func.sum((poll_votes.c.choices.op(">>")(i)).op("&")(1)), 0)
+        for i in range(MAX_OPTIONS)
+    ],
+).where(poll_votes.c.poll_id == sa.bindparam("poll_id"))
+
+
+def _poll(row: Any) -> Poll:
+    return Poll(
+        row.question,
+        tuple(row.options),
+        row.created_at,
+        row.creator_id,
+        row.max_choices,
+        row.anonymous,
+        row.hidden_results,
+        row.closes_at,
+        row.event_id,
+        row.token,
+        row.join_code,
+        row.closed_at,
+        row.salt,
+        row.id,
+    )
+
+
+def _room(row: Any) -> PollRoom:
+    return PollRoom(
+        row.poll_id, Platform(row.platform), row.chat_id, row.external_poll_id, row.message_id
+    )
+
+
+class PollRepository:
+    def __init__(self, conn: AsyncConnection, *, row_locks: bool = True) -> None:
+        self.conn = conn
+        self.row_locks = row_locks
+
+    def _insert(self, table: sa.Table) -> Any:
+        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
+        return dialect.insert(table)
+
+    # --- polls ----------------------------------------------------------------------------
+
+    async def add(self, poll: Poll) -> Poll:
+        poll.id = (
+            await self.conn.execute(
+                _INSERT_POLL,
+                {
+                    "question": poll.question,
+                    "options": list(poll.options),
+                    "max_choices": poll.max_choices,
+                    "anonymous": poll.anonymous,
+                    "hidden_results": poll.hidden_results,
+                    "closes_at": poll.closes_at,
+                    "event_id": poll.event_id,
+                    "creator_id": poll.creator_id,
+                    "created_at": poll.created_at,
+                    "token": poll.token,
+                    "join_code": poll.join_code,
+                    "salt": poll.salt,
+                },
+            )
+        ).scalar_one()
+        return poll
+
+    async def get(self, poll_id: int, *, lock: bool = False) -> Poll | None:
+        """``lock``: a shared lock until the transaction ends, so that closing waits for votes
+        in flight. On PostgreSQL a shared advisory lock: a shared *row* lock taken by many
+        voters at once costs a MultiXact write each. SQLite's ``BEGIN IMMEDIATE`` serialises
+        writers anyway."""
+        if lock:
+            await self._advisory_lock(poll_id, shared=True)
+        row = (await self.conn.execute(polls.select().where(polls.c.id == poll_id))).first()
+        return _poll(row) if row else None
+
+    async def find(self, *, token: str | None = None, join_code: str | None = None) -> Poll | None:
+        column, value = (polls.c.token, token) if token else (polls.c.join_code, join_code)
+        row = (await self.conn.execute(polls.select().where(column == value))).first()
+        return _poll(row) if row else None
+
+    async def latest(
+        self, *, room: tuple[Platform, str] | None = None, creator_id: int | None = None
+    ) -> Poll | None:
+        """The newest poll posted in ``room``, or else created by ``creator_id``."""
+        query = polls.select().order_by(polls.c.id.desc()).limit(1)
+        if room is not None:
+            query = query.join(poll_rooms, poll_rooms.c.poll_id == polls.c.id).where(
+                poll_rooms.c.platform == room[0].value, poll_rooms.c.chat_id == room[1]
+            )
+        else:
+            query = query.where(polls.c.creator_id == creator_id)
+        row = (await self.conn.execute(query)).first()
+        return _poll(row) if row else None
+
+    async def close(self, poll_id: int, now: datetime) -> bool:
+        """Mark the poll closed and destroy its salt, unless that happened already."""
+        await self._advisory_lock(poll_id, shared=False)
+        result = await self.conn.execute(
+            polls.update()
+            .where(polls.c.id == poll_id, polls.c.closed_at.is_(None))
+            .values(closed_at=now, salt=None)
+        )
+        return result.rowcount == 1
+
+    async def freeze(self, poll_id: int, tally: Tally) -> None:
+        result = {"counts": list(tally.counts), "participants": tally.participants}
+        await self.conn.execute(polls.update().where(polls.c.id == poll_id).values(result=result))
+
+    async def frozen(self, poll_id: int) -> Tally | None:
+        query = sa.select(polls.c.result).where(polls.c.id == poll_id)
+        result = (await self.conn.execute(query)).scalar_one_or_none()
+        return Tally(tuple(result["counts"]), result["participants"]) if result else None
+
+    async def due(self, now: datetime) -> list[int]:
+        query = (
+            sa.select(polls.c.id)
+            .where(polls.c.closed_at.is_(None), polls.c.closes_at <= now)
+            .order_by(polls.c.closes_at)
+        )
+        return list((await self.conn.execute(query)).scalars())
+
+    async def next_deadline(self) -> datetime | None:
+        query = sa.select(sa.func.min(polls.c.closes_at)).where(polls.c.closed_at.is_(None))
+        return (await self.conn.execute(query)).scalar_one_or_none()
+
+    async def created_by(self, person_id: int) -> list[Poll]:
+        query = polls.select().where(polls.c.creator_id == person_id).order_by(polls.c.id)
+        return [_poll(r) for r in await self.conn.execute(query)]
+
+    async def open_anonymous(self) -> list[Poll]:
+        query = polls.select().where(polls.c.salt.is_not(None)).order_by(polls.c.id)
+        return [_poll(r) for r in await self.conn.execute(query)]
+
+    async def _advisory_lock(self, poll_id: int, *, shared: bool) -> None:
+        if self.row_locks and self.conn.dialect.name == "postgresql":
+            function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+            await self.conn.execute(sa.select(getattr(sa.func, function)(ADVISORY_CLASS, poll_id)))
+
+    # --- rooms ----------------------------------------------------------------------------
+
+    async def add_room(self, poll_id: int, platform: Platform, chat_id: str, now: datetime) -> None:
+        statement = self._insert(poll_rooms).values(
+            poll_id=poll_id, platform=platform.value, chat_id=chat_id, created_at=now
+        )
+        await self.conn.execute(statement.on_conflict_do_nothing())
+
+    async def set_room_message(
+        self,
+        poll_id: int,
+        platform: Platform,
+        chat_id: str,
+        *,
+        external_poll_id: str | None,
+        message_id: str | None,
+    ) -> None:
+        await self.conn.execute(
+            poll_rooms.update()
+            .where(
+                poll_rooms.c.poll_id == poll_id,
+                poll_rooms.c.platform == platform.value,
+                poll_rooms.c.chat_id == chat_id,
+            )
+            .values(external_poll_id=external_poll_id, message_id=message_id)
+        )
+
+    async def rooms(self, poll_id: int) -> list[PollRoom]:
+        query = poll_rooms.select().where(poll_rooms.c.poll_id == poll_id)
+        return [_room(r) for r in await self.conn.execute(query.order_by(poll_rooms.c.created_at))]
+
+    async def room_for(self, platform: Platform, external_poll_id: str) -> PollRoom | None:
+        query = poll_rooms.select().where(
+            poll_rooms.c.platform == platform.value,
+            poll_rooms.c.external_poll_id == external_poll_id,
+        )
+        row = (await self.conn.execute(query)).first()
+        return _room(row) if row else None
+
+    # --- votes ----------------------------------------------------------------------------
+
+    def _voter(self, record: VoteRecord) -> Any:
+        if record.person_id is not None:
+            return poll_votes.c.person_id == record.person_id
+        return poll_votes.c.voter_key == record.voter_key
+
+    async def choices(self, record: VoteRecord) -> tuple[int, ...] | None:
+        query = sa.select(poll_votes.c.choices).where(
+            poll_votes.c.poll_id == record.poll_id, self._voter(record)
+        )
+        mask = (await self.conn.execute(query)).scalar_one_or_none()
+        return None if mask is None else from_mask(mask)
+
+    async def put_vote(self, record: VoteRecord, choices: tuple[int, ...]) -> bool:
+        """Insert or replace the voter's current choice (the last vote counts); return
+        whether an earlier vote was replaced."""
+        mask = to_mask(choices)
+        named = record.person_id is not None
+        statement = self._insert(poll_votes).values(
+            poll_id=record.poll_id,
+            person_id=record.person_id,
+            voter_key=record.voter_key,
+            choices=mask,
+            changes=0,
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=[poll_votes.c.poll_id, poll_votes.c.person_id]
+            if named
+            else [poll_votes.c.poll_id, poll_votes.c.voter_key],
+            set_={"choices": mask, "changes": poll_votes.c.changes + 1},
+        )
+        result = await self.conn.execute(statement.returning(poll_votes.c.changes))
+        return result.scalar_one() > 0
+
+    async def delete_vote(self, record: VoteRecord) -> bool:
+        result = await self.conn.execute(
+            poll_votes.delete().where(poll_votes.c.poll_id == record.poll_id, self._voter(record))
+        )
+        return result.rowcount == 1
+
+    async def tally(self, poll_id: int, option_count: int) -> Tally:
+        row = (await self.conn.execute(_TALLY, {"poll_id": poll_id})).one()
+        return Tally(tuple(int(n) for n in row[1 : option_count + 1]), int(row[0]))
+
+    async def turnout(self, poll_id: int) -> list[tuple[int | None, str | None, int]]:
+        """Named polls: (member id, member name, voters) per member municipality."""
+        query = (
+            sa.select(members.c.id, members.c.name, sa.func.count())
+            .select_from(
+                poll_votes.join(persons, persons.c.id == poll_votes.c.person_id).outerjoin(
+                    members, members.c.id == persons.c.member_id
+                )
+            )
+            .where(poll_votes.c.poll_id == poll_id)
+            .group_by(members.c.id, members.c.name)
+        )
+        return [(r[0], r[1], int(r[2])) for r in await self.conn.execute(query)]
+
+    async def delete_anonymous_votes(self, poll_id: int) -> int:
+        result = await self.conn.execute(
+            poll_votes.delete().where(
+                poll_votes.c.poll_id == poll_id, poll_votes.c.voter_key.is_not(None)
+            )
+        )
+        return result.rowcount
+
+    async def named_votes_of(self, person_id: int) -> list[tuple[Poll, tuple[int, ...]]]:
+        query = (
+            sa.select(polls, poll_votes.c.choices.label("vote_choices"))
+            .join(poll_votes, poll_votes.c.poll_id == polls.c.id)
+            .where(poll_votes.c.person_id == person_id)
+            .order_by(polls.c.id)
+        )
+        return [(_poll(r), from_mask(r.vote_choices)) for r in await self.conn.execute(query)]
+
+    async def delete_named_votes_of(self, person_id: int) -> int:
+        result = await self.conn.execute(
+            poll_votes.delete().where(poll_votes.c.person_id == person_id)
+        )
+        return result.rowcount
+
+    async def detach_creator(self, person_id: int) -> int:
+        result = await self.conn.execute(
+            polls.update().where(polls.c.creator_id == person_id).values(creator_id=None)
+        )
+        return result.rowcount

@@ -1,0 +1,397 @@
+"""Quick polls through the real core, storage and router, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import timedelta
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from bot.poll_jobs import close_due_polls
+from bot.web import create_web_app
+from core.domain.people import ChatIdentity, Platform, Role
+from core.domain.polls import voter_key
+from core.polls import (
+    Room,
+    cast_platform_vote,
+    cast_vote,
+    close_poll,
+    live_results,
+    poll_results,
+    record_posted,
+    start_poll,
+)
+from core.privacy import erase_person, export_person_data
+from storage.tables import metadata, outbox, poll_votes, polls
+from tests.conftest import snapshot
+from tests.support import factories
+from tests.support.chat import say, say_text
+
+GROUP = Room(Platform.TELEGRAM, "-100555")
+
+
+async def speaker(app, name="Sara Sprecherin", member=None):
+    return await factories.person(app, name, member=member, roles={Role.SPEAKER})
+
+
+async def new_poll(app, creator, **options):
+    values = dict(question="Wie geht es weiter?", options=["Ja", "Nein", "Vertagen"])
+    values.update(options)
+    return await start_poll(app.uow(), actor_id=creator.id, now=app.clock.now(), **values)
+
+
+async def vote(app, poll, person, *choices, toggle=None):
+    return await cast_vote(
+        app.uow(),
+        poll_id=poll.id,
+        person_id=person.id,
+        choices=choices,
+        toggle=toggle,
+        now=app.clock.now(),
+    )
+
+
+async def counts(app, poll):
+    results = await live_results(app.uow(), token=poll.token)
+    return results.tally.counts, results.tally.participants
+
+
+@pytest.mark.parametrize("anonymous", [False, True])
+async def test_one_vote_per_person_the_last_one_counts(any_app, anonymous):
+    app = any_app
+    sara = await speaker(app)
+    poll = await new_poll(app, sara, anonymous=anonymous)
+    anna, bernd = await factories.person(app, "Anna"), await factories.person(app, "Bernd")
+    first = await vote(app, poll, anna, 0)
+    assert not first.changed
+    await vote(app, poll, anna, 0)  # the same again: still one vote
+    await vote(app, poll, bernd, 0)
+    assert await counts(app, poll) == ((2, 0, 0), 2)
+    changed = await vote(app, poll, anna, 2)
+    assert changed.changed and changed.choices == (2,)
+    assert await counts(app, poll) == ((1, 0, 1), 2)
+    withdrawn = await vote(app, poll, bernd)
+    assert withdrawn.choices == () and await counts(app, poll) == ((0, 0, 1), 1)
+
+
+async def test_multiple_choice_with_a_limit_and_toggles(any_app):
+    app = any_app
+    poll = await new_poll(app, await speaker(app), max_choices=2)
+    anna = await factories.person(app, "Anna")
+    await vote(app, poll, anna, toggle=0)
+    result = await vote(app, poll, anna, toggle=2)
+    assert result.choices == (0, 2)
+    with pytest.raises(Exception, match="poll_too_many_choices"):
+        await vote(app, poll, anna, toggle=1)
+    assert (await vote(app, poll, anna, toggle=0)).choices == (2,)
+    assert await counts(app, poll) == ((0, 0, 1), 1)
+
+
+async def test_closing_is_idempotent_and_stops_voting(any_app):
+    app = any_app
+    sara = await speaker(app)
+    poll = await new_poll(app, sara)
+    anna = await factories.person(app, "Anna")
+    await vote(app, poll, anna, 1)
+    first = await close_poll(app.uow(), actor_id=sara.id, poll_id=poll.id, now=app.clock.now())
+    again = await close_poll(app.uow(), actor_id=sara.id, poll_id=poll.id, now=app.clock.now())
+    assert first.closed_now and not again.closed_now
+    assert first.tally == again.tally and first.tally.counts == (0, 1, 0)
+    with pytest.raises(Exception, match="poll_closed"):
+        await vote(app, poll, anna, 0)
+
+
+async def test_only_speakers_organizers_admins_or_chat_moderators_run_polls(any_app):
+    app = any_app
+    member = await factories.person(app, "Mitglied")
+    with pytest.raises(Exception, match="poll_runners_only"):
+        await new_poll(app, member)
+    poll = await new_poll(app, member, chat_moderator=True)  # e.g. a Telegram group admin
+    other = await factories.person(app, "Andere")
+    with pytest.raises(Exception, match="poll_runners_only"):
+        await close_poll(app.uow(), actor_id=other.id, poll_id=poll.id, now=app.clock.now())
+    closed = await close_poll(app.uow(), actor_id=member.id, poll_id=poll.id, now=app.clock.now())
+    assert closed.closed_now  # the creator may close their own poll
+
+
+async def test_deadline_job_closes_due_polls_once_and_posts_to_every_room(any_app):
+    app = any_app
+    sara = await speaker(app)
+    poll = await new_poll(app, sara, duration=timedelta(minutes=5), room=GROUP)
+    matrix_room = Room(Platform.MATRIX, "!kurz:example.org")
+    async with app.uow() as uow:
+        await uow.polls.add_room(
+            poll.id, matrix_room.platform, matrix_room.chat_id, app.clock.now()
+        )
+        await uow.commit()
+    untimed = await new_poll(app, sara)
+    anna = await factories.person(app, "Anna")
+    await vote(app, poll, anna, 0)
+
+    assert await close_due_polls(app.uow, app.clock.now(), app.translator) == 0
+    app.clock.advance(timedelta(minutes=5))
+    with pytest.raises(Exception, match="poll_closed"):  # refused before the job ran
+        await vote(app, poll, anna, 1)
+    app.clock.advance(timedelta(hours=1))  # the job runs late (downtime): still closes
+    assert await close_due_polls(app.uow, app.clock.now(), app.translator) == 1
+    assert await close_due_polls(app.uow, app.clock.now(), app.translator) == 0
+    sent = _dicts(await snapshot(app.database), "outbox")
+    posted = sorted((row["platform"], row["chat_id"]) for row in sent)
+    assert posted == [("matrix", "!kurz:example.org"), ("telegram", "-100555")]
+    texts = [row["payload"]["reply"]["text"] for row in sent]
+    assert all("Die Zeit ist um" in t and "████████ 100 % (1)" in t for t in texts)
+    results = await poll_results(app.uow(), poll_id=poll.id, actor_id=anna.id, now=app.clock.now())
+    assert results.poll.closed_at == poll.closes_at  # closed as of the deadline, not the job
+    assert (await live_results(app.uow(), token=untimed.token)).poll.closed_at is None
+
+
+async def test_anonymous_votes_leave_no_link_to_a_person_after_closing(any_app):
+    """Before closing, the salt makes the pseudonym computable; after, nothing links a vote
+    to a person in any table."""
+    app = any_app
+    town = await factories.member(app, "Stadt Auenburg")
+    sara = await speaker(app, member=town)
+    labels = ["Präsenz in Köln", "Online-Treffen", "Hybrid"]
+    poll = await new_poll(app, sara, anonymous=True, options=labels, room=GROUP)
+    anna = await factories.person(app, "Anna Amt", member=town)
+    bernd = await factories.person(app, "Bernd Bau", member=town)
+    async with app.uow() as uow:
+        await uow.identities.add(
+            ChatIdentity(Platform.TELEGRAM, "4711", bernd.id, "bernd", app.clock.now())
+        )
+        await uow.commit()
+    await say(app, anna, f"/abstimmen {poll.id} 1")
+    await cast_platform_vote(  # Bernd votes from Telegram
+        app.uow(),
+        platform=Platform.TELEGRAM,
+        external_user_id="4711",
+        poll_id=poll.id,
+        choices=[1],
+        now=app.clock.now(),
+    )
+    before = await snapshot(app.database)
+    salt = _row(before, "polls", poll.id)["salt"]
+    keys = {r[3] for r in before["poll_votes"]}
+    assert keys == {voter_key(salt, anna.id), voter_key(salt, bernd.id)}  # linkable while open
+    assert all(r[2] is None for r in before["poll_votes"])  # never a person id
+
+    await say(app, sara, f"/umfrage_ende {poll.id}")
+    after = await snapshot(app.database)
+    assert after["poll_votes"] == []
+    assert _row(after, "polls", poll.id)["salt"] is None
+    assert _row(after, "polls", poll.id)["result"] == {"counts": [1, 1, 0], "participants": 2}
+    # No row that concerns Anna or Bernd (their ids, names, chat ids) says what they chose,
+    # and no key of the votes survives anywhere.
+    for person, needles in ((anna, ("Anna Amt",)), (bernd, ("Bernd Bau", "4711", "bernd"))):
+        for table, row in _rows_about(after, person.id, needles):
+            text = repr(row)
+            assert not any(label in text for label in labels), (table, row)
+            assert not any(key in text for key in keys), (table, row)
+    flat = repr(after)
+    assert not any(key in flat for key in keys)
+
+
+def _dicts(snap, table: str) -> list[dict]:
+    columns = [c.name for c in metadata.tables[table].columns]
+    return [dict(zip(columns, r, strict=True)) for r in snap[table]]
+
+
+def _row(snap, table: str, row_id: int) -> dict:
+    return next(row for row in _dicts(snap, table) if row["id"] == row_id)
+
+
+def _rows_about(snap, person_id: int, needles: tuple[str, ...]):
+    """Rows pointing to the person (a foreign key to persons holding their id) or containing
+    one of their strings."""
+    for table, rows in snap.items():
+        columns = [c.name for c in metadata.tables[table].columns]
+        person_columns = [
+            i
+            for i, c in enumerate(metadata.tables[table].columns)
+            if any(fk.column.table.name == "persons" for fk in c.foreign_keys)
+        ]
+        for row in rows:
+            if any(row[i] == person_id for i in person_columns) or any(
+                n in repr(row) for n in needles
+            ):
+                yield table, dict(zip(columns, row, strict=True))
+
+
+async def test_a_person_linked_on_two_platforms_counts_once(any_app):
+    app = any_app
+    sara = await speaker(app)
+    poll = await new_poll(app, sara, room=GROUP)
+    anna = await factories.person(app, "Anna")
+    async with app.uow() as uow:  # Anna's Telegram account is linked to her person
+        await uow.identities.add(
+            ChatIdentity(Platform.TELEGRAM, "501", anna.id, "anna", app.clock.now())
+        )
+        await uow.commit()
+    await record_posted(
+        app.uow(), poll_id=poll.id, room=GROUP, external_poll_id="tg-poll-1", message_id="9"
+    )
+    await say(app, anna, f"/abstimmen {poll.id} 1")  # console
+    await cast_platform_vote(  # the same person through Telegram's native poll
+        app.uow(),
+        platform=Platform.TELEGRAM,
+        external_user_id="501",
+        external_poll_id="tg-poll-1",
+        choices=[2],
+        now=app.clock.now(),
+    )
+    stranger = await cast_platform_vote(  # somebody the bot has never seen: a guest
+        app.uow(),
+        platform=Platform.TELEGRAM,
+        external_user_id="999",
+        display_name="Gast",
+        external_poll_id="tg-poll-1",
+        choices=[0],
+        now=app.clock.now(),
+    )
+    assert stranger.choices == (0,)
+    assert await counts(app, poll) == ((1, 0, 1), 2)
+
+
+async def test_named_poll_turnout_by_municipality(any_app):
+    app = any_app
+    auenburg, bergdorf = (
+        await factories.member(app, "Stadt Auenburg"),
+        await factories.member(app, "Gemeinde Bergdorf"),
+    )
+    await factories.member(app, "Kreis Castell")
+    sara = await speaker(app, member=auenburg)
+    poll = await new_poll(app, sara)
+    for name, town in (("A1", auenburg), ("A2", auenburg), ("B1", bergdorf)):
+        await vote(app, poll, await factories.person(app, name, member=town), 0)
+    results = await poll_results(app.uow(), poll_id=poll.id, actor_id=sara.id, now=app.clock.now())
+    assert results.turnout.voted == (("Gemeinde Bergdorf", 1), ("Stadt Auenburg", 2))
+    assert results.turnout.not_yet == ("Kreis Castell",)
+    text = await say_text(app, sara, f"/ergebnis {poll.id}")
+    assert "Kommunen, die abgestimmt haben (2): Gemeinde Bergdorf (1), Stadt Auenburg (2)" in text
+    assert "Noch nicht dabei (1): Kreis Castell" in text
+    member = await factories.person(app, "Mitglied", member=bergdorf)
+    assert "Kommunen" not in await say_text(app, member, f"/ergebnis {poll.id}")
+
+
+async def test_hidden_results_only_for_the_poll_runners_until_closing(any_app):
+    app = any_app
+    sara = await speaker(app)
+    poll = await new_poll(app, sara, hidden_results=True)
+    anna = await factories.person(app, "Anna")
+    await vote(app, poll, anna, 0)
+    assert "erst nach ihrem Ende" in await say_text(app, anna, f"/ergebnis {poll.id}")
+    (reply,) = [r for r in await say(app, sara, f"/ergebnis {poll.id}") if "Ja" in r.plain]
+    assert reply.private and "Nur für Sie" in reply.plain
+    await close_poll(app.uow(), actor_id=sara.id, poll_id=poll.id, now=app.clock.now())
+    assert "100 % (1)" in await say_text(app, anna, f"/ergebnis {poll.id}")
+
+
+async def test_export_and_erasure_of_votes(any_app):
+    app = any_app
+    sara = await speaker(app)
+    named = await new_poll(app, sara, question="Offen abstimmen?")
+    secret = await new_poll(app, sara, question="Geheim?", anonymous=True)
+    anna = await factories.person(app, "Anna")
+    await vote(app, named, anna, 1)
+    await vote(app, secret, anna, 2)
+    data = await export_person_data(app.uow(), person_id=anna.id, now=app.clock.now())
+    assert data["poll_votes"] == [
+        {"poll_id": named.id, "question": "Offen abstimmen?", "choices": ["Nein"]}
+    ]
+    assert "Vertagen" not in repr(data)  # the anonymous choice is not written anywhere
+    sara_data = await export_person_data(app.uow(), person_id=sara.id, now=app.clock.now())
+    assert [p["poll_id"] for p in sara_data["polls_started"]] == [named.id, secret.id]
+
+    await erase_person(app.uow(), person_id=anna.id, now=app.clock.now())
+    assert await counts(app, named) == ((0, 0, 0), 0)
+    assert await counts(app, secret) == ((0, 0, 0), 0)  # her pseudonymous vote, too
+    await erase_person(app.uow(), person_id=sara.id, now=app.clock.now())
+    async with app.database.engine.connect() as conn:
+        creators = (await conn.execute(sa.select(polls.c.creator_id))).scalars().all()
+    assert creators == [None, None]
+
+
+async def test_concurrent_votes_and_a_close_in_the_middle_add_up(any_app):
+    app = any_app
+    sara = await speaker(app)
+    poll = await new_poll(app, sara, anonymous=True)
+    people = [await factories.person(app, f"P{n}") for n in range(30)]
+
+    async def one(person, n):
+        try:
+            await vote(app, poll, person, n % 3)
+        except Exception as exc:
+            assert "poll_closed" in str(exc)
+
+    async def closer():
+        await asyncio.sleep(0.01)
+        return await close_poll(app.uow(), actor_id=sara.id, poll_id=poll.id, now=app.clock.now())
+
+    *_, closed = await asyncio.gather(*(one(p, n) for n, p in enumerate(people)), closer())
+    async with app.database.engine.connect() as conn:
+        left = (await conn.execute(sa.select(sa.func.count()).select_from(poll_votes))).scalar()
+    assert left == 0  # no vote slipped in after the close
+    assert sum(closed.tally.counts) == closed.tally.participants <= 30
+
+
+async def test_console_speaker_poll_two_votes_results_and_live_page(app):
+    """The must-show: a speaker starts a poll in the console, two members vote, the results
+    are shown, and the live page shows the same numbers."""
+    town = await factories.member(app, "Stadt Auenburg")
+    sara = await speaker(app, member=town)
+    anna = await factories.person(app, "Anna Amt", member=town)
+    bernd = await factories.person(app, "Bernd Bau", member=town)
+    started = await say_text(app, sara, "/umfrage Nächstes Treffen? | Köln | Online --dauer 10m")
+    assert "Umfrage #1: Nächstes Treffen?" in started
+    assert "[1. Köln: /abstimmen 1 1]" in started
+    live = re.search(r"(http://\S+/live/poll/(\S+))\n", started)
+    assert "Ihre Stimme in Umfrage #1: Köln" in await say_text(app, anna, "/abstimmen 1 1")
+    assert "Online" in await say_text(app, bernd, "/abstimmen 1 2")
+    assert "geändert: Köln" in await say_text(app, bernd, "/abstimmen 1 1")
+    results = await say_text(app, sara, "/ergebnis")
+    assert "████████ 100 % (2)\nOnline\n░░░░░░░░ 0 % (0)\nAbgestimmt haben: 2" in results
+
+    web = create_web_app(app)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=web), base_url="http://t"
+    ) as client:
+        page = await client.get(f"/live/poll/{live.group(2)}")
+        assert page.status_code == 200 and "Nächstes Treffen?" in page.text
+        assert 'data-count="2"' in page.text and "100 % (2)" in page.text
+        assert 'data-participants="2"' in page.text
+        assert "<svg" in page.text and "/live/j/" in page.text  # bars, QR code, short link
+        csv_text = (await client.get(f"/live/poll/{live.group(2)}/ergebnis.csv")).text
+        assert "Köln;2;100" in csv_text and "Online;0;0" in csv_text
+        assert (await client.get("/live/poll/" + "x" * 32)).status_code == 404
+
+
+async def test_results_go_out_through_the_outbox_in_the_message_transaction(any_app):
+    """A /umfrage_ende from a Telegram group: result to this group by the router, to the
+    other rooms by the handler — committed with the processed update."""
+    app = any_app
+    sara = await speaker(app)
+    poll = await new_poll(app, sara, room=GROUP)
+    async with app.uow() as uow:
+        await uow.polls.add_room(poll.id, Platform.MATRIX, "!raum:x", app.clock.now())
+        await uow.identities.add(
+            ChatIdentity(Platform.TELEGRAM, "77", sara.id, "sara", app.clock.now())
+        )
+        await uow.commit()
+    from bot.messages import IncomingMessage
+
+    message = IncomingMessage(
+        Platform.TELEGRAM,
+        "77",
+        f"/umfrage_ende {poll.id}",
+        chat_id=GROUP.chat_id,
+        is_private=False,
+        message_id="update-1",
+    )
+    await app.router.handle(message)
+    await app.router.handle(message)  # redelivered: nothing more
+    async with app.database.engine.connect() as conn:
+        rows = (await conn.execute(sa.select(outbox.c.platform, outbox.c.chat_id))).all()
+    assert sorted(rows) == [("matrix", "!raum:x"), ("telegram", "-100555")]

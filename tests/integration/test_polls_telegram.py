@@ -1,0 +1,154 @@
+"""Polls on Telegram against the Bot API stand-in: native polls, vote buttons, admins, close."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from telegram import Update
+
+from bot.adapters.telegram import TelegramTransport
+from bot.app import build
+from core.domain.people import ChatIdentity, Platform, Role
+from core.polls import live_results
+from tests.integration.test_telegram_adapter import FAST, Rig, settings_for
+from tests.support import factories
+
+SARA = {"id": 601, "first_name": "Sara", "last_name": "Sprecherin", "language_code": "de"}
+BERND = {"id": 602, "first_name": "Bernd"}
+CARL = {"id": 603, "first_name": "Carl"}
+DORA = {"id": 604, "first_name": "Dora"}
+GROUP = -100888
+
+
+@pytest.fixture
+async def rig(telegram_api_factory, sqlite_database, tmp_path) -> AsyncIterator[Rig]:
+    api = await telegram_api_factory(global_limit=100, group_limit=100, group_window=1.0)
+    app = await build(settings_for(api, tmp_path), database=sqlite_database, migrate=False)
+    transport = TelegramTransport(app, limits=FAST, poll_timeout=1)
+    await transport.start()
+    rig = Rig(api, app, transport)
+    yield rig
+    await rig.transport.stop()
+
+
+async def linked_speaker(rig: Rig):
+    sara = await factories.person(rig.app, "Sara Sprecherin", roles={Role.SPEAKER})
+    async with rig.app.uow() as uow:
+        await uow.identities.add(
+            ChatIdentity(
+                Platform.TELEGRAM, str(SARA["id"]), sara.id, created_at=rig.app.clock.now()
+            )
+        )
+        await uow.commit()
+    rig.api.inject_message(SARA["id"], SARA, "/start")  # opens her private chat
+    await rig.api.wait_for_sent(SARA["id"])
+    return sara
+
+
+async def tally(rig: Rig, poll_id: int):
+    async with rig.app.uow() as uow:
+        poll = await uow.polls.get(poll_id)
+    results = await live_results(rig.app.uow(), token=poll.token)
+    return results.tally.counts, results.tally.participants
+
+
+async def test_named_poll_is_a_native_telegram_poll_and_answers_are_votes(rig):
+    await linked_speaker(rig)
+    rig.api.inject_message(GROUP, SARA, "/umfrage Format? | Präsenz | Online", "supergroup")
+    (posted,) = await rig.api.wait_for_sent(GROUP, 1, method="sendPoll")
+    assert posted.params["question"] == "Format?"
+    assert posted.params["is_anonymous"] is False  # answers must reach us per person
+    telegram_poll = posted.result["poll"]["id"]
+    # Sara gets the live link privately.
+    await rig.api.wait_for(lambda: any("/live/poll/" in t for t in rig.api.texts_to(SARA["id"])))
+
+    await _until(lambda: _posted_as(rig, telegram_poll))
+    first = rig.api.inject_poll_answer(telegram_poll, BERND, [1])
+    rig.api.inject_poll_answer(telegram_poll, SARA, [0])
+    await _settled(rig, 1, ((1, 1), 2))
+    rig.api.inject_poll_answer(telegram_poll, BERND, [])  # Bernd retracts
+    await _settled(rig, 1, ((1, 0), 1))
+    # His first answer delivered again (a webhook retry): handled once, so it stays retracted.
+    again = {"update_id": first, "poll_answer": _answer(rig, telegram_poll, BERND, [1])}
+    await rig.transport.process(Update.de_json(again, rig.transport.bot))
+    assert await tally(rig, 1) == ((1, 0), 1)
+
+    rig.api.inject_message(GROUP, SARA, "/umfrage_ende", "supergroup")
+    await rig.api.wait_for(lambda: rig.api.sent_to(GROUP, "stopPoll"))
+    result = await rig.api.wait_for(
+        lambda: [t for t in rig.api.texts_to(GROUP) if "Umfrage #1 ist beendet" in t]
+    )
+    assert "████████ 100 % (1)" in result[0]
+    assert rig.api.polls[telegram_poll]["is_closed"]
+
+
+async def test_anonymous_poll_by_a_group_admin_uses_vote_buttons(rig):
+    rig.api.set_admins(GROUP, [BERND])
+    rig.api.inject_message(GROUP, CARL, "/umfrage Darf ich? | Ja | Nein", "supergroup")
+    refusal = await rig.api.wait_for_sent(GROUP, 1)
+    assert "dürfen Sprecherinnen und Sprecher" in refusal[0].params["text"]
+
+    rig.api.inject_message(
+        GROUP, BERND, "/umfrage Zufrieden? | Ja | Teils | Nein --anonym --mehrfach 2", "supergroup"
+    )
+    message = await rig.api.wait_for(
+        lambda: [
+            c for c in rig.api.sent_to(GROUP, "sendMessage") if "Zufrieden?" in c.params["text"]
+        ]
+    )
+    assert not rig.api.sent_to(GROUP, "sendPoll")  # Telegram's poll cannot be ours: buttons
+    keyboard = message[0].params["reply_markup"]["inline_keyboard"]
+    assert [row[0]["callback_data"] for row in keyboard] == ["v:1:+0", "v:1:+1", "v:1:+2"]
+    message_id = message[0].result["message_id"]
+
+    for user, data in ((CARL, "v:1:+0"), (CARL, "v:1:+2"), (DORA, "v:1:+2"), (DORA, "v:1:+1")):
+        rig.api.inject_callback(GROUP, user, data, message_id)
+    await rig.api.wait_for(lambda: len(rig.api.callback_answers) == 4)
+    toasts = [a.get("text", "") for a in rig.api.callback_answers.values()]
+    assert all("anonym" in t for t in toasts)
+    await _settled(rig, 1, ((1, 1, 2), 2))
+    rig.api.inject_callback(GROUP, DORA, "v:1:+0", message_id)  # a third choice: refused
+    await rig.api.wait_for(lambda: len(rig.api.callback_answers) == 5)
+    assert "höchstens 2" in list(rig.api.callback_answers.values())[-1]["text"]
+    await _settled(rig, 1, ((1, 1, 2), 2))
+
+    rig.api.inject_message(GROUP, BERND, "/umfrage_ende 1", "supergroup")
+    await rig.api.wait_for(lambda: rig.api.sent_to(GROUP, "editMessageReplyMarkup"))
+    rig.api.inject_callback(GROUP, CARL, "v:1:+1", message_id)  # a stale button
+    await rig.api.wait_for(lambda: len(rig.api.callback_answers) == 6)
+    assert "beendet" in list(rig.api.callback_answers.values())[-1]["text"]
+    texts = rig.api.texts_to(GROUP)
+    assert all("Carl" not in t and "Dora" not in t for t in texts)
+
+
+def _answer(rig: Rig, poll_id: str, user: dict, option_ids: list[int]) -> dict:
+    return {
+        "poll_id": poll_id,
+        "user": rig.api.user(user),
+        "option_ids": option_ids,
+        "option_persistent_ids": [str(i) for i in option_ids],
+    }
+
+
+async def _posted_as(rig: Rig, telegram_poll: str) -> bool:
+    async with rig.app.uow() as uow:
+        return await uow.polls.room_for(Platform.TELEGRAM, telegram_poll) is not None
+
+
+async def _until(condition, timeout: float = 5.0) -> None:
+    for _ in range(int(timeout / 0.02)):
+        if await condition():
+            return
+        await asyncio.sleep(0.02)
+    assert await condition()
+
+
+async def _settled(rig: Rig, poll_id: int, expected) -> None:
+    """Wait until the stored tally is ``expected`` (updates are handled in the background)."""
+
+    async def reached() -> bool:
+        return await tally(rig, poll_id) == expected
+
+    await _until(reached)
