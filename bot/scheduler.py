@@ -2,8 +2,8 @@
 
 One process leads (a PostgreSQL advisory lock, or a file lock next to the SQLite file); the
 others stand by and take over when the leader's lock goes. The leader plans due reminders,
-hands due notifications to their channels, closes finished announcements, runs the nightly
-retention job, and sets its next precise wake-up from the database. Its first round at
+hands due notifications to their channels, closes due polls and finished announcements, runs
+the nightly retention job, and sets its next precise wake-up from the database. Its first round at
 start catches up on whatever fell due while no process ran.
 """
 
@@ -20,7 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.app import App
 from bot.notifications import NotificationHub
+from bot.poll_jobs import close_due_polls
 from core.announcements import finish_announcements
+from core.polls import next_deadline
 from core.reminders import next_due, plan_due
 from core.retention import apply_retention
 from storage.database import Database
@@ -92,12 +94,14 @@ class Scheduler:
             )
 
     async def stop(self) -> None:
-        self.leading = False  # a round that has not begun yet will not
+        """Let a round in progress finish, then stop; nothing new starts meanwhile."""
+        self.leading = False
         if self._jobs.running:
-            self._jobs.shutdown(wait=False)
-        await asyncio.sleep(0)  # let job tasks already handed to the loop return
+            self._jobs.remove_all_jobs()
         async with self._busy:
             await self._leadership.release()
+        if self._jobs.running:
+            self._jobs.shutdown(wait=False)
 
     async def try_to_lead(self) -> bool:
         if self.leading or not await self._leadership.acquire():
@@ -139,11 +143,18 @@ class Scheduler:
             )
 
     async def round(self) -> datetime | None:
-        """Plan what is due, hand it over, close announcements; returns the next due time."""
+        """Plan what is due, hand it over, close due polls and finished announcements;
+        returns the next time something falls due."""
         await plan_due(self.app.uow(), now=self.app.clock.now())
         await self.hub.deliver_due()
+        if await close_due_polls(self.app.uow, self.app.clock.now(), self.app.translator):
+            self.hub.wake_all()
         await finish_announcements(self.app.uow(), now=self.app.clock.now())
-        return await next_due(self.app.uow(), now=self.app.clock.now())
+        upcoming = [
+            await next_due(self.app.uow(), now=self.app.clock.now()),
+            await next_deadline(self.app.uow()),
+        ]
+        return min((moment for moment in upcoming if moment is not None), default=None)
 
     async def retention(self) -> None:
         try:

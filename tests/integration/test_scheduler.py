@@ -21,3 +21,34 @@ async def test_one_leader_per_database_and_a_standby_takes_over(any_app, clock, 
     finally:
         await first.stop()
         await second.stop()
+
+
+async def test_a_scheduler_round_closes_due_polls_and_wakes_the_transports(app, clock):
+    from datetime import timedelta
+
+    from core.domain.people import Platform, Role
+    from core.polls import Room, start_poll
+    from tests.support import factories
+
+    hub = NotificationHub(app.uow, app.translator, clock)
+    woken: list[str] = []
+    hub.watch(Platform.TELEGRAM, lambda: woken.append("telegram"))
+    scheduler = Scheduler(app, hub)
+    sara = await factories.person(app, "Sara", roles={Role.SPEAKER})
+    poll = await start_poll(
+        app.uow(),
+        actor_id=sara.id,
+        now=clock.now(),
+        question="Weiter so?",
+        options=["Ja", "Nein"],
+        duration=timedelta(minutes=5),
+        room=Room(Platform.TELEGRAM, "-100123"),
+    )
+    assert await scheduler.round() == poll.closes_at  # wakes exactly at the deadline
+    assert woken == []
+    clock.advance(timedelta(minutes=6))
+    await scheduler.round()
+    assert woken == ["telegram"]
+    async with app.uow() as uow:
+        closed = await uow.polls.get(poll.id)
+    assert closed.closed_at is not None
