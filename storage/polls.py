@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,6 +26,35 @@ _TALLY = sa.select(
         for i in range(MAX_OPTIONS)
     ],
 ).where(poll_votes.c.poll_id == sa.bindparam("poll_id"))
+
+
+_POLL_BY_ID = polls.select().where(polls.c.id == sa.bindparam("poll_id"))
+_ADVISORY = {
+    shared: sa.select(
+        getattr(sa.func, "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock")(
+            ADVISORY_CLASS, sa.bindparam("poll_id")
+        )
+    )
+    for shared in (True, False)
+}
+
+
+@cache
+def _upsert_vote(dialect_name: str, named: bool) -> Any:
+    """Insert or replace one voter's choice; built once per dialect (statements are cached)."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    statement = dialect.insert(poll_votes).values(
+        poll_id=sa.bindparam("poll_id"),
+        person_id=sa.bindparam("person_id"),
+        voter_key=sa.bindparam("voter_key"),
+        choices=sa.bindparam("choices"),
+        changes=0,
+    )
+    key = poll_votes.c.person_id if named else poll_votes.c.voter_key
+    return statement.on_conflict_do_update(
+        index_elements=[poll_votes.c.poll_id, key],
+        set_={"choices": statement.excluded.choices, "changes": poll_votes.c.changes + 1},
+    ).returning(poll_votes.c.changes)
 
 
 def _poll(row: Any) -> Poll:
@@ -92,7 +122,7 @@ class PollRepository:
         writers anyway."""
         if lock:
             await self._advisory_lock(poll_id, shared=True)
-        row = (await self.conn.execute(polls.select().where(polls.c.id == poll_id))).first()
+        row = (await self.conn.execute(_POLL_BY_ID, {"poll_id": poll_id})).first()
         return _poll(row) if row else None
 
     async def find(self, *, token: str | None = None, join_code: str | None = None) -> Poll | None:
@@ -155,8 +185,7 @@ class PollRepository:
 
     async def _advisory_lock(self, poll_id: int, *, shared: bool) -> None:
         if self.row_locks and self.conn.dialect.name == "postgresql":
-            function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
-            await self.conn.execute(sa.select(getattr(sa.func, function)(ADVISORY_CLASS, poll_id)))
+            await self.conn.execute(_ADVISORY[shared], {"poll_id": poll_id})
 
     # --- rooms ----------------------------------------------------------------------------
 
@@ -214,23 +243,14 @@ class PollRepository:
     async def put_vote(self, record: VoteRecord, choices: tuple[int, ...]) -> bool:
         """Insert or replace the voter's current choice (the last vote counts); return
         whether an earlier vote was replaced."""
-        mask = to_mask(choices)
-        named = record.person_id is not None
-        statement = self._insert(poll_votes).values(
-            poll_id=record.poll_id,
-            person_id=record.person_id,
-            voter_key=record.voter_key,
-            choices=mask,
-            changes=0,
-        )
-        statement = statement.on_conflict_do_update(
-            index_elements=[poll_votes.c.poll_id, poll_votes.c.person_id]
-            if named
-            else [poll_votes.c.poll_id, poll_votes.c.voter_key],
-            set_={"choices": mask, "changes": poll_votes.c.changes + 1},
-        )
-        result = await self.conn.execute(statement.returning(poll_votes.c.changes))
-        return result.scalar_one() > 0
+        statement = _upsert_vote(self.conn.dialect.name, record.person_id is not None)
+        params = {
+            "poll_id": record.poll_id,
+            "person_id": record.person_id,
+            "voter_key": record.voter_key,
+            "choices": to_mask(choices),
+        }
+        return (await self.conn.execute(statement, params)).scalar_one() > 0
 
     async def delete_vote(self, record: VoteRecord) -> bool:
         result = await self.conn.execute(
