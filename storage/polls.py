@@ -29,14 +29,13 @@ _TALLY = sa.select(
 
 
 _POLL_BY_ID = polls.select().where(polls.c.id == sa.bindparam("poll_id"))
-_ADVISORY = {
-    shared: sa.select(
-        getattr(sa.func, "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock")(
-            ADVISORY_CLASS, sa.bindparam("poll_id")
-        )
-    )
-    for shared in (True, False)
-}
+#: PostgreSQL: the shared advisory lock and the poll in one round trip.
+_POLL_BY_ID_LOCKED = sa.select(
+    polls,
+    sa.func.pg_advisory_xact_lock_shared(ADVISORY_CLASS, polls.c.id).label("locked"),
+).where(polls.c.id == sa.bindparam("poll_id"))
+#: PostgreSQL: closing waits for votes in flight (they hold the shared lock).
+_CLOSING_LOCK = sa.select(sa.func.pg_advisory_xact_lock(ADVISORY_CLASS, sa.bindparam("poll_id")))
 
 
 @cache
@@ -120,9 +119,9 @@ class PollRepository:
         in flight. On PostgreSQL a shared advisory lock: a shared *row* lock taken by many
         voters at once costs a MultiXact write each. SQLite's ``BEGIN IMMEDIATE`` serialises
         writers anyway."""
-        if lock:
-            await self._advisory_lock(poll_id, shared=True)
-        row = (await self.conn.execute(_POLL_BY_ID, {"poll_id": poll_id})).first()
+        locked = lock and self.row_locks and self.conn.dialect.name == "postgresql"
+        query = _POLL_BY_ID_LOCKED if locked else _POLL_BY_ID
+        row = (await self.conn.execute(query, {"poll_id": poll_id})).first()
         return _poll(row) if row else None
 
     async def find(self, *, token: str | None = None, join_code: str | None = None) -> Poll | None:
@@ -146,7 +145,7 @@ class PollRepository:
 
     async def close(self, poll_id: int, now: datetime) -> bool:
         """Mark the poll closed and destroy its salt, unless that happened already."""
-        await self._advisory_lock(poll_id, shared=False)
+        await self._closing_lock(poll_id)
         result = await self.conn.execute(
             polls.update()
             .where(polls.c.id == poll_id, polls.c.closed_at.is_(None))
@@ -183,9 +182,9 @@ class PollRepository:
         query = polls.select().where(polls.c.salt.is_not(None)).order_by(polls.c.id)
         return [_poll(r) for r in await self.conn.execute(query)]
 
-    async def _advisory_lock(self, poll_id: int, *, shared: bool) -> None:
+    async def _closing_lock(self, poll_id: int) -> None:
         if self.row_locks and self.conn.dialect.name == "postgresql":
-            await self.conn.execute(_ADVISORY[shared], {"poll_id": poll_id})
+            await self.conn.execute(_CLOSING_LOCK, {"poll_id": poll_id})
 
     # --- rooms ----------------------------------------------------------------------------
 
