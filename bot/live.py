@@ -52,13 +52,8 @@ NO_STORE = {
 WIDTH, ROW, BAR_X, BAR_MAX = 1200, 120, 0, 1000
 
 
-def base_url(settings: Settings) -> str:
-    host = "localhost" if settings.http_host in ("0.0.0.0", "::") else settings.http_host
-    return f"http://{host}:{settings.http_port}"
-
-
 def live_url(settings: Settings, token: str) -> str:
-    return f"{base_url(settings)}/live/poll/{token}"
+    return f"{settings.effective_public_url}/live/poll/{token}"
 
 
 def csv_url(settings: Settings, token: str) -> str:
@@ -66,7 +61,7 @@ def csv_url(settings: Settings, token: str) -> str:
 
 
 def join_url(settings: Settings, join_code: str) -> str:
-    return f"{base_url(settings)}/live/j/{join_code}"
+    return f"{settings.effective_public_url}/live/j/{join_code}"
 
 
 # --- rendering ------------------------------------------------------------------------------

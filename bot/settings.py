@@ -116,7 +116,9 @@ class Settings(BaseSettings):
 
     @property
     def effective_public_url(self) -> str:
-        return (self.public_url or f"http://{self.http_host}:{self.http_port}").rstrip("/")
+        """Where members reach the HTTP server (links in chats): the setting, or the listener."""
+        host = "localhost" if self.http_host in ("0.0.0.0", "::") else self.http_host
+        return (self.public_url or f"http://{host}:{self.http_port}").rstrip("/")
 
     @property
     def effective_database_url(self) -> str:
