@@ -44,16 +44,19 @@ seinem seinen seiner seit selbst sich sie sind so soll sollen sollte sollten son
 ueber ueberhaupt um und uns unser unsere unserem unseren unserer unter viel viele vielen vom von
 vor waere wann war waren warum was weil welche welchem welchen welcher welches wem wen wenn wer
 werde werden werdet wessen wie wieso wieviel wieviele will wir wird wirst wo wobei woher wohin
-wollen wollt worden wurde wurden zu zum zur zwar zwischen sagen sag sage zeig zeige zeigen erklaer
-erklaere nenn nenne gib komme kommen kommst kommt sehe sehen siehst sieht finde finden
+wollen wollt worden wurde wurden zu zum zur zwar zwischen sagen sag sage zeig zeige zeigen
+nenn nenne gib komme kommen kommst kommt sehe sehen siehst sieht finde finden
 findet steht stehen passiert passieren funktioniert funktionieren klappt geben als hab hast
 hatte wuerde wuerden wuerdest wuerdet sei seid waerst schon bereits bisher leider wirklich
-vielleicht statt sowie
+vielleicht statt sowie kein keine keinem keinen keiner keines
+nen ne nem ner irgendwo irgendwas irgendwer irgendwann grad eh echt bloss nochmal
+hi hey moin servus
 """
 _ENGLISH_STOP = """
 a about an and any are as at be been can could did do does for from get has have how i if is it
 its me my of on or our please should so than that the their them then there these they this to
 us was we were what whats when where which who why will with would you your s t
+don doesn didn isn aren wasn hello hi hey
 """
 
 STOP_WORDS: frozenset[str] = frozenset((_GERMAN_STOP + _ENGLISH_STOP).split())
