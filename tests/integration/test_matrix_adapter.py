@@ -1,11 +1,15 @@
-"""The Matrix transport against a real Synapse; the humans are plain matrix-nio clients."""
+"""The Matrix transport against a real Synapse; the humans are matrix-nio clients, plain or (in
+encrypted rooms) encrypting with their own key store."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import secrets
 from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,14 +17,18 @@ import pytest
 import sqlalchemy as sa
 from nio import (
     AsyncClient,
+    DownloadResponse,
+    EnableEncryptionBuilder,
     JoinResponse,
     RoomCreateResponse,
+    RoomEncryptedFile,
     RoomMemberEvent,
     RoomMessageFile,
     RoomMessageNotice,
     RoomSendResponse,
     SyncResponse,
 )
+from nio.crypto.attachments import decrypt_attachment
 
 from bot.adapters.matrix import MatrixTransport
 from bot.app import App, build
@@ -30,7 +38,7 @@ from core.clock import SystemClock
 from storage.database import Database
 from storage.tables import registrations
 from tests.support import factories
-from tests.support.synapse import RegisteredUser, SynapseServer
+from tests.support.synapse import RegisteredUser, SynapseServer, keep_keys
 
 WAIT = 20.0  # seconds: a bound for every wait on the homeserver, never a sleep
 #: Synapse's default timeline limit (10) would hide part of a burst from the human.
@@ -50,9 +58,12 @@ class Human:
     def user_id(self) -> str:
         return self.client.user_id
 
-    async def create_room(self, *invite: str, direct: bool = False) -> str:
+    async def create_room(self, *invite: str, direct: bool = False, encrypted: bool = False) -> str:
         created = await self.client.room_create(
-            name=None if direct else "AG Ehrenamt", invite=list(invite), is_direct=direct
+            name=None if direct else "AG Ehrenamt",
+            invite=list(invite),
+            is_direct=direct,
+            initial_state=[EnableEncryptionBuilder().as_dict()] if encrypted else (),
         )
         assert isinstance(created, RoomCreateResponse), created
         return created.room_id
@@ -64,7 +75,10 @@ class Human:
         return await self.send(room_id, {"msgtype": "m.text", "body": text})
 
     async def send(self, room_id: str, content: dict[str, Any]) -> str:
-        sent = await self.client.room_send(room_id, "m.room.message", content)
+        """Encrypted if the room is (the human's client must have synced it)."""
+        sent = await self.client.room_send(
+            room_id, "m.room.message", content, ignore_unverified_devices=True
+        )
         assert isinstance(sent, RoomSendResponse), sent
         return sent.event_id
 
@@ -75,6 +89,7 @@ class Human:
                 while not (found := check()):
                     response = await self.client.sync(timeout=1000, sync_filter=HUMAN_FILTER)
                     assert isinstance(response, SyncResponse), response
+                    await keep_keys(self.client)
                     for room_id, info in response.rooms.join.items():
                         self.events += [(room_id, e) for e in info.timeline.events]
                     self.invites.update(response.rooms.invite)
@@ -110,13 +125,17 @@ def in_reply_to(event: Any) -> str | None:
 
 
 @pytest.fixture
-async def humans(synapse: SynapseServer) -> AsyncIterator[Callable[..., Any]]:
+async def humans(synapse: SynapseServer, tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
+    """``await humans(bot)``: a plain client; ``encrypting=True``: one with its own key store."""
     clients: list[AsyncClient] = []
 
-    async def make(bot: RegisteredUser, server: SynapseServer = synapse) -> Human:
+    async def make(
+        bot: RegisteredUser, server: SynapseServer = synapse, *, encrypting: bool = False
+    ) -> Human:
         user = server.register_user()
         server.override_ratelimit(user.user_id)  # only the bot meets the limits
-        clients.append(await server.client_for(user))
+        store = tmp_path / f"human-store-{secrets.token_hex(4)}" if encrypting else None
+        clients.append(await server.client_for(user, encryption_store=store))
         return Human(clients[-1], bot.user_id)
 
     yield make
@@ -309,17 +328,18 @@ class Crash(Exception):
     """Stands for the process dying between the commit and saving the sync token."""
 
 
+@pytest.mark.parametrize("encrypted", [False, True], ids=["plain", "encrypted"])
 async def test_a_restart_before_the_token_is_saved_applies_each_command_once(
-    synapse, sqlite_database, humans, tmp_path, caplog
+    synapse, sqlite_database, humans, tmp_path, caplog, encrypted
 ):
     caplog.set_level(logging.INFO, logger="bot.router")
     bot = synapse.register_user()
-    app = await matrix_app(sqlite_database, synapse, bot, tmp_path)
+    app = await matrix_app(sqlite_database, synapse, bot, tmp_path / "bot")
     event = await factories.event(app, capacity=5)
-    alice = await humans(bot)
+    alice = await humans(bot, encrypting=encrypted)
     crashed = asyncio.Event()
     async with running(app) as transport:
-        room = await alice.create_room(bot.user_id)
+        room = await alice.create_room(bot.user_id, encrypted=encrypted)
         await invited_and_greeted(alice, room)
         save = transport.save_sync_token
 
@@ -421,32 +441,73 @@ async def test_a_burst_under_default_rate_limits_arrives_complete_in_order(
     assert any("429" in r.getMessage() for r in caplog.records), "the limit was never hit"
 
 
-async def test_an_encrypted_room_is_told_once_that_the_bot_cannot_read_it(
+async def test_an_encrypted_room_is_read_and_answered_also_after_a_restart(
     synapse, sqlite_database, humans, tmp_path
 ):
     bot = synapse.register_user()
-    app = await matrix_app(sqlite_database, synapse, bot, tmp_path)
-    alice = await humans(bot)
-    encryption = {
-        "type": "m.room.encryption",
-        "state_key": "",
-        "content": {"algorithm": "m.megolm.v1.aes-sha2"},
-    }
+    app = await matrix_app(sqlite_database, synapse, bot, tmp_path / "bot")
+    event = await factories.event(app, title="Netzwerktreffen Köln", capacity=5)
+    alice = await humans(bot, encrypting=True)
     async with running(app):
-        created = await alice.client.room_create(invite=[bot.user_id], initial_state=[encryption])
-        assert isinstance(created, RoomCreateResponse), created
-        room = created.room_id
-        told = await invited_and_greeted(alice, room)
-        assert "verschlüsselt" in told.body
-        ciphertext = {
+        room = await alice.create_room(bot.user_id, encrypted=True)
+        greeting = await invited_and_greeted(alice, room)
+        assert "!termine" in greeting.body  # decrypted by alice: the bot's reply is encrypted
+        listing = await alice.command(room, "!termine")
+        assert "Netzwerktreffen Köln" in listing.body
+        assert listing.source["content"]["msgtype"] == "m.notice"
+        signed_up = await alice.command(room, f"!anmelden {event.id}")
+        assert "Sie sind angemeldet für Netzwerktreffen Köln" in signed_up.body
+
+        await alice.command(room, "!meine_daten")  # two people: the reply stays in the room
+        files = await alice.wait(
+            lambda: [e for r, e in alice.events if r == room and isinstance(e, RoomEncryptedFile)]
+        )
+        assert "url" not in files[0].source["content"]  # only the ciphertext is on the server
+        downloaded = await alice.client.download(files[0].url)
+        assert isinstance(downloaded, DownloadResponse), downloaded
+        plain = decrypt_attachment(
+            downloaded.body, files[0].key["k"], files[0].hashes["sha256"], files[0].iv
+        )
+        assert alice.user_id in json.dumps(json.loads(plain), ensure_ascii=False)
+    assert await registration_count(app) == 1
+
+    async with running(app):  # a new device session from the same key store
+        again = await alice.command(room, "!termine")
+        assert "Netzwerktreffen Köln" in again.body
+        assert "bereits angemeldet" in (await alice.command(room, f"!anmelden {event.id}")).body
+    assert await registration_count(app) == 1
+    assert all(e.decrypted for e in [*alice.notices(room), *files]), "nothing sent in the clear"
+    assert [n.body for n in alice.notices(room)].count(greeting.body) == 1
+
+
+async def test_a_message_whose_room_key_never_comes_is_explained_once(
+    synapse, sqlite_database, humans, tmp_path
+):
+    bot = synapse.register_user()
+    app = await matrix_app(sqlite_database, synapse, bot, tmp_path / "bot")
+    alice = await humans(bot, encrypting=True)
+    async with running(app) as transport:
+        transport.decrypt_patience = timedelta(0)  # give up at once
+        room = await alice.create_room(bot.user_id, encrypted=True)
+        await invited_and_greeted(alice, room)
+        ciphertext = {  # a megolm session the bot never received
             "algorithm": "m.megolm.v1.aes-sha2",
             "ciphertext": "AwgAEnACgAkLmt6qF84IK++J7UDH2Za1YVchHyprqTqsg",
             "device_id": "ALICEPHONE",
             "sender_key": "IlRMeOPX2e0MurIyfWEucYBRVOEEUMrOHqn/8mLqMjA",
             "session_id": "X3lUlvLELLYxeTx4yOVu6UDpasGEVO0Jbu+QFnm0cKQ",
         }
-        sent = await alice.client.room_send(room, "m.room.encrypted", ciphertext)
-        assert isinstance(sent, RoomSendResponse), sent
-        marker = await alice.say(room, "!hilfe")  # plain text still works
+        unreadable = []
+        for _ in range(2):  # sent as is: alice's client would encrypt it once more
+            sent = synapse.http.put(
+                f"/_matrix/client/v3/rooms/{room}/send/m.room.encrypted/{secrets.token_hex(8)}",
+                json=ciphertext,
+                headers={"Authorization": f"Bearer {alice.client.access_token}"},
+            )
+            assert sent.status_code == 200, sent.text
+            unreadable.append(sent.json()["event_id"])
+        told = await alice.wait(lambda: alice.replies_to(unreadable[0]))
+        assert "verschlüsselt" in told[0].body
+        marker = await alice.say(room, "!hilfe")  # properly encrypted messages still work
         await alice.wait(lambda: alice.replies_to(marker))
-    assert [n.body for n in alice.notices(room)].count(told.body) == 1
+    assert alice.replies_to(unreadable[1]) == []  # told once per room

@@ -371,12 +371,17 @@ class SynapseServer:
 
     # -- matrix-nio clients --------------------------------------------------------------------
 
-    def nio_client(self, user_id: str = "", config: AsyncClientConfig | None = None) -> AsyncClient:
-        """A fresh, not yet logged-in nio client with finite retries."""
+    def nio_client(
+        self, user_id: str = "", config: AsyncClientConfig | None = None, store_path: str = ""
+    ) -> AsyncClient:
+        """A fresh, not yet logged-in nio client with finite retries.
+
+        Plain by default: with the ``e2e`` extra installed nio would otherwise encrypt.
+        """
         config = config or AsyncClientConfig(
-            max_limit_exceeded=5, max_timeouts=3, request_timeout=30
+            max_limit_exceeded=5, max_timeouts=3, request_timeout=30, encryption_enabled=False
         )
-        return AsyncClient(self.url, user_id, config=config)
+        return AsyncClient(self.url, user_id, config=config, store_path=store_path)
 
     async def login(self, user_id: str, password: str, device_name: str = "test") -> AsyncClient:
         """A nio client logged in with a password (counts against ``rc_login``)."""
@@ -387,15 +392,32 @@ class SynapseServer:
             raise RuntimeError(f"login of {user_id} failed: {response}")
         return client
 
-    async def client_for(self, user: RegisteredUser) -> AsyncClient:
-        """A nio client using the access token from registration (no login request)."""
-        client = self.nio_client(user.user_id)
+    async def client_for(
+        self, user: RegisteredUser, encryption_store: Path | None = None
+    ) -> AsyncClient:
+        """A nio client using the access token from registration (no login request).
+
+        With ``encryption_store`` (a directory for its Olm keys) it encrypts like Element: its
+        device keys are uploaded here, and ``keep_keys`` does the rest after each sync.
+        """
+        config = None
+        if encryption_store is not None:
+            encryption_store.mkdir(parents=True, exist_ok=True)
+            config = AsyncClientConfig(
+                max_limit_exceeded=5,
+                max_timeouts=3,
+                request_timeout=30,
+                encryption_enabled=True,
+                store_sync_tokens=False,
+            )
+        client = self.nio_client(user.user_id, config, str(encryption_store or ""))
         client.access_token = user.access_token
         whoami = await client.whoami()
         if not isinstance(whoami, WhoamiResponse) or whoami.device_id is None:
             await client.close()
             raise RuntimeError(f"whoami for {user.user_id} failed: {whoami}")
         client.restore_login(user.user_id, whoami.device_id, user.access_token)
+        await keep_keys(client)
         return client
 
     @contextlib.asynccontextmanager
@@ -406,6 +428,20 @@ class SynapseServer:
             yield client
         finally:
             await client.close()
+
+
+async def keep_keys(client: AsyncClient) -> None:
+    """For an encrypting client, what nio's ``sync_forever`` does between syncs: upload our
+    keys, query and claim theirs, send pending to-device messages. A no-op for plain clients."""
+    if client.olm is None:
+        return
+    if client.should_upload_keys:
+        await client.keys_upload()
+    if client.should_query_keys:
+        await client.keys_query()
+    if client.should_claim_keys:
+        await client.keys_claim(client.get_users_for_key_claiming())
+    await client.send_to_device_messages()
 
 
 async def sync_until(
@@ -421,6 +457,7 @@ async def sync_until(
                 response = await client.sync(timeout=1000)
                 if not isinstance(response, SyncResponse):
                     raise RuntimeError(f"sync of {client.user_id} failed: {response}")
+                await keep_keys(client)
                 if (found := find(response)) is not None:
                     return found
     except TimeoutError:

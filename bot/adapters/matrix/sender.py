@@ -11,12 +11,15 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup
 from nio import (
     AsyncClient,
+    LocalProtocolError,
+    MatrixRoom,
     RoomCreateResponse,
     RoomPreset,
     RoomSendResponse,
     UploadResponse,
 )
 
+from bot.adapters.matrix.polls import send_poll_events
 from bot.adapters.matrix.text import (
     button_commands,
     file_content,
@@ -123,6 +126,10 @@ class MatrixSender:
             if created.status_code in GONE:
                 raise PermanentDeliveryError(f"cannot invite {user_id}: {created}")
             raise MatrixRequestError(f"creating a direct chat with {user_id}: {created}")
+        # nio encrypts only for rooms it knows; this one (plain, made by us) it sees next sync.
+        self.client.rooms.setdefault(
+            created.room_id, MatrixRoom(created.room_id, self.client.user_id, False)
+        )
         await self.remember_direct_room(user_id, created.room_id)
         return created.room_id
 
@@ -132,6 +139,8 @@ class MatrixSender:
             await uow.commit()
 
     async def _post(self, room_id: str, reply: Reply, tx_id: str, reply_to: str | None) -> None:
+        if await send_poll_events(self.app, room_id, reply, tx_id, self._room_send):
+            return  # posted as a Matrix poll, the text as its fallback
         text = reply.text
         commands = button_commands(reply, self._prefix)
         if commands:
@@ -139,26 +148,49 @@ class MatrixSender:
             text = Markup("{}\n\n{}").format(text, hint)
         await self._room_send(room_id, notice_content(text, reply_to), tx_id)
         if reply.attachment is not None:
-            file = reply.attachment
-            uploaded, _ = await self.client.upload(
-                lambda *_retries: io.BytesIO(file.content),
-                content_type=file.mime_type,
-                filename=file.filename,
-                filesize=len(file.content),
-            )
-            if not isinstance(uploaded, UploadResponse):
-                raise MatrixRequestError(f"upload of {file.filename} failed: {uploaded}")
-            content = file_content(
-                file.filename, uploaded.content_uri, file.mime_type, len(file.content)
-            )
-            await self._room_send(room_id, content, f"{tx_id}.file")
+            await self._send_file(room_id, reply, f"{tx_id}.file")
 
-    async def _room_send(self, room_id: str, content: dict[str, Any], tx_id: str) -> None:
-        response = await self.client.room_send(
-            room_id, "m.room.message", content, tx_id=tx_id, ignore_unverified_devices=True
+    async def _send_file(self, room_id: str, reply: Reply, tx_id: str) -> None:
+        """Into an encrypted room the file goes encrypted (``file`` instead of ``url``)."""
+        file = reply.attachment
+        assert file is not None
+        room = self.client.rooms.get(room_id)
+        encrypt = self.client.olm is not None and room is not None and room.encrypted
+        uploaded, keys = await self.client.upload(
+            lambda *_retries: io.BytesIO(file.content),
+            content_type=file.mime_type,
+            filename=file.filename,
+            filesize=len(file.content),
+            encrypt=encrypt,
         )
+        if not isinstance(uploaded, UploadResponse):
+            raise MatrixRequestError(f"upload of {file.filename} failed: {uploaded}")
+        content = file_content(
+            file.filename, uploaded.content_uri, file.mime_type, len(file.content), keys
+        )
+        await self._room_send(room_id, content, tx_id)
+
+    async def _room_send(
+        self,
+        room_id: str,
+        content: dict[str, Any],
+        tx_id: str,
+        event_type: str = "m.room.message",
+    ) -> str:
+        """Encrypted when the room is; every device of its members gets the key, verified or
+        not (the bot verifies no one interactively)."""
+        try:
+            response = await self.client.room_send(
+                room_id, event_type, content, tx_id=tx_id, ignore_unverified_devices=True
+            )
+        except LocalProtocolError as error:
+            # With encryption on nio refuses rooms it does not know: after the first full sync
+            # (which the transport waits for) those are rooms we are no longer in.
+            if room_id not in self.client.rooms:
+                raise RoomGone(f"{room_id}: not joined ({error})") from None
+            raise MatrixRequestError(f"{room_id}: {error}") from None
         if isinstance(response, RoomSendResponse):
-            return
+            return response.event_id
         if response.status_code in GONE:
             raise RoomGone(f"{room_id}: {response}")
         if response.status_code == "M_LIMIT_EXCEEDED" and response.retry_after_ms:

@@ -68,11 +68,19 @@ def notice_content(text: Markup, reply_to: str | None = None) -> dict[str, Any]:
     return content
 
 
-def file_content(filename: str, url: str, mime_type: str, size: int) -> dict[str, Any]:
-    return {
+def file_content(
+    filename: str, url: str, mime_type: str, size: int, encryption: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """An ``m.file`` message; with ``encryption`` (nio's key, iv and hashes) for encrypted rooms,
+    where the (ciphertext's) address goes into ``file`` instead of ``url``."""
+    content: dict[str, Any] = {
         "msgtype": "m.file",
         "body": filename,
         "filename": filename,
-        "url": url,
         "info": {"mimetype": mime_type, "size": size},
     }
+    if encryption is None:
+        content["url"] = url
+    else:
+        content["file"] = {**encryption, "url": url, "mimetype": mime_type}
+    return content

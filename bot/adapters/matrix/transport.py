@@ -4,19 +4,31 @@ Per sync batch: invitations are accepted or declined, each new timeline event go
 router (which records its ``event_id`` with the effect and the replies in one transaction), and
 only then is the sync token saved in our database. Replies leave through the outbox, each with
 its own transaction id, so neither a redelivered batch nor a repeated send posts twice.
+
+End-to-end encryption (matrix-nio's ``e2e`` extra): one fixed device whose keys live in
+``<data_dir>/matrix-store``. After each sync the keys are kept up (upload, query, claim, to-device
+messages) before the batch is handled; nio decrypts what it can, so encrypted commands reach the
+router as ordinary text. A message whose room key has not arrived waits (remembered with the sync
+token) for later syncs; if the key never comes the room is told once that the bot cannot read
+it. Replies into encrypted rooms are encrypted for every device of the members, verified or not:
+the bot does no interactive verification.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import Awaitable
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from nio import (
     AsyncClient,
     AsyncClientConfig,
+    EncryptionError,
+    Event,
     InviteInfo,
     InviteMemberEvent,
     JoinResponse,
@@ -32,7 +44,9 @@ from nio import (
     SyncResponse,
     WhoamiResponse,
 )
+from nio.crypto import ENCRYPTION_ENABLED
 
+from bot.adapters.matrix.polls import is_poll_response, record_response
 from bot.adapters.matrix.sender import PLATFORM, MatrixSender, notice_row
 from bot.adapters.matrix.text import command_text
 from bot.delivery import OutboxDispatcher
@@ -46,6 +60,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SINCE_KEY = "matrix.since"
+#: Encrypted messages still waiting for their room key: {event_id: [room_id, source, first_seen]}.
+UNDECRYPTED_KEY = "matrix.undecrypted"
+STORE_DIR = "matrix-store"
+#: How long an encrypted message may wait for its room key before the room is told.
+DECRYPT_PATIENCE = timedelta(minutes=5)
+MAX_UNDECRYPTED = 200  # beyond that the oldest waiting messages are given up at once
 SYNC_TIMEOUT_MS = 30_000
 #: Larger than Synapse's default of 10, so that a burst rarely needs back-filling.
 SYNC_FILTER = {"room": {"timeline": {"limit": 50}}, "presence": {"not_types": ["*"]}}
@@ -76,7 +96,7 @@ class MatrixTransport:
         if settings.log_level != "DEBUG":  # nio logs every room event at INFO
             logging.getLogger("nio").setLevel(logging.WARNING)
         self.prefix = settings.matrix_command_prefix
-        store = settings.data_dir / "matrix"
+        store = settings.data_dir / STORE_DIR
         store.mkdir(parents=True, exist_ok=True)
         self.client = AsyncClient(
             settings.matrix_homeserver,
@@ -88,9 +108,12 @@ class MatrixTransport:
                 max_timeouts=MAX_TIMEOUTS,
                 request_timeout=REQUEST_TIMEOUT,
                 store_sync_tokens=False,  # we keep the token, and only after our commit
-                encryption_enabled=False,
+                encryption_enabled=ENCRYPTION_ENABLED,
             ),
         )
+        self.decrypt_patience = DECRYPT_PATIENCE
+        self._undecrypted: dict[str, tuple[str, dict[str, Any], datetime]] = {}
+        self._synced = asyncio.Event()  # the first sync is handled: nio knows our rooms
         self._wake = asyncio.Event()
         self.sender = MatrixSender(self.client, app)
         self._dispatcher = OutboxDispatcher(app.uow, app.clock)
@@ -110,6 +133,12 @@ class MatrixTransport:
         await self._login()
         async with self.app.uow() as uow:
             self._since = await uow.state.get(SINCE_KEY)
+            undecrypted = await uow.state.get(UNDECRYPTED_KEY)
+        self._undecrypted = {
+            event_id: (room_id, source, datetime.fromisoformat(first_seen))
+            for event_id, (room_id, source, first_seen) in json.loads(undecrypted or "{}").items()
+        }
+        await self._keep_keys()  # our device keys are on the server before anyone writes
         localpart = self.user_id.split(":", 1)[0].removeprefix("@")
         self._names = {self.user_id, localpart, f"@{localpart}"}
         profile = await self.client.get_displayname(self.user_id)
@@ -140,9 +169,19 @@ class MatrixTransport:
             return await self._dispatcher.dispatch(PLATFORM, self.sender.send)
 
     async def save_sync_token(self, token: str) -> None:
-        """Remember where the next sync starts; called only after the batch is committed."""
+        """Remember where the next sync starts; called only after the batch is committed.
+
+        The messages still waiting for their room key are saved with it: the token skips them.
+        """
+        now = self.app.clock.now()
+        waiting = {
+            event_id: [room_id, source, first_seen.isoformat()]
+            for event_id, (room_id, source, first_seen) in self._undecrypted.items()
+        }
         async with self.app.uow() as uow:
-            await uow.state.set(SINCE_KEY, token, self.app.clock.now())
+            await uow.state.set(SINCE_KEY, token, now)
+            if waiting or await uow.state.get(UNDECRYPTED_KEY):
+                await uow.state.set(UNDECRYPTED_KEY, json.dumps(waiting), now)
             await uow.commit()
         self._since = token
 
@@ -166,6 +205,7 @@ class MatrixTransport:
             self.client.restore_login(self.user_id, device_id, token)
             return
         assert settings.matrix_password is not None
+        # nio sends the preset device id: every login is the same device, with the same keys.
         response = await self.client.login(
             settings.matrix_password.get_secret_value(), device_name="engagiert-bot"
         )
@@ -197,12 +237,16 @@ class MatrixTransport:
                 continue
             backoff = BACKOFF_START
             first = False
+            await self._keep_keys()
             await self._handle_batch(response, history=self._since is None)
+            await self._retry_undecrypted()
             await self.save_sync_token(response.next_batch)
+            self._synced.set()
             await self._dispatch_logged()
 
     async def _delivery_loop(self) -> None:
         """Catch up at start, retry failed sends, deliver notices queued by other code."""
+        await self._synced.wait()  # before the first sync nio cannot tell encrypted rooms
         while True:
             await self._dispatch_logged()
             with contextlib.suppress(TimeoutError):
@@ -214,6 +258,67 @@ class MatrixTransport:
             await self.dispatch()
         except Exception:
             log.exception("Matrix outbox delivery failed")
+
+    # -- end-to-end encryption -----------------------------------------------------------------
+
+    async def _keep_keys(self) -> None:
+        """What nio's ``sync_forever`` does between syncs: our keys up, theirs fetched, the
+        Olm sessions claimed, the to-device messages (room keys) sent. Failures wait for the
+        next round. Under the send lock, so that no reply goes out with a stale device list."""
+        client = self.client
+        if client.olm is None:
+            return
+        try:
+            async with self._send_lock:
+                if client.should_upload_keys:
+                    await client.keys_upload()
+                if client.should_query_keys:
+                    await client.keys_query()
+                if client.should_claim_keys:
+                    await client.keys_claim(client.get_users_for_key_claiming())
+                await client.send_to_device_messages()
+        except Exception:
+            log.exception("Matrix key maintenance failed; trying again after the next sync")
+
+    def _wait_for_key(self, room_id: str, event: MegolmEvent) -> None:
+        """An encrypted message whose room key has not (yet) reached us."""
+        if event.event_id in self._undecrypted:
+            return
+        log.warning(
+            "cannot decrypt %s in %s yet (session %s from %s %s); waiting for the room key",
+            event.event_id,
+            room_id,
+            event.session_id,
+            event.sender,
+            event.device_id,
+        )
+        self._undecrypted[event.event_id] = (room_id, event.source, self.app.clock.now())
+
+    async def _retry_undecrypted(self) -> None:
+        """Messages whose room key came later go to the router (which drops repeats); those
+        that waited too long get the notice that we cannot read them, once per room."""
+        now = self.app.clock.now()
+        too_many = len(self._undecrypted) - MAX_UNDECRYPTED  # the dict keeps arrival order
+        for event_id, (room_id, source, first_seen) in list(self._undecrypted.items()):
+            too_many -= 1
+            room = self.client.rooms.get(room_id)
+            if room is None:  # we left
+                del self._undecrypted[event_id]
+                continue
+            encrypted = Event.parse_event(source)
+            decrypted: Any = None
+            if isinstance(encrypted, MegolmEvent):
+                encrypted.room_id = room_id
+                with contextlib.suppress(EncryptionError):
+                    decrypted = self.client.decrypt_event(encrypted)
+            if decrypted is not None:
+                del self._undecrypted[event_id]
+                log.info("decrypted %s in %s after its room key arrived", event_id, room_id)
+                await self._guarded(room_id, event_id, self._on_event(room, decrypted))
+            elif now - first_seen >= self.decrypt_patience or too_many >= 0:
+                del self._undecrypted[event_id]
+                log.warning("giving up on %s in %s: its room key never came", event_id, room_id)
+                await self._guarded(room_id, event_id, self._explain_encryption(room_id, event_id))
 
     # -- one sync batch ------------------------------------------------------------------------
 
@@ -321,7 +426,8 @@ class MatrixTransport:
         return inviter in settings.matrix_allowed_users or inviter.split(":", 1)[-1] in servers
 
     async def _welcome(self, room: MatrixRoom, join_event_id: str) -> None:
-        """Once per join: a greeting, or in an encrypted room the notice that we cannot read."""
+        """Once per join: a greeting (without nio's ``e2e`` extra, in an encrypted room the
+        notice that we cannot read it)."""
         key = f"matrix.joined.{room.room_id}"
         t = self.app.translator.t
         language = self.app.settings.default_language
@@ -329,7 +435,7 @@ class MatrixTransport:
         async with self.app.uow() as uow:
             if await uow.state.get(key) == join_event_id:
                 return
-            if room.encrypted:
+            if room.encrypted and self.client.olm is None:
                 text = t(language, "adapter.encrypted_unsupported")
                 await uow.state.set(f"matrix.encrypted.{room.room_id}", "told", now)
             else:
@@ -339,7 +445,8 @@ class MatrixTransport:
             await uow.commit()
 
     async def _explain_encryption(self, room_id: str, event_id: str) -> None:
-        """Tell an encrypted room once that we cannot read it, rather than stay silent."""
+        """Tell an encrypted room once that we cannot read it, rather than stay silent: without
+        the ``e2e`` extra, or for a message whose room key never reached us."""
         key = f"matrix.encrypted.{room_id}"
         now = self.app.clock.now()
         async with self.app.uow() as uow:
@@ -353,8 +460,14 @@ class MatrixTransport:
             await uow.commit()
 
     async def _on_event(self, room: MatrixRoom, event: Any) -> None:
-        if isinstance(event, MegolmEvent | RoomEncryptionEvent):
+        if isinstance(event, MegolmEvent | RoomEncryptionEvent) and self.client.olm is None:
             await self._explain_encryption(room.room_id, event.event_id)
+            return
+        if isinstance(event, MegolmEvent) and event.sender != self.user_id:
+            self._wait_for_key(room.room_id, event)
+            return
+        if is_poll_response(event):
+            await record_response(self.app, room, event)
             return
         if not isinstance(event, RoomMessageText) or event.sender == self.user_id:
             return
