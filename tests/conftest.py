@@ -17,6 +17,11 @@ from bot.app import App, build
 from bot.settings import Settings
 from core.domain.notices import Notice
 from storage.database import Database
+from tests.support.synapse import synapse, synapse_default_limits
+from tests.support.telegram_api import telegram_api, telegram_api_factory
+
+# Platform fixtures for every test directory: a real Synapse, the Telegram Bot API stand-in.
+__all__ = ["synapse", "synapse_default_limits", "telegram_api", "telegram_api_factory"]
 
 PG_URL_VARIABLE = "ENGAGIERT_TEST_DATABASE_URL"
 BACKENDS = ("sqlite", "postgres")

@@ -1,0 +1,97 @@
+"""The whole service as a process: ``engagiert-bot serve`` with the Matrix settings against a
+real Synapse; a human invites the bot, asks for the events and signs up."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import signal
+import socket
+import sys
+
+import httpx
+
+from tests.integration.test_matrix_adapter import humans
+from tests.support.synapse import SynapseServer
+
+__all__ = ["humans"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def cli(env: dict[str, str], *args: str) -> str:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", *args, env=env, stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await proc.communicate()
+    assert proc.returncode == 0
+    return out.decode().strip()
+
+
+async def until_healthy(port: int, server: asyncio.subprocess.Process) -> None:
+    async with httpx.AsyncClient() as client, asyncio.timeout(30):
+        while True:  # waiting for a process to come up, bounded
+            assert server.returncode is None, "serve exited early"
+            try:
+                if (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                await asyncio.sleep(0.1)
+
+
+async def test_a_human_invites_the_bot_and_signs_up(synapse: SynapseServer, humans, tmp_path):
+    bot = synapse.register_user(f"engagiert-{secrets.token_hex(3)}")
+    human = await humans(bot)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ENGAGIERT_")}
+    env |= {
+        "ENGAGIERT_DATA_DIR": str(tmp_path / "data"),
+        "ENGAGIERT_HTTP_PORT": str(port),
+        "ENGAGIERT_MATRIX_HOMESERVER": synapse.url,
+        "ENGAGIERT_MATRIX_USER_ID": bot.user_id,
+        "ENGAGIERT_MATRIX_PASSWORD": bot.password,
+    }
+    event_id = await cli(
+        env,
+        "event",
+        "add",
+        "--title",
+        "3. Netzwerktreffen",
+        "--kind",
+        "netzwerktreffen",
+        "--start",
+        "2099-12-03T14:00",
+        "--capacity",
+        "60",
+        "--place",
+        "Köln",
+    )
+    server = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "serve",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        await until_healthy(port, server)
+        room = await human.create_room(bot.user_id)
+        greeting = (await human.wait(lambda: human.notices(room)))[0]
+        assert "!termine" in greeting.body
+        events = await human.command(room, "!termine")
+        assert "3. Netzwerktreffen" in events.body
+        assert "<b>" in events.source["content"]["formatted_body"]
+        signed_up = await human.command(room, f"!anmelden {event_id}")
+        assert "Sie sind angemeldet für 3. Netzwerktreffen" in signed_up.body
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.wait_for(server.communicate(), 30)
+    assert server.returncode == 0, output.decode()
+    assert "Traceback" not in output.decode()
