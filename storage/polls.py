@@ -29,12 +29,11 @@ _TALLY = sa.select(
 
 
 _POLL_BY_ID = polls.select().where(polls.c.id == sa.bindparam("poll_id"))
-#: PostgreSQL: the shared advisory lock and the poll in one round trip.
-_POLL_BY_ID_LOCKED = sa.select(
-    polls,
-    sa.func.pg_advisory_xact_lock_shared(ADVISORY_CLASS, polls.c.id).label("locked"),
-).where(polls.c.id == sa.bindparam("poll_id"))
-#: PostgreSQL: closing waits for votes in flight (they hold the shared lock).
+#: PostgreSQL: votes hold the shared lock; closing takes the exclusive one and so waits for
+#: votes in flight, and votes that come later wait for the close.
+_VOTING_LOCK = sa.select(
+    sa.func.pg_advisory_xact_lock_shared(ADVISORY_CLASS, sa.bindparam("poll_id"))
+)
 _CLOSING_LOCK = sa.select(sa.func.pg_advisory_xact_lock(ADVISORY_CLASS, sa.bindparam("poll_id")))
 
 
@@ -119,9 +118,11 @@ class PollRepository:
         in flight. On PostgreSQL a shared advisory lock: a shared *row* lock taken by many
         voters at once costs a MultiXact write each. SQLite's ``BEGIN IMMEDIATE`` serialises
         writers anyway."""
-        locked = lock and self.row_locks and self.conn.dialect.name == "postgresql"
-        query = _POLL_BY_ID_LOCKED if locked else _POLL_BY_ID
-        row = (await self.conn.execute(query, {"poll_id": poll_id})).first()
+        if lock and self.row_locks and self.conn.dialect.name == "postgresql":
+            # The lock first, then the read: a statement's snapshot is taken when it starts, so
+            # a poll read in the locking statement would not show a close that we waited for.
+            await self.conn.execute(_VOTING_LOCK, {"poll_id": poll_id})
+        row = (await self.conn.execute(_POLL_BY_ID, {"poll_id": poll_id})).first()
         return _poll(row) if row else None
 
     async def find(self, *, token: str | None = None, join_code: str | None = None) -> Poll | None:

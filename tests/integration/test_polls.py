@@ -395,3 +395,28 @@ async def test_results_go_out_through_the_outbox_in_the_message_transaction(any_
     async with app.database.engine.connect() as conn:
         rows = (await conn.execute(sa.select(outbox.c.platform, outbox.c.chat_id))).all()
     assert sorted(rows) == [("matrix", "!raum:x"), ("telegram", "-100555")]
+
+
+async def test_a_vote_waiting_for_a_close_sees_the_poll_closed(tmp_path, clock):
+    """PostgreSQL: a vote blocked behind a closing transaction must read the poll after the
+    close committed (lock first, read second), not from a snapshot taken before it waited."""
+    from tests.conftest import RecordingNotifier, make_app, make_database
+
+    async for db in make_database("postgres", tmp_path):
+        app = await make_app(db, clock, RecordingNotifier())
+        sara = await speaker(app)
+        poll = await new_poll(app, sara, anonymous=True)
+        anna = await factories.person(app, "Anna")
+        async with app.uow() as closing:
+            assert await closing.polls.close(poll.id, clock.now())  # holds the exclusive lock
+            waiting = asyncio.create_task(vote(app, poll, anna, 0))
+            async with asyncio.timeout(10), db.engine.connect() as conn:
+                blocked = sa.text("SELECT count(*) FROM pg_locks WHERE NOT granted")
+                while not (await conn.execute(blocked)).scalar():  # the vote is waiting
+                    await asyncio.sleep(0.01)
+            await closing.commit()
+        with pytest.raises(Exception, match="poll_closed"):
+            await waiting
+        async with db.engine.connect() as conn:
+            left = await conn.execute(sa.select(sa.func.count()).select_from(poll_votes))
+            assert left.scalar() == 0
