@@ -15,6 +15,7 @@ from rapidfuzz import process
 
 from bot.context import Context
 from bot.messages import IncomingMessage
+from bot.notifications import NotificationHub
 from bot.reply import Reply
 from core.domain.errors import DomainError, NotFound
 from core.domain.outbox import OutgoingMessage
@@ -82,6 +83,8 @@ class Router:
             for reply in replies:
                 await uow.outbox.add(outgoing(message, reply, now))
             await uow.commit()
+        if isinstance(self.app.notifier, NotificationHub):
+            self.app.notifier.wake_all()  # a command may have queued messages for other chats
         return replies
 
     async def _respond(

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from core.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound
+from core.domain.events import Event
 from core.domain.members import MemberKind
 from core.domain.people import Person, Platform, Role
 from core.domain.polls import MemberTurnout, Poll, Tally, new_poll, toggled, voter_key
@@ -95,10 +96,39 @@ async def start_poll(
             event_id=event_id,
         )
         poll = await uow.polls.add(poll)
-        if room is not None:
-            await uow.polls.add_room(poll.id, room.platform, room.chat_id, now)
+        rooms = [room] if room is not None else []
+        if event_id is not None:  # and into every chat of the event's participants at once
+            rooms += [Room(p, c) for p, c in await uow.polls.event_rooms(event_id)]
+        for linked in dict.fromkeys(rooms):
+            await uow.polls.add_room(poll.id, linked.platform, linked.chat_id, now)
         await uow.commit()
     return poll
+
+
+async def link_event_room(
+    uow: UnitOfWork,
+    *,
+    actor_id: int,
+    event_id: int,
+    room: Room,
+    now: datetime,
+    linked: bool = True,
+    chat_moderator: bool = False,
+) -> Event:
+    """Link (or unlink) a chat to an event: polls started with the event go to all its chats."""
+    async with uow:
+        actor = await load_person(uow, actor_id)
+        if not may_run_polls(actor, chat_moderator=chat_moderator):
+            raise NotAllowed("poll_runners_only")
+        info = await uow.events.get(event_id)
+        if info is None:
+            raise NotFound("event_not_found", id=event_id)
+        if linked:
+            await uow.polls.link_event_room(event_id, room.platform, room.chat_id, now)
+        elif not await uow.polls.unlink_event_room(event_id, room.platform, room.chat_id):
+            raise InvalidInput("event_room_not_linked", title=info.event.title)
+        await uow.commit()
+    return info.event
 
 
 async def post_poll(

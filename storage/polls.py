@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from core.domain.people import Platform
 from core.domain.polls import MAX_OPTIONS, Poll, Tally, from_mask, to_mask
 from core.ports import PollRoom, VoteRecord
-from storage.tables import members, persons, poll_rooms, poll_votes, polls
+from storage.tables import event_rooms, members, persons, poll_rooms, poll_votes, polls
 
 _INSERT_POLL = polls.insert().returning(polls.c.id)
 #: The first key of PostgreSQL advisory locks on polls ("poll" in ASCII).
@@ -188,6 +188,32 @@ class PollRepository:
             await self.conn.execute(_CLOSING_LOCK, {"poll_id": poll_id})
 
     # --- rooms ----------------------------------------------------------------------------
+
+    async def link_event_room(
+        self, event_id: int, platform: Platform, chat_id: str, now: datetime
+    ) -> None:
+        statement = self._insert(event_rooms).values(
+            event_id=event_id, platform=platform.value, chat_id=chat_id, linked_at=now
+        )
+        await self.conn.execute(statement.on_conflict_do_nothing())
+
+    async def unlink_event_room(self, event_id: int, platform: Platform, chat_id: str) -> bool:
+        result = await self.conn.execute(
+            event_rooms.delete().where(
+                event_rooms.c.event_id == event_id,
+                event_rooms.c.platform == platform.value,
+                event_rooms.c.chat_id == chat_id,
+            )
+        )
+        return result.rowcount == 1
+
+    async def event_rooms(self, event_id: int) -> list[tuple[Platform, str]]:
+        query = (
+            sa.select(event_rooms.c.platform, event_rooms.c.chat_id)
+            .where(event_rooms.c.event_id == event_id)
+            .order_by(event_rooms.c.linked_at, event_rooms.c.platform, event_rooms.c.chat_id)
+        )
+        return [(Platform(p), c) for p, c in await self.conn.execute(query)]
 
     async def add_room(self, poll_id: int, platform: Platform, chat_id: str, now: datetime) -> None:
         statement = self._insert(poll_rooms).values(

@@ -314,3 +314,14 @@ poll_votes = sa.Table(
     sa.UniqueConstraint("poll_id", "voter_key", name="uq_poll_votes_voter_key"),
     sa.CheckConstraint("(person_id IS NULL) <> (voter_key IS NULL)", name="one_voter"),
 )
+
+#: The chats where one event's participants sit (the Telegram group and Matrix room of a short
+#: format): a poll started for the event is posted into all of them at once.
+event_rooms = sa.Table(
+    "event_rooms",
+    metadata,
+    sa.Column("event_id", sa.ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("platform", sa.String(16), primary_key=True),
+    sa.Column("chat_id", sa.String(255), primary_key=True),
+    sa.Column("linked_at", UTCDateTime, nullable=False),
+)

@@ -29,6 +29,7 @@ COMMANDS = (
     Command("umfrage_ende", ("poll_end",), polls.umfrage_ende),
     Command("ergebnis", ("results",), polls.ergebnis),
     Command("abstimmen", ("vote",), polls.abstimmen),
+    Command("termin_raum", ("event_room",), polls.termin_raum),
     Command("meine_daten", ("mydata",), privacy.meine_daten),
     Command("daten_loeschen", ("deletedata",), privacy.daten_loeschen),
     Command("sprache", ("language",), general.sprache),

@@ -10,7 +10,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from bot.context import Context
+from bot.context import Context, parse_id
 from bot.handlers.render import lines
 from bot.i18n import Translator
 from bot.live import csv_url, join_url, live_url
@@ -25,6 +25,7 @@ from core.polls import (
     cast_vote,
     close_poll,
     latest_poll,
+    link_event_room,
     poll_results,
     post_poll,
     start_poll,
@@ -105,6 +106,15 @@ async def umfrage(ctx: Context, args: str) -> list[Reply]:
         chat_moderator=ctx.message.chat_moderator,
         **spec,
     )
+    post = poll_post(ctx.t, poll, ctx.app.translator, ctx.language)
+    if poll.event_id is not None:  # into the event's other chats, in this same transaction
+        here = _room(ctx)
+        uow = ctx.uow()
+        async with uow:
+            rooms = await uow.polls.rooms(poll.id)
+            others = [r for r in rooms if Room(r.platform, r.chat_id) != here]
+            await post_to_rooms(uow, others, post, ctx.now)
+            await uow.commit()
     settings = ctx.app.settings
     links = ctx.t(
         "poll.live",
@@ -113,10 +123,29 @@ async def umfrage(ctx: Context, args: str) -> list[Reply]:
         csv=csv_url(settings, poll.token),
         join=join_url(settings, poll.join_code),
     )
-    return [
-        poll_post(ctx.t, poll, ctx.app.translator, ctx.language),
-        Reply(links, private=True),
-    ]
+    return [post, Reply(links, private=True)]
+
+
+async def termin_raum(ctx: Context, args: str) -> Reply:
+    """``/termin_raum ID [aus]``: this group belongs to the event, so that a poll started with
+    ``--termin ID`` appears here too, at once, and its votes count in the one tally."""
+    event_id = parse_id(args)
+    words = args.split()
+    linked = not (len(words) > 1 and words[1].lower() in ("aus", "off"))
+    room = _room(ctx)
+    if room is None or ctx.message.is_private:
+        raise InvalidInput("event_room_group_only")
+    event = await link_event_room(
+        ctx.uow(),
+        actor_id=ctx.person.id,
+        event_id=event_id,
+        room=room,
+        now=ctx.now,
+        linked=linked,
+        chat_moderator=ctx.message.chat_moderator,
+    )
+    key = "event_room.linked" if linked else "event_room.unlinked"
+    return Reply(ctx.t(key, id=event.id, title=event.title))
 
 
 async def abstimmen(ctx: Context, args: str) -> Reply:

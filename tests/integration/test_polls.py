@@ -420,3 +420,61 @@ async def test_a_vote_waiting_for_a_close_sees_the_poll_closed(tmp_path, clock):
         async with db.engine.connect() as conn:
             left = await conn.execute(sa.select(sa.func.count()).select_from(poll_votes))
             assert left.scalar() == 0
+
+
+async def test_a_poll_for_an_event_appears_in_all_its_chats_at_once(any_app):
+    from bot.messages import IncomingMessage
+
+    app = any_app
+    sara = await speaker(app)
+    event = await factories.event(app, title="Kurzformat Kultur")
+    telegram, matrix = Room(Platform.TELEGRAM, "-100900"), Room(Platform.MATRIX, "!kf:example.org")
+    senders = {Platform.TELEGRAM: "701", Platform.MATRIX: "@sara:example.org"}
+    async with app.uow() as uow:
+        for platform, external in senders.items():
+            await uow.identities.add(
+                ChatIdentity(platform, external, sara.id, created_at=app.clock.now())
+            )
+        await uow.commit()
+    ids = iter(range(1, 100))
+
+    async def in_group(room: Room, text: str, sender: str | None = None):
+        message = IncomingMessage(
+            room.platform,
+            sender or senders[room.platform],
+            text,
+            "Sara",
+            chat_id=room.chat_id,
+            is_private=False,
+            message_id=str(next(ids)),
+        )
+        return await app.router.handle(message)
+
+    for room in (telegram, matrix):
+        (linked,) = await in_group(room, f"/termin_raum {event.id}")
+        assert "gehört jetzt zu" in linked.plain
+    (refused,) = await in_group(telegram, f"/termin_raum {event.id}", sender="999")
+    assert refused.is_error and "Sprecherinnen" in refused.plain
+    (console,) = await say(app, sara, f"/termin_raum {event.id}")
+    assert console.is_error and "Gruppe" in console.plain
+
+    await in_group(telegram, f"/umfrage Wie weiter? | Präsenz | Online --termin {event.id}")
+    snap = await snapshot(app.database)
+    (poll_row,) = _dicts(snap, "polls")
+    assert poll_row["event_id"] == event.id
+    rooms = sorted((r["platform"], r["chat_id"]) for r in _dicts(snap, "poll_rooms"))
+    assert rooms == sorted([("telegram", "-100900"), ("matrix", "!kf:example.org")])
+    posted = [r for r in _dicts(snap, "outbox") if r["payload"]["reply"].get("poll")]
+    assert sorted((r["platform"], r["chat_id"]) for r in posted) == rooms
+
+    for platform, voter in ((Platform.TELEGRAM, "1001"), (Platform.MATRIX, "@anna:example.org")):
+        await cast_platform_vote(
+            app.uow(),
+            platform=platform,
+            external_user_id=voter,
+            poll_id=poll_row["id"],
+            choices=[1],
+            now=app.clock.now(),
+        )
+    results = await live_results(app.uow(), token=poll_row["token"])
+    assert results.tally.counts == (0, 2) and results.tally.participants == 2
