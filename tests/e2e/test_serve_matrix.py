@@ -4,33 +4,16 @@ real Synapse; a human invites the bot, asks for the events and signs up."""
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 import signal
-import socket
-import sys
 
 import httpx
 
 from tests.integration.test_matrix_adapter import humans
+from tests.support.process import clean_env, cli, free_port, serve
 from tests.support.synapse import SynapseServer
 
 __all__ = ["humans"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-async def cli(env: dict[str, str], *args: str) -> str:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", *args, env=env, stdout=asyncio.subprocess.PIPE
-    )
-    out, _ = await proc.communicate()
-    assert proc.returncode == 0
-    return out.decode().strip()
 
 
 async def until_healthy(port: int, server: asyncio.subprocess.Process) -> None:
@@ -48,14 +31,13 @@ async def test_a_human_invites_the_bot_and_signs_up(synapse: SynapseServer, huma
     bot = synapse.register_user(f"engagiert-{secrets.token_hex(3)}")
     human = await humans(bot)
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ENGAGIERT_")}
-    env |= {
-        "ENGAGIERT_DATA_DIR": str(tmp_path / "data"),
-        "ENGAGIERT_HTTP_PORT": str(port),
-        "ENGAGIERT_MATRIX_HOMESERVER": synapse.url,
-        "ENGAGIERT_MATRIX_USER_ID": bot.user_id,
-        "ENGAGIERT_MATRIX_PASSWORD": bot.password,
-    }
+    env = clean_env(
+        tmp_path / "data",
+        ENGAGIERT_HTTP_PORT=str(port),
+        ENGAGIERT_MATRIX_HOMESERVER=synapse.url,
+        ENGAGIERT_MATRIX_USER_ID=bot.user_id,
+        ENGAGIERT_MATRIX_PASSWORD=bot.password,
+    )
     event_id = await cli(
         env,
         "event",
@@ -71,15 +53,7 @@ async def test_a_human_invites_the_bot_and_signs_up(synapse: SynapseServer, huma
         "--place",
         "Köln",
     )
-    server = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "serve",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
+    server = await serve(env)
     try:
         await until_healthy(port, server)
         room = await human.create_room(bot.user_id)

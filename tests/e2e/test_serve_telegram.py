@@ -3,41 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import socket
-import sys
 
+from tests.support.process import clean_env, cli, free_port, serve
 from tests.support.telegram_api import TelegramApi
 
 ANNA = {"id": 801, "first_name": "Anna"}
 BERND = {"id": 802, "first_name": "Bernd"}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-async def cli(env: dict[str, str], *args: str) -> str:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", *args, env=env, stdout=asyncio.subprocess.PIPE
-    )
-    out, _ = await proc.communicate()
-    assert proc.returncode == 0
-    return out.decode().strip()
-
-
 async def test_signup_cancel_and_promotion_through_serve(tmp_path):
     async with TelegramApi() as api:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ENGAGIERT_")}
-        env |= {
-            "ENGAGIERT_DATA_DIR": str(tmp_path),
-            "ENGAGIERT_HTTP_PORT": str(free_port()),
-            "ENGAGIERT_TELEGRAM_TOKEN": api.token,
-            "ENGAGIERT_TELEGRAM_API_URL": api.base_url,
-        }
+        env = clean_env(
+            tmp_path,
+            ENGAGIERT_HTTP_PORT=str(free_port()),
+            ENGAGIERT_TELEGRAM_TOKEN=api.token,
+            ENGAGIERT_TELEGRAM_API_URL=api.base_url,
+        )
         event_id = await cli(
             env,
             "event",
@@ -51,15 +33,7 @@ async def test_signup_cancel_and_promotion_through_serve(tmp_path):
             "--capacity",
             "1",
         )
-        server = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "serve",
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
+        server = await serve(env)
         try:
             api.inject_message(ANNA["id"], ANNA, f"/anmelden {event_id}")
             await api.wait_for_sent(ANNA["id"], timeout=30)
