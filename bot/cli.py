@@ -94,6 +94,8 @@ async def _with_app(settings: Settings, work: Callable[[App], Awaitable[Any]]) -
 
 
 async def _chat(app: App, person: Person) -> None:
+    if "log_level" not in app.settings.model_fields_set:  # the terminal is the chat
+        logging.getLogger().setLevel(logging.WARNING)
     chat = ConsoleChat(app, person)
     interactive = sys.stdin.isatty()
     _hint_if_empty(app)
