@@ -6,16 +6,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.domain.outbox import OutgoingMessage
+from storage import upsert
 from storage.tables import outbox, processed_inputs, transport_state
-
-
-def _insert(conn: AsyncConnection, table: sa.Table) -> Any:
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
 
 
 class InboundRepository:
@@ -24,7 +19,7 @@ class InboundRepository:
 
     async def claim(self, platform: str, external_id: str, now: datetime) -> bool:
         statement = (
-            _insert(self.conn, processed_inputs)
+            upsert.insert(self.conn.dialect.name, processed_inputs)
             .values(platform=platform, external_id=external_id, processed_at=now)
             .on_conflict_do_nothing()
         )
@@ -40,7 +35,9 @@ class StateRepository:
         return (await self.conn.execute(query)).scalar_one_or_none()
 
     async def set(self, key: str, value: str, now: datetime) -> None:
-        statement = _insert(self.conn, transport_state).values(key=key, value=value, updated_at=now)
+        statement = upsert.insert(self.conn.dialect.name, transport_state).values(
+            key=key, value=value, updated_at=now
+        )
         statement = statement.on_conflict_do_update(
             index_elements=[transport_state.c.key], set_={"value": value, "updated_at": now}
         )

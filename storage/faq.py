@@ -6,11 +6,11 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.domain.faq import FaqEntry
 from core.faq.records import FaqGap, ForwardedQuestion
+from storage import upsert
 from storage.tables import faq_entries, faq_gaps, faq_questions
 
 
@@ -144,8 +144,7 @@ class FaqQuestionRepository(_Repository):
 class FaqGapRepository(_Repository):
     async def record(self, query: str, now: datetime) -> None:
         # One atomic upsert, so that concurrent askers never lose a count.
-        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
-        insert = dialect.insert(faq_gaps).values(
+        insert = upsert.insert(self.conn.dialect.name, faq_gaps).values(
             query=query, count=1, first_seen=now, last_seen=now
         )
         await self.conn.execute(

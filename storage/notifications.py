@@ -18,7 +18,7 @@ from core.domain.notifications import (
     Preferences,
 )
 from core.domain.registrations import RegistrationStatus
-from storage.delivery import _insert
+from storage import upsert
 from storage.repositories import _event
 from storage.tables import (
     announcements,
@@ -92,7 +92,7 @@ class NotificationRepository:
             }
             for n in items
         ]
-        statement = _insert(self.conn, notifications).on_conflict_do_nothing()
+        statement = upsert.insert(self.conn.dialect.name, notifications).on_conflict_do_nothing()
         result = await self.conn.execute(statement.returning(notifications.c.id), rows)
         added = len(result.all())
         self.added += added
@@ -248,7 +248,7 @@ class PreferencesRepository:
             "preferred_platform": prefs.preferred_platform,
             "calendar_token_hash": prefs.calendar_token_hash,
         }
-        statement = _insert(self.conn, person_preferences).values(
+        statement = upsert.insert(self.conn.dialect.name, person_preferences).values(
             person_id=prefs.person_id, **values
         )
         await self.conn.execute(
@@ -294,7 +294,7 @@ class ReminderRepository:
 
     async def set_offsets(self, event_id: int, offsets: tuple[timedelta, ...]) -> None:
         minutes = [int(o.total_seconds() // 60) for o in offsets]
-        statement = _insert(self.conn, event_reminders).values(
+        statement = upsert.insert(self.conn.dialect.name, event_reminders).values(
             event_id=event_id, minutes_before=minutes
         )
         await self.conn.execute(

@@ -7,12 +7,12 @@ from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.domain.people import Platform
 from core.domain.polls import MAX_OPTIONS, Poll, Tally, from_mask, to_mask
 from core.ports import PollRoom, VoteRecord
+from storage import upsert
 from storage.tables import event_rooms, members, persons, poll_rooms, poll_votes, polls
 
 _INSERT_POLL = polls.insert().returning(polls.c.id)
@@ -40,8 +40,7 @@ _CLOSING_LOCK = sa.select(sa.func.pg_advisory_xact_lock(ADVISORY_CLASS, sa.bindp
 @cache
 def _upsert_vote(dialect_name: str, named: bool) -> Any:
     """Insert or replace one voter's choice; built once per dialect (statements are cached)."""
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    statement = dialect.insert(poll_votes).values(
+    statement = upsert.insert(dialect_name, poll_votes).values(
         poll_id=sa.bindparam("poll_id"),
         person_id=sa.bindparam("person_id"),
         voter_key=sa.bindparam("voter_key"),
@@ -86,8 +85,7 @@ class PollRepository:
         self.row_locks = row_locks
 
     def _insert(self, table: sa.Table) -> Any:
-        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
-        return dialect.insert(table)
+        return upsert.insert(self.conn.dialect.name, table)
 
     # --- polls ----------------------------------------------------------------------------
 
