@@ -82,10 +82,11 @@ class NotificationHub:
         self._queued.add(platform)
         self._wakers[platform] = wake
 
-    def wake_all(self) -> None:
+    def wake(self, platforms: Iterable[str]) -> None:
         """Something was put into the outbox directly (poll results): send it now."""
-        for wake in self._wakers.values():
-            wake()
+        for platform, wake in self._wakers.items():
+            if platform.value in platforms:
+                wake()
 
     async def stage(self, uow: UnitOfWork, notices: Sequence[Notice]) -> None:
         now = self._clock.now()

@@ -83,8 +83,9 @@ class Router:
             for reply in replies:
                 await uow.outbox.add(outgoing(message, reply, now))
             await uow.commit()
-        if isinstance(self.app.notifier, NotificationHub):
-            self.app.notifier.wake_all()  # a command may have queued messages for other chats
+        others = uow.outbox.platforms - {message.platform.value}
+        if others and isinstance(self.app.notifier, NotificationHub):
+            self.app.notifier.wake(others)  # e.g. a poll posted into the event's other chats
         return replies
 
     async def _respond(

@@ -22,6 +22,7 @@ from bot.app import App
 from bot.notifications import NotificationHub
 from bot.poll_jobs import close_due_polls
 from core.announcements import finish_announcements
+from core.domain.people import Platform
 from core.polls import next_deadline
 from core.reminders import next_due, plan_due
 from core.retention import apply_retention
@@ -148,7 +149,7 @@ class Scheduler:
         await plan_due(self.app.uow(), now=self.app.clock.now())
         await self.hub.deliver_due()
         if await close_due_polls(self.app.uow, self.app.clock.now(), self.app.translator):
-            self.hub.wake_all()
+            self.hub.wake({platform.value for platform in Platform})  # results in every room
         await finish_announcements(self.app.uow(), now=self.app.clock.now())
         upcoming = [
             await next_due(self.app.uow(), now=self.app.clock.now()),

@@ -135,6 +135,8 @@ class StateRepository(Protocol):
 
 
 class OutboxRepository(Protocol):
+    platforms: set[str]  # those this transaction queued messages for
+
     async def add(self, message: OutgoingMessage) -> OutgoingMessage: ...
     async def claim_due(
         self, platform: str, now: datetime, limit: int, lease: timedelta

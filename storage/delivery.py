@@ -57,8 +57,11 @@ class OutboxRepository:
     def __init__(self, conn: AsyncConnection, *, row_locks: bool = True) -> None:
         self.conn = conn
         self.row_locks = row_locks
+        #: Platforms this transaction queued messages for (whose senders to wake after it).
+        self.platforms: set[str] = set()
 
     async def add(self, message: OutgoingMessage) -> OutgoingMessage:
+        self.platforms.add(message.platform)
         result = await self.conn.execute(
             outbox.insert()
             .values(

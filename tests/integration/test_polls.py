@@ -478,3 +478,38 @@ async def test_a_poll_for_an_event_appears_in_all_its_chats_at_once(any_app):
         )
     results = await live_results(app.uow(), token=poll_row["token"])
     assert results.tally.counts == (0, 2) and results.tally.participants == 2
+
+
+async def test_only_the_transports_with_new_messages_for_other_chats_are_woken(app):
+    from bot.messages import IncomingMessage
+    from bot.notifications import NotificationHub
+
+    hub = NotificationHub(app.uow, app.translator, app.clock)
+    woken: list[str] = []
+    for platform in (Platform.TELEGRAM, Platform.MATRIX):
+        hub.watch(platform, lambda p=platform: woken.append(p.value))
+    app.notifier = hub
+    sara = await speaker(app)
+    event = await factories.event(app)
+    async with app.uow() as uow:
+        await uow.identities.add(
+            ChatIdentity(Platform.TELEGRAM, "701", sara.id, created_at=app.clock.now())
+        )
+        await uow.polls.link_event_room(event.id, Platform.MATRIX, "!kf:x", app.clock.now())
+        await uow.commit()
+
+    def from_group(text: str, message_id: str) -> IncomingMessage:
+        return IncomingMessage(
+            Platform.TELEGRAM,
+            "701",
+            text,
+            "Sara",
+            chat_id="-100900",
+            is_private=False,
+            message_id=message_id,
+        )
+
+    await app.router.handle(from_group("/termine", "1"))
+    assert woken == []  # the reply is Telegram's own business
+    await app.router.handle(from_group(f"/umfrage Weiter? | Ja | Nein --termin {event.id}", "2"))
+    assert woken == ["matrix"]
