@@ -8,12 +8,10 @@ from collections.abc import AsyncIterator
 import pytest
 from telegram import Update
 
-from bot.adapters.telegram import TelegramTransport
-from bot.app import build
 from core.domain.people import ChatIdentity, Platform, Role
 from core.polls import live_results
-from tests.integration.test_telegram_adapter import FAST, Rig, settings_for
 from tests.support import factories
+from tests.support.telegram_rig import Rig, running_rig
 
 SARA = {"id": 601, "first_name": "Sara", "last_name": "Sprecherin", "language_code": "de"}
 BERND = {"id": 602, "first_name": "Bernd"}
@@ -25,12 +23,8 @@ GROUP = -100888
 @pytest.fixture
 async def rig(telegram_api_factory, sqlite_database, tmp_path) -> AsyncIterator[Rig]:
     api = await telegram_api_factory(global_limit=100, group_limit=100, group_window=1.0)
-    app = await build(settings_for(api, tmp_path), database=sqlite_database, migrate=False)
-    transport = TelegramTransport(app, limits=FAST, poll_timeout=1)
-    await transport.start()
-    rig = Rig(api, app, transport)
-    yield rig
-    await rig.transport.stop()
+    async with running_rig(api, sqlite_database, tmp_path) as rig:
+        yield rig
 
 
 async def linked_speaker(rig: Rig):

@@ -11,9 +11,9 @@ from bot.settings import Settings
 from core.reminders import set_event_reminders
 from tests.conftest import FakeClock
 from tests.integration.test_matrix_adapter import Human, humans, invited_and_greeted, running
-from tests.integration.test_telegram_adapter import FAST
 from tests.support import factories
 from tests.support.notices import scheduler_for
+from tests.support.telegram_rig import FAST
 
 __all__ = ["humans"]  # the Matrix test module's fixture
 

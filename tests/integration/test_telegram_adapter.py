@@ -5,58 +5,30 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
-from bot.adapters.telegram import WEBHOOK_PATH, RateLimits, TelegramTransport
+from bot.adapters.telegram import WEBHOOK_PATH, TelegramTransport
 from bot.app import App, build
-from bot.settings import Settings
 from bot.web import create_web_app
 from core.domain.outbox import OutgoingMessage
 from core.domain.people import Platform, Role
 from storage.tables import registrations
 from tests.support import factories
-from tests.support.telegram_api import TelegramApi
+from tests.support.telegram_rig import FAST, Rig, running_rig, settings_for
 
 ANNA = {"id": 501, "first_name": "Anna", "last_name": "Amt", "language_code": "de"}
 BERND = {"id": 502, "first_name": "Bernd"}
 GROUP = -100777
-FAST = RateLimits(
-    overall_per_second=100, group_messages=20, group_period=2, private_burst=50, private_period=1
-)
-
-
-@dataclass
-class Rig:
-    api: TelegramApi
-    app: App
-    transport: TelegramTransport
-
-    async def restart(self) -> None:
-        """A new process: a new transport on the same database and stand-in."""
-        await self.transport.stop()
-        self.transport = TelegramTransport(self.app, limits=FAST, poll_timeout=1)
-        await self.transport.start()
-
-
-def settings_for(api: TelegramApi, tmp_path, **extra) -> Settings:
-    return Settings(
-        data_dir=tmp_path, telegram_token=api.token, telegram_api_url=api.base_url, **extra
-    )
 
 
 @pytest.fixture
 async def rig(telegram_api_factory, sqlite_database, tmp_path) -> AsyncIterator[Rig]:
     api = await telegram_api_factory(global_limit=100, group_limit=20, group_window=2.0)
-    app = await build(settings_for(api, tmp_path), database=sqlite_database, migrate=False)
-    transport = TelegramTransport(app, limits=FAST, poll_timeout=1)
-    await transport.start()
-    rig = Rig(api, app, transport)
-    yield rig
-    await rig.transport.stop()
+    async with running_rig(api, sqlite_database, tmp_path) as rig:
+        yield rig
 
 
 async def registrations_of(app: App) -> list[tuple]:
