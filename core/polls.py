@@ -58,6 +58,21 @@ class ClosedPoll:
     closed_now: bool  # False: it had been closed before
 
 
+async def _require_runner(
+    uow: UnitOfWork, actor_id: int, *, chat_moderator: bool, poll: Poll | None = None
+) -> Person:
+    """The actor, if they may run polls here (or created ``poll``); else ``poll_runners_only``."""
+    actor = await load_person(uow, actor_id)
+    if not _runs(actor, poll, chat_moderator):
+        raise NotAllowed("poll_runners_only")
+    return actor
+
+
+def _runs(actor: Person, poll: Poll | None, chat_moderator: bool) -> bool:
+    own = poll is not None and poll.creator_id == actor.id
+    return own or may_run_polls(actor, chat_moderator=chat_moderator)
+
+
 def may_run_polls(person: Person, *, chat_moderator: bool = False) -> bool:
     """Speakers, organizers and admins; in a group chat also its moderators."""
     return chat_moderator or person.has_role(*POLL_RUNNERS)
@@ -79,9 +94,7 @@ async def start_poll(
     event_id: int | None = None,
 ) -> Poll:
     async with uow:
-        actor = await load_person(uow, actor_id)
-        if not may_run_polls(actor, chat_moderator=chat_moderator):
-            raise NotAllowed("poll_runners_only")
+        actor = await _require_runner(uow, actor_id, chat_moderator=chat_moderator)
         if event_id is not None and await uow.events.get(event_id) is None:
             raise NotFound("event_not_found", id=event_id)
         poll = new_poll(
@@ -117,9 +130,7 @@ async def link_event_room(
 ) -> Event:
     """Link (or unlink) a chat to an event: polls started with the event go to all its chats."""
     async with uow:
-        actor = await load_person(uow, actor_id)
-        if not may_run_polls(actor, chat_moderator=chat_moderator):
-            raise NotAllowed("poll_runners_only")
+        await _require_runner(uow, actor_id, chat_moderator=chat_moderator)
         info = await uow.events.get(event_id)
         if info is None:
             raise NotFound("event_not_found", id=event_id)
@@ -142,10 +153,8 @@ async def post_poll(
 ) -> Poll:
     """Post a running poll into one more room; its votes add to the same tally."""
     async with uow:
-        actor = await load_person(uow, actor_id)
         poll = await _poll(uow, poll_id)
-        if not (may_run_polls(actor, chat_moderator=chat_moderator) or poll.creator_id == actor.id):
-            raise NotAllowed("poll_runners_only")
+        await _require_runner(uow, actor_id, chat_moderator=chat_moderator, poll=poll)
         poll.check_open(now)
         await uow.polls.add_room(poll.id, room.platform, room.chat_id, now)
         await uow.commit()
@@ -241,10 +250,8 @@ async def close_poll(
 ) -> ClosedPoll:
     """Close by hand (idempotent: closing a closed poll reports ``closed_now=False``)."""
     async with uow:
-        actor = await load_person(uow, actor_id)
         poll = await _poll(uow, poll_id)
-        if not (may_run_polls(actor, chat_moderator=chat_moderator) or poll.creator_id == actor.id):
-            raise NotAllowed("poll_runners_only")
+        await _require_runner(uow, actor_id, chat_moderator=chat_moderator, poll=poll)
         closed = await _close(uow, poll, now)
         await uow.commit()
     return closed
@@ -279,7 +286,7 @@ async def poll_results(
     async with uow:
         actor = await load_person(uow, actor_id)
         poll = await _poll(uow, poll_id)
-        runner = may_run_polls(actor, chat_moderator=chat_moderator) or poll.creator_id == actor.id
+        runner = _runs(actor, poll, chat_moderator)
         if not (poll.results_visible(now) or runner):
             raise DomainError("poll_results_hidden", id=poll.id)
         tally = await _tally(uow, poll)
