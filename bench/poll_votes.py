@@ -16,19 +16,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import re
 import statistics
-import tempfile
 import time
-import uuid
 from collections import Counter
 
 import httpx
 import sqlalchemy as sa
 import uvicorn
-from sqlalchemy.ext.asyncio import create_async_engine
+from bench_databases import backends  # beside this script
 
 from bot.app import App, build
 from bot.settings import Settings
@@ -206,20 +203,8 @@ async def main() -> None:
     args = parser.parse_args()
 
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        rows += await bench_backend("SQLite", f"sqlite+aiosqlite:///{tmp}/bench.db", None, args)
-    pg_url = os.environ.get("ENGAGIERT_TEST_DATABASE_URL")
-    if pg_url:
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        admin = create_async_engine(pg_url)
-        async with admin.begin() as conn:
-            await conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-        try:
-            rows += await bench_backend("PostgreSQL", pg_url, schema, args)
-        finally:
-            async with admin.begin() as conn:
-                await conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-            await admin.dispose()
+    async for name, url, schema in backends():
+        rows += await bench_backend(name, url, schema, args)
 
     print(
         f"Votes ({2 * args.voters} from {args.voters} voters at once, {args.change:.0%} change "

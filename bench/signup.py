@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import create_async_engine
+from bench_databases import backends  # beside this script
 
 from bot.app import App, build
 from bot.messages import IncomingMessage
@@ -159,24 +157,10 @@ async def main() -> None:
     args = parser.parse_args()
 
     throughput, latency = [], []
-    with tempfile.TemporaryDirectory() as tmp:
-        rows, lat = await bench_backend("SQLite", f"sqlite+aiosqlite:///{tmp}/bench.db", None, args)
+    async for name, url, schema in backends():
+        rows, lat = await bench_backend(name, url, schema, args)
         throughput += rows
         latency += lat
-    pg_url = os.environ.get("ENGAGIERT_TEST_DATABASE_URL")
-    if pg_url:
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        admin = create_async_engine(pg_url)
-        async with admin.begin() as conn:
-            await conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-        try:
-            rows, lat = await bench_backend("PostgreSQL", pg_url, schema, args)
-            throughput += rows
-            latency += lat
-        finally:
-            async with admin.begin() as conn:
-                await conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-            await admin.dispose()
 
     print(
         f"Signups ({args.signups} per run, {ROUND} per event of {ROUND // 4} places: "
