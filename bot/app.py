@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from bot.handlers import COMMANDS
 from bot.i18n import Translator
 from bot.notifications import NotificationHub, outbox_platforms
+from bot.rooms import Rooms
 from bot.router import Router
 from bot.settings import Settings
 from core.clock import SystemClock
@@ -27,6 +28,8 @@ class App:
     #: The knowledge base, indexed once here and kept current by ``core.kb.import_entries``.
     faq: FaqIndex = field(init=False)
     router: Router = field(init=False)
+    #: What the platforms say about rooms (moderators, members); transports register here.
+    rooms: Rooms = field(default_factory=Rooms)
 
     def uow(self) -> SqlUnitOfWork:
         return self.database.unit_of_work(self.notifier)

@@ -22,21 +22,30 @@ from bot.app import App, build
 from bot.faq_yaml import FaqFileError, FaqFileProblem, dump_entries, parse_entries
 from bot.handlers.announcements import parse_target
 from bot.handlers.faq import markdown_blocks
+from bot.handlers.general import start_payload
 from bot.notifications import NotificationHub
 from bot.reply import plain_text
 from bot.scheduler import Scheduler
 from bot.settings import Settings, SettingsError, load_settings
 from bot.starter import DEMO_PERSON, load_starter_content, starter_faq
+from core.accounts import (
+    PERSONAL_DAYS,
+    change_roles,
+    create_invitation,
+    create_personal_invitation,
+    person_details,
+    unlink_account,
+)
 from core.announcements import announce, progress, resolve_audience
 from core.domain.errors import DomainError
 from core.domain.events import Audience, Event, EventKind
 from core.domain.faq import FaqEntry
 from core.domain.members import MemberKind
 from core.domain.people import Person, Platform, Role
-from core.events import cancel_event, create_event, upcoming_events
+from core.events import assign_speaker, cancel_event, create_event, upcoming_events
 from core.faq import FaqIndex, FaqResult
 from core.kb import import_entries, list_entries
-from core.members import add_member, add_person, create_invitation, find_person, resolve_identity
+from core.members import add_member, add_person, find_person, resolve_identity
 from core.reminders import set_event_reminders
 from core.retention import apply_retention
 
@@ -93,10 +102,10 @@ async def _with_app(settings: Settings, work: Callable[[App], Awaitable[Any]]) -
 # --- chat and demo ------------------------------------------------------------------------
 
 
-async def _chat(app: App, person: Person) -> None:
+async def _chat(app: App, person: Person, *, demo: bool = False) -> None:
     if "log_level" not in app.settings.model_fields_set:  # the terminal is the chat
         logging.getLogger().setLevel(logging.WARNING)
-    chat = ConsoleChat(app, person)
+    chat = ConsoleChat(app, person, everyone=demo)
     interactive = sys.stdin.isatty()
     _hint_if_empty(app)
     if interactive:
@@ -142,7 +151,7 @@ async def run_demo(settings: Settings, args: argparse.Namespace) -> None:
         async def work(app: App) -> None:
             await load_starter_content(app.uow, now=app.clock.now(), tz=settings.tz, faq=app.faq)
             person = await find_person(app.uow(), args.person or DEMO_PERSON)
-            await _chat(app, person)
+            await _chat(app, person, demo=True)
 
         await _with_app(demo, work)
 
@@ -351,22 +360,111 @@ async def run_person_list(settings: Settings, args: argparse.Namespace) -> None:
 
 
 async def run_invite(settings: Settings, args: argparse.Namespace) -> None:
+    if (args.member is None) == (args.person is None):
+        raise UsageError("bitte genau eines angeben: --member NAME oder --person ID")
+
     async def work(app: App) -> None:
-        created = await create_invitation(
-            app.uow(),
-            actor_id=None,
-            member_ref=args.member,
-            now=app.clock.now(),
-            valid_days=args.days,
-            max_uses=args.uses,
-        )
+        if args.person is not None:
+            created = await create_personal_invitation(
+                app.uow(),
+                actor_id=None,
+                person_ref=args.person,
+                now=app.clock.now(),
+                valid_days=args.days or PERSONAL_DAYS,
+            )
+            prefix, who, uses = "p", created.person.display_name, "für ein Chat-Konto"
+        else:
+            created = await create_invitation(
+                app.uow(),
+                actor_id=None,
+                member_ref=args.member,
+                now=app.clock.now(),
+                valid_days=args.days or 30,
+                max_uses=args.uses,
+            )
+            prefix, who, uses = "m", created.member.name, f"für {args.uses} Person(en)"
         print(created.code)
         expires = app.translator.datetime("de", created.invitation.expires_at)
+        payload = start_payload(prefix, created.code)
+        print(f"für {who}, gültig bis {expires}, {uses}.", file=sys.stderr)
+        username = await _telegram_username(app)
+        if username:
+            print(f"Telegram: https://t.me/{username}?start={payload}", file=sys.stderr)
+        else:
+            print(f"Telegram: /start {payload}", file=sys.stderr)
+        prefix_matrix = app.settings.matrix_command_prefix
         print(
-            f"für {created.member.name}, gültig bis {expires}, für {args.uses} Person(en). "
-            f"Im Chat: /start {created.code}",
-            file=sys.stderr,
+            f"Matrix (im Direktchat mit dem Bot): {prefix_matrix}start {payload}", file=sys.stderr
         )
+
+    await _with_app(settings, work)
+
+
+async def _telegram_username(app: App) -> str:
+    """The bot's Telegram username: the setting, or what ``serve`` learnt from getMe."""
+    from bot.adapters.telegram import USERNAME_KEY
+
+    if app.settings.telegram_bot_username:
+        return app.settings.telegram_bot_username.removeprefix("@")
+    async with app.uow() as uow:
+        return await uow.state.get(USERNAME_KEY) or ""
+
+
+async def run_person_show(settings: Settings, args: argparse.Namespace) -> None:
+    async def work(app: App) -> None:
+        details = await person_details(app.uow(), actor_id=None, person_ref=args.person)
+        person = details.person
+        roles = ", ".join(sorted(r.value for r in person.roles)) or "-"
+        print(f"Nummer:   {person.id}")
+        print(f"Name:     {person.display_name}{' (Gast)' if person.is_guest else ''}")
+        print(f"Mitglied: {details.member.name if details.member else '-'}")
+        print(f"Rollen:   {roles}")
+        if person.supporter_topics:
+            print(f"Themen:   {', '.join(person.supporter_topics)}")
+        accounts = [f"{i.platform.value}:{i.external_id}" for i in details.identities]
+        print(f"Konten:   {', '.join(accounts) or '-'}")
+
+    await _with_app(settings, work)
+
+
+async def run_person_role(settings: Settings, args: argparse.Namespace) -> None:
+    add = frozenset(_choice(Role, r, "Rolle") for r in args.add)
+    remove = frozenset(_choice(Role, r, "Rolle") for r in args.remove)
+    if not add and not remove:
+        raise UsageError("bitte --add ROLLE oder --remove ROLLE angeben")
+
+    async def work(app: App) -> None:
+        person = await change_roles(
+            app.uow(), actor_id=None, person_ref=args.person, add=add, remove=remove
+        )
+        roles = ", ".join(sorted(r.value for r in person.roles)) or "keine"
+        print(f"{person.display_name}: {roles}")
+
+    await _with_app(settings, work)
+
+
+async def run_person_unlink(settings: Settings, args: argparse.Namespace) -> None:
+    platform = _choice(Platform, args.platform, "Plattform")
+
+    async def work(app: App) -> None:
+        removed = await unlink_account(
+            app.uow(), actor_id=None, person_ref=args.person, platform=platform
+        )
+        print(f"{removed} Konto/Konten auf {platform.value} getrennt.")
+
+    await _with_app(settings, work)
+
+
+async def run_event_speaker(settings: Settings, args: argparse.Namespace) -> None:
+    async def work(app: App) -> None:
+        person_ref = None if args.none else args.person
+        if person_ref is None and not args.none:
+            raise UsageError("bitte PERSON angeben oder --none")
+        event, speaker = await assign_speaker(
+            app.uow(), actor_id=None, event_id=args.id, person_ref=person_ref
+        )
+        name = speaker.display_name if speaker else "niemand"
+        print(f"Sprecher/in für „{event.title}“: {name}")
 
     await _with_app(settings, work)
 
@@ -546,8 +644,18 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--place")
     add.add_argument("--video", help="Link zur Videokonferenz")
     add.add_argument("--description")
-    add.add_argument("--audience", default="everyone", help=", ".join(a.value for a in Audience))
+    add.add_argument(
+        "--audience",
+        default=Audience.NETWORK.value,
+        help=", ".join(a.value for a in Audience) + " (everyone: auch Gäste)",
+    )
     command("list", run_event_list, "kommende Veranstaltungen", event)
+    speaker = command(
+        "speaker", run_event_speaker, "Sprecher/in einer Veranstaltung festlegen", event
+    )
+    speaker.add_argument("id", type=_positive)
+    speaker.add_argument("person", nargs="?", metavar="PERSON", help="Nummer oder Name")
+    speaker.add_argument("--none", action="store_true", help="niemanden")
     command("cancel", run_event_cancel, "Veranstaltung absagen", event).add_argument(
         "id", type=_positive
     )
@@ -585,6 +693,16 @@ def _parser() -> argparse.ArgumentParser:
     padd.add_argument("--topic", action="append", default=[], help="Thema (Unterstützer/innen)")
     padd.add_argument("--language", default="de", choices=["de", "en"])
     command("list", run_person_list, "alle Personen", person)
+    command("show", run_person_show, "eine Person: Rollen, Mitglied, Konten", person).add_argument(
+        "person", metavar="PERSON", help="Nummer oder Name"
+    )
+    prole = command("role", run_person_role, "Rollen geben oder nehmen", person)
+    prole.add_argument("person", metavar="PERSON", help="Nummer oder Name")
+    prole.add_argument("--add", action="append", default=[], metavar="ROLLE")
+    prole.add_argument("--remove", action="append", default=[], metavar="ROLLE")
+    punlink = command("unlink", run_person_unlink, "Chat-Konten einer Plattform trennen", person)
+    punlink.add_argument("person", metavar="PERSON", help="Nummer oder Name")
+    punlink.add_argument("platform", metavar="PLATTFORM", help="telegram, matrix oder console")
 
     kb = sub.add_parser("kb", help="Wissensbasis (FAQ)").add_subparsers(
         required=True, metavar="BEFEHL", parser_class=_Parser
@@ -608,10 +726,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     faq.add_argument("--limit", type=_positive, default=3, help="höchstens so viele Treffer")
 
-    invite = command("invite", run_invite, "Einladungscode für ein Mitglied erzeugen")
-    invite.add_argument("--member", required=True, help="Mitglied (Nummer oder Name)")
-    invite.add_argument("--days", type=_positive, default=30, help="Gültigkeit in Tagen")
-    invite.add_argument("--uses", type=_positive, default=5, help="für wie viele Personen")
+    invite = command(
+        "invite", run_invite, "Einladungscode erzeugen: persönlich oder für ein Mitglied"
+    )
+    invite.add_argument("--person", help="persönlich: Person (Nummer oder Name), ein Konto")
+    invite.add_argument("--member", help="Mitglied (Nummer oder Name): meldet als Mitglied an")
+    invite.add_argument(
+        "--days", type=_positive, help=f"Gültigkeit in Tagen (Standard {PERSONAL_DAYS} bzw. 30)"
+    )
+    invite.add_argument(
+        "--uses", type=_positive, default=5, help="für wie viele Personen (nur --member)"
+    )
     return parser
 
 

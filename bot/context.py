@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup
 
 from bot.messages import IncomingMessage
+from core.domain.authority import Place
 from core.domain.errors import InvalidInput
 from core.domain.people import Person
 from core.ports import UnitOfWork
@@ -36,6 +37,12 @@ class Context:
 
     def uow(self) -> UnitOfWork:
         return self.uow_factory()
+
+    @property
+    def place(self) -> Place:
+        """Where the message came from, for the authority decision."""
+        m = self.message
+        return Place(m.platform, m.chat_id or None, m.is_private, m.sender_id)
 
 
 def parse_id(args: str) -> int:

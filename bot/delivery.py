@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
+from typing import Any
 
 from core.domain.outbox import MAX_ATTEMPTS, OutgoingMessage, retry_delay
 from core.ports import Clock, UnitOfWork
@@ -15,6 +16,8 @@ log = logging.getLogger(__name__)
 Send = Callable[[OutgoingMessage], Awaitable[None]]
 LEASE = timedelta(minutes=2)
 BATCH = 100
+#: While chats are being served, look for newly due messages at least this often (seconds).
+RECHECK = 1.0
 
 
 class PermanentDeliveryError(Exception):
@@ -37,33 +40,72 @@ class OutboxDispatcher:
         self._clock = clock
         self._lease = lease
 
-    async def dispatch(self, platform: str, send: Send, *, concurrency: int = 1) -> int:
+    async def dispatch(
+        self,
+        platform: str,
+        send: Send,
+        *,
+        concurrency: int = 1,
+        wake: asyncio.Event | None = None,
+    ) -> int:
         """Send every due message of ``platform``; returns how many went out.
 
-        Messages to one chat go out one after another, in order; up to ``concurrency``
-        chats are served at the same time (the platform's rate limiter paces them).
+        Messages to one chat go out one after another, in order, by that chat's own worker;
+        chats never wait for each other (a private chat paced at one message a second, or a
+        flood of replies to one account, holds up only that chat). Up to ``concurrency``
+        sends run at once. While workers run, new messages are claimed when ``wake`` is set,
+        when a worker ends, and every :data:`RECHECK` seconds. Returns when no worker runs
+        and nothing is due.
         """
         delivered = 0
         slots = asyncio.Semaphore(concurrency)
-        while True:
-            async with self._uow_factory() as uow:
-                batch = await uow.outbox.claim_due(platform, self._clock.now(), BATCH, self._lease)
-                await uow.commit()
-            if not batch:
-                return delivered
-            by_chat: dict[str, list[OutgoingMessage]] = {}
-            for message in batch:
-                by_chat.setdefault(message.chat_id, []).append(message)
+        workers: dict[str, asyncio.Task[int]] = {}
+        try:
+            while True:
+                async with self._uow_factory() as uow:
+                    batch = await uow.outbox.claim_due(
+                        platform, self._clock.now(), BATCH, self._lease, skip_chats=list(workers)
+                    )
+                    await uow.commit()
+                by_chat: dict[str, list[OutgoingMessage]] = {}
+                for message in batch:
+                    by_chat.setdefault(message.chat_id, []).append(message)
+                for chat_id, messages in by_chat.items():
+                    workers[chat_id] = asyncio.create_task(self._serve(messages, send, slots))
+                if not workers:
+                    return delivered
+                if len(batch) < BATCH:  # all claimed: wait for a worker, new work or a tick
+                    await self._wait(workers.values(), wake)
+                for chat_id, task in list(workers.items()):
+                    if task.done():
+                        delivered += task.result()
+                        del workers[chat_id]
+        finally:
+            for task in workers.values():
+                task.cancel()
 
-            async def serve_chat(messages: list[OutgoingMessage]) -> int:
-                sent = 0
-                for message in messages:
-                    async with slots:
-                        sent += await self._send_one(message, send)
-                return sent
+    async def _serve(
+        self, messages: list[OutgoingMessage], send: Send, slots: asyncio.Semaphore
+    ) -> int:
+        sent = 0
+        for message in messages:
+            async with slots:
+                sent += await self._send_one(message, send)
+        return sent
 
-            counts = await asyncio.gather(*(serve_chat(m) for m in by_chat.values()))
-            delivered += sum(counts)
+    @staticmethod
+    async def _wait(workers: Iterable[asyncio.Task[int]], wake: asyncio.Event | None) -> None:
+        waiting: set[asyncio.Future[Any]] = set(workers)
+        woken = asyncio.ensure_future(wake.wait()) if wake is not None else None
+        if woken is not None:
+            waiting.add(woken)
+        try:
+            await asyncio.wait(waiting, timeout=RECHECK, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if woken is not None:
+                woken.cancel()
+        if wake is not None:
+            wake.clear()
 
     async def _send_one(self, message: OutgoingMessage, send: Send) -> int:
         try:

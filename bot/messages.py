@@ -21,5 +21,3 @@ class IncomingMessage:
     reply_to_id: str | None = None
     #: Set when the sender is already known (the console's ``--as``).
     person_id: int | None = None
-    #: The sender moderates this chat (Matrix: power level of at least 50 in the room).
-    chat_moderator: bool = False

@@ -70,6 +70,9 @@ class NotificationHub:
         self._senders: dict[Platform, Sender] = {}
         self._wakers: dict[Platform, Callable[[], None]] = {}
         self.fallback: Fallback | None = None
+        #: The terminal chat: hand over only this person's notices, leave the rest due for
+        #: the process that serves the chat platforms.
+        self.only_person: int | None = None
         self._lock = asyncio.Lock()
         self._again = False
 
@@ -120,7 +123,7 @@ class NotificationHub:
         shown: list[_Shown] = []
         woken: set[Platform] = set()
         async with self._uow_factory() as uow:
-            due = await uow.notifications.claim_due(now, BATCH)
+            due = await uow.notifications.claim_due(now, BATCH, person_id=self.only_person)
             for item in due:
                 platform = await self._hand_over(uow, item, now, shown)
                 if platform is not None:

@@ -68,6 +68,9 @@ class Reply:
     private: bool = False
     is_error: bool = False
     poll: PollSpec | None = None
+    #: The command this answers should come down (it showed what an anonymous vote hides):
+    #: adapters delete or redact it where the bot has the right to.
+    retract_command: bool = False
 
     @property
     def plain(self) -> str:
@@ -89,6 +92,8 @@ class Reply:
             }
         if self.poll is not None:
             data["poll"] = self.poll.to_dict()
+        if self.retract_command:
+            data["retract_command"] = True
         return data
 
     @classmethod
@@ -108,6 +113,7 @@ class Reply:
             data["private"],
             data["is_error"],
             PollSpec.from_dict(data["poll"]) if "poll" in data else None,
+            data.get("retract_command", False),
         )
 
 

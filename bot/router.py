@@ -14,13 +14,15 @@ from typing import TYPE_CHECKING
 from rapidfuzz import process
 
 from bot.context import Context
+from bot.flood import Admission, FloodGuard
 from bot.messages import IncomingMessage
 from bot.notifications import NotificationHub
 from bot.reply import Reply
+from core.authority import authorize, load_person
+from core.domain.authority import Action
 from core.domain.errors import DomainError, NotFound
 from core.domain.outbox import OutgoingMessage
 from core.members import resolve_identity
-from core.permissions import load_person
 from core.ports import UnitOfWork
 from storage.uow import JoinedUnitOfWork
 
@@ -41,18 +43,38 @@ class Command:
     name: str  # German, without slash
     aliases: tuple[str, ...]  # English and other spellings
     handler: Handler
-    organizers_only: bool = False
+    #: What the command does, for the authority decision. Actions that need no object are
+    #: checked here, before the handler; the others (polls, an event's rooms) by the core
+    #: use case, which knows the object.
+    action: Action = Action.READ
     #: Shown in the help? (``/start`` is not, it is the entry point.)
     listed: bool = True
+
+    @property
+    def checked_by_router(self) -> bool:
+        return self.action not in OBJECT_ACTIONS
 
     @property
     def help_key(self) -> str:
         return f"help.{self.name}"
 
 
+#: Decided by the core use case, which has the poll or event at hand.
+OBJECT_ACTIONS = frozenset(
+    {
+        Action.START_POLL,
+        Action.START_EVENT_POLL,
+        Action.LINK_EVENT_ROOM,
+        Action.POST_POLL,
+        Action.CONTROL_POLL,
+    }
+)
+
+
 class Router:
     def __init__(self, app: App, commands: Sequence[Command]) -> None:
         self.app = app
+        self.flood = FloodGuard(app.settings.flood_messages, app.settings.flood_seconds)
         self.commands = list(commands)
         self._table: dict[str, Command] = {}
         for command in self.commands:
@@ -71,7 +93,15 @@ class Router:
         processed, its effect and its replies (in the outbox) commit in one transaction, and a
         redelivery returns nothing. Adapters then send the replies from the outbox.
         """
+        admission = Admission.ADMIT
+        if message.person_id is None:  # the terminal's own person cannot flood anyone
+            admission = await self.flood.admit(message.platform, message.sender_id)
+            if admission is Admission.DROP:
+                log.info("flood: dropped a message of %s/%s", message.platform, message.sender_id)
+                return []
         if message.message_id is None:
+            if admission is Admission.WARN:
+                return [self._flood_notice()]
             return await self._respond(message, self.app.uow, None)
         now = self.app.clock.now()
         async with self.app.uow() as uow:
@@ -79,7 +109,11 @@ class Router:
                 log.info("ignoring redelivered %s message %s", message.platform, message.message_id)
                 return []
             joined = JoinedUnitOfWork(uow)
-            replies = await self._respond(message, lambda: joined, uow.savepoint)
+            if admission is Admission.WARN:
+                log.warning("flood: %s/%s paused", message.platform, message.sender_id)
+                replies = [self._flood_notice()]
+            else:
+                replies = await self._respond(message, lambda: joined, uow.savepoint)
             for reply in replies:
                 await uow.outbox.add(outgoing(message, reply, now))
             await uow.commit()
@@ -141,8 +175,8 @@ class Router:
         savepoint: Callable[[], AbstractAsyncContextManager[object]],
     ) -> list[Reply]:
         try:
-            if command.organizers_only and not ctx.person.is_organizer:
-                raise DomainError("organizers_only")
+            if command.checked_by_router:
+                await authorize(ctx.person, command.action, ctx.place, self.app.rooms)
             async with savepoint():  # a failing command leaves no partial effect behind
                 result = await command.handler(ctx, args)
         except NotFound as exc:
@@ -169,6 +203,11 @@ class Router:
             log.error("no message for error code %r", error.code)
             key = "error.internal"
         return Reply(self.app.translator.t(language, key, **error.params), is_error=True)
+
+    def _flood_notice(self) -> Reply:
+        language = self.app.settings.default_language
+        text = self.app.translator.t(language, "error.flood", seconds=self.flood.pause_seconds())
+        return Reply(text, private=True, is_error=True)
 
     def _error(self, language: str, code: str) -> Reply:
         return Reply(self.app.translator.t(language, f"error.{code}"), is_error=True)

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     public_url: str | None = None
     #: DSGVO: registrations, votes and forwarded questions are kept this long after the fact.
     retention_months: int = Field(default=12, ge=1, le=120)
+    #: Per chat account: this many messages in a burst, refilled over ``flood_seconds``.
+    flood_messages: int = Field(default=20, ge=1, le=10_000)
+    flood_seconds: float = Field(default=60, gt=0, le=3600)
 
     telegram_token: SecretStr | None = None
     #: python-telegram-bot's ``base_url`` form: the token is appended to it.
@@ -39,6 +42,8 @@ class Settings(BaseSettings):
     telegram_mode: Literal["polling", "webhook"] = "polling"
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: SecretStr | None = None
+    #: For ``invite`` links (t.me/<bot>?start=…); ``serve`` also stores it from getMe.
+    telegram_bot_username: str | None = None
 
     matrix_homeserver: str | None = None
     matrix_user_id: str | None = None

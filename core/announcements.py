@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from core.authority import require
+from core.domain.authority import Action
 from core.domain.errors import InvalidInput, NotFound
 from core.domain.members import MemberKind
 from core.domain.notices import Notice
@@ -15,7 +17,6 @@ from core.domain.notifications import (
     GivenUp,
     Notification,
 )
-from core.permissions import require_organizer
 from core.ports import UnitOfWork
 
 TEXT_MAX = 3500
@@ -54,7 +55,7 @@ async def announce(
     if not text or len(text) > TEXT_MAX:
         raise InvalidInput("announcement_text", max=TEXT_MAX)
     async with uow:
-        await require_organizer(uow, actor_id)
+        await require(uow, actor_id, Action.ANNOUNCE)
         people = await uow.announcements.recipients(audience.kind, audience.ref)
         stored = await uow.announcements.add(
             Announcement(text, audience.kind, audience.ref, actor_id, now, len(people))
@@ -80,7 +81,7 @@ async def progress(
     uow: UnitOfWork, *, actor_id: int | None, announcement_id: int
 ) -> tuple[Announcement, DeliveryProgress]:
     async with uow:
-        await require_organizer(uow, actor_id)
+        await require(uow, actor_id, Action.ANNOUNCE)
         found = await uow.announcements.get(announcement_id)
         if found is None:
             raise NotFound("announcement_not_found", id=announcement_id)
@@ -90,7 +91,7 @@ async def progress(
 async def delivery_problems(uow: UnitOfWork, *, actor_id: int | None, limit: int) -> list[GivenUp]:
     """What the bot gave up delivering, newest first (organizers)."""
     async with uow:
-        await require_organizer(uow, actor_id)
+        await require(uow, actor_id, Action.VIEW_DELIVERY)
         return await uow.notifications.given_up(limit)
 
 

@@ -6,11 +6,14 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
 
+from core.authority import require
+from core.domain.authority import Action
 from core.domain.errors import InvalidInput, NotFound
 from core.domain.events import Event
+from core.domain.members import Member
 from core.domain.notices import Notice
+from core.domain.people import Person
 from core.domain.registrations import RegistrationStatus
-from core.permissions import require_organizer
 from core.ports import EventWithCounts, UnitOfWork
 from core.signup import promote_waitlisted
 
@@ -27,15 +30,29 @@ class EventDetails:
     own_rank: int | None  # place on the waiting list, 1-based
 
 
-async def upcoming_events(uow: UnitOfWork, *, now: datetime) -> list[EventWithCounts]:
+async def upcoming_events(
+    uow: UnitOfWork, *, now: datetime, person_id: int | None = None
+) -> list[EventWithCounts]:
+    """The next events not yet over; for a person only those they may see (restricted
+    audiences are invisible outside them). ``person_id=None``: the office's full list."""
     async with uow:
-        return await uow.events.upcoming(now, UPCOMING_LIMIT)
+        events = await uow.events.upcoming(now, None if person_id is not None else UPCOMING_LIMIT)
+        if person_id is not None:
+            viewer = await _viewer(uow, person_id)
+            events = [info for info in events if info.event.visible_to(*viewer, now)]
+    return events[:UPCOMING_LIMIT]
 
 
-async def event_details(uow: UnitOfWork, *, event_id: int, person_id: int | None) -> EventDetails:
+async def event_details(
+    uow: UnitOfWork, *, event_id: int, person_id: int | None, now: datetime
+) -> EventDetails:
+    """One event with the person's own status; ``event_not_found`` also for an event the
+    person may not see."""
     async with uow:
         info = await uow.events.get(event_id, person_id=person_id)
         if info is None:
+            raise NotFound("event_not_found", id=event_id)
+        if person_id is not None and not info.event.visible_to(*await _viewer(uow, person_id), now):
             raise NotFound("event_not_found", id=event_id)
         rank = None
         if info.own_status is RegistrationStatus.WAITLISTED:
@@ -44,10 +61,17 @@ async def event_details(uow: UnitOfWork, *, event_id: int, person_id: int | None
         return EventDetails(info, rank)
 
 
+async def _viewer(uow: UnitOfWork, person_id: int) -> tuple[Person, Member | None]:
+    found = await uow.persons.get_with_member(person_id)
+    if found is None:
+        raise NotFound("person_not_found", id=person_id)
+    return found
+
+
 async def create_event(uow: UnitOfWork, *, actor_id: int | None, event: Event) -> Event:
     event.validate()
     async with uow:
-        await require_organizer(uow, actor_id)
+        await require(uow, actor_id, Action.MANAGE_EVENTS)
         stored = await uow.events.add(event)
         await uow.commit()
     return stored
@@ -61,7 +85,7 @@ async def change_event(
     if unknown:
         raise InvalidInput("unknown_field", field=", ".join(sorted(unknown)))
     async with uow:
-        await require_organizer(uow, actor_id)
+        await require(uow, actor_id, Action.MANAGE_EVENTS)
         info = await uow.events.lock(event_id)
         if info is None:
             raise NotFound("event_not_found", id=event_id)
@@ -76,10 +100,33 @@ async def change_event(
     return changed
 
 
+async def assign_speaker(
+    uow: UnitOfWork, *, actor_id: int | None, event_id: int, person_ref: str | None
+) -> tuple[Event, Person | None]:
+    """The speaker who runs the event's polls and links its rooms (office only);
+    ``person_ref=None`` removes the assignment. A guest cannot be assigned."""
+    async with uow:
+        await require(uow, actor_id, Action.MANAGE_EVENTS)
+        speaker = None
+        if person_ref is not None:
+            speaker = await uow.persons.find(person_ref)
+            if speaker is None:
+                raise NotFound("person_ref_not_found", ref=person_ref)
+            if speaker.is_guest:
+                raise InvalidInput("speaker_guest", name=speaker.display_name)
+        info = await uow.events.get(event_id)
+        if info is None:
+            raise NotFound("event_not_found", id=event_id)
+        info.event.speaker_id = speaker.id if speaker else None
+        await uow.events.update(info.event)
+        await uow.commit()
+    return info.event, speaker
+
+
 async def cancel_event(uow: UnitOfWork, *, actor_id: int | None, event_id: int) -> int:
     """Cancel the event and tell everyone registered; returns how many were told."""
     async with uow:
-        await require_organizer(uow, actor_id)
+        await require(uow, actor_id, Action.MANAGE_EVENTS)
         info = await uow.events.lock(event_id)
         if info is None:
             raise NotFound("event_not_found", id=event_id)

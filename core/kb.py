@@ -9,14 +9,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from core.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound
+from core.authority import load_person, require
+from core.domain import guests
+from core.domain.authority import Action
+from core.domain.errors import DomainError, InvalidInput, NotFound
 from core.domain.faq import FaqEntry
 from core.domain.notices import Notice
 from core.domain.people import Person, Role
 from core.faq import FaqIndex, FaqResult, Synonyms
 from core.faq.normalize import fold
 from core.faq.records import FaqGap, ForwardedQuestion
-from core.permissions import load_person, require_organizer
 from core.ports import UnitOfWork
 
 ID_MAX = 100
@@ -168,7 +170,7 @@ async def list_gaps(
 ) -> list[FaqGap]:
     """The most frequent unanswered queries that the base still cannot answer (organizers)."""
     async with uow:
-        await require_organizer(uow, actor_id)
+        await require(uow, actor_id, Action.VIEW_FAQ_GAPS)
         gaps = await uow.faq_gaps.top(GAP_SCAN)
     return [gap for gap in gaps if not index.search(gap.query, 1).answered][:limit]
 
@@ -191,6 +193,11 @@ async def forward_question(
     topic = hits[0].entry.topic if hits else None
     async with uow:
         asker = await load_person(uow, person_id)
+        if asker.is_guest:
+            since = now - guests.FORWARD_WINDOW
+            recent = [q for q in await uow.faq_questions.asked_by(asker.id) if q.created_at > since]
+            if len(recent) >= guests.FORWARDS:
+                raise DomainError("guest_forward_limit", max=guests.FORWARDS)
         people = [p for p in await uow.persons.list() if p.id != asker.id]
         recipients = _supporters(people, topic)
         to_supporters = bool(recipients)
@@ -255,7 +262,6 @@ async def open_questions(
 
 
 async def _require_helper(uow: UnitOfWork, person_id: int) -> Person:
-    person = await load_person(uow, person_id)
-    if not person.has_role(Role.SUPPORTER, Role.ORGANIZER, Role.ADMIN):
-        raise NotAllowed("faq_helpers_only")
-    return person
+    actor = await require(uow, person_id, Action.ANSWER_QUESTIONS)
+    assert actor is not None
+    return actor

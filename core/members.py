@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
+from core.authority import load_person
 from core.domain.errors import DomainError, InvalidInput, NotFound
-from core.domain.invitations import Invitation, hash_code, new_code, normalize_code
 from core.domain.members import Member, MemberKind, validate_municipality_key
 from core.domain.people import LANGUAGES, ChatIdentity, Person, Platform, Role
-from core.permissions import load_person, require_organizer
 from core.ports import UnitOfWork
 
 NAME_MAX = 120
-
-
-@dataclass(frozen=True, slots=True)
-class NewInvitation:
-    code: str  # shown once; only its hash is stored
-    invitation: Invitation
-    member: Member
 
 
 def _clean_name(name: str) -> str:
@@ -132,63 +123,6 @@ async def resolve_identity(
 def _guest_name(display_name: str) -> str:
     cleaned = " ".join(display_name.split())[:NAME_MAX]
     return cleaned or "Gast"
-
-
-async def create_invitation(
-    uow: UnitOfWork,
-    *,
-    actor_id: int | None,
-    member_ref: str,
-    now: datetime,
-    valid_days: int = 30,
-    max_uses: int = 5,
-) -> NewInvitation:
-    if not 1 <= valid_days <= 365 or not 1 <= max_uses <= 100:
-        raise InvalidInput("invitation_limits")
-    code = new_code()
-    async with uow:
-        actor = await require_organizer(uow, actor_id)
-        member = await uow.members.find(member_ref)
-        if member is None:
-            raise NotFound("member_not_found", ref=member_ref)
-        invitation = await uow.invitations.add(
-            Invitation(
-                hash_code(code),
-                member.id,
-                actor.id if actor else None,
-                now,
-                now + timedelta(days=valid_days),
-                max_uses,
-            )
-        )
-        await uow.commit()
-    return NewInvitation(code, invitation, member)
-
-
-async def redeem_invitation(uow: UnitOfWork, *, person_id: int, code: str, now: datetime) -> Member:
-    """``/start CODE``: the person joins the code's member municipality."""
-    if not normalize_code(code).isalnum():
-        raise DomainError("invitation_unknown")
-    async with uow:
-        invitation = await uow.invitations.get_by_hash(hash_code(code))
-        if invitation is None:
-            raise DomainError("invitation_unknown")
-        person = await load_person(uow, person_id)
-        member = await uow.members.get(invitation.member_id)
-        if person.member_id == invitation.member_id:
-            return member
-        if person.member_id is not None:
-            current = await uow.members.get(person.member_id)
-            raise DomainError("already_member", member=current.name if current else "?")
-        invitation.check_usable(now)
-        invitation.uses += 1
-        await uow.invitations.update(invitation)
-        person.member_id = invitation.member_id
-        person.roles = person.roles | {Role.MEMBER}
-        person.is_guest = False
-        await uow.persons.update(person)
-        await uow.commit()
-    return member
 
 
 async def set_language(uow: UnitOfWork, *, person_id: int, language: str) -> None:

@@ -11,16 +11,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from core.authority import NO_ROOMS, load_person, require
+from core.domain.authority import TERMINAL, Action, Place
 from core.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from core.domain.events import Event
 from core.domain.members import MemberKind
-from core.domain.people import Person, Platform, Role
+from core.domain.people import Person, Platform
 from core.domain.polls import MemberTurnout, Poll, Tally, new_poll, toggled, voter_key
 from core.members import resolve_identity
-from core.permissions import load_person
-from core.ports import PollRoom, UnitOfWork, VoteRecord
+from core.ports import PollRoom, RoomDirectory, UnitOfWork, VoteRecord
 
-POLL_RUNNERS = (Role.SPEAKER, Role.ORGANIZER, Role.ADMIN)
 MUNICIPAL_KINDS = {
     MemberKind.KREIS,
     MemberKind.KREISFREIE_STADT,
@@ -58,26 +58,6 @@ class ClosedPoll:
     closed_now: bool  # False: it had been closed before
 
 
-async def _require_runner(
-    uow: UnitOfWork, actor_id: int, *, chat_moderator: bool, poll: Poll | None = None
-) -> Person:
-    """The actor, if they may run polls here (or created ``poll``); else ``poll_runners_only``."""
-    actor = await load_person(uow, actor_id)
-    if not _runs(actor, poll, chat_moderator):
-        raise NotAllowed("poll_runners_only")
-    return actor
-
-
-def _runs(actor: Person, poll: Poll | None, chat_moderator: bool) -> bool:
-    own = poll is not None and poll.creator_id == actor.id
-    return own or may_run_polls(actor, chat_moderator=chat_moderator)
-
-
-def may_run_polls(person: Person, *, chat_moderator: bool = False) -> bool:
-    """Speakers, organizers and admins; in a group chat also its moderators."""
-    return chat_moderator or person.has_role(*POLL_RUNNERS)
-
-
 async def start_poll(
     uow: UnitOfWork,
     *,
@@ -85,34 +65,41 @@ async def start_poll(
     question: str,
     options: Iterable[str],
     now: datetime,
-    room: Room | None = None,
-    chat_moderator: bool = False,
+    place: Place = TERMINAL,
+    rooms: RoomDirectory = NO_ROOMS,
     max_choices: int = 1,
     anonymous: bool = False,
     hidden_results: bool = False,
     duration: timedelta | None = None,
     event_id: int | None = None,
+    open_to_guests: bool = False,
 ) -> Poll:
+    """Start a poll in the chat at ``place`` (and, with ``event_id``, in every chat linked to
+    that event). Speakers and organizers anywhere; a chat's moderators in that chat, where
+    the poll is theirs to run; ``--termin`` needs an organizer or the event's speaker."""
     async with uow:
-        actor = await _require_runner(uow, actor_id, chat_moderator=chat_moderator)
-        if event_id is not None and await uow.events.get(event_id) is None:
-            raise NotFound("event_not_found", id=event_id)
+        actor = await require(uow, actor_id, Action.START_POLL, place, rooms)
+        if event_id is not None:
+            await require(uow, actor_id, Action.START_EVENT_POLL, place, rooms, event_id=event_id)
         poll = new_poll(
             question,
             options,
             now=now,
-            creator_id=actor.id,
+            creator_id=actor.id if actor else None,
             max_choices=max_choices,
             anonymous=anonymous,
             hidden_results=hidden_results,
             duration=duration,
             event_id=event_id,
+            origin=place.room() if place.is_group else None,
+            open_to_guests=open_to_guests,
         )
         poll = await uow.polls.add(poll)
-        rooms = [room] if room is not None else []
+        here = place.room()
+        chats = [Room(*here)] if here is not None else []
         if event_id is not None:  # and into every chat of the event's participants at once
-            rooms += [Room(p, c) for p, c in await uow.polls.event_rooms(event_id)]
-        for linked in dict.fromkeys(rooms):
+            chats += [Room(p, c) for p, c in await uow.polls.event_rooms(event_id)]
+        for linked in dict.fromkeys(chats):
             await uow.polls.add_room(poll.id, linked.platform, linked.chat_id, now)
         await uow.commit()
     return poll
@@ -123,20 +110,23 @@ async def link_event_room(
     *,
     actor_id: int,
     event_id: int,
-    room: Room,
+    place: Place,
     now: datetime,
     linked: bool = True,
-    chat_moderator: bool = False,
 ) -> Event:
-    """Link (or unlink) a chat to an event: polls started with the event go to all its chats."""
+    """Link (or unlink) the group at ``place`` to an event: polls started with the event go
+    to all its chats. Organizers and the event's speaker only; never a chat's moderators."""
     async with uow:
-        await _require_runner(uow, actor_id, chat_moderator=chat_moderator)
+        await require(uow, actor_id, Action.LINK_EVENT_ROOM, place, event_id=event_id)
+        room = place.room()
+        if room is None or not place.is_group:
+            raise InvalidInput("event_room_group_only")
         info = await uow.events.get(event_id)
         if info is None:
             raise NotFound("event_not_found", id=event_id)
         if linked:
-            await uow.polls.link_event_room(event_id, room.platform, room.chat_id, now)
-        elif not await uow.polls.unlink_event_room(event_id, room.platform, room.chat_id):
+            await uow.polls.link_event_room(event_id, *room, now)
+        elif not await uow.polls.unlink_event_room(event_id, *room):
             raise InvalidInput("event_room_not_linked", title=info.event.title)
         await uow.commit()
     return info.event
@@ -147,16 +137,20 @@ async def post_poll(
     *,
     actor_id: int,
     poll_id: int,
-    room: Room,
+    place: Place,
     now: datetime,
-    chat_moderator: bool = False,
+    rooms: RoomDirectory = NO_ROOMS,
 ) -> Poll:
-    """Post a running poll into one more room; its votes add to the same tally."""
+    """Post a running poll into the chat at ``place`` too; its votes add to the same tally.
+    Only who controls the poll itself (organizers, its creator, the event's speaker)."""
+    room = place.room()
+    if room is None:
+        raise InvalidInput("poll_post_needs_chat")
     async with uow:
         poll = await _poll(uow, poll_id)
-        await _require_runner(uow, actor_id, chat_moderator=chat_moderator, poll=poll)
+        await require(uow, actor_id, Action.POST_POLL, place, rooms, poll=poll)
         poll.check_open(now)
-        await uow.polls.add_room(poll.id, room.platform, room.chat_id, now)
+        await uow.polls.add_room(poll.id, *room, now)
         await uow.commit()
     return poll
 
@@ -189,14 +183,23 @@ async def cast_vote(
     choices: Iterable[int] = (),
     toggle: int | None = None,
     now: datetime,
+    place: Place = TERMINAL,
+    rooms: RoomDirectory = NO_ROOMS,
+    visible: bool = False,
 ) -> VoteResult:
     """Replace the person's choice (the last vote counts); no choices withdraws the vote.
 
-    ``toggle`` switches one option on or off in the current choice instead.
+    ``toggle`` switches one option on or off in the current choice instead. ``place`` is
+    where the vote was given; ``visible`` says that others there can see it (a command typed
+    into a group), which an anonymous poll refuses. Only the poll's electorate may vote:
+    :func:`check_electorate`.
     """
     async with uow:
         poll = await _poll(uow, poll_id, lock=True)
         poll.check_open(now)
+        if visible and poll.anonymous:
+            raise DomainError("poll_vote_visible", id=poll.id)
+        await check_electorate(uow, poll, await load_person(uow, person_id), place, rooms)
         record = _record(poll, person_id)
         if toggle is not None:
             choices = toggled(await uow.polls.choices(record) or (), toggle)
@@ -207,6 +210,29 @@ async def cast_vote(
             changed = await uow.polls.delete_vote(record)
         await uow.commit()
     return VoteResult(poll, chosen, changed)
+
+
+async def check_electorate(
+    uow: UnitOfWork, poll: Poll, person: Person, place: Place, rooms: RoomDirectory
+) -> None:
+    """Who may vote: persons of the network (with ``--offen`` guests too) who are in one of
+    the poll's chats when they vote — the vote comes from that chat, or the platform says
+    they are a member of it. A poll posted into no chat has no room condition.
+
+    Raises ``poll_members_only`` or ``poll_not_in_room`` (:class:`NotAllowed`).
+    """
+    if person.is_guest and not poll.open_to_guests:
+        raise NotAllowed("poll_members_only", id=poll.id)
+    chats = {(r.platform, r.chat_id) for r in await uow.polls.rooms(poll.id)}
+    if not chats or place.room() in chats:
+        return
+    for identity in await uow.identities.for_person(person.id):
+        for platform, chat_id in chats:
+            if platform is identity.platform and await rooms.is_member(
+                platform, chat_id, identity.external_id
+            ):
+                return
+    raise NotAllowed("poll_not_in_room", id=poll.id)
 
 
 async def cast_platform_vote(
@@ -221,11 +247,15 @@ async def cast_platform_vote(
     external_poll_id: str | None = None,
     display_name: str = "",
     language: str = "de",
+    place: Place = TERMINAL,
+    rooms: RoomDirectory = NO_ROOMS,
 ) -> VoteResult:
     """A vote from a platform's poll: the poll by our id or by the platform's poll id (as
     recorded with :func:`record_posted`), the voter by their platform id (an unknown voter
     becomes a guest). Option indices count from 0; no choices withdraws the vote, ``toggle``
-    switches one option in the current choice (multiple-choice buttons)."""
+    switches one option in the current choice (multiple-choice buttons). ``place``: the chat
+    the vote came from, if the platform says (a button under a message; not a native poll's
+    answer, which Telegram sends without its chat)."""
     if poll_id is None:
         async with uow:
             room = await uow.polls.room_for(platform, external_poll_id or "")
@@ -241,17 +271,30 @@ async def cast_platform_vote(
         now=now,
     )
     return await cast_vote(
-        uow, poll_id=poll_id, person_id=person.id, choices=choices, toggle=toggle, now=now
+        uow,
+        poll_id=poll_id,
+        person_id=person.id,
+        choices=choices,
+        toggle=toggle,
+        now=now,
+        place=place,
+        rooms=rooms,
     )
 
 
 async def close_poll(
-    uow: UnitOfWork, *, actor_id: int, poll_id: int, now: datetime, chat_moderator: bool = False
+    uow: UnitOfWork,
+    *,
+    actor_id: int,
+    poll_id: int,
+    now: datetime,
+    place: Place = TERMINAL,
+    rooms: RoomDirectory = NO_ROOMS,
 ) -> ClosedPoll:
     """Close by hand (idempotent: closing a closed poll reports ``closed_now=False``)."""
     async with uow:
         poll = await _poll(uow, poll_id)
-        await _require_runner(uow, actor_id, chat_moderator=chat_moderator, poll=poll)
+        await require(uow, actor_id, Action.CONTROL_POLL, place, rooms, poll=poll)
         closed = await _close(uow, poll, now)
         await uow.commit()
     return closed
@@ -281,12 +324,23 @@ async def next_deadline(uow: UnitOfWork) -> datetime | None:
 
 
 async def poll_results(
-    uow: UnitOfWork, *, poll_id: int, actor_id: int, now: datetime, chat_moderator: bool = False
+    uow: UnitOfWork,
+    *,
+    poll_id: int,
+    actor_id: int,
+    now: datetime,
+    place: Place = TERMINAL,
+    rooms: RoomDirectory = NO_ROOMS,
 ) -> PollResults:
+    """The tally for anyone once results are visible; hidden results and the municipal
+    turnout only for who controls the poll (:data:`Action.CONTROL_POLL`)."""
     async with uow:
-        actor = await load_person(uow, actor_id)
         poll = await _poll(uow, poll_id)
-        runner = _runs(actor, poll, chat_moderator)
+        try:
+            await require(uow, actor_id, Action.CONTROL_POLL, place, rooms, poll=poll)
+            runner = True
+        except NotAllowed:
+            runner = False
         if not (poll.results_visible(now) or runner):
             raise DomainError("poll_results_hidden", id=poll.id)
         tally = await _tally(uow, poll)
@@ -306,6 +360,14 @@ async def live_results(
         tally = await _tally(uow, poll)
         turnout = await _turnout(uow, poll) if with_turnout and not poll.anonymous else None
     return PollResults(poll, tally, turnout)
+
+
+async def open_poll(uow: UnitOfWork, *, poll_id: int, now: datetime) -> Poll:
+    """A poll that still takes votes; ``poll_not_found`` or ``poll_closed`` otherwise."""
+    async with uow:
+        poll = await _poll(uow, poll_id)
+    poll.check_open(now)
+    return poll
 
 
 async def poll_for_join(uow: UnitOfWork, *, join_code: str) -> Poll | None:
@@ -343,6 +405,23 @@ async def export_votes(uow: UnitOfWork, *, person_id: int) -> dict[str, Any]:
             {"poll_id": p.id, "question": p.question, "created_at": p.created_at} for p in started
         ],
     }
+
+
+async def merge_anonymous_votes(uow: UnitOfWork, *, source_id: int, target_id: int) -> int:
+    """Before two persons are merged: in open anonymous polls, the source's vote becomes the
+    target's unless the target voted too (then the target's stays). Named votes move with
+    the person rows. Returns how many votes moved."""
+    moved = 0
+    for poll in await uow.polls.open_anonymous():
+        source, target = _record(poll, source_id), _record(poll, target_id)
+        chosen = await uow.polls.choices(source)
+        if chosen is None:
+            continue
+        if await uow.polls.choices(target) is None:
+            await uow.polls.put_vote(target, chosen)
+            moved += 1
+        await uow.polls.delete_vote(source)
+    return moved
 
 
 async def forget_voter(uow: UnitOfWork, *, person_id: int) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, Self, runtime_checkable
@@ -70,6 +70,10 @@ class PersonRepository(Protocol):
     async def update(self, person: Person) -> None: ...
     async def delete(self, person_id: int) -> None: ...
     async def list(self) -> list[Person]: ...
+    async def merge(self, source_id: int, target_id: int) -> None:
+        """Everything of ``source_id`` to ``target_id`` (kept where the target has its own),
+        then delete ``source_id``."""
+        ...
 
 
 class IdentityRepository(Protocol):
@@ -80,6 +84,7 @@ class IdentityRepository(Protocol):
 
     async def for_person(self, person_id: int) -> list[ChatIdentity]: ...
     async def delete_for_person(self, person_id: int) -> int: ...
+    async def delete(self, platform: Platform, external_id: str) -> bool: ...
 
 
 class EventRepository(Protocol):
@@ -93,7 +98,9 @@ class EventRepository(Protocol):
         ...
 
     async def update(self, event: Event) -> None: ...
-    async def upcoming(self, now: datetime, limit: int) -> list[EventWithCounts]: ...
+    async def upcoming(self, now: datetime, limit: int | None) -> list[EventWithCounts]:
+        """Events not yet ended nor cancelled, soonest first; ``limit=None``: all."""
+        ...
 
 
 class RegistrationRepository(Protocol):
@@ -139,9 +146,16 @@ class OutboxRepository(Protocol):
 
     async def add(self, message: OutgoingMessage) -> OutgoingMessage: ...
     async def claim_due(
-        self, platform: str, now: datetime, limit: int, lease: timedelta
+        self,
+        platform: str,
+        now: datetime,
+        limit: int,
+        lease: timedelta,
+        *,
+        skip_chats: Collection[str] = (),
     ) -> list[OutgoingMessage]:
-        """Due, unsent messages, leased to the caller so that no other process sends them."""
+        """Due, unsent messages (not to ``skip_chats``), leased to the caller so that no
+        other process sends them."""
         ...
 
     async def get(self, message_id: int) -> OutgoingMessage | None: ...
@@ -204,8 +218,11 @@ class NotificationRepository(Protocol):
         """
         ...
 
-    async def claim_due(self, now: datetime, limit: int) -> list[Notification]:
-        """Due, unhandled rows, locked until the transaction ends (other processes skip them)."""
+    async def claim_due(
+        self, now: datetime, limit: int, *, person_id: int | None = None
+    ) -> list[Notification]:
+        """Due, unhandled rows (of one person, if given), locked until the transaction ends
+        (other processes skip them)."""
         ...
 
     async def mark_sent(
@@ -386,3 +403,17 @@ class DurableNotifier(Protocol):
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
+
+
+class RoomDirectory(Protocol):
+    """What the platforms say about one user in one chat, asked at the moment it matters
+    (never by listing a room's members)."""
+
+    async def is_moderator(self, platform: Platform, chat_id: str, user_id: str) -> bool:
+        """A Telegram chat administrator or creator; a Matrix power level of at least 50 (or
+        the room's creator). ``False`` when the platform cannot be asked."""
+        ...
+
+    async def is_member(self, platform: Platform, chat_id: str, user_id: str) -> bool:
+        """The user is in the chat now (joined; not left, banned or only invited)."""
+        ...

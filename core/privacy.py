@@ -7,7 +7,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from core.permissions import load_person
+from core.authority import load_person
 from core.polls import export_votes, forget_voter
 from core.ports import UnitOfWork
 from core.signup import withdraw_all

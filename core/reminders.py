@@ -13,10 +13,11 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from core.authority import require
+from core.domain.authority import Action
 from core.domain.errors import DomainError, InvalidInput, NotFound
 from core.domain.events import Event
 from core.domain.notifications import DEADLINE_NOTICE, DEFAULT_REMINDERS, Notification
-from core.permissions import require_organizer
 from core.ports import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -160,7 +161,7 @@ async def set_event_reminders(
     if any(o <= timedelta(0) or o > HORIZON for o in offsets):
         raise InvalidInput("reminder_offset", days=HORIZON.days)
     async with uow:
-        await require_organizer(uow, actor_id)
+        await require(uow, actor_id, Action.MANAGE_EVENTS)
         if await uow.events.get(event_id) is None:
             raise NotFound("event_not_found", id=event_id)
         await uow.reminders.set_offsets(event_id, tuple(sorted(set(offsets), reverse=True)))

@@ -5,7 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from core.domain.errors import AlreadyRegistered, NotFound, NotRegistered, SignupClosed
+from core.authority import require
+from core.domain import guests
+from core.domain.authority import Action
+from core.domain.errors import (
+    AlreadyRegistered,
+    DomainError,
+    NotFound,
+    NotRegistered,
+    SignupClosed,
+)
 from core.domain.events import Event
 from core.domain.notices import Notice
 from core.domain.registrations import (
@@ -14,7 +23,6 @@ from core.domain.registrations import (
     places_to_fill,
     status_for_new_signup,
 )
-from core.permissions import require_organizer
 from core.ports import EventWithCounts, RegistrationView, UnitOfWork
 
 
@@ -54,6 +62,10 @@ async def sign_up(uow: UnitOfWork, *, person_id: int, event_id: int, now: dateti
         event.check_audience(person, member, now)
         if info.own_status is not None:
             raise AlreadyRegistered(f"already_{info.own_status.value}", title=event.title)
+        if person.is_guest:
+            held = await uow.registrations.for_person(person_id, active_only=True)
+            if sum(v.event.ends_at > now for v in held) >= guests.ACTIVE_REGISTRATIONS:
+                raise DomainError("guest_registration_limit", max=guests.ACTIVE_REGISTRATIONS)
         status = status_for_new_signup(event.capacity, info.confirmed, info.waitlisted)
         position = None
         if status is RegistrationStatus.WAITLISTED:
@@ -82,6 +94,25 @@ async def cancel_signup(
         promoted = await _withdraw(uow, info, registration, now)
         await uow.commit()
     return CancelResult(info.event, previous, promoted)
+
+
+async def withdraw_duplicates(
+    uow: UnitOfWork, *, source_id: int, target_id: int, now: datetime
+) -> int:
+    """Before two persons are merged: cancel each active registration of ``source_id`` for
+    an event ``target_id`` holds one for too (a freed place goes to the waiting list).
+    Returns how many were cancelled."""
+    cancelled = 0
+    for view in await uow.registrations.for_person(source_id, active_only=True):
+        event_id = view.registration.event_id
+        if await uow.registrations.active_for(event_id, target_id) is None:
+            continue
+        info = await uow.events.lock(event_id)
+        registration = await uow.registrations.active_for(event_id, source_id)
+        if info is not None and registration is not None:
+            await _withdraw(uow, info, registration, now)
+            cancelled += 1
+    return cancelled
 
 
 async def _withdraw(
@@ -145,7 +176,7 @@ async def my_registrations(
 
 async def attendees(uow: UnitOfWork, *, actor_id: int | None, event_id: int) -> AttendeeList:
     async with uow:
-        await require_organizer(uow, actor_id)
+        await require(uow, actor_id, Action.VIEW_ATTENDEES)
         info = await uow.events.get(event_id)
         if info is None:
             raise NotFound("event_not_found", id=event_id)

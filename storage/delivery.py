@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -83,7 +84,13 @@ class OutboxRepository:
         return _message(row) if row else None
 
     async def claim_due(
-        self, platform: str, now: datetime, limit: int, lease: timedelta
+        self,
+        platform: str,
+        now: datetime,
+        limit: int,
+        lease: timedelta,
+        *,
+        skip_chats: Collection[str] = (),
     ) -> list[OutgoingMessage]:
         due = (
             sa.select(outbox.c.id)
@@ -97,6 +104,8 @@ class OutboxRepository:
             .order_by(outbox.c.id)
             .limit(limit)
         )
+        if skip_chats:
+            due = due.where(outbox.c.chat_id.not_in(list(skip_chats)))
         if self.row_locks:
             due = due.with_for_update(skip_locked=True)
         ids = list((await self.conn.execute(due)).scalars())

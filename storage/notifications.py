@@ -98,8 +98,11 @@ class NotificationRepository:
         self.added += added
         return added
 
-    async def claim_due(self, now: datetime, limit: int) -> list[Notification]:
-        """Due, unhandled rows, locked until the transaction ends (other processes skip them)."""
+    async def claim_due(
+        self, now: datetime, limit: int, *, person_id: int | None = None
+    ) -> list[Notification]:
+        """Due, unhandled rows (of one person, if given), locked until the transaction ends
+        (other processes skip them)."""
         query = (
             notifications.select()
             .where(
@@ -110,6 +113,8 @@ class NotificationRepository:
             .order_by(notifications.c.due_at, notifications.c.id)
             .limit(limit)
         )
+        if person_id is not None:
+            query = query.where(notifications.c.person_id == person_id)
         if self.row_locks:
             query = query.with_for_update(skip_locked=True)
         return [_notification(r) for r in await self.conn.execute(query)]

@@ -69,6 +69,8 @@ def _poll(row: Any) -> Poll:
         row.join_code,
         row.closed_at,
         row.salt,
+        (Platform(row.origin_platform), row.origin_chat_id) if row.origin_platform else None,
+        row.open_to_guests,
         row.id,
     )
 
@@ -106,6 +108,9 @@ class PollRepository:
                     "token": poll.token,
                     "join_code": poll.join_code,
                     "salt": poll.salt,
+                    "origin_platform": poll.origin[0].value if poll.origin else None,
+                    "origin_chat_id": poll.origin[1] if poll.origin else None,
+                    "open_to_guests": poll.open_to_guests,
                 },
             )
         ).scalar_one()

@@ -15,7 +15,17 @@ from core.domain.members import Member, MemberKind
 from core.domain.people import ChatIdentity, Person, Platform, Role
 from core.domain.registrations import Registration, RegistrationStatus
 from core.ports import EventWithCounts, RegistrationView
-from storage.tables import chat_identities, events, invitations, members, persons, registrations
+from storage.tables import (
+    chat_identities,
+    events,
+    invitations,
+    members,
+    metadata,
+    person_preferences,
+    persons,
+    poll_votes,
+    registrations,
+)
 
 ACTIVE = [RegistrationStatus.CONFIRMED.value, RegistrationStatus.WAITLISTED.value]
 _INSERTS = {
@@ -151,6 +161,44 @@ class PersonRepository(_Repository):
         rows = await self.conn.execute(persons.select().order_by(persons.c.id))
         return [_person(r) for r in rows]
 
+    async def merge(self, source_id: int, target_id: int) -> None:
+        """Point every row of ``source_id`` at ``target_id``, then delete the source person.
+
+        Every foreign key to ``persons`` is followed, so a table added later is merged too.
+        Where the target already has the one row allowed (a named vote in the same poll,
+        preferences), the source's row is dropped: the target's counts. Active registrations
+        for the same event must have been resolved by the caller (the waiting list moves).
+        """
+        for table, column in _person_references():
+            if table is poll_votes:
+                mine = sa.select(poll_votes.c.poll_id).where(poll_votes.c.person_id == target_id)
+                await self.conn.execute(
+                    poll_votes.delete().where(
+                        poll_votes.c.person_id == source_id, poll_votes.c.poll_id.in_(mine)
+                    )
+                )
+            if table is person_preferences:
+                exists = sa.exists().where(person_preferences.c.person_id == target_id)
+                await self.conn.execute(
+                    person_preferences.delete().where(
+                        person_preferences.c.person_id == source_id, exists
+                    )
+                )
+            await self.conn.execute(
+                table.update().where(column == source_id).values({column.name: target_id})
+            )
+        await self.delete(source_id)
+
+
+def _person_references() -> list[tuple[sa.Table, sa.Column[Any]]]:
+    """Every (table, column) with a foreign key to ``persons.id``."""
+    return [
+        (table, fk.parent)
+        for table in metadata.sorted_tables
+        for fk in table.foreign_keys
+        if fk.column is persons.c.id
+    ]
+
 
 def _identity(row: Any) -> ChatIdentity:
     return ChatIdentity(
@@ -193,6 +241,15 @@ class IdentityRepository(_Repository):
             chat_identities.delete().where(chat_identities.c.person_id == person_id)
         )
         return result.rowcount
+
+    async def delete(self, platform: Platform, external_id: str) -> bool:
+        result = await self.conn.execute(
+            chat_identities.delete().where(
+                chat_identities.c.platform == platform.value,
+                chat_identities.c.external_id == external_id,
+            )
+        )
+        return result.rowcount > 0
 
 
 def _count(status: RegistrationStatus) -> sa.ScalarSelect[int]:
@@ -260,6 +317,7 @@ def _event(row: Any) -> Event:
         registration_deadline=row.registration_deadline,
         audience=Audience(row.audience),
         cancelled=row.cancelled,
+        speaker_id=row.speaker_id,
         id=row.id,
     )
 
@@ -310,7 +368,7 @@ class EventRepository(_Repository):
             events.update().where(events.c.id == event.id).values(_event_values(event))
         )
 
-    async def upcoming(self, now: datetime, limit: int) -> list[EventWithCounts]:
+    async def upcoming(self, now: datetime, limit: int | None) -> list[EventWithCounts]:
         query = (
             _EVENT.where(events.c.ends_at > now, events.c.cancelled.is_(False))
             .order_by(events.c.starts_at, events.c.id)
@@ -458,6 +516,7 @@ def _invitation(row: Any) -> Invitation:
         row.expires_at,
         row.max_uses,
         row.uses,
+        row.person_id,
         row.id,
     )
 
@@ -469,6 +528,7 @@ class InvitationRepository(_Repository):
             {
                 "code_hash": invitation.code_hash,
                 "member_id": invitation.member_id,
+                "person_id": invitation.person_id,
                 "created_by": invitation.created_by,
                 "created_at": invitation.created_at,
                 "expires_at": invitation.expires_at,

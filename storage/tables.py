@@ -92,6 +92,7 @@ events = sa.Table(
     sa.Column("registration_deadline", UTCDateTime),
     sa.Column("audience", sa.String(16), nullable=False),
     sa.Column("cancelled", sa.Boolean, nullable=False),
+    sa.Column("speaker_id", sa.ForeignKey("persons.id", ondelete="SET NULL"), index=True),
 )
 
 registrations = sa.Table(
@@ -120,14 +121,15 @@ invitations = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("code_hash", sa.String(64), nullable=False, unique=True),
-    sa.Column(
-        "member_id", sa.ForeignKey("members.id", ondelete="CASCADE"), nullable=False, index=True
-    ),
+    sa.Column("member_id", sa.ForeignKey("members.id", ondelete="CASCADE"), index=True),
+    #: A personal invitation links a chat account to this person.
+    sa.Column("person_id", sa.ForeignKey("persons.id", ondelete="CASCADE"), index=True),
     sa.Column("created_by", sa.ForeignKey("persons.id", ondelete="SET NULL"), index=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("expires_at", UTCDateTime, nullable=False),
     sa.Column("max_uses", sa.Integer, nullable=False),
     sa.Column("uses", sa.Integer, nullable=False),
+    sa.CheckConstraint("(member_id IS NULL) <> (person_id IS NULL)", name="one_target"),
 )
 
 # --- delivery: exactly-once input, durable output, transport cursors --------------------------
@@ -284,6 +286,10 @@ polls = sa.Table(
     sa.Column("salt", sa.LargeBinary(32)),
     #: Frozen at closing: {"counts": [...], "participants": n}.
     sa.Column("result", sa.JSON),
+    #: The chat the poll was started in (its moderators may run it there).
+    sa.Column("origin_platform", sa.String(16)),
+    sa.Column("origin_chat_id", sa.String(255)),
+    sa.Column("open_to_guests", sa.Boolean, nullable=False),
 )
 
 poll_rooms = sa.Table(

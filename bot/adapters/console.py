@@ -19,13 +19,20 @@ PROMPT = "> "
 
 
 class ConsoleChat:
-    def __init__(self, app: App, person: Person, out: TextIO = sys.stdout) -> None:
+    """``everyone``: show every person's notices here (the demo, on its throwaway database).
+    Otherwise only this person's notices reach the terminal; everybody else's stay due for
+    the transports (``serve``), whichever process leads the scheduler."""
+
+    def __init__(
+        self, app: App, person: Person, out: TextIO = sys.stdout, *, everyone: bool = False
+    ) -> None:
         self.app = app
         self.person = person
         self.out = out
         if isinstance(app.notifier, NotificationHub):
             app.notifier.register(Platform.CONSOLE, self._send)
             app.notifier.fallback = self._show_notice
+            app.notifier.only_person = None if everyone else person.id
 
     async def send(self, text: str) -> list[Reply]:
         """Handle one line as a message from the console's person and print the replies."""

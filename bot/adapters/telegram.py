@@ -16,7 +16,7 @@ import logging
 import os
 import re
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -39,10 +39,12 @@ from telegram.ext import AIORateLimiter, Application, ExtBot
 
 from bot.app import App
 from bot.delivery import OutboxDispatcher, PermanentDeliveryError, RetryLater
+from bot.flood import Admission
 from bot.handlers import COMMANDS, polls
 from bot.messages import IncomingMessage
 from bot.notifications import NotificationHub
 from bot.reply import Attachment, PollSpec, Reply, plain_text
+from core.domain.authority import EVERYONE, Place
 from core.domain.errors import DomainError
 from core.domain.outbox import OutgoingMessage
 from core.domain.people import Platform
@@ -65,13 +67,10 @@ BUTTON_DATA = re.compile(r"b:(\d{1,12}):(\d{1,2})")
 VOTE_DATA = re.compile(r"v:(\d{1,9}):(\+?)(\d{1,2})")
 #: Telegram closes a native poll itself only within this window (``close_date``).
 NATIVE_CLOSE = timedelta(seconds=600)
-#: Group administrators may also run polls: for these commands we ask Telegram who they are.
-MODERATED_COMMANDS = frozenset(
-    name
-    for command in COMMANDS
-    if command.handler in (polls.umfrage, polls.umfrage_ende, polls.ergebnis)
-    for name in (command.name, *command.aliases)
-)
+#: getChatMember statuses: who moderates a chat, who is in it.
+MODERATOR_STATUSES = frozenset({"creator", "administrator"})
+MEMBER_STATUSES = frozenset({"creator", "administrator", "member"})
+USERNAME_KEY = "telegram.username"
 #: Outgoing messages are retried from the outbox; between wake-ups we look every few seconds.
 DELIVERY_TICK = 5.0
 
@@ -146,6 +145,10 @@ class TelegramTransport:
         await self.application.initialize()  # getMe: checks the token
         await self.application.start()
         self.username = self.bot.username or ""
+        async with self.app.uow() as uow:  # for invitation links made by other processes
+            await uow.state.set(USERNAME_KEY, self.username, self.app.clock.now())
+            await uow.commit()
+        self.app.rooms.register(Platform.TELEGRAM, self)
         await self._publish_commands()
         if isinstance(self.app.notifier, NotificationHub):
             self.app.notifier.watch(Platform.TELEGRAM, self.kick)
@@ -184,11 +187,12 @@ class TelegramTransport:
         await self.application.shutdown()
 
     async def _publish_commands(self) -> None:
-        """The command menu in German (default) and English, from the command table."""
+        """The command menu in German (default) and English, from the command table: what
+        anybody may do (``/hilfe`` lists the rest by role)."""
         for language, english in (("de", False), ("en", True)):
             commands = []
             for command in COMMANDS:
-                if not command.listed or command.organizers_only:
+                if not command.listed or command.action not in EVERYONE:
                     continue
                 name = command.aliases[0] if english and command.aliases else command.name
                 text = plain_text(self.app.translator.t(language, command.help_key))
@@ -275,19 +279,35 @@ class TelegramTransport:
             message = self._from_message(update)
         if message is None:
             return
-        if not message.is_private and _command_name(message.text) in MODERATED_COMMANDS:
-            admin = await self._is_chat_admin(message.chat_id, message.sender_id)
-            message = replace(message, chat_moderator=admin)
         if await self.app.router.handle(message):
             self._kick.set()
 
-    async def _is_chat_admin(self, chat_id: str, user_id: str) -> bool:
+    # --- the room directory (core.ports.RoomDirectory) ----------------------------------------
+
+    async def is_moderator(self, platform: Platform, chat_id: str, user_id: str) -> bool:
+        """A group's creator or administrators; never anyone in a private chat."""
+        if not chat_id.startswith("-"):
+            return False
+        return await self._member_status(chat_id, user_id) in MODERATOR_STATUSES
+
+    async def is_member(self, platform: Platform, chat_id: str, user_id: str) -> bool:
+        """In the chat now: getChatMember says creator, administrator, member, or restricted
+        but still a member. A private chat holds only its own user."""
+        if not chat_id.startswith("-"):
+            return chat_id == user_id
+        return await self._member_status(chat_id, user_id) in MEMBER_STATUSES
+
+    async def _member_status(self, chat_id: str, user_id: str) -> str | None:
+        if not user_id.lstrip("-").isdigit():
+            return None
         try:
             member = await self.bot.get_chat_member(int(chat_id), int(user_id))
         except TelegramError as exc:
             log.warning("telegram: getChatMember %s/%s failed: %s", chat_id, user_id, exc)
-            return False
-        return member.status in ("creator", "administrator")
+            return None
+        if member.status == "restricted" and getattr(member, "is_member", False):
+            return "member"
+        return member.status
 
     async def _poll_answer(self, update: Update) -> None:
         """A vote on a native poll: counted once per update, in the update's transaction."""
@@ -297,6 +317,9 @@ class TelegramTransport:
         await self._vote(
             update.update_id,
             answer.user,
+            # Telegram does not say in which chat (a forwarded copy counts too): the core asks
+            # whether the voter is in one of the poll's chats.
+            Place(Platform.TELEGRAM, None, True, str(answer.user.id)),
             choices=answer.option_ids,
             external_poll_id=answer.poll_id,
         )
@@ -310,9 +333,17 @@ class TelegramTransport:
         query = update.callback_query
         match = VOTE_DATA.fullmatch(query.data or "")
         poll_id, toggle, option = int(match.group(1)), match.group(2), int(match.group(3))
+        chat = query.message.chat if query.message is not None else None
+        place = Place(
+            Platform.TELEGRAM,
+            str(chat.id) if chat else None,
+            chat is None or chat.type == "private",
+            str(query.from_user.id),
+        )
         text = await self._vote(
             update.update_id,
             query.from_user,
+            place,
             poll_id=poll_id,
             choices=() if toggle else (option,),
             toggle=option if toggle else None,
@@ -320,8 +351,10 @@ class TelegramTransport:
         with contextlib.suppress(TelegramError):
             await query.answer(text[:200] if text else None)
 
-    async def _vote(self, update_id: int, user: Any, **vote: Any) -> str | None:
+    async def _vote(self, update_id: int, user: Any, place: Place, **vote: Any) -> str | None:
         """Cast a vote exactly once; returns the confirmation or error as plain text."""
+        if await self.app.router.flood.admit(Platform.TELEGRAM, str(user.id)) != Admission.ADMIT:
+            return None  # a flood of presses: the account pauses
         translator = self.app.translator
         language = translator.language(user.language_code)
         t = polls.translate(translator, language)
@@ -338,6 +371,8 @@ class TelegramTransport:
                         display_name=user.full_name,
                         language=language,
                         now=now,
+                        place=place,
+                        rooms=self.app.rooms,
                         **vote,
                     )
                 text = polls.vote_text(t, result.poll, result.choices, result.changed)
@@ -417,7 +452,9 @@ class TelegramTransport:
                 await asyncio.wait_for(self._kick.wait(), timeout=DELIVERY_TICK)
             self._kick.clear()
             try:
-                await self.dispatcher.dispatch(Platform.TELEGRAM.value, self.send, concurrency=32)
+                await self.dispatcher.dispatch(
+                    Platform.TELEGRAM.value, self.send, concurrency=32, wake=self._kick
+                )
             except Exception:
                 log.exception("telegram: delivery round failed")
 
@@ -447,6 +484,8 @@ class TelegramTransport:
             steps.append(partial(self._send_note, message.chat_id, payload, delivered=True))
         if reply.poll is not None:
             steps = self._poll_steps(target, reply, reply.poll, steps)
+        if reply.retract_command and not payload["chat_is_private"]:
+            steps.append(partial(self._retract, message.chat_id, payload.get("reply_to")))
         key = PROGRESS_KEY.format(tx_id=message.tx_id)
         done = await self._progress(key) if len(steps) > 1 else 0
         for number, step in enumerate(steps[done:], start=done):
@@ -536,6 +575,16 @@ class TelegramTransport:
         except BadRequest as exc:  # Telegram closed it at close_date, or it was deleted
             log.info("telegram: poll %s in %s not stopped: %s", spec.poll_id, chat_id, exc)
 
+    async def _retract(self, chat_id: str, message_id: str | None) -> None:
+        """Delete the member's message (an anonymous vote typed into the group), where the
+        bot may delete messages there; otherwise the hint alone has to do."""
+        if not message_id or not message_id.isdigit():
+            return
+        try:
+            await self.bot.delete_message(int(chat_id), int(message_id))
+        except TelegramError as exc:
+            log.info("telegram: could not delete message %s in %s: %s", message_id, chat_id, exc)
+
     async def _send_file(self, chat_id: str, file: Attachment) -> None:
         await self._limit(chat_id)
         await self.bot.send_document(int(chat_id), InputFile(file.content, filename=file.filename))
@@ -613,11 +662,6 @@ def _vote_keyboard(spec: PollSpec) -> InlineKeyboardMarkup:
             for n, o in enumerate(spec.options)
         ]
     )
-
-
-def _command_name(text: str) -> str:
-    head = text.split(maxsplit=1)[0] if text.strip() else ""
-    return head[1:].split("@", 1)[0].lower() if head.startswith("/") else ""
 
 
 def _keyboard(outbox_id: int | None, reply: Reply) -> InlineKeyboardMarkup | None:

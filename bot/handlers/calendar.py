@@ -14,7 +14,9 @@ OFF = frozenset({"aus", "off", "stop"})
 
 
 async def kalender(ctx: Context, args: str) -> Reply:
-    details = await event_details(ctx.uow(), event_id=parse_id(args), person_id=ctx.person.id)
+    details = await event_details(
+        ctx.uow(), event_id=parse_id(args), person_id=ctx.person.id, now=ctx.now
+    )
     event = details.info.event
     confirmed = details.info.own_status is RegistrationStatus.CONFIRMED
     content = calendar_file([Entry(event, confirmed)], name=event.title, now=ctx.now)

@@ -11,7 +11,7 @@ from core.signup import attendees, cancel_signup, my_registrations, sign_up
 
 
 async def termine(ctx: Context, args: str) -> Reply:
-    events = await upcoming_events(ctx.uow(), now=ctx.now)
+    events = await upcoming_events(ctx.uow(), now=ctx.now, person_id=ctx.person.id)
     if not events:
         return Reply(ctx.t("events.none"))
     parts = [ctx.t("events.header"), ""]
@@ -28,7 +28,9 @@ async def termine(ctx: Context, args: str) -> Reply:
 
 
 async def termin(ctx: Context, args: str) -> Reply:
-    details = await event_details(ctx.uow(), event_id=parse_id(args), person_id=ctx.person.id)
+    details = await event_details(
+        ctx.uow(), event_id=parse_id(args), person_id=ctx.person.id, now=ctx.now
+    )
     event = details.info.event
     confirmed = details.info.own_status is RegistrationStatus.CONFIRMED
     parts = [headline(details.info), kind(ctx, event), when(ctx, event)]

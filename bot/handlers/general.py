@@ -5,7 +5,9 @@ from __future__ import annotations
 from bot.context import Context
 from bot.handlers.render import lines
 from bot.reply import Button, Reply
-from core.members import redeem_invitation, set_language
+from core.accounts import redeem_invitation
+from core.domain.authority import decide
+from core.members import set_language
 
 LANGUAGE_WORDS = {
     "de": "de",
@@ -17,14 +19,44 @@ LANGUAGE_WORDS = {
 }
 
 
+#: ``/start`` payloads are ``<prefix>_<value>`` within Telegram's deep-link limit (64
+#: characters of ``[A-Za-z0-9_-]``): ``p_`` a personal invitation, ``m_`` a municipality's.
+#: A payload without a known prefix is an invitation code typed by hand. Poll joins and
+#: attendance codes will add their own prefixes here.
+START_PREFIXES = {"p": "invitation", "m": "invitation"}
+
+
+def start_payload(prefix: str, value: str) -> str:
+    """The ``/start`` payload (and Telegram deep-link parameter) for ``value``."""
+    assert prefix in START_PREFIXES
+    return f"{prefix}_{value}"
+
+
+def _dispatch(payload: str) -> tuple[str, str]:
+    head, separator, rest = payload.partition("_")
+    if separator and head.lower() in START_PREFIXES:
+        return START_PREFIXES[head.lower()], rest
+    return "invitation", payload
+
+
 async def start(ctx: Context, args: str) -> Reply:
-    code = args.split()[0] if args.split() else ""
-    if code:
-        member = await redeem_invitation(ctx.uow(), person_id=ctx.person.id, code=code, now=ctx.now)
+    payload = "".join(args.split())[:64]
+    if payload:
+        _, code = _dispatch(payload)
+        redeemed = await redeem_invitation(
+            ctx.uow(), person_id=ctx.person.id, code=code, now=ctx.now
+        )
+        if redeemed.personal:
+            person = redeemed.person
+            text = ctx.t("start.person_linked", name=person.display_name)
+            roles = sorted(ctx.t(f"role.{r.value}") for r in person.roles)
+            if roles:
+                text = lines(text, ctx.t("start.roles", roles=", ".join(roles)))
+        else:
+            member = redeemed.member.name if redeemed.member else "?"
+            text = ctx.t("start.linked", member=member)
         return Reply(
-            lines(ctx.t("start.linked", member=member.name), "", ctx.t("start.next")),
-            buttons=_start_buttons(ctx),
-            private=True,
+            lines(text, "", ctx.t("start.next")), buttons=_start_buttons(ctx), private=True
         )
     greeting = ctx.t("start.hello", name=ctx.person.display_name)
     if ctx.person.is_guest:
@@ -40,7 +72,9 @@ async def hilfe(ctx: Context, args: str) -> Reply:
     router = ctx.app.router
     parts = [ctx.t("help.header"), ""]
     for command in router.commands:
-        if not command.listed or (command.organizers_only and not ctx.person.is_organizer):
+        if not command.listed:
+            continue
+        if not decide(ctx.person, command.action, ctx.place, any_object=True).allowed:
             continue
         names = "/" + command.name
         if command.aliases:

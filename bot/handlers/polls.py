@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,7 +16,7 @@ from bot.handlers.render import lines
 from bot.i18n import Translator
 from bot.live import csv_url, join_url, live_url
 from bot.reply import Button, PollSpec, Reply
-from core.domain.errors import InvalidInput
+from core.domain.errors import DomainError, InvalidInput
 from core.domain.outbox import OutgoingMessage
 from core.domain.polls import MemberTurnout, Poll, Tally
 from core.polls import (
@@ -26,6 +27,7 @@ from core.polls import (
     close_poll,
     latest_poll,
     link_event_room,
+    open_poll,
     poll_results,
     post_poll,
     start_poll,
@@ -48,6 +50,8 @@ FLAG_NAMES = {
     "duration": "duration",
     "termin": "event",
     "event": "event",
+    "offen": "open",
+    "open": "open",
 }
 
 T = Callable[..., Markup]
@@ -77,13 +81,12 @@ async def _poll_id(ctx: Context, args: str) -> int:
 
 
 async def umfrage(ctx: Context, args: str) -> list[Reply]:
-    """``/umfrage Frage? | A | B [--mehrfach [N]] [--anonym] [--verdeckt] [--dauer 5m]``;
-    ``/umfrage ID`` posts a running poll into this chat as well."""
+    """``/umfrage Frage? | A | B [--mehrfach [N]] [--anonym] [--verdeckt] [--dauer 5m]
+    [--offen] [--termin ID]``; ``/umfrage ID`` posts a running poll into this chat as well."""
     words = args.split()
     if len(words) == 1 and words[0].removeprefix("#").isdigit():
-        room = _room(ctx)
         poll_id = _number(words[0])
-        if room is None:
+        if _room(ctx) is None:  # the terminal: show the poll
             results = await poll_results(
                 ctx.uow(), poll_id=poll_id, actor_id=ctx.person.id, now=ctx.now
             )
@@ -92,9 +95,9 @@ async def umfrage(ctx: Context, args: str) -> list[Reply]:
             ctx.uow(),
             actor_id=ctx.person.id,
             poll_id=poll_id,
-            room=room,
+            place=ctx.place,
             now=ctx.now,
-            chat_moderator=ctx.message.chat_moderator,
+            rooms=ctx.app.rooms,
         )
         return [poll_post(ctx.t, poll, ctx.app.translator, ctx.language)]
     spec = parse_poll(args)
@@ -102,8 +105,8 @@ async def umfrage(ctx: Context, args: str) -> list[Reply]:
         ctx.uow(),
         actor_id=ctx.person.id,
         now=ctx.now,
-        room=_room(ctx),
-        chat_moderator=ctx.message.chat_moderator,
+        place=ctx.place,
+        rooms=ctx.app.rooms,
         **spec,
     )
     post = poll_post(ctx.t, poll, ctx.app.translator, ctx.language)
@@ -132,25 +135,30 @@ async def termin_raum(ctx: Context, args: str) -> Reply:
     event_id = parse_id(args)
     words = args.split()
     linked = not (len(words) > 1 and words[1].lower() in ("aus", "off"))
-    room = _room(ctx)
-    if room is None or ctx.message.is_private:
-        raise InvalidInput("event_room_group_only")
     event = await link_event_room(
         ctx.uow(),
         actor_id=ctx.person.id,
         event_id=event_id,
-        room=room,
+        place=ctx.place,
         now=ctx.now,
         linked=linked,
-        chat_moderator=ctx.message.chat_moderator,
     )
     key = "event_room.linked" if linked else "event_room.unlinked"
     return Reply(ctx.t(key, id=event.id, title=event.title))
 
 
 async def abstimmen(ctx: Context, args: str) -> Reply:
-    """``/abstimmen ID N [N…]`` (options counted from 1); ``/abstimmen ID +N`` switches one."""
+    """``/abstimmen ID N [N…]`` (options counted from 1); ``/abstimmen ID +N`` switches one.
+
+    Typed into a group, everyone there reads it: an anonymous poll refuses such a vote (and
+    the adapter removes the message where it can); ``/abstimmen ID`` alone sends the poll
+    into a direct chat with the person, to vote there.
+    """
     words = args.replace(",", " ").split()
+    if len(words) == 1:
+        poll = await open_poll(ctx.uow(), poll_id=_number(words[0]), now=ctx.now)
+        post = poll_post(ctx.t, poll, ctx.app.translator, ctx.language, direct=True)
+        return replace(post, private=True, poll=None)
     if len(words) < 2:
         raise InvalidInput("poll_vote_usage")
     poll_id = _number(words[0])
@@ -165,14 +173,24 @@ async def abstimmen(ctx: Context, args: str) -> Reply:
             choices.append(int(word) - 1)
     if toggle is not None and (choices or len(words) > 2):
         raise InvalidInput("poll_vote_usage")
-    result = await cast_vote(
-        ctx.uow(),
-        poll_id=poll_id,
-        person_id=ctx.person.id,
-        choices=choices,
-        toggle=toggle,
-        now=ctx.now,
-    )
+    try:
+        result = await cast_vote(
+            ctx.uow(),
+            poll_id=poll_id,
+            person_id=ctx.person.id,
+            choices=choices,
+            toggle=toggle,
+            now=ctx.now,
+            place=ctx.place,
+            rooms=ctx.app.rooms,
+            visible=not ctx.message.is_private,
+        )
+    except DomainError as exc:
+        if exc.code != "poll_vote_visible":
+            raise
+        # Said in the group, where the vote was typed; the command itself is taken down.
+        hint = ctx.t("error.poll_vote_visible", id=poll_id)
+        return Reply(hint, is_error=True, retract_command=True)
     return Reply(vote_text(ctx.t, result.poll, result.choices, result.changed), private=True)
 
 
@@ -184,7 +202,8 @@ async def umfrage_ende(ctx: Context, args: str) -> Reply:
         actor_id=ctx.person.id,
         poll_id=poll_id,
         now=ctx.now,
-        chat_moderator=ctx.message.chat_moderator,
+        place=ctx.place,
+        rooms=ctx.app.rooms,
     )
     here = _room(ctx)
     key = "poll.closed_now" if closed.closed_now else "poll.closed_before"
@@ -203,7 +222,8 @@ async def ergebnis(ctx: Context, args: str) -> list[Reply]:
         poll_id=await _poll_id(ctx, args),
         actor_id=ctx.person.id,
         now=ctx.now,
-        chat_moderator=ctx.message.chat_moderator,
+        place=ctx.place,
+        rooms=ctx.app.rooms,
     )
     tr, language = ctx.app.translator, ctx.language
     hidden = not results.poll.results_visible(ctx.now)
@@ -231,6 +251,8 @@ def parse_poll(args: str) -> dict[str, Any]:
             spec["duration"] = parse_duration(value or "")
         elif name == "event":
             spec["event_id"] = _number(value or "")
+        elif name == "open":
+            spec["open_to_guests"] = True
     parts = [p.strip() for p in _FLAG.sub(" ", args).split("|")]
     if len(parts) < 2 or not parts[0]:
         raise InvalidInput("poll_usage")
@@ -272,8 +294,11 @@ def _headline(t: T, poll: Poll) -> Markup:
     return t("poll.header", id=poll.id, question=poll.question)
 
 
-def poll_post(t: T, poll: Poll, translator: Translator, language: str) -> Reply:
-    """The poll as posted into a chat: question, numbered options, how to vote, buttons."""
+def poll_post(
+    t: T, poll: Poll, translator: Translator, language: str, *, direct: bool = False
+) -> Reply:
+    """The poll as posted into a chat: question, numbered options, how to vote, buttons.
+    ``direct``: for a direct chat with one voter (an anonymous poll is voted there)."""
     parts: list[Markup | str] = [_headline(t, poll)]
     parts += [t("poll.option", number=n, option=o) for n, o in enumerate(poll.options, 1)]
     notes = []
@@ -286,13 +311,17 @@ def poll_post(t: T, poll: Poll, translator: Translator, language: str) -> Reply:
     if poll.closes_at:
         notes.append(t("poll.until", time=translator.time(language, poll.closes_at)))
     parts += ["", *notes]
-    how = "poll.how_to_vote_multiple" if poll.multiple else "poll.how_to_vote"
-    parts.append(t(how, id=poll.id))
     prefix = "+" if poll.multiple else ""
     buttons = tuple(
         (Button(f"{n}. {option[:60]}", f"/abstimmen {poll.id} {prefix}{n}"),)
         for n, option in enumerate(poll.options, 1)
     )
+    if poll.anonymous and not direct:  # typed into a room, a vote is seen by all
+        parts.append(t("poll.how_to_vote_anonymous", id=poll.id))
+        buttons = ((Button(t("poll.vote_privately"), f"/abstimmen {poll.id}"),),)
+    else:
+        how = "poll.how_to_vote_multiple" if poll.multiple else "poll.how_to_vote"
+        parts.append(t(how, id=poll.id))
     return Reply(lines(*parts), buttons=buttons, poll=_spec(poll))
 
 

@@ -23,7 +23,7 @@ def when(ctx: Context, event: Event) -> Markup:
 
 def kind(ctx: Context, event: Event) -> Markup:
     label = ctx.t(f"kind.{event.kind.value}")
-    if event.audience is Audience.EVERYONE:
+    if event.audience in (Audience.EVERYONE, Audience.NETWORK):  # the usual case: no remark
         return label
     return ctx.t("event.kind_audience", kind=label, audience=ctx.t(f"audience.{event.audience}"))
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from core.domain.errors import InvalidInput, NotAllowed, SignupClosed
+from core.domain.errors import InvalidInput, NotAllowed, NotFound, SignupClosed
 from core.domain.members import Member
 from core.domain.people import Person, Role
 
@@ -26,7 +26,8 @@ class EventKind(StrEnum):
 
 
 class Audience(StrEnum):
-    EVERYONE = "everyone"
+    EVERYONE = "everyone"  # open to guests (chat accounts no one has linked to a person)
+    NETWORK = "network"  # every person of the network; guests see it but may not sign up
     MEMBERS = "members"  # member municipalities only
     LEADERSHIP = "leadership"  # Verwaltungsspitzen
     NEW_MEMBERS = "new_members"  # new member municipalities
@@ -43,8 +44,10 @@ class Event:
     video_url: str | None = None
     capacity: int | None = None
     registration_deadline: datetime | None = None
-    audience: Audience = Audience.EVERYONE
+    audience: Audience = Audience.NETWORK
     cancelled: bool = False
+    #: The speaker the network office assigned (``event speaker``): runs the event's polls.
+    speaker_id: int | None = None
     id: int | None = None
 
     def validate(self) -> None:
@@ -77,15 +80,29 @@ class Event:
                 "deadline_passed", title=self.title, deadline=self.registration_deadline
             )
 
+    def visible_to(self, person: Person, member: Member | None, now: datetime) -> bool:
+        """Whether ``person`` may know the event exists: restricted audiences (members,
+        leadership, new members) are invisible to everyone outside them."""
+        if self.audience in (Audience.EVERYONE, Audience.NETWORK):
+            return True
+        return self._in_audience(person, member, now)
+
     def check_audience(self, person: Person, member: Member | None, now: datetime) -> None:
-        """Raise unless ``person`` belongs to the event's audience. Organizers may always join."""
+        """Raise unless ``person`` may sign up: ``event_not_found`` outside a restricted
+        audience (they cannot see it), ``audience_network`` for a guest at a network event."""
+        if not self.visible_to(person, member, now):
+            raise NotFound("event_not_found", id=self.id)
+        if not self._in_audience(person, member, now):
+            raise NotAllowed("audience_network", title=self.title)
+
+    def _in_audience(self, person: Person, member: Member | None, now: datetime) -> bool:
+        """Organizers belong to every audience."""
         if self.audience is Audience.EVERYONE or person.is_organizer:
-            return
+            return True
+        if self.audience is Audience.NETWORK:
+            return not person.is_guest
         if self.audience is Audience.MEMBERS:
-            allowed = member is not None
-        elif self.audience is Audience.LEADERSHIP:
-            allowed = person.has_role(Role.LEADERSHIP)
-        else:
-            allowed = member is not None and member.is_new(now.date())
-        if not allowed:
-            raise NotAllowed(f"audience_{self.audience.value}", title=self.title)
+            return member is not None
+        if self.audience is Audience.LEADERSHIP:
+            return person.has_role(Role.LEADERSHIP)
+        return member is not None and member.is_new(now.date())

@@ -1,4 +1,6 @@
-"""Invitation codes that link a chat identity to a member municipality."""
+"""Invitation codes: a municipality's (anyone of its staff joins as a plain member) or a
+person's (links one chat account to the person the network office created, with their roles).
+"""
 
 from __future__ import annotations
 
@@ -30,12 +32,13 @@ def hash_code(code: str) -> str:
 @dataclass(slots=True)
 class Invitation:
     code_hash: str
-    member_id: int
+    member_id: int | None  # a municipality's invitation
     created_by: int | None
     created_at: datetime
     expires_at: datetime
     max_uses: int
     uses: int = 0
+    person_id: int | None = None  # a personal invitation (one use)
     id: int | None = None
 
     def check_usable(self, now: datetime) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from core.domain.errors import DomainError, InvalidInput
+from core.domain.people import Platform
 
 MAX_QUESTION = 300
 MAX_OPTION = 100  # Telegram's limit for a native poll option
@@ -41,6 +42,10 @@ class Poll:
     closed_at: datetime | None = None
     #: Anonymous polls only, until closing; never shown.
     salt: bytes | None = field(default=None, repr=False)
+    #: The chat it was started in; its moderators may run it there (``None``: a direct chat).
+    origin: tuple[Platform, str] | None = None
+    #: ``--offen``: anyone in the poll's rooms may vote, guests included.
+    open_to_guests: bool = False
     id: int | None = None
 
     @property
@@ -78,6 +83,8 @@ def new_poll(
     hidden_results: bool = False,
     duration: timedelta | None = None,
     event_id: int | None = None,
+    origin: tuple[Platform, str] | None = None,
+    open_to_guests: bool = False,
 ) -> Poll:
     """A checked, open poll with fresh token, join code and (if anonymous) salt."""
     question = " ".join(question.split())
@@ -107,6 +114,8 @@ def new_poll(
         token=secrets.token_urlsafe(24),
         join_code="".join(secrets.choice(_JOIN_ALPHABET) for _ in range(8)),
         salt=secrets.token_bytes(SALT_BYTES) if anonymous else None,
+        origin=origin,
+        open_to_guests=open_to_guests,
     )
 
 

@@ -53,17 +53,24 @@ async def test_a_human_invites_the_bot_and_signs_up(synapse: SynapseServer, huma
         "--place",
         "Köln",
     )
+    # The office creates the person with a role and a personal invitation.
+    person_id = await cli(env, "person", "add", "--name", "Olga Office", "--role", "organizer")
+    code = await cli(env, "invite", "--person", person_id)
     server = await serve(env)
     try:
         await until_healthy(port, server)
         room = await human.create_room(bot.user_id)
         greeting = (await human.wait(lambda: human.notices(room)))[0]
         assert "!termine" in greeting.body
+        linked = await human.command(room, f"!start p_{code}")
+        assert "Willkommen, Olga Office!" in linked.body and "Netzwerkbüro" in linked.body
         events = await human.command(room, "!termine")
         assert "3. Netzwerktreffen" in events.body
         assert "<b>" in events.source["content"]["formatted_body"]
         signed_up = await human.command(room, f"!anmelden {event_id}")
         assert "Sie sind angemeldet für 3. Netzwerktreffen" in signed_up.body
+        attendees = await human.command(room, f"!teilnehmende {event_id}")
+        assert "Olga Office" in attendees.body
     finally:
         server.send_signal(signal.SIGTERM)
         output, _ = await asyncio.wait_for(server.communicate(), 30)

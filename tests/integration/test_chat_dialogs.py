@@ -94,7 +94,7 @@ async def test_attendee_list_is_for_organizers(app):
 
 
 async def test_invitation_code_links_a_guest_to_the_member(app):
-    from core.members import create_invitation
+    from core.accounts import create_invitation
 
     town = await factories.member(app, "Stadt Hagenwalde")
     code = (
@@ -107,7 +107,8 @@ async def test_invitation_code_links_a_guest_to_the_member(app):
     assert "als Gast angemeldet" in replies[0].plain
     members_only = await factories.event(app, audience=Audience.MEMBERS, title="Nur Mitglieder")
     attempt = IncomingMessage(Platform.TELEGRAM, "4711", f"/anmelden {members_only.id}", "Neu")
-    assert "Mitgliedskommunen vorbehalten" in (await app.router.handle(attempt))[0].plain
+    # Outside its audience the event does not exist for the guest.
+    assert "gibt es nicht" in (await app.router.handle(attempt))[0].plain
 
     linked = IncomingMessage(Platform.TELEGRAM, "4711", f"/start {code.lower()}", "Neu im Amt")
     assert "mit Stadt Hagenwalde verbunden" in (await app.router.handle(linked))[0].plain
@@ -173,7 +174,7 @@ BAD_INPUT = [
     ("/anmelden {cancelled}", "wurde abgesagt"),
     ("/anmelden {closed}", "Anmeldefrist für „Frist vorbei“ ist am"),
     ("/anmelden {mine}", "bereits angemeldet"),
-    ("/anmelden {members}", "den Mitgliedskommunen vorbehalten"),
+    ("/anmelden {members}", "gibt es nicht"),  # outside its audience: invisible
     ("/teilnehmende {open}", "nur Organisatorinnen"),
     ("/sprache klingonisch", "kenne ich nicht"),
     ("/start FALSCHERCODE", "Diesen Einladungscode kenne ich nicht"),

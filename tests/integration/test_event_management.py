@@ -105,7 +105,7 @@ async def test_notices_reach_the_console_in_the_persons_language(app):
         await uow.persons.update(waiting)
         await uow.commit()
     out = io.StringIO()
-    chat = ConsoleChat(app, first, out=out)
+    chat = ConsoleChat(app, first, out=out, everyone=True)  # as in the demo
     await sign_up(app.uow(), person_id=first.id, event_id=event.id, now=app.clock.now())
     await sign_up(app.uow(), person_id=waiting.id, event_id=event.id, now=app.clock.now())
     await chat.send(f"/abmelden {event.id}")

@@ -136,13 +136,11 @@ async def test_without_a_matching_supporter_the_organizers_are_asked(kb_app):
     ("message", "expected"),
     [
         ("/faq", "Bitte schreiben Sie Ihre Frage hinter den Befehl"),
+        ("/antworten", "Das dürfen nur die Unterstützerinnen und Unterstützer"),
         ("/faq    ", "Bitte schreiben Sie Ihre Frage hinter den Befehl"),
         ("/weiterleiten", "Bitte schreiben Sie die Frage hinter den Befehl"),
         ("/faq_zeigen", "Bitte geben Sie die Kennung des Eintrags an"),
         ("/faq_zeigen gibtsnicht", "Einen Eintrag „gibtsnicht“ gibt es in der Wissensbasis nicht"),
-        ("/antworten", "Nummer der Frage und Ihre Antwort"),
-        ("/antworten zwölf Text", "Nummer der Frage und Ihre Antwort"),
-        ("/antworten 3", "Bitte schreiben Sie Ihre Antwort hinter die Nummer"),
         ("/antworten 999 Text", "Das dürfen nur die Unterstützerinnen und Unterstützer"),
         ("/faq_luecken", "Das dürfen nur Organisatorinnen und Organisatoren"),
     ],
@@ -151,6 +149,26 @@ async def test_bad_input_gets_a_polite_error_and_changes_nothing(kb_app, message
     miriam = await factories.person(kb_app, "Miriam")
     before = await snapshot(kb_app.database)
     [reply] = await say(kb_app, miriam, message)
+    assert reply.is_error and expected in reply.plain
+    assert await snapshot(kb_app.database) == before
+    assert kb_app.notifier.sent == []
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("/antworten", "Nummer der Frage und Ihre Antwort"),
+        ("/antworten zwölf Text", "Nummer der Frage und Ihre Antwort"),
+        ("/antworten 3", "Bitte schreiben Sie Ihre Antwort hinter die Nummer"),
+        ("/antworten 999 Text", "gibt es nicht"),
+    ],
+)
+async def test_a_supporters_bad_answer_gets_a_polite_error_and_changes_nothing(
+    kb_app, message, expected
+):
+    helper = await factories.person(kb_app, "Aylin", roles={Role.SUPPORTER})
+    before = await snapshot(kb_app.database)
+    [reply] = await say(kb_app, helper, message)
     assert reply.is_error and expected in reply.plain
     assert await snapshot(kb_app.database) == before
     assert kb_app.notifier.sent == []

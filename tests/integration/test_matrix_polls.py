@@ -72,6 +72,11 @@ async def posted_poll_id(app: App, start_id: str) -> int:
     return room.poll_id
 
 
+async def identity_person(app: App, user_id: str) -> int:
+    async with app.uow() as uow:
+        return (await uow.identities.get(Platform.MATRIX, user_id)).person_id
+
+
 async def choices_of_voter(app: App, poll_id: int, user_id: str) -> tuple[int, ...] | None:
     async with app.uow() as uow:
         identity = await uow.identities.get(Platform.MATRIX, user_id)
@@ -79,13 +84,18 @@ async def choices_of_voter(app: App, poll_id: int, user_id: str) -> tuple[int, .
 
 
 async def link_speaker(app: App, user_id: str) -> Any:
-    speaker = await factories.person(app, "Sara Sprecherin", roles={Role.SPEAKER})
+    return await link_person(app, user_id, "Sara Sprecherin", roles={Role.SPEAKER})
+
+
+async def link_person(app: App, user_id: str, name: str, **options: Any) -> Any:
+    """A person of the network whose Matrix account is ``user_id``."""
+    person = await factories.person(app, name, **options)
     async with app.uow() as uow:
         await uow.identities.add(
-            ChatIdentity(Platform.MATRIX, user_id, speaker.id, created_at=app.clock.now())
+            ChatIdentity(Platform.MATRIX, user_id, person.id, created_at=app.clock.now())
         )
         await uow.commit()
-    return speaker
+    return person
 
 
 async def test_a_poll_is_an_msc3381_poll_and_responses_add_to_one_tally(
@@ -94,12 +104,13 @@ async def test_a_poll_is_an_msc3381_poll_and_responses_add_to_one_tally(
     caplog.set_level(logging.INFO, logger="bot.adapters.matrix.polls")
     bot = synapse.register_user()
     app = await matrix_app(sqlite_database, synapse, bot, tmp_path)
-    host, sara, bernd = await humans(bot), await humans(bot), await humans(bot)
+    host, sara, bernd, dora = [await humans(bot) for _ in range(4)]
     await link_speaker(app, sara.user_id)
-    dora = await factories.person(app, "Dora Konsole")  # votes on another channel
+    for human, name in ((host, "Hanna Host"), (bernd, "Bernd"), (dora, "Dora Konsole")):
+        await link_person(app, human.user_id, name)
     async with running(app):
-        room = await host.create_room(bot.user_id, sara.user_id, bernd.user_id)
-        for guest in (sara, bernd):
+        room = await host.create_room(bot.user_id, sara.user_id, bernd.user_id, dora.user_id)
+        for guest in (sara, bernd, dora):
             await guest.wait(lambda g=guest: room in g.invites)
             await guest.join(room)
         await invited_and_greeted(host, room)
@@ -127,9 +138,16 @@ async def test_a_poll_is_an_msc3381_poll_and_responses_add_to_one_tally(
         assert await tally(app, poll_id) == ((1, 1), 2)
         assert await choices_of_voter(app, poll_id, bernd.user_id) == (1,)  # his last response
 
-        # Dora votes in the console (or on Telegram): the same poll, the same tally.
+        # Dora votes at the terminal, not in the room: the same poll, the same tally; the
+        # Matrix transport confirms she is in the poll's room.
+        dora_person = await identity_person(app, dora.user_id)
         await cast_vote(
-            app.uow(), poll_id=poll_id, person_id=dora.id, choices=[1], now=app.clock.now()
+            app.uow(),
+            poll_id=poll_id,
+            person_id=dora_person,
+            choices=[1],
+            now=app.clock.now(),
+            rooms=app.rooms,
         )
         # Sara answers in the stable namespace.
         await respond(sara, room, start.event_id, [presence], stable=True)
@@ -170,7 +188,8 @@ async def test_room_moderators_may_run_polls_ordinary_members_may_not(
 
         refused = await member.command(room, "!umfrage Pause? | Ja | Nein")
         assert "dürfen" in refused.body
-        await mod.say(room, "!umfrage Pause? | Ja | Nein")
+        # The moderator's own room, and a poll open to guests (neither is linked).
+        await mod.say(room, "!umfrage Pause? | Ja | Nein --offen")
         (start,) = await mod.wait(lambda: poll_events(mod, room, START))
         assert start.source["content"][START]["question"][TEXT] == "Pause?"
 
@@ -190,6 +209,7 @@ async def test_an_anonymous_poll_stays_text_only(synapse, sqlite_database, human
     bot = synapse.register_user()
     app = await matrix_app(sqlite_database, synapse, bot, tmp_path)
     mod = await humans(bot)
+    await link_speaker(app, mod.user_id)
     async with running(app):
         room = await mod.create_room(bot.user_id)
         await invited_and_greeted(mod, room)

@@ -12,6 +12,8 @@ import sqlalchemy as sa
 
 from bot.poll_jobs import close_due_polls
 from bot.web import create_web_app
+from core.domain.authority import TERMINAL, Place
+from core.domain.errors import NotAllowed
 from core.domain.people import ChatIdentity, Platform, Role
 from core.domain.polls import voter_key
 from core.polls import (
@@ -29,6 +31,7 @@ from storage.tables import metadata, outbox, poll_votes, polls
 from tests.conftest import snapshot
 from tests.support import factories
 from tests.support.chat import say, say_text
+from tests.support.rooms import fake_rooms, seat
 
 GROUP = Room(Platform.TELEGRAM, "-100555")
 
@@ -37,13 +40,16 @@ async def speaker(app, name="Sara Sprecherin", member=None):
     return await factories.person(app, name, member=member, roles={Role.SPEAKER})
 
 
-async def new_poll(app, creator, **options):
+async def new_poll(app, creator, room=None, **options):
+    """A poll started by ``creator`` at the terminal, or in the group ``room``."""
     values = dict(question="Wie geht es weiter?", options=["Ja", "Nein", "Vertagen"])
     values.update(options)
+    if room is not None:
+        values["place"] = Place(room.platform, room.chat_id, False, f"creator{creator.id}")
     return await start_poll(app.uow(), actor_id=creator.id, now=app.clock.now(), **values)
 
 
-async def vote(app, poll, person, *choices, toggle=None):
+async def vote(app, poll, person, *choices, toggle=None, place=TERMINAL):
     return await cast_vote(
         app.uow(),
         poll_id=poll.id,
@@ -51,6 +57,8 @@ async def vote(app, poll, person, *choices, toggle=None):
         choices=choices,
         toggle=toggle,
         now=app.clock.now(),
+        place=place,
+        rooms=app.rooms,
     )
 
 
@@ -106,12 +114,22 @@ async def test_closing_is_idempotent_and_stops_voting(any_app):
 
 async def test_only_speakers_organizers_admins_or_chat_moderators_run_polls(any_app):
     app = any_app
+    rooms = fake_rooms(app)
     member = await factories.person(app, "Mitglied")
     with pytest.raises(Exception, match="poll_runners_only"):
         await new_poll(app, member)
-    poll = await new_poll(app, member, chat_moderator=True)  # e.g. a Telegram group admin
+    admin = await seat(app, rooms, member, GROUP, moderator=True)  # e.g. a Telegram group admin
+    poll = await start_poll(
+        app.uow(),
+        actor_id=member.id,
+        question="Pause?",
+        options=["Ja", "Nein"],
+        now=app.clock.now(),
+        place=admin,
+        rooms=app.rooms,
+    )
     other = await factories.person(app, "Andere")
-    with pytest.raises(Exception, match="poll_runners_only"):
+    with pytest.raises(Exception, match="poll_not_yours"):
         await close_poll(app.uow(), actor_id=other.id, poll_id=poll.id, now=app.clock.now())
     closed = await close_poll(app.uow(), actor_id=member.id, poll_id=poll.id, now=app.clock.now())
     assert closed.closed_now  # the creator may close their own poll
@@ -129,12 +147,13 @@ async def test_deadline_job_closes_due_polls_once_and_posts_to_every_room(any_ap
         await uow.commit()
     untimed = await new_poll(app, sara)
     anna = await factories.person(app, "Anna")
-    await vote(app, poll, anna, 0)
+    in_group = await seat(app, fake_rooms(app), anna, GROUP)
+    await vote(app, poll, anna, 0, place=in_group)
 
     assert await close_due_polls(app.uow, app.clock.now(), app.translator) == 0
     app.clock.advance(timedelta(minutes=5))
     with pytest.raises(Exception, match="poll_closed"):  # refused before the job ran
-        await vote(app, poll, anna, 1)
+        await vote(app, poll, anna, 1, place=in_group)
     app.clock.advance(timedelta(hours=1))  # the job runs late (downtime): still closes
     assert await close_due_polls(app.uow, app.clock.now(), app.translator) == 1
     assert await close_due_polls(app.uow, app.clock.now(), app.translator) == 0
@@ -158,19 +177,23 @@ async def test_anonymous_votes_leave_no_link_to_a_person_after_closing(any_app):
     poll = await new_poll(app, sara, anonymous=True, options=labels, room=GROUP)
     anna = await factories.person(app, "Anna Amt", member=town)
     bernd = await factories.person(app, "Bernd Bau", member=town)
+    rooms = fake_rooms(app)
+    await seat(app, rooms, anna, GROUP)
     async with app.uow() as uow:
         await uow.identities.add(
             ChatIdentity(Platform.TELEGRAM, "4711", bernd.id, "bernd", app.clock.now())
         )
         await uow.commit()
-    await say(app, anna, f"/abstimmen {poll.id} 1")
-    await cast_platform_vote(  # Bernd votes from Telegram
+    rooms.members.add((Platform.TELEGRAM, GROUP.chat_id, "4711"))
+    await say(app, anna, f"/abstimmen {poll.id} 1")  # at the terminal: she sits in the group
+    await cast_platform_vote(  # Bernd votes from Telegram (a native poll: no chat given)
         app.uow(),
         platform=Platform.TELEGRAM,
         external_user_id="4711",
         poll_id=poll.id,
         choices=[1],
         now=app.clock.now(),
+        rooms=app.rooms,
     )
     before = await snapshot(app.database)
     salt = _row(before, "polls", poll.id)["salt"]
@@ -225,11 +248,8 @@ async def test_a_person_linked_on_two_platforms_counts_once(any_app):
     sara = await speaker(app)
     poll = await new_poll(app, sara, room=GROUP)
     anna = await factories.person(app, "Anna")
-    async with app.uow() as uow:  # Anna's Telegram account is linked to her person
-        await uow.identities.add(
-            ChatIdentity(Platform.TELEGRAM, "501", anna.id, "anna", app.clock.now())
-        )
-        await uow.commit()
+    rooms = fake_rooms(app)
+    telegram = await seat(app, rooms, anna, GROUP)  # Anna's Telegram account, in the group
     await record_posted(
         app.uow(), poll_id=poll.id, room=GROUP, external_poll_id="tg-poll-1", message_id="9"
     )
@@ -237,22 +257,25 @@ async def test_a_person_linked_on_two_platforms_counts_once(any_app):
     await cast_platform_vote(  # the same person through Telegram's native poll
         app.uow(),
         platform=Platform.TELEGRAM,
-        external_user_id="501",
+        external_user_id=telegram.user_id,
         external_poll_id="tg-poll-1",
         choices=[2],
         now=app.clock.now(),
+        rooms=app.rooms,
     )
-    stranger = await cast_platform_vote(  # somebody the bot has never seen: a guest
-        app.uow(),
-        platform=Platform.TELEGRAM,
-        external_user_id="999",
-        display_name="Gast",
-        external_poll_id="tg-poll-1",
-        choices=[0],
-        now=app.clock.now(),
-    )
-    assert stranger.choices == (0,)
-    assert await counts(app, poll) == ((1, 0, 1), 2)
+    rooms.members.add((Platform.TELEGRAM, GROUP.chat_id, "999"))
+    with pytest.raises(NotAllowed, match="poll_members_only"):  # never linked: a guest
+        await cast_platform_vote(
+            app.uow(),
+            platform=Platform.TELEGRAM,
+            external_user_id="999",
+            display_name="Gast",
+            external_poll_id="tg-poll-1",
+            choices=[0],
+            now=app.clock.now(),
+            rooms=app.rooms,
+        )
+    assert await counts(app, poll) == ((0, 0, 1), 1)
 
 
 async def test_named_poll_turnout_by_municipality(any_app):
@@ -427,7 +450,7 @@ async def test_a_poll_for_an_event_appears_in_all_its_chats_at_once(any_app):
 
     app = any_app
     sara = await speaker(app)
-    event = await factories.event(app, title="Kurzformat Kultur")
+    event = await factories.event(app, title="Kurzformat Kultur", speaker=sara)
     telegram, matrix = Room(Platform.TELEGRAM, "-100900"), Room(Platform.MATRIX, "!kf:example.org")
     senders = {Platform.TELEGRAM: "701", Platform.MATRIX: "@sara:example.org"}
     async with app.uow() as uow:
@@ -454,7 +477,7 @@ async def test_a_poll_for_an_event_appears_in_all_its_chats_at_once(any_app):
         (linked,) = await in_group(room, f"/termin_raum {event.id}")
         assert "gehört jetzt zu" in linked.plain
     (refused,) = await in_group(telegram, f"/termin_raum {event.id}", sender="999")
-    assert refused.is_error and "Sprecherinnen" in refused.plain
+    assert refused.is_error and "Sprecherin oder der Sprecher" in refused.plain
     (console,) = await say(app, sara, f"/termin_raum {event.id}")
     assert console.is_error and "Gruppe" in console.plain
 
@@ -467,14 +490,18 @@ async def test_a_poll_for_an_event_appears_in_all_its_chats_at_once(any_app):
     posted = [r for r in _dicts(snap, "outbox") if r["payload"]["reply"].get("poll")]
     assert sorted((r["platform"], r["chat_id"]) for r in posted) == rooms
 
-    for platform, voter in ((Platform.TELEGRAM, "1001"), (Platform.MATRIX, "@anna:example.org")):
+    rooms = fake_rooms(app)
+    for room in (telegram, matrix):  # one member in each chat, voting there
+        voter = await seat(app, rooms, await factories.person(app), room)
         await cast_platform_vote(
             app.uow(),
-            platform=platform,
-            external_user_id=voter,
+            platform=room.platform,
+            external_user_id=voter.user_id,
             poll_id=poll_row["id"],
             choices=[1],
             now=app.clock.now(),
+            place=voter,
+            rooms=app.rooms,
         )
     results = await live_results(app.uow(), token=poll_row["token"])
     assert results.tally.counts == (0, 2) and results.tally.participants == 2
@@ -490,7 +517,7 @@ async def test_only_the_transports_with_new_messages_for_other_chats_are_woken(a
         hub.watch(platform, lambda p=platform: woken.append(p.value))
     app.notifier = hub
     sara = await speaker(app)
-    event = await factories.event(app)
+    event = await factories.event(app, speaker=sara)
     async with app.uow() as uow:
         await uow.identities.add(
             ChatIdentity(Platform.TELEGRAM, "701", sara.id, created_at=app.clock.now())

@@ -48,8 +48,24 @@ async def tally(rig: Rig, poll_id: int):
     return results.tally.counts, results.tally.participants
 
 
+async def linked_member(rig: Rig, user: dict):
+    """A person of the network whose Telegram account is ``user``, a member of the group."""
+    person = await factories.person(rig.app, user["first_name"])
+    async with rig.app.uow() as uow:
+        await uow.identities.add(
+            ChatIdentity(
+                Platform.TELEGRAM, str(user["id"]), person.id, created_at=rig.app.clock.now()
+            )
+        )
+        await uow.commit()
+    rig.api.set_chat_member(GROUP, user, "member")
+    return person
+
+
 async def test_named_poll_is_a_native_telegram_poll_and_answers_are_votes(rig):
     await linked_speaker(rig)
+    await linked_member(rig, BERND)
+    rig.api.set_chat_member(GROUP, SARA, "member")
     rig.api.inject_message(GROUP, SARA, "/umfrage Format? | Präsenz | Online", "supergroup")
     (posted,) = await rig.api.wait_for_sent(GROUP, 1, method="sendPoll")
     assert posted.params["question"] == "Format?"
@@ -82,10 +98,13 @@ async def test_anonymous_poll_by_a_group_admin_uses_vote_buttons(rig):
     rig.api.set_admins(GROUP, [BERND])
     rig.api.inject_message(GROUP, CARL, "/umfrage Darf ich? | Ja | Nein", "supergroup")
     refusal = await rig.api.wait_for_sent(GROUP, 1)
-    assert "dürfen Sprecherinnen und Sprecher" in refusal[0].params["text"]
+    assert "Umfragen starten dürfen Sprecherinnen" in refusal[0].params["text"]
 
     rig.api.inject_message(
-        GROUP, BERND, "/umfrage Zufrieden? | Ja | Teils | Nein --anonym --mehrfach 2", "supergroup"
+        GROUP,
+        BERND,
+        "/umfrage Zufrieden? | Ja | Teils | Nein --anonym --mehrfach 2 --offen",
+        "supergroup",
     )
     message = await rig.api.wait_for(
         lambda: [

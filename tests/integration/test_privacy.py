@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 
+from core.accounts import create_invitation
 from core.domain.people import Platform, Role
-from core.members import create_invitation, resolve_identity
+from core.members import resolve_identity
 from core.privacy import erase_person, export_person_data
 from core.signup import sign_up
 from tests.conftest import snapshot

@@ -26,8 +26,9 @@ async def test_one_leader_per_database_and_a_standby_takes_over(any_app, clock, 
 async def test_a_scheduler_round_closes_due_polls_and_wakes_the_transports(app, clock):
     from datetime import timedelta
 
+    from core.domain.authority import Place
     from core.domain.people import Platform, Role
-    from core.polls import Room, start_poll
+    from core.polls import start_poll
     from tests.support import factories
 
     hub = NotificationHub(app.uow, app.translator, clock)
@@ -42,7 +43,7 @@ async def test_a_scheduler_round_closes_due_polls_and_wakes_the_transports(app, 
         question="Weiter so?",
         options=["Ja", "Nein"],
         duration=timedelta(minutes=5),
-        room=Room(Platform.TELEGRAM, "-100123"),
+        place=Place(Platform.TELEGRAM, "-100123", False, "701"),
     )
     assert await scheduler.round() == poll.closes_at  # wakes exactly at the deadline
     assert woken == []

@@ -51,6 +51,7 @@ async def event(
     audience: Audience = Audience.EVERYONE,
     deadline_days: float | None = None,
     video_url: str | None = None,
+    speaker: Person | None = None,
 ) -> Event:
     starts = app.clock.now() + timedelta(days=days)
     deadline = app.clock.now() + timedelta(days=deadline_days) if deadline_days else None
@@ -66,5 +67,6 @@ async def event(
             registration_deadline=deadline,
             audience=audience,
             video_url=video_url,
+            speaker_id=speaker.id if speaker else None,
         ),
     )

@@ -2,7 +2,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from core.domain.errors import InvalidInput, NotAllowed, SignupClosed
+from core.domain.errors import InvalidInput, NotAllowed, NotFound, SignupClosed
 from core.domain.events import Audience, Event, EventKind
 from core.domain.invitations import Invitation, hash_code, new_code
 from core.domain.members import Member, MemberKind, validate_municipality_key
@@ -69,6 +69,8 @@ def test_audiences():
     make_event(audience=Audience.NEW_MEMBERS).check_audience(officer, new, NOW)
     for audience in (Audience.MEMBERS, Audience.LEADERSHIP, Audience.NEW_MEMBERS):
         make_event(audience=audience).check_audience(organizer, None, NOW)
+    make_event(audience=Audience.NETWORK).check_audience(officer, old, NOW)
+    # Outside a restricted audience the event is invisible: as if it did not exist.
     refused = [
         (Audience.MEMBERS, guest, None),
         (Audience.LEADERSHIP, officer, old),
@@ -76,9 +78,17 @@ def test_audiences():
         (Audience.NEW_MEMBERS, guest, None),
     ]
     for audience, person, member in refused:
-        with pytest.raises(NotAllowed) as caught:
-            make_event(audience=audience).check_audience(person, member, NOW)
-        assert caught.value.code == f"audience_{audience.value}"
+        event = make_event(audience=audience)
+        assert not event.visible_to(person, member, NOW)
+        with pytest.raises(NotFound) as caught:
+            event.check_audience(person, member, NOW)
+        assert caught.value.code == "event_not_found"
+    # A network event: guests see it but may not sign up.
+    network = make_event(audience=Audience.NETWORK)
+    assert network.visible_to(guest, None, NOW)
+    with pytest.raises(NotAllowed) as caught:
+        network.check_audience(guest, None, NOW)
+    assert caught.value.code == "audience_network"
 
 
 def test_new_signups_wait_once_full_or_when_others_wait():

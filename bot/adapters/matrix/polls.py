@@ -26,6 +26,7 @@ from markupsafe import Markup
 
 from bot.adapters.matrix.text import button_commands, hint_commands
 from bot.reply import PollSpec, Reply, plain_text
+from core.domain.authority import Place
 from core.domain.errors import DomainError
 from core.domain.people import Platform
 from core.polls import Room, cast_platform_vote, record_posted
@@ -176,6 +177,9 @@ async def record_response(app: App, room: MatrixRoom, event: Any) -> None:
                         now=now,
                         display_name=room.user_name(event.sender) or event.sender,
                         language=app.settings.default_language,
+                        # The response was sent in this room: its sender is in it.
+                        place=Place(Platform.MATRIX, room.room_id, False, event.sender),
+                        rooms=app.rooms,
                     )
         except DomainError as exc:
             log.info("matrix: response %s not counted (%s)", event.event_id, exc.code)

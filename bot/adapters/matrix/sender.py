@@ -15,6 +15,7 @@ from nio import (
     MatrixRoom,
     RoomCreateResponse,
     RoomPreset,
+    RoomRedactResponse,
     RoomSendResponse,
     UploadResponse,
 )
@@ -87,6 +88,17 @@ class MatrixSender:
             )
         else:
             await self._post(message.chat_id, reply, message.tx_id, reply_to)
+        if reply.retract_command and reply_to and not payload.get("chat_is_private", True):
+            await self._retract(message.chat_id, reply_to, message.tx_id)
+
+    async def _retract(self, room_id: str, event_id: str, tx_id: str) -> None:
+        """Redact the member's message (an anonymous vote typed into the room), where the
+        bot's power level allows; otherwise the hint alone has to do."""
+        response = await self.client.room_redact(
+            room_id, event_id, reason=self._t("adapter.retract_reason"), tx_id=f"{tx_id}.redact"
+        )
+        if not isinstance(response, RoomRedactResponse):
+            log.info("could not redact %s in %s: %s", event_id, room_id, response)
 
     async def _send_privately(
         self, room_id: str, user_id: str, reply: Reply, tx_id: str, reply_to: str | None

@@ -146,6 +146,7 @@ class MatrixTransport:
             self._names.add(profile.displayname)
         if isinstance(self.app.notifier, NotificationHub):
             self.app.notifier.watch(Platform.MATRIX, self._wake.set)
+        self.app.rooms.register(Platform.MATRIX, self)
         self._sync_task = asyncio.create_task(self._sync_loop(), name="matrix-sync")
         self._delivery_task = asyncio.create_task(self._delivery_loop(), name="matrix-outbox")
 
@@ -347,11 +348,22 @@ class MatrixTransport:
                 more = event.source.get("content", {}).get("additional_creators") or []
                 self._creators[room_id] = frozenset([event.sender, *more])
 
-    def _is_moderator(self, room: MatrixRoom, user_id: str) -> bool:
-        """Power level 50 or more; in rooms from version 12 on, creators outrank every level."""
+    # -- the room directory (core.ports.RoomDirectory), from the state nio keeps in sync ----
+
+    async def is_moderator(self, platform: Platform, chat_id: str, user_id: str) -> bool:
+        """Power level 50 or more in a room the bot is in; in rooms from version 12 on,
+        creators outrank every level."""
+        room = self.client.rooms.get(chat_id)
+        if room is None or user_id not in room.users:
+            return False
         if user_id in self._creators.get(room.room_id, ()):
             return True
         return room.power_levels.get_user_level(user_id) >= MODERATOR_LEVEL
+
+    async def is_member(self, platform: Platform, chat_id: str, user_id: str) -> bool:
+        """Joined to the room now (as of the last sync); invited or left does not count."""
+        room = self.client.rooms.get(chat_id)
+        return room is not None and user_id in room.users and user_id not in room.invited_users
 
     async def _guarded(self, room_id: str, event_id: str | None, work: Awaitable[None]) -> None:
         """One event's failure is logged with its id; the loop goes on with the next."""
@@ -482,7 +494,6 @@ class MatrixTransport:
             chat_id=room.room_id,
             is_private=room.member_count <= 2,
             message_id=event.event_id,
-            chat_moderator=self._is_moderator(room, event.sender),
         )
         if await self.app.router.handle(message):
             await self._dispatch_logged()

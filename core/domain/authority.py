@@ -1,0 +1,156 @@
+"""Who may do what, where: the one decision every entry point asks.
+
+Three sources of authority, and only these:
+
+- **Network roles** (organizer, speaker, supporter, leadership) are given by the network
+  office; they hold everywhere.
+- **Room moderation** (a Telegram chat administrator, a Matrix power level of at least 50)
+  holds only in that room, only over polls started there, and never in a direct chat.
+- **Ownership**: the person who started a poll, and the speaker the office assigned to an
+  event (for that event's polls and rooms).
+
+:func:`decide` is pure; ``core.authority`` gathers the facts (the room's moderation through
+the adapters' port) and raises :class:`~core.domain.errors.NotAllowed` with the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from core.domain.errors import NotAllowed
+from core.domain.people import Person, Platform, Role
+
+
+class Action(StrEnum):
+    # Anybody, guests included (further rules apply: audience, guest limits, electorate).
+    READ = "read"  # events, the knowledge base, help, one's own data and settings
+    SIGN_UP = "sign_up"
+    FORWARD_QUESTION = "forward_question"
+    VOTE = "vote"
+    # Supporters and organizers.
+    ANSWER_QUESTIONS = "answer_questions"
+    # Organizers only.
+    VIEW_ATTENDEES = "view_attendees"
+    ANNOUNCE = "announce"
+    VIEW_DELIVERY = "view_delivery"
+    VIEW_FAQ_GAPS = "view_faq_gaps"
+    MANAGE_EVENTS = "manage_events"
+    MANAGE_PEOPLE = "manage_people"
+    MANAGE_KB = "manage_kb"
+    # Polls and the rooms of an event.
+    START_POLL = "start_poll"  # speakers, organizers; a room's moderators in that room
+    START_EVENT_POLL = "start_event_poll"  # ``--termin ID``: organizers, the event's speaker
+    LINK_EVENT_ROOM = "link_event_room"  # ``/termin_raum``: organizers, the event's speaker
+    POST_POLL = "post_poll"  # ``/umfrage ID`` into one more chat: who controls the poll
+    CONTROL_POLL = "control_poll"  # close, hidden results, turnout: + origin room's moderators
+
+
+EVERYONE = frozenset({Action.READ, Action.SIGN_UP, Action.FORWARD_QUESTION, Action.VOTE})
+ORGANIZERS = frozenset(
+    {
+        Action.VIEW_ATTENDEES,
+        Action.ANNOUNCE,
+        Action.VIEW_DELIVERY,
+        Action.VIEW_FAQ_GAPS,
+        Action.MANAGE_EVENTS,
+        Action.MANAGE_PEOPLE,
+        Action.MANAGE_KB,
+    }
+)
+#: Actions where a room's moderation can count (and so is worth asking the platform about).
+MODERATED = frozenset({Action.START_POLL, Action.CONTROL_POLL})
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where the actor acts: the platform, the chat (``None`` at the terminal), direct or
+    group, the actor's own id on the platform, and whether they moderate this chat (as the
+    platform says; it never counts in a direct chat)."""
+
+    platform: Platform
+    chat_id: str | None = None
+    is_private: bool = True
+    user_id: str = ""
+    moderator: bool = False
+
+    @property
+    def is_group(self) -> bool:
+        return self.chat_id is not None and not self.is_private
+
+    def room(self) -> tuple[Platform, str] | None:
+        return (self.platform, self.chat_id) if self.chat_id is not None else None
+
+
+TERMINAL = Place(Platform.CONSOLE)
+
+
+@dataclass(frozen=True, slots=True)
+class PollFacts:
+    """What the decision needs to know about a poll."""
+
+    creator_id: int | None
+    origin: tuple[Platform, str] | None  # the chat it was started in
+    event_speaker_id: int | None = None  # the speaker assigned to the poll's event
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    reason: str | None = None  # the error code when not allowed
+
+    def check(self) -> None:
+        """Raise :class:`NotAllowed` with the reason unless allowed."""
+        if not self.allowed:
+            raise NotAllowed(self.reason or "not_allowed")
+
+
+ALLOW = Decision(True)
+
+
+def decide(
+    actor: Person | None,
+    action: Action,
+    place: Place = TERMINAL,
+    *,
+    poll: PollFacts | None = None,
+    event_speaker_id: int | None = None,
+    any_object: bool = False,
+) -> Decision:
+    """May ``actor`` do ``action`` at ``place`` (on ``poll``, or on an event whose assigned
+    speaker is ``event_speaker_id``)?
+
+    ``actor=None`` is the operator at the command line, who may do everything. With
+    ``any_object`` the question is whether the action could be allowed for *some* poll or
+    event (for the help text); otherwise a missing object counts as one the actor does not own.
+    """
+    if actor is None or actor.is_organizer:
+        return ALLOW
+    if action in EVERYONE:
+        return ALLOW
+    if action in ORGANIZERS:
+        return Decision(False, "organizers_only")
+    if action is Action.ANSWER_QUESTIONS:
+        return ALLOW if actor.has_role(Role.SUPPORTER) else Decision(False, "faq_helpers_only")
+    moderates_here = place.is_group and place.moderator
+    if action is Action.START_POLL:
+        if actor.has_role(Role.SPEAKER) or moderates_here:
+            return ALLOW
+        return Decision(False, "poll_runners_only")
+    if action in (Action.START_EVENT_POLL, Action.LINK_EVENT_ROOM):
+        if any_object and actor.has_role(Role.SPEAKER):
+            return ALLOW
+        if actor.id is not None and event_speaker_id == actor.id:
+            return ALLOW
+        return Decision(False, "event_speaker_only")
+    # POST_POLL and CONTROL_POLL: who owns the poll; for control also the origin room's
+    # moderators, acting in that room.
+    if any_object:
+        allowed = actor.has_role(Role.SPEAKER) or (action is Action.CONTROL_POLL and moderates_here)
+        return ALLOW if allowed else Decision(False, "poll_not_yours")
+    if poll is not None and actor.id is not None:
+        if actor.id in (poll.creator_id, poll.event_speaker_id):
+            return ALLOW
+        if action is Action.CONTROL_POLL and moderates_here and poll.origin == place.room():
+            return ALLOW
+    return Decision(False, "poll_not_yours")
