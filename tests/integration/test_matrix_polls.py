@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from nio import RoomMessageNotice, RoomSendResponse, UnknownEvent
+from nio import RedactionEvent, RoomMessageNotice, RoomSendResponse, UnknownEvent
 
 from bot.adapters.matrix.polls import (
     END,
@@ -245,3 +245,53 @@ def test_responses_follow_msc3381():
     assert choices_of(["1", "1", "3"], 3, 3) == [0, 2]  # repeated: counts once
     assert choices_of(["1", "9"], 3, 2) == []  # an unknown answer spoils the vote
     assert choices_of(None, 3, 1) == [] and choices_of([], 3, 1) == []
+
+
+async def test_anonymous_polls_are_voted_in_a_direct_chat_and_typed_votes_redacted(
+    synapse, sqlite_database, humans, tmp_path
+):
+    """A vote typed into the room is seen by every member: refused with a hint, and redacted
+    since the bot has the power to; ``!abstimmen 1`` opens a direct chat to vote in."""
+    bot = synapse.register_user()
+    app = await matrix_app(sqlite_database, synapse, bot, tmp_path)
+    sara, anna, stranger = await humans(bot), await humans(bot), await humans(bot)
+    await link_speaker(app, sara.user_id)
+    await link_person(app, anna.user_id, "Anna")
+    await link_person(app, stranger.user_id, "Stefan Fremd")  # linked, but not in the room
+    async with running(app):
+        created = await sara.client.room_create(
+            name="Kurzformat",
+            invite=[bot.user_id, anna.user_id],
+            power_level_override={"users": {bot.user_id: 50}},  # creators rank above (v12)
+        )
+        room = created.room_id
+        await anna.wait(lambda: room in anna.invites)
+        await anna.join(room)
+        await invited_and_greeted(sara, room)
+        posted = await sara.command(room, "!umfrage Geheim? | Ja | Nein --anonym")
+        assert "Direktchat" in posted.body and "!abstimmen 1 1" not in posted.body
+
+        typed = await anna.say(room, "!abstimmen 1 1")
+        (hint,) = await anna.wait(lambda: anna.replies_to(typed))
+        assert "sähen alle Ihre Stimme" in hint.body
+        await anna.wait(
+            lambda: [
+                e for r, e in anna.events if isinstance(e, RedactionEvent) and e.redacts == typed
+            ]
+        )
+        await anna.say(room, "!abstimmen 1")
+        direct = await anna.wait(lambda: next(iter(anna.invites - {room}), None))
+        await anna.join(direct)
+        await anna.wait(lambda: [n for n in anna.notices(direct) if "Geheim?" in n.body])
+        voted = await anna.command(direct, "!abstimmen 1 1")
+        assert "anonym" in voted.body and "Ja" not in voted.body
+
+        # Linked, but not in the poll's room: the bot's room state says so.
+        outsider = await stranger.create_room(bot.user_id, direct=True)
+        await invited_and_greeted(stranger, outsider)
+        refused = await stranger.command(outsider, "!abstimmen 1 2")
+        assert "in einem der Chats der Umfrage" in refused.body
+        # And a power level of 100 in a direct chat is no moderation.
+        denied = await stranger.command(outsider, "!umfrage_ende 1")
+        assert "leiten Sie nicht" in denied.body
+    assert await tally(app, 1) == ((1, 0), 1)

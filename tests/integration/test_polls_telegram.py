@@ -165,3 +165,100 @@ async def _settled(rig: Rig, poll_id: int, expected) -> None:
         return await tally(rig, poll_id) == expected
 
     await _until(reached)
+
+
+OTHER_GROUP = -100999
+
+
+async def test_chat_admins_run_polls_only_in_their_own_group(rig):
+    """getChatMember decides: an admin of one group controls the polls started there, not
+    those of another group, and nothing from a private chat."""
+    rig.api.set_admins(GROUP, [BERND])
+    rig.api.set_admins(OTHER_GROUP, [CARL])
+    rig.api.inject_message(GROUP, BERND, "/umfrage Pause? | Ja | Nein", "supergroup")
+    await rig.api.wait_for_sent(GROUP, 1, method="sendPoll")
+    rig.api.inject_message(OTHER_GROUP, CARL, "/umfrage_ende 1", "supergroup")
+    (refused,) = await rig.api.wait_for_sent(OTHER_GROUP, 1)
+    assert "leiten Sie nicht" in refused.params["text"]
+    rig.api.inject_message(CARL["id"], CARL, "/umfrage A? | B | C")
+    (private,) = await rig.api.wait_for_sent(CARL["id"], 1)
+    assert "Umfragen starten dürfen" in private.params["text"]
+    rig.api.inject_message(GROUP, BERND, "/umfrage_ende 1", "supergroup")
+    await rig.api.wait_for(lambda: rig.api.sent_to(GROUP, "stopPoll"))
+    asked = [c for c in rig.api.calls if c.method == "getChatMember"]
+    assert {int(c.params["chat_id"]) for c in asked} == {GROUP, OTHER_GROUP}  # asked per action
+
+
+async def test_twenty_new_accounts_pressing_vote_buttons_add_nothing(rig):
+    await linked_speaker(rig)
+    rig.api.inject_message(GROUP, SARA, "/umfrage Geheim? | Ja | Nein --anonym", "supergroup")
+    (posted,) = await rig.api.wait_for(
+        lambda: [c for c in rig.api.sent_to(GROUP, "sendMessage") if "Geheim?" in c.params["text"]]
+    )
+    message_id = posted.result["message_id"]
+    for n in range(20):
+        stranger = {"id": 7100 + n, "first_name": f"Neu{n}"}
+        rig.api.set_chat_member(GROUP, stranger, "member")
+        rig.api.inject_callback(GROUP, stranger, "v:1:0", message_id)
+    await rig.api.wait_for(lambda: len(rig.api.callback_answers) == 20, timeout=10)
+    toasts = [a.get("text", "") for a in rig.api.callback_answers.values()]
+    assert all("Personen des Netzwerks" in t for t in toasts)
+    assert await tally(rig, 1) == ((0, 0), 0)
+
+
+async def test_a_vote_from_a_private_chat_counts_only_for_members_of_the_poll_s_group(rig):
+    await linked_speaker(rig)
+    dora = await factories.person(rig.app, "Dora")
+    async with rig.app.uow() as uow:
+        await uow.identities.add(
+            ChatIdentity(
+                Platform.TELEGRAM, str(DORA["id"]), dora.id, created_at=rig.app.clock.now()
+            )
+        )
+        await uow.commit()
+    rig.api.inject_message(GROUP, SARA, "/umfrage Format? | Präsenz | Online", "supergroup")
+    await rig.api.wait_for_sent(GROUP, 1, method="sendPoll")
+    rig.api.inject_message(DORA["id"], DORA, "/abstimmen 1 2")
+    (refused,) = await rig.api.wait_for_sent(DORA["id"], 1)
+    assert "in einem der Chats der Umfrage" in refused.params["text"]
+    rig.api.set_chat_member(GROUP, DORA, "member")
+    rig.api.inject_message(DORA["id"], DORA, "/abstimmen 1 2")
+    (_, counted) = await rig.api.wait_for_sent(DORA["id"], 2)
+    assert "Ihre Stimme" in counted.params["text"]
+    rig.api.set_chat_member(GROUP, DORA, "kicked")
+    rig.api.inject_message(DORA["id"], DORA, "/abstimmen 1 1")
+    (*_, after_ban) = await rig.api.wait_for_sent(DORA["id"], 3)
+    assert "in einem der Chats der Umfrage" in after_ban.params["text"]
+    assert await tally(rig, 1) == ((0, 1), 1)
+
+
+@pytest.mark.parametrize("bot_is_admin", [True, False])
+async def test_an_anonymous_vote_typed_into_the_group_is_refused_and_deleted(rig, bot_is_admin):
+    await linked_speaker(rig)
+    await linked_member(rig, DORA)
+    if bot_is_admin:
+        rig.api.set_chat_member(GROUP, rig.api.bot_user, "administrator")
+    rig.api.inject_message(GROUP, SARA, "/umfrage Geheim? | Ja | Nein --anonym", "supergroup")
+    await rig.api.wait_for(
+        lambda: [c for c in rig.api.sent_to(GROUP, "sendMessage") if "Geheim?" in c.params["text"]]
+    )
+    typed = rig.api.make_message_update(GROUP, DORA, "/abstimmen 1 1", "supergroup")
+    rig.api.inject_update(typed)
+    message_id = typed["message"]["message_id"]
+    hint = await rig.api.wait_for(
+        lambda: [
+            c
+            for c in rig.api.sent_to(GROUP, "sendMessage")
+            if "Direktchat" in c.params["text"] and "anonym" in c.params["text"]
+        ]
+    )
+    assert hint
+    if bot_is_admin:
+        await rig.api.wait_for(lambda: not rig.api.message_exists(GROUP, message_id))
+    else:
+        tried = await rig.api.wait_for(
+            lambda: [c for c in rig.api.calls if c.method == "deleteMessage"]
+        )
+        assert tried[0].status == 400  # Telegram refused: the hint has to do
+        assert rig.api.message_exists(GROUP, message_id)
+    assert await tally(rig, 1) == ((0, 0), 0)

@@ -1002,9 +1002,19 @@ class TelegramApi:
         return message
 
     def _delete_message(self, params: JSON) -> bool:
+        """Like Telegram: the bot deletes its own messages, and other people's in a group only
+        as an administrator allowed to delete messages."""
         message = self._bot_message(params, "message to delete not found")
-        del self._messages[(message["chat"]["id"], message["message_id"])]
+        chat_id = message["chat"]["id"]
+        own = message.get("from", {}).get("id") == self.bot_user["id"]
+        admin = self._members[chat_id].get(self.bot_user["id"]) in ("administrator", "creator")
+        if not own and message["chat"]["type"] != "private" and not admin:
+            raise ApiError(400, "Bad Request: message can't be deleted")
+        del self._messages[(chat_id, message["message_id"])]
         return True
+
+    def message_exists(self, chat_id: int, message_id: int) -> bool:
+        return (chat_id, message_id) in self._messages
 
     def _answer_callback_query(self, params: JSON) -> bool:
         query_id = str(params.get("callback_query_id"))
