@@ -2,13 +2,15 @@
 
 A leaky bucket per (platform, account) from aiolimiter: a burst of ``messages`` passes, then
 one message per ``seconds / messages``. The first message over the limit gets one polite
-notice; the rest of the flood is dropped unread (nothing is stored for it) until the bucket
-has room again. Buckets live in this process only; past :data:`MAX_BUCKETS` accounts all are
-forgotten at once, so memory stays bounded.
+notice; for the next ``seconds`` the account gets no further notice: what fits into the
+bucket is answered, the rest of the flood is dropped unread (nothing is stored for it).
+Buckets live in this process only; past :data:`MAX_BUCKETS` accounts all are forgotten at
+once, so memory stays bounded.
 """
 
 from __future__ import annotations
 
+import time
 from enum import Enum
 
 from aiolimiter import AsyncLimiter
@@ -30,7 +32,7 @@ class FloodGuard:
         self.messages = messages
         self.seconds = seconds
         self._buckets: dict[tuple[Platform, str], AsyncLimiter] = {}
-        self._warned: set[tuple[Platform, str]] = set()
+        self._warned: dict[tuple[Platform, str], float] = {}  # key → notice time
 
     async def admit(self, platform: Platform, account: str) -> Admission:
         """Take one message of ``account`` on ``platform`` into its bucket, if it fits."""
@@ -42,13 +44,13 @@ class FloodGuard:
             bucket = self._buckets[key] = AsyncLimiter(self.messages, self.seconds)
         if bucket.has_capacity():
             await bucket.acquire()  # returns at once: there is capacity
-            self._warned.discard(key)
             return Admission.ADMIT
-        if key in self._warned:
+        now = time.monotonic()
+        if now - self._warned.get(key, -self.seconds) < self.seconds:
             return Admission.DROP
         if len(self._warned) >= MAX_BUCKETS:
             self._warned.clear()
-        self._warned.add(key)
+        self._warned[key] = now
         return Admission.WARN
 
     def pause_seconds(self) -> int:

@@ -158,3 +158,73 @@ def test_a_bad_setting_stops_the_start_naming_it(env):
     ]
     result = run({**env, "ENGAGIERT_DATABASE_URL": "mysql://x"}, "event", "list")
     assert "ENGAGIERT_DATABASE_URL" in result.stderr and result.returncode == 2
+
+
+def test_the_office_invites_a_person_gives_roles_and_assigns_a_speaker(env):
+    """``invite --person`` prints a one-time code and the links to use it; ``person role``,
+    ``person show``, ``person unlink`` and ``event speaker`` manage who may do what."""
+    env = {**env, "ENGAGIERT_TELEGRAM_BOT_USERNAME": "@EngagiertBot"}
+    assert run(env, "member", "add", "--name", "Stadt Auenburg", "--kind", "stadt").returncode == 0
+    person = run(env, "person", "add", "--name", "Tobias Feldmann", "--member", "Stadt Auenburg")
+    person_id = person.stdout.strip()
+    invite = run(env, "invite", "--person", person_id, "--days", "3")
+    assert invite.returncode == 0, invite.stderr
+    code = invite.stdout.strip()
+    assert len(code) == 10 and code.isalnum()
+    assert f"https://t.me/EngagiertBot?start=p_{code}" in invite.stderr
+    assert f"!start p_{code}" in invite.stderr and "für ein Chat-Konto" in invite.stderr
+
+    # The account redeems it in the terminal chat (a console account, here).
+    chat = run(env, "chat", stdin=f"/start p_{code}\n/hilfe\n")
+    assert "Willkommen, Tobias Feldmann!" in chat.stdout, chat.stdout + chat.stderr
+    assert "/umfrage" not in chat.stdout  # a member: no poll commands in the help
+
+    roles = run(env, "person", "role", person_id, "--add", "speaker", "--add", "supporter")
+    assert roles.returncode == 0 and "speaker, supporter" in roles.stdout
+    shown = run(env, "person", "show", "Tobias")
+    assert "Stadt Auenburg" in shown.stdout and "member, speaker, supporter" in shown.stdout
+    assert "console:" in shown.stdout
+    chat = run(env, "chat", "--as", person_id, stdin="/hilfe\n")
+    assert "/umfrage" in chat.stdout and "/antworten" in chat.stdout
+
+    event = run(
+        env,
+        "event",
+        "add",
+        "--title",
+        "Kurzformat",
+        "--kind",
+        "kurzformat",
+        "--start",
+        "03.12.2099 14:00",
+    ).stdout.strip()
+    speaker = run(env, "event", "speaker", event, "Tobias Feldmann")
+    assert "Sprecher/in für „Kurzformat“: Tobias Feldmann" in speaker.stdout
+    assert run(env, "event", "speaker", event, "--none").returncode == 0
+
+    unlinked = run(env, "person", "unlink", person_id, "console")
+    assert unlinked.stdout.startswith("1 Konto")
+    assert "console:" not in run(env, "person", "show", person_id).stdout
+    # The code was for one account: another account cannot use it again.
+    again = run(env, "chat", stdin=f"/start p_{code}\n")
+    assert "so oft verwendet" in again.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["invite"], "genau eines angeben"),
+        (["invite", "--person", "1", "--member", "X"], "genau eines angeben"),
+        (["invite", "--person", "Niemand"], "Niemand"),
+        (["person", "role", "1"], "--add ROLLE oder --remove ROLLE"),
+        (["person", "role", "1", "--add", "kaiser"], "unbekannte Rolle"),
+        (["person", "role", "1", "--add", "member"], "folgt aus der Mitgliedskommune"),
+        (["person", "unlink", "1", "fax"], "unbekannte Plattform"),
+        (["event", "speaker", "1"], "PERSON angeben oder --none"),
+    ],
+)
+def test_bad_office_commands_exit_with_one_german_line(env, args, message):
+    run(env, "person", "add", "--name", "Eva Beispiel")
+    result = run(env, *args)
+    assert result.returncode == 2, result.stdout
+    assert message in result.stderr and "Traceback" not in result.stderr
