@@ -52,26 +52,20 @@ async def create_invitation(
     valid_days: int = 30,
     max_uses: int = 5,
 ) -> NewInvitation:
-    if not 1 <= valid_days <= 365 or not 1 <= max_uses <= 100:
+    """A municipality's code: each of up to ``max_uses`` accounts joins it as a plain member
+    (office only)."""
+    if not 1 <= max_uses <= 100:
         raise InvalidInput("invitation_limits")
-    code = new_code()
     async with uow:
         actor = await require(uow, actor_id, Action.MANAGE_PEOPLE)
         member = await uow.members.find(member_ref)
         if member is None:
             raise NotFound("member_not_found", ref=member_ref)
-        invitation = await uow.invitations.add(
-            Invitation(
-                hash_code(code),
-                member.id,
-                actor.id if actor else None,
-                now,
-                now + timedelta(days=valid_days),
-                max_uses,
-            )
+        code, invitation = await _issue(
+            uow, actor, now, valid_days, max_uses=max_uses, member_id=member.id
         )
         await uow.commit()
-    return NewInvitation(code, invitation, member)
+    return NewInvitation(code, invitation, member=member)
 
 
 async def create_personal_invitation(
@@ -84,29 +78,40 @@ async def create_personal_invitation(
 ) -> NewInvitation:
     """A one-time code that links one chat account to the person (office only). The person
     gets another code for each further account (Telegram and Matrix, say)."""
+    async with uow:
+        actor = await require(uow, actor_id, Action.MANAGE_PEOPLE)
+        person = await _find(uow, person_ref)
+        if person.is_guest:
+            raise InvalidInput("invite_guest", name=person.display_name)
+        code, invitation = await _issue(uow, actor, now, valid_days, person_id=person.id)
+        await uow.commit()
+    return NewInvitation(code, invitation, person=person)
+
+
+async def _issue(
+    uow: UnitOfWork,
+    actor: Person | None,
+    now: datetime,
+    valid_days: int,
+    *,
+    max_uses: int = 1,
+    member_id: int | None = None,
+    person_id: int | None = None,
+) -> tuple[str, Invitation]:
+    """A new code (shown once) and its stored invitation (only the code's hash)."""
     if not 1 <= valid_days <= 365:
         raise InvalidInput("invitation_limits")
     code = new_code()
-    async with uow:
-        actor = await require(uow, actor_id, Action.MANAGE_PEOPLE)
-        person = await uow.persons.find(person_ref)
-        if person is None:
-            raise NotFound("person_ref_not_found", ref=person_ref)
-        if person.is_guest:
-            raise InvalidInput("invite_guest", name=person.display_name)
-        invitation = await uow.invitations.add(
-            Invitation(
-                hash_code(code),
-                None,
-                actor.id if actor else None,
-                now,
-                now + timedelta(days=valid_days),
-                1,
-                person_id=person.id,
-            )
-        )
-        await uow.commit()
-    return NewInvitation(code, invitation, person=person)
+    invitation = Invitation(
+        hash_code(code),
+        member_id,
+        actor.id if actor else None,
+        now,
+        now + timedelta(days=valid_days),
+        max_uses,
+        person_id=person_id,
+    )
+    return code, await uow.invitations.add(invitation)
 
 
 async def redeem_invitation(

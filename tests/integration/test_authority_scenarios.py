@@ -48,6 +48,20 @@ async def said(app, room: Room, sender: str, text: str, *, private: bool = False
     return "\n".join(r.plain for r in replies)
 
 
+async def poll_by(app, creator, place=None, question="Frage?", **flags):
+    """A poll with the options Ja and Nein, started by ``creator`` at ``place``."""
+    where = {"place": place} if place is not None else {}
+    return await start_poll(
+        app.uow(),
+        actor_id=creator.id,
+        question=question,
+        options=["Ja", "Nein"],
+        now=app.clock.now(),
+        **where,
+        **flags,
+    )
+
+
 async def official_setup(app):
     """Speaker Sara runs a hidden poll for event 1 in its official group; Tom, another
     speaker, runs his own; the stranger moderates a group of their own."""
@@ -61,19 +75,10 @@ async def official_setup(app):
             event.id, OFFICIAL.platform, OFFICIAL.chat_id, app.clock.now()
         )
         await uow.commit()
-    hidden = await start_poll(
-        app.uow(),
-        actor_id=sara.id,
-        question="Budget?",
-        options=["Ja", "Nein"],
-        now=app.clock.now(),
-        place=sara_there,
-        hidden_results=True,
-        event_id=event.id,
+    hidden = await poll_by(
+        app, sara, question="Budget?", place=sara_there, hidden_results=True, event_id=event.id
     )
-    toms = await start_poll(
-        app.uow(), actor_id=tom.id, question="Pause?", options=["Ja", "Nein"], now=app.clock.now()
-    )
+    toms = await poll_by(app, tom, question="Pause?")
     rooms.moderators.add((STRANGERS.platform, STRANGERS.chat_id, "666"))
     rooms.members.add((STRANGERS.platform, STRANGERS.chat_id, "666"))
     return rooms, sara, tom, event, hidden, toms
@@ -163,15 +168,7 @@ async def test_an_open_poll_lets_guests_in_its_rooms_vote(app):
     rooms = fake_rooms(app)
     sara = await factories.person(app, "Sara", roles={Role.SPEAKER})
     place = await seat(app, rooms, sara, OFFICIAL)
-    poll = await start_poll(
-        app.uow(),
-        actor_id=sara.id,
-        question="Offen?",
-        options=["Ja", "Nein"],
-        now=app.clock.now(),
-        place=place,
-        open_to_guests=True,
-    )
+    poll = await poll_by(app, sara, question="Offen?", place=place, open_to_guests=True)
     assert "Ihre Stimme" in await said(app, OFFICIAL, "4242", f"/abstimmen {poll.id} 2")
     outside = await said(
         app, Room(Platform.TELEGRAM, "4343"), "4343", f"/abstimmen {poll.id} 1", private=True
@@ -186,15 +183,7 @@ async def test_an_anonymous_vote_typed_into_a_group_is_refused_and_taken_down(ap
     anna = await factories.person(app, "Anna")
     place = await seat(app, rooms, sara, OFFICIAL)
     anna_there = await seat(app, rooms, anna, OFFICIAL)
-    poll = await start_poll(
-        app.uow(),
-        actor_id=sara.id,
-        question="Geheim?",
-        options=["Ja", "Nein"],
-        now=app.clock.now(),
-        place=place,
-        anonymous=True,
-    )
+    poll = await poll_by(app, sara, question="Geheim?", place=place, anonymous=True)
     (reply,) = await app.router.handle(
         message(OFFICIAL, anna_there.user_id, f"/abstimmen {poll.id} 1")
     )
@@ -337,15 +326,7 @@ async def test_personal_invitations_link_accounts_and_merge_guests(any_app):
     sara = await factories.person(app, "Sara", roles={Role.SPEAKER})
     open_event = await factories.event(app, title="Offen", capacity=5, audience=Audience.EVERYONE)
     sara_there = await seat(app, rooms, sara, OFFICIAL)
-    poll = await start_poll(
-        app.uow(),
-        actor_id=sara.id,
-        question="Offen?",
-        options=["Ja", "Nein"],
-        now=app.clock.now(),
-        place=sara_there,
-        open_to_guests=True,
-    )
+    poll = await poll_by(app, sara, question="Offen?", place=sara_there, open_to_guests=True)
     telegram, matrix = "5001", "@olga:example.org"
     await said(app, OFFICIAL, telegram, f"/abstimmen {poll.id} 1")
     await said(
