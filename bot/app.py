@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.flood import FloodGuard
 from bot.handlers import COMMANDS
 from bot.i18n import Translator
 from bot.notifications import NotificationHub, outbox_platforms
@@ -11,6 +12,7 @@ from bot.rooms import Rooms
 from bot.router import Router
 from bot.settings import Settings
 from core.clock import SystemClock
+from core.domain import guests
 from core.faq import FaqIndex
 from core.kb import load_index
 from core.ports import Clock, Notifier
@@ -30,6 +32,11 @@ class App:
     router: Router = field(init=False)
     #: What the platforms say about rooms (moderators, members); transports register here.
     rooms: Rooms = field(default_factory=Rooms)
+    #: Questions guests forward, per chat account and day. The database counts them too,
+    #: but a guest who erases their data starts that count over; this bucket does not.
+    guest_forwards: FloodGuard = field(
+        default_factory=lambda: FloodGuard(guests.FORWARDS, guests.FORWARD_WINDOW.total_seconds())
+    )
 
     def uow(self) -> SqlUnitOfWork:
         return self.database.unit_of_work(self.notifier)

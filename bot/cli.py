@@ -102,10 +102,12 @@ async def _with_app(settings: Settings, work: Callable[[App], Awaitable[Any]]) -
 # --- chat and demo ------------------------------------------------------------------------
 
 
-async def _chat(app: App, person: Person, *, demo: bool = False) -> None:
+async def _chat(
+    app: App, person: Person, *, demo: bool = False, account: str | None = None
+) -> None:
     if "log_level" not in app.settings.model_fields_set:  # the terminal is the chat
         logging.getLogger().setLevel(logging.WARNING)
-    chat = ConsoleChat(app, person, everyone=demo)
+    chat = ConsoleChat(app, person, everyone=demo, account=account)
     interactive = sys.stdin.isatty()
     _hint_if_empty(app)
     if interactive:
@@ -127,17 +129,18 @@ async def _chat(app: App, person: Person, *, demo: bool = False) -> None:
 async def run_chat(settings: Settings, args: argparse.Namespace) -> None:
     async def work(app: App) -> None:
         if args.person:
-            person = await find_person(app.uow(), args.person)
-        else:
-            person = await resolve_identity(
-                app.uow(),
-                platform=Platform.CONSOLE,
-                external_id=getpass.getuser(),
-                display_name=getpass.getuser(),
-                language=settings.default_language,
-                now=app.clock.now(),
-            )
-        await _chat(app, person)
+            await _chat(app, await find_person(app.uow(), args.person))
+            return
+        account = getpass.getuser()
+        person = await resolve_identity(
+            app.uow(),
+            platform=Platform.CONSOLE,
+            external_id=account,
+            display_name=account,
+            language=settings.default_language,
+            now=app.clock.now(),
+        )
+        await _chat(app, person, account=account)
 
     await _with_app(settings, work)
 
@@ -228,7 +231,8 @@ async def run_event_list(settings: Settings, args: argparse.Namespace) -> None:
             capacity = "∞" if event.capacity is None else event.capacity
             print(
                 f"{event.id}\t{tr.datetime('de', event.starts_at)}\t{event.kind.value}\t"
-                f"{info.confirmed}/{capacity} (+{info.waitlisted})\t{event.title}"
+                f"{event.audience.value}\t{info.confirmed}/{capacity} (+{info.waitlisted})\t"
+                f"{event.title}"
             )
 
     await _with_app(settings, work)
@@ -354,7 +358,8 @@ async def run_person_list(settings: Settings, args: argparse.Namespace) -> None:
             for person in await uow.persons.list():
                 roles = ",".join(sorted(r.value for r in person.roles)) or "-"
                 member = members.get(person.member_id, "-")
-                print(f"{person.id}\t{person.display_name}\t{member}\t{roles}")
+                origin = "Büro" if person.office_entry else "Gast" if person.is_guest else "selbst"
+                print(f"{person.id}\t{person.display_name}\t{member}\t{roles}\t{origin}")
 
     await _with_app(settings, work)
 
@@ -362,6 +367,8 @@ async def run_person_list(settings: Settings, args: argparse.Namespace) -> None:
 async def run_invite(settings: Settings, args: argparse.Namespace) -> None:
     if (args.member is None) == (args.person is None):
         raise UsageError("bitte genau eines angeben: --member NAME oder --person ID")
+    if args.person is not None and args.uses is not None:
+        raise UsageError("--uses gilt nur für --member: ein persönlicher Code gilt für ein Konto")
 
     async def work(app: App) -> None:
         if args.person is not None:
@@ -380,9 +387,10 @@ async def run_invite(settings: Settings, args: argparse.Namespace) -> None:
                 member_ref=args.member,
                 now=app.clock.now(),
                 valid_days=args.days or 30,
-                max_uses=args.uses,
+                max_uses=args.uses or 5,
             )
-            prefix, who, uses = "m", created.member.name, f"für {args.uses} Person(en)"
+            count = created.invitation.max_uses
+            prefix, who, uses = "m", created.member.name, f"für {count} Person(en)"
         print(created.code)
         expires = app.translator.datetime("de", created.invitation.expires_at)
         payload = start_payload(prefix, created.code)
@@ -416,7 +424,10 @@ async def run_person_show(settings: Settings, args: argparse.Namespace) -> None:
         person = details.person
         roles = ", ".join(sorted(r.value for r in person.roles)) or "-"
         print(f"Nummer:   {person.id}")
-        print(f"Name:     {person.display_name}{' (Gast)' if person.is_guest else ''}")
+        origin = (
+            "" if person.office_entry else " (Gast)" if person.is_guest else " (selbst angemeldet)"
+        )
+        print(f"Name:     {person.display_name}{origin}")
         print(f"Mitglied: {details.member.name if details.member else '-'}")
         print(f"Rollen:   {roles}")
         if person.supporter_topics:
@@ -461,7 +472,7 @@ async def run_event_speaker(settings: Settings, args: argparse.Namespace) -> Non
         if person_ref is None and not args.none:
             raise UsageError("bitte PERSON angeben oder --none")
         event, speaker = await assign_speaker(
-            app.uow(), actor_id=None, event_id=args.id, person_ref=person_ref
+            app.uow(), actor_id=None, event_id=args.id, person_ref=person_ref, now=app.clock.now()
         )
         name = speaker.display_name if speaker else "niemand"
         print(f"Sprecher/in für „{event.title}“: {name}")
@@ -735,7 +746,7 @@ def _parser() -> argparse.ArgumentParser:
         "--days", type=_positive, help=f"Gültigkeit in Tagen (Standard {PERSONAL_DAYS} bzw. 30)"
     )
     invite.add_argument(
-        "--uses", type=_positive, default=5, help="für wie viele Personen (nur --member)"
+        "--uses", type=_positive, help="für wie viele Personen (nur --member; Standard 5)"
     )
     return parser
 

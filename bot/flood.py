@@ -37,13 +37,8 @@ class FloodGuard:
     async def admit(self, platform: Platform, account: str) -> Admission:
         """Take one message of ``account`` on ``platform`` into its bucket, if it fits."""
         key = (platform, account)
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            if len(self._buckets) >= MAX_BUCKETS:
-                self._buckets.clear()
-            bucket = self._buckets[key] = AsyncLimiter(self.messages, self.seconds)
-        if bucket.has_capacity():
-            await bucket.acquire()  # returns at once: there is capacity
+        if self.has_room(platform, account):
+            await self.take(platform, account)
             return Admission.ADMIT
         now = time.monotonic()
         if now - self._warned.get(key, -self.seconds) < self.seconds:
@@ -52,6 +47,22 @@ class FloodGuard:
             self._warned.clear()
         self._warned[key] = now
         return Admission.WARN
+
+    def has_room(self, platform: Platform, account: str) -> bool:
+        """Whether one more message of the account fits now (takes nothing)."""
+        return self._bucket((platform, account)).has_capacity()
+
+    async def take(self, platform: Platform, account: str) -> None:
+        """Count one message of the account (waits if the bucket is full)."""
+        await self._bucket((platform, account)).acquire()
+
+    def _bucket(self, key: tuple[Platform, str]) -> AsyncLimiter:
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            if len(self._buckets) >= MAX_BUCKETS:
+                self._buckets.clear()
+            bucket = self._buckets[key] = AsyncLimiter(self.messages, self.seconds)
+        return bucket
 
     def pause_seconds(self) -> int:
         """How long, at most, until the next message fits again (for the notice)."""

@@ -22,6 +22,7 @@ from core.authority import authorize, load_person
 from core.domain.authority import Action
 from core.domain.errors import DomainError, NotFound
 from core.domain.outbox import OutgoingMessage
+from core.domain.people import Platform
 from core.members import resolve_identity
 from core.ports import UnitOfWork
 from storage.uow import JoinedUnitOfWork
@@ -94,7 +95,7 @@ class Router:
         redelivery returns nothing. Adapters then send the replies from the outbox.
         """
         admission = Admission.ADMIT
-        if message.person_id is None:  # the terminal's own person cannot flood anyone
+        if message.platform is not Platform.CONSOLE:  # the terminal cannot flood anyone
             admission = await self.flood.admit(message.platform, message.sender_id)
             if admission is Admission.DROP:
                 log.info("flood: dropped a message of %s/%s", message.platform, message.sender_id)
@@ -144,6 +145,10 @@ class Router:
             return [self._unknown(language, name)] if message.is_private else []
         try:
             ctx = await self._context(message, uow_factory)
+        except NotFound as exc:  # ``--as`` a person erased meanwhile
+            if exc.code != "person_not_found":
+                raise
+            return [self._error(language, "person_gone")]
         except Exception:
             log.exception("could not resolve sender %s/%s", message.platform, message.sender_id)
             return [self._error(language, "internal")]

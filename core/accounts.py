@@ -16,14 +16,13 @@ from core.domain.errors import DomainError, InvalidInput, NotFound
 from core.domain.invitations import Invitation, hash_code, new_code, normalize_code
 from core.domain.members import Member
 from core.domain.people import ChatIdentity, Person, Platform, Role
+from core.members import person_by_ref
 from core.polls import merge_anonymous_votes
 from core.ports import UnitOfWork
 from core.signup import withdraw_duplicates
 
 #: Personal invitations are for one chat account each and keep for two weeks by default.
 PERSONAL_DAYS = 14
-#: Roles a person may hold and still be merged into another (a self-registered member).
-MERGEABLE_ROLES = frozenset({Role.MEMBER})
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +79,8 @@ async def create_personal_invitation(
     gets another code for each further account (Telegram and Matrix, say)."""
     async with uow:
         actor = await require(uow, actor_id, Action.MANAGE_PEOPLE)
-        person = await _find(uow, person_ref)
-        if person.is_guest:
+        person = await person_by_ref(uow, person_ref)
+        if not person.office_entry:
             raise InvalidInput("invite_guest", name=person.display_name)
         code, invitation = await _issue(uow, actor, now, valid_days, person_id=person.id)
         await uow.commit()
@@ -149,7 +148,7 @@ async def _link_account(
     if current.id == target.id:
         return Redeemed(target, member, personal=True)
     invitation.check_usable(now)
-    if not current.roles <= MERGEABLE_ROLES:
+    if current.office_entry:  # the office's own entry is never merged away
         raise DomainError("account_linked_elsewhere", name=current.display_name)
     invitation.uses += 1
     await uow.invitations.update(invitation)
@@ -202,7 +201,7 @@ async def person_details(
     """A person with their municipality and linked chat accounts (office only)."""
     async with uow:
         await require(uow, actor_id, Action.MANAGE_PEOPLE)
-        person = await _find(uow, person_ref)
+        person = await person_by_ref(uow, person_ref)
         member = await uow.members.get(person.member_id) if person.member_id else None
         identities = await uow.identities.for_person(person.id)
     return PersonDetails(person, member, identities)
@@ -217,16 +216,16 @@ async def change_roles(
     remove: frozenset[Role] = frozenset(),
 ) -> Person:
     """Give or take network roles (office only). ``member`` follows the municipality and is
-    not set by hand; a guest gets no roles (the office creates the person and invites them:
-    a guest's name is whatever the account chose)."""
+    not set by hand. Only the office's own entries get roles: a self-registered account's
+    name is whatever it chose (the office creates the person and invites them instead)."""
     if Role.MEMBER in add | remove:
         raise InvalidInput("role_member_implicit")
     if add & remove:
         raise InvalidInput("role_add_and_remove", role=", ".join(sorted(add & remove)))
     async with uow:
         await require(uow, actor_id, Action.MANAGE_PEOPLE)
-        person = await _find(uow, person_ref)
-        if person.is_guest and add:
+        person = await person_by_ref(uow, person_ref)
+        if not person.office_entry and add:
             raise InvalidInput("roles_for_guest", name=person.display_name)
         person.roles = (person.roles | add) - remove
         await uow.persons.update(person)
@@ -237,21 +236,17 @@ async def change_roles(
 async def unlink_account(
     uow: UnitOfWork, *, actor_id: int | None, person_ref: str, platform: Platform
 ) -> int:
-    """Detach the person's chat accounts on ``platform`` (office only); returns how many.
-    Such an account starts over as a guest when it writes again."""
+    """Detach the office's person's chat accounts on ``platform`` (office only); returns
+    how many. Such an account starts over as a guest when it writes again. A self-registered
+    person is only reachable through its accounts: refused (``unlink_self_registered``)."""
     async with uow:
         await require(uow, actor_id, Action.MANAGE_PEOPLE)
-        person = await _find(uow, person_ref)
+        person = await person_by_ref(uow, person_ref)
+        if not person.office_entry:
+            raise InvalidInput("unlink_self_registered", name=person.display_name)
         removed = 0
         for identity in await uow.identities.for_person(person.id):
             if identity.platform is platform:
                 removed += await uow.identities.delete(platform, identity.external_id)
         await uow.commit()
     return removed
-
-
-async def _find(uow: UnitOfWork, ref: str) -> Person:
-    person = await uow.persons.find(ref)
-    if person is None:
-        raise NotFound("person_ref_not_found", ref=ref)
-    return person

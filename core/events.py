@@ -14,6 +14,7 @@ from core.domain.members import Member
 from core.domain.notices import Notice
 from core.domain.people import Person
 from core.domain.registrations import RegistrationStatus
+from core.members import person_by_ref
 from core.ports import EventWithCounts, UnitOfWork
 from core.signup import promote_waitlisted
 
@@ -28,6 +29,7 @@ NOTIFIED_CHANGES = frozenset({"starts_at", "ends_at", "place", "video_url"})
 class EventDetails:
     info: EventWithCounts  # with the asking person's own status
     own_rank: int | None  # place on the waiting list, 1-based
+    admitted: bool = True  # the person belongs to the event's audience (may sign up)
 
 
 async def upcoming_events(
@@ -52,13 +54,24 @@ async def event_details(
         info = await uow.events.get(event_id, person_id=person_id)
         if info is None:
             raise NotFound("event_not_found", id=event_id)
-        if person_id is not None and not info.event.visible_to(*await _viewer(uow, person_id), now):
-            raise NotFound("event_not_found", id=event_id)
+        admitted = True
+        if person_id is not None:
+            viewer = await _viewer(uow, person_id)
+            if not info.event.visible_to(*viewer, now):
+                raise NotFound("event_not_found", id=event_id)
+            admitted = info.event.admits(*viewer, now)
         rank = None
         if info.own_status is RegistrationStatus.WAITLISTED:
             own = await uow.registrations.active_for(event_id, person_id)
             rank = await uow.registrations.waitlist_rank(own)
-        return EventDetails(info, rank)
+        return EventDetails(info, rank, admitted)
+
+
+async def speaks_at_any(uow: UnitOfWork, *, person_id: int, now: datetime) -> bool:
+    """Whether the office assigned the person as speaker to an event not yet over."""
+    async with uow:
+        coming = await uow.events.upcoming(now, None)
+    return any(info.event.speaker_id == person_id for info in coming)
 
 
 async def _viewer(uow: UnitOfWork, person_id: int) -> tuple[Person, Member | None]:
@@ -101,7 +114,12 @@ async def change_event(
 
 
 async def assign_speaker(
-    uow: UnitOfWork, *, actor_id: int | None, event_id: int, person_ref: str | None
+    uow: UnitOfWork,
+    *,
+    actor_id: int | None,
+    event_id: int,
+    person_ref: str | None,
+    now: datetime,
 ) -> tuple[Event, Person | None]:
     """The speaker who runs the event's polls and links its rooms (office only);
     ``person_ref=None`` removes the assignment. A guest cannot be assigned."""
@@ -109,14 +127,18 @@ async def assign_speaker(
         await require(uow, actor_id, Action.MANAGE_EVENTS)
         speaker = None
         if person_ref is not None:
-            speaker = await uow.persons.find(person_ref)
-            if speaker is None:
-                raise NotFound("person_ref_not_found", ref=person_ref)
-            if speaker.is_guest:
+            speaker = await person_by_ref(uow, person_ref)
+            if not speaker.office_entry:
                 raise InvalidInput("speaker_guest", name=speaker.display_name)
         info = await uow.events.get(event_id)
         if info is None:
             raise NotFound("event_not_found", id=event_id)
+        if speaker is not None:
+            viewer = await _viewer(uow, speaker.id)
+            if not info.event.visible_to(*viewer, now):
+                raise InvalidInput(
+                    "speaker_outside_audience", name=speaker.display_name, title=info.event.title
+                )
         info.event.speaker_id = speaker.id if speaker else None
         await uow.events.update(info.event)
         await uow.commit()

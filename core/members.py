@@ -62,6 +62,8 @@ async def add_person(
 ) -> Person:
     if language not in LANGUAGES:
         raise InvalidInput("language", value=language)
+    if Role.MEMBER in roles and member_ref is None:
+        raise InvalidInput("role_member_implicit")
     async with uow:
         member = None
         if member_ref is not None:
@@ -83,10 +85,21 @@ async def add_person(
 
 async def find_person(uow: UnitOfWork, ref: str) -> Person:
     async with uow:
-        person = await uow.persons.find(ref)
-    if person is None:
-        raise NotFound("person_ref_not_found", ref=ref)
-    return person
+        return await person_by_ref(uow, ref)
+
+
+async def person_by_ref(uow: UnitOfWork, ref: str) -> Person:
+    """The one person ``ref`` names: a number, or a part of exactly one person's name.
+
+    Raises ``person_ref_not_found`` or ``person_ref_ambiguous`` (with the candidates' ids).
+    """
+    found = await uow.persons.matching(ref)
+    if not found:
+        raise NotFound("person_ref_not_found", ref=ref[:60])
+    if len(found) > 1:
+        ids = ", ".join(str(p.id) for p in found[:10])
+        raise InvalidInput("person_ref_ambiguous", ref=ref[:60], ids=ids)
+    return found[0]
 
 
 async def resolve_identity(
@@ -103,7 +116,13 @@ async def resolve_identity(
         identity = await uow.identities.get(platform, external_id)
         if identity is None:
             guest = await uow.persons.add(
-                Person(_guest_name(display_name), language=language, is_guest=True, created_at=now)
+                Person(
+                    _guest_name(display_name),
+                    language=language,
+                    is_guest=True,
+                    created_at=now,
+                    self_registered=True,
+                )
             )
             if await uow.identities.add(
                 ChatIdentity(platform, external_id, guest.id, created_at=now)

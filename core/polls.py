@@ -78,9 +78,12 @@ async def start_poll(
     that event). Speakers and organizers anywhere; a chat's moderators in that chat, where
     the poll is theirs to run; ``--termin`` needs an organizer or the event's speaker."""
     async with uow:
-        actor = await require(uow, actor_id, Action.START_POLL, place, rooms)
-        if event_id is not None:
-            await require(uow, actor_id, Action.START_EVENT_POLL, place, rooms, event_id=event_id)
+        if event_id is None:
+            actor = await require(uow, actor_id, Action.START_POLL, place, rooms)
+        else:
+            actor = await require(
+                uow, actor_id, Action.START_EVENT_POLL, place, rooms, event_id=event_id
+            )
         poll = new_poll(
             question,
             options,
@@ -199,7 +202,7 @@ async def cast_vote(
         poll.check_open(now)
         if visible and poll.anonymous:
             raise DomainError("poll_vote_visible", id=poll.id)
-        await check_electorate(uow, poll, await load_person(uow, person_id), place, rooms)
+        await check_electorate(uow, poll, await load_person(uow, person_id), place, rooms, now)
         record = _record(poll, person_id)
         if toggle is not None:
             choices = toggled(await uow.polls.choices(record) or (), toggle)
@@ -213,14 +216,26 @@ async def cast_vote(
 
 
 async def check_electorate(
-    uow: UnitOfWork, poll: Poll, person: Person, place: Place, rooms: RoomDirectory
+    uow: UnitOfWork,
+    poll: Poll,
+    person: Person,
+    place: Place,
+    rooms: RoomDirectory,
+    now: datetime,
 ) -> None:
     """Who may vote: persons of the network (with ``--offen`` guests too) who are in one of
     the poll's chats when they vote — the vote comes from that chat, or the platform says
     they are a member of it. A poll posted into no chat has no room condition.
 
-    Raises ``poll_members_only`` or ``poll_not_in_room`` (:class:`NotAllowed`).
+    A poll of an event with a restricted audience (members, leadership, new members) does
+    not exist for those outside it (``poll_not_found``). Else raises ``poll_members_only``
+    or ``poll_not_in_room`` (:class:`NotAllowed`).
     """
+    if poll.event_id is not None:
+        info = await uow.events.get(poll.event_id)
+        found = await uow.persons.get_with_member(person.id)
+        if info is not None and found is not None and not info.event.visible_to(*found, now):
+            raise NotFound("poll_not_found", id=poll.id)
     if person.is_guest and not poll.open_to_guests:
         raise NotAllowed("poll_members_only", id=poll.id)
     chats = {(r.platform, r.chat_id) for r in await uow.polls.rooms(poll.id)}
@@ -332,17 +347,16 @@ async def poll_results(
     place: Place = TERMINAL,
     rooms: RoomDirectory = NO_ROOMS,
 ) -> PollResults:
-    """The tally for anyone once results are visible; hidden results and the municipal
-    turnout only for who controls the poll (:data:`Action.CONTROL_POLL`)."""
+    """The tally for the poll's electorate once results are visible; hidden results and the
+    municipal turnout only for who controls the poll (:data:`Action.CONTROL_POLL`). For
+    anybody else the poll does not exist (``poll_not_found``)."""
     async with uow:
         poll = await _poll(uow, poll_id)
-        try:
-            await require(uow, actor_id, Action.CONTROL_POLL, place, rooms, poll=poll)
-            runner = True
-        except NotAllowed:
-            runner = False
-        if not (poll.results_visible(now) or runner):
-            raise DomainError("poll_results_hidden", id=poll.id)
+        runner = await _controls(uow, actor_id, poll, place, rooms)
+        if not runner:
+            await _check_sees(uow, poll, actor_id, place, rooms, now)
+            if not poll.results_visible(now):
+                raise DomainError("poll_results_hidden", id=poll.id)
         tally = await _tally(uow, poll)
         turnout = await _turnout(uow, poll) if runner and not poll.anonymous else None
     return PollResults(poll, tally, turnout)
@@ -362,10 +376,20 @@ async def live_results(
     return PollResults(poll, tally, turnout)
 
 
-async def open_poll(uow: UnitOfWork, *, poll_id: int, now: datetime) -> Poll:
-    """A poll that still takes votes; ``poll_not_found`` or ``poll_closed`` otherwise."""
+async def open_poll(
+    uow: UnitOfWork,
+    *,
+    poll_id: int,
+    person_id: int,
+    now: datetime,
+    place: Place = TERMINAL,
+    rooms: RoomDirectory = NO_ROOMS,
+) -> Poll:
+    """A poll that takes the person's vote: ``poll_not_found`` for one they may not see,
+    ``poll_closed``, or the electorate's refusals (:func:`check_electorate`)."""
     async with uow:
         poll = await _poll(uow, poll_id)
+        await _check_sees(uow, poll, person_id, place, rooms, now)
     poll.check_open(now)
     return poll
 
@@ -435,6 +459,32 @@ async def forget_voter(uow: UnitOfWork, *, person_id: int) -> int:
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
+
+async def _controls(
+    uow: UnitOfWork, actor_id: int, poll: Poll, place: Place, rooms: RoomDirectory
+) -> bool:
+    try:
+        await require(uow, actor_id, Action.CONTROL_POLL, place, rooms, poll=poll)
+    except NotAllowed:
+        return False
+    return True
+
+
+async def _check_sees(
+    uow: UnitOfWork,
+    poll: Poll,
+    person_id: int,
+    place: Place,
+    rooms: RoomDirectory,
+    now: datetime,
+) -> None:
+    """Polls are shown to their electorate only: to anyone else they do not exist."""
+    person = await load_person(uow, person_id)
+    try:
+        await check_electorate(uow, poll, person, place, rooms, now)
+    except NotAllowed:
+        raise NotFound("poll_not_found", id=poll.id) from None
 
 
 async def _poll(uow: UnitOfWork, poll_id: int, *, lock: bool = False) -> Poll:

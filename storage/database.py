@@ -80,10 +80,26 @@ class Database:
         )
 
     async def upgrade(self) -> None:
-        """Bring the schema to the newest migration (idempotent)."""
+        """Bring the schema to the newest migration (idempotent).
+
+        SQLite: foreign keys are off while migrating. Alembic's batch mode rebuilds a table
+        as copy, drop, rename, and dropping a table with foreign keys on would delete (``ON
+        DELETE CASCADE``) or clear (``SET NULL``) every row that refers to it. Afterwards
+        ``PRAGMA foreign_key_check`` must find nothing (SQLite FAQ, "ALTER TABLE" §7).
+        """
         async with self.engine.connect() as conn:
-            await conn.run_sync(_upgrade)
-            await conn.commit()
+            if self.is_sqlite:
+                await conn.run_sync(_sqlite_pragma, "PRAGMA foreign_keys=OFF")
+            try:
+                await conn.run_sync(_upgrade)
+                await conn.commit()
+            finally:
+                if self.is_sqlite:
+                    await conn.rollback()
+                    broken = await conn.run_sync(_sqlite_pragma, "PRAGMA foreign_key_check")
+                    await conn.run_sync(_sqlite_pragma, "PRAGMA foreign_keys=ON")
+            if self.is_sqlite and broken:
+                raise RuntimeError(f"migration left foreign keys broken: {broken[:5]}")
 
     async def current_revision(self) -> str | None:
         from alembic.runtime.migration import MigrationContext
@@ -102,6 +118,17 @@ def alembic_config(connection: Connection | None = None) -> Config:
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
     return config
+
+
+def _sqlite_pragma(connection: Connection, pragma: str) -> list[Any]:
+    """A PRAGMA on the driver's connection, outside any transaction (where SQLite ignores
+    ``foreign_keys``)."""
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(pragma)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 def _upgrade(connection: Connection) -> None:

@@ -97,6 +97,7 @@ def _person(row: Any) -> Person:
         row.is_guest,
         row.created_at,
         row.id,
+        row.self_registered,
     )
 
 
@@ -109,6 +110,7 @@ def _person_values(person: Person) -> dict[str, Any]:
         "language": person.language,
         "is_guest": person.is_guest,
         "created_at": person.created_at,
+        "self_registered": person.self_registered,
     }
 
 
@@ -135,19 +137,22 @@ class PersonRepository(_Repository):
         member = _member(_Prefixed(row._mapping, "m_")) if row.m_id is not None else None
         return _person(row), member
 
-    async def find(self, ref: str) -> Person | None:
-        """By id, then by exact name, then by a unique case-insensitive part of the name."""
+    async def matching(self, ref: str) -> list[Person]:
+        """By id; else everyone whose name contains ``ref`` (case-insensitively), by id.
+
+        No exact match is preferred: a name chosen by a chat account could otherwise shadow
+        the office's entry that contains it ("Petra Sommer" and "Dr. Petra Sommer").
+        """
         ref = ref.strip()
         if ref.isdigit():
-            return await self.get(int(ref))
-        for condition in (
-            persons.c.display_name == ref,
-            sa.func.lower(persons.c.display_name).contains(ref.lower()),
-        ):
-            rows = (await self.conn.execute(persons.select().where(condition))).all()
-            if len(rows) == 1:
-                return _person(rows[0])
-        return None
+            found = await self.get(int(ref))
+            return [found] if found else []
+        query = (
+            persons.select()
+            .where(sa.func.lower(persons.c.display_name).contains(ref.lower(), autoescape=True))
+            .order_by(persons.c.id)
+        )
+        return [_person(r) for r in await self.conn.execute(query)]
 
     async def update(self, person: Person) -> None:
         await self.conn.execute(

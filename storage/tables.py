@@ -61,6 +61,8 @@ persons = sa.Table(
     sa.Column("language", sa.String(2), nullable=False),
     sa.Column("is_guest", sa.Boolean, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    #: Came in through a chat account under a name of its own choosing (not ``person add``).
+    sa.Column("self_registered", sa.Boolean, nullable=False),
 )
 
 chat_identities = sa.Table(

@@ -19,34 +19,58 @@ PROMPT = "> "
 
 
 class ConsoleChat:
-    """``everyone``: show every person's notices here (the demo, on its throwaway database).
+    """The terminal as one chat account. With ``account`` (``engagiert-bot chat``: the
+    operating-system user) it is an account like a Telegram one: ``/start CODE`` links it to
+    a person, ``/daten_loeschen`` starts it over as a guest. Without (``--as PERSON``) it
+    speaks as that person.
+
+    ``everyone``: show every person's notices here (the demo, on its throwaway database).
     Otherwise only this person's notices reach the terminal; everybody else's stay due for
     the transports (``serve``), whichever process leads the scheduler."""
 
     def __init__(
-        self, app: App, person: Person, out: TextIO = sys.stdout, *, everyone: bool = False
+        self,
+        app: App,
+        person: Person,
+        out: TextIO = sys.stdout,
+        *,
+        everyone: bool = False,
+        account: str | None = None,
     ) -> None:
         self.app = app
         self.person = person
         self.out = out
+        self.account = account
+        self.everyone = everyone
         if isinstance(app.notifier, NotificationHub):
             app.notifier.register(Platform.CONSOLE, self._send)
             app.notifier.fallback = self._show_notice
-            app.notifier.only_person = None if everyone else person.id
+        self._follow(person)
 
     async def send(self, text: str) -> list[Reply]:
         """Handle one line as a message from the console's person and print the replies."""
         message = IncomingMessage(
             Platform.CONSOLE,
-            sender_id=f"person:{self.person.id}",
+            sender_id=self.account or f"person:{self.person.id}",
             text=text,
-            sender_name=self.person.display_name,
-            person_id=self.person.id,
+            sender_name=self.account or self.person.display_name,
+            person_id=None if self.account else self.person.id,
         )
         replies = await self.app.router.handle(message)
         for reply in replies:
             self._print(self.render(reply))
+        if self.account:  # linked, merged or erased meanwhile: whose account it is now
+            async with self.app.uow() as uow:
+                identity = await uow.identities.get(Platform.CONSOLE, self.account)
+                person = await uow.persons.get(identity.person_id) if identity else None
+            if person is not None:
+                self._follow(person)
         return replies
+
+    def _follow(self, person: Person) -> None:
+        self.person = person
+        if isinstance(self.app.notifier, NotificationHub):
+            self.app.notifier.only_person = None if self.everyone else person.id
 
     def render(self, reply: Reply) -> str:
         """A reply as terminal text: buttons become the commands they stand for."""

@@ -49,7 +49,8 @@ async def termin(ctx: Context, args: str) -> Reply:
         parts += ["", event.description]
     buttons: tuple[Button, ...] = ()
     if details.info.own_status is None:
-        buttons = (Button(ctx.t("button.signup"), f"/anmelden {event.id}"),)
+        signup = Button(ctx.t("button.signup"), f"/anmelden {event.id}")
+        buttons = (signup,) if details.admitted else ()
     else:
         parts += ["", _own_status(ctx, details.info.own_status, details.own_rank)]
         buttons = (Button(ctx.t("button.cancel"), f"/abmelden {event.id}"),)

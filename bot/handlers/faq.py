@@ -9,7 +9,8 @@ from markupsafe import Markup, escape
 from bot.context import Context
 from bot.handlers.render import lines
 from bot.reply import Button, Reply
-from core.domain.errors import InvalidInput
+from core.domain import guests
+from core.domain.errors import DomainError, InvalidInput
 from core.domain.faq import FaqEntry
 from core.kb import (
     answer_question,
@@ -126,9 +127,15 @@ async def faq_zeigen(ctx: Context, args: str) -> Reply:
 
 
 async def weiterleiten(ctx: Context, args: str) -> Reply:
+    account = (ctx.message.platform, ctx.message.sender_id)
+    bucket = ctx.app.guest_forwards if ctx.person.is_guest else None
+    if bucket is not None and not bucket.has_room(*account):
+        raise DomainError("guest_forward_limit", max=guests.FORWARDS)
     report = await forward_question(
         ctx.uow(), ctx.app.faq, person_id=ctx.person.id, text=args, now=ctx.now
     )
+    if bucket is not None:
+        await bucket.take(*account)
     question = report.question
     if not report.recipients:
         text = ctx.t("faq.forwarded_nobody", id=question.id)

@@ -7,6 +7,7 @@ from bot.handlers.render import lines
 from bot.reply import Button, Reply
 from core.accounts import redeem_invitation
 from core.domain.authority import decide
+from core.events import speaks_at_any
 from core.members import set_language
 
 LANGUAGE_WORDS = {
@@ -71,10 +72,15 @@ def _start_buttons(ctx: Context) -> tuple[tuple[Button, ...], ...]:
 async def hilfe(ctx: Context, args: str) -> Reply:
     router = ctx.app.router
     parts = [ctx.t("help.header"), ""]
+    assigned = await speaks_at_any(ctx.uow(), person_id=ctx.person.id, now=ctx.now)
+    speaker_id = ctx.person.id if assigned else None
     for command in router.commands:
         if not command.listed:
             continue
-        if not decide(ctx.person, command.action, ctx.place, any_object=True).allowed:
+        decision = decide(
+            ctx.person, command.action, ctx.place, event_speaker_id=speaker_id, any_object=True
+        )
+        if not decision.allowed:
             continue
         names = "/" + command.name
         if command.aliases:

@@ -88,7 +88,7 @@ async def umfrage(ctx: Context, args: str) -> list[Reply]:
         poll_id = _number(words[0])
         if _room(ctx) is None:  # the terminal: show the poll
             results = await poll_results(
-                ctx.uow(), poll_id=poll_id, actor_id=ctx.person.id, now=ctx.now
+                ctx.uow(), poll_id=poll_id, actor_id=ctx.person.id, now=ctx.now, place=ctx.place
             )
             return [poll_post(ctx.t, results.poll, ctx.app.translator, ctx.language)]
         poll = await post_poll(
@@ -156,7 +156,14 @@ async def abstimmen(ctx: Context, args: str) -> Reply:
     """
     words = args.replace(",", " ").split()
     if len(words) == 1:
-        poll = await open_poll(ctx.uow(), poll_id=_number(words[0]), now=ctx.now)
+        poll = await open_poll(
+            ctx.uow(),
+            poll_id=_number(words[0]),
+            person_id=ctx.person.id,
+            now=ctx.now,
+            place=ctx.place,
+            rooms=ctx.app.rooms,
+        )
         post = poll_post(ctx.t, poll, ctx.app.translator, ctx.language, direct=True)
         return replace(post, private=True, poll=None)
     if len(words) < 2:

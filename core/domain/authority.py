@@ -122,7 +122,9 @@ def decide(
 
     ``actor=None`` is the operator at the command line, who may do everything. With
     ``any_object`` the question is whether the action could be allowed for *some* poll or
-    event (for the help text); otherwise a missing object counts as one the actor does not own.
+    event (for the help text; ``event_speaker_id`` is then the actor's id if the office
+    assigned them to any coming event); otherwise a missing object counts as one the actor
+    does not own.
     """
     if actor is None or actor.is_organizer:
         return ALLOW
@@ -133,24 +135,22 @@ def decide(
     if action is Action.ANSWER_QUESTIONS:
         return ALLOW if actor.has_role(Role.SUPPORTER) else Decision(False, "faq_helpers_only")
     moderates_here = place.is_group and place.moderator
+    assigned = actor.id is not None and event_speaker_id == actor.id
     if action is Action.START_POLL:
         if actor.has_role(Role.SPEAKER) or moderates_here:
             return ALLOW
         return Decision(False, "poll_runners_only")
     if action in (Action.START_EVENT_POLL, Action.LINK_EVENT_ROOM):
-        if any_object and actor.has_role(Role.SPEAKER):
-            return ALLOW
-        if actor.id is not None and event_speaker_id == actor.id:
-            return ALLOW
-        return Decision(False, "event_speaker_only")
+        return ALLOW if assigned else Decision(False, "event_speaker_only")
     # POST_POLL and CONTROL_POLL: who owns the poll; for control also the origin room's
     # moderators, acting in that room.
+    moderates_origin = action is Action.CONTROL_POLL and moderates_here
     if any_object:
-        allowed = actor.has_role(Role.SPEAKER) or (action is Action.CONTROL_POLL and moderates_here)
+        allowed = actor.has_role(Role.SPEAKER) or assigned or moderates_origin
         return ALLOW if allowed else Decision(False, "poll_not_yours")
     if poll is not None and actor.id is not None:
         if actor.id in (poll.creator_id, poll.event_speaker_id):
             return ALLOW
-        if action is Action.CONTROL_POLL and moderates_here and poll.origin == place.room():
+        if moderates_origin and poll.origin == place.room():
             return ALLOW
     return Decision(False, "poll_not_yours")

@@ -85,18 +85,19 @@ class Event:
         leadership, new members) are invisible to everyone outside them."""
         if self.audience in (Audience.EVERYONE, Audience.NETWORK):
             return True
-        return self._in_audience(person, member, now)
+        return self.admits(person, member, now)
 
     def check_audience(self, person: Person, member: Member | None, now: datetime) -> None:
         """Raise unless ``person`` may sign up: ``event_not_found`` outside a restricted
         audience (they cannot see it), ``audience_network`` for a guest at a network event."""
         if not self.visible_to(person, member, now):
             raise NotFound("event_not_found", id=self.id)
-        if not self._in_audience(person, member, now):
+        if not self.admits(person, member, now):
             raise NotAllowed("audience_network", title=self.title)
 
-    def _in_audience(self, person: Person, member: Member | None, now: datetime) -> bool:
-        """Organizers belong to every audience."""
+    def admits(self, person: Person, member: Member | None, now: datetime) -> bool:
+        """Whether ``person`` belongs to the audience (and so may sign up, if it is open).
+        Organizers belong to every audience."""
         if self.audience is Audience.EVERYONE or person.is_organizer:
             return True
         if self.audience is Audience.NETWORK:

@@ -35,6 +35,14 @@ class Person:
     is_guest: bool = False
     created_at: datetime | None = None
     id: int | None = None
+    #: Came in through a chat account (a guest, or a member by a municipality's code) under a
+    #: name of its own choosing; the office's persons (``person add``) are not.
+    self_registered: bool = False
+
+    @property
+    def office_entry(self) -> bool:
+        """Created by the network office: may hold network roles, is never merged away."""
+        return not self.self_registered
 
     def has_role(self, *roles: Role) -> bool:
         return bool(self.roles.intersection(roles))

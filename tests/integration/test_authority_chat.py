@@ -24,6 +24,7 @@ OTHER = Room(Platform.TELEGRAM, "-200")
 DIRECT = Room(Platform.MATRIX, "!dm:example.org")
 REASONS = ("organizers_only", "faq_helpers_only", "poll_runners_only", "event_speaker_only")
 REASONS += ("poll_not_yours", "poll_results_hidden")  # /ergebnis refuses hidden results
+REASONS += ("poll_not_found",)  # a poll is shown to its electorate only
 
 _ids = itertools.count(1)
 
@@ -39,16 +40,17 @@ class World:
         assigned = await factories.person(app, "Anton Assigned", roles={Role.SPEAKER})
         self.event = await factories.event(app, audience=Audience.EVERYONE, speaker=assigned)
         await seat(app, rooms, self.creator, GROUP)
-        kinds = {
-            "M": ({Role.MEMBER}, GROUP, False),
-            "S": ({Role.SPEAKER}, GROUP, False),
-            "U": ({Role.SUPPORTER}, GROUP, False),
-            "L": ({Role.LEADERSHIP, Role.MEMBER}, GROUP, False),
-            "H": ({Role.MEMBER}, GROUP, True),
+        town = await factories.member(app, "Stadt Auenburg")
+        kinds = {  # roles, whether of a member municipality, where, moderating there
+            "M": (set(), town, GROUP, False),
+            "S": ({Role.SPEAKER}, None, GROUP, False),
+            "U": ({Role.SUPPORTER}, None, GROUP, False),
+            "L": ({Role.LEADERSHIP}, town, GROUP, False),
+            "H": (set(), town, GROUP, True),
         }
         self.places = {"A": await seat(app, rooms, assigned, GROUP)}
-        for column, (roles, room, moderator) in kinds.items():
-            someone = await factories.person(app, f"Person {column}", roles=roles)
+        for column, (roles, member, room, moderator) in kinds.items():
+            someone = await factories.person(app, f"Person {column}", roles=roles, member=member)
             self.places[column] = await seat(app, rooms, someone, room, moderator=moderator)
         # Accounts nobody linked: guests, made by their first message.
         self.guests = {"G": (OTHER, "9001", False), "X": (OTHER, "9002", True)}

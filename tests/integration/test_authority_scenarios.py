@@ -11,14 +11,18 @@ import io
 import itertools
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from bot.adapters.console import ConsoleChat
 from bot.messages import IncomingMessage
 from bot.notifications import NotificationHub
-from core.accounts import create_personal_invitation
+from core.accounts import change_roles, create_invitation, create_personal_invitation
+from core.domain.errors import DomainError
 from core.domain.events import Audience
 from core.domain.people import ChatIdentity, Platform, Role
+from core.kb import forward_question
+from core.members import resolve_identity
 from core.polls import Room, live_results, start_poll
 from storage.tables import notifications, persons, poll_votes, registrations
 from tests.conftest import snapshot
@@ -88,7 +92,7 @@ async def test_a_stranger_moderating_their_own_group_gets_no_network_power(app):
     _, _, _, event, hidden, toms = await official_setup(app)
     before = await snapshot(app.database)
     text = await said(app, STRANGERS, "666", f"/ergebnis {hidden.id}")
-    assert "erst nach ihrem Ende" in text and "Kommunen" not in text
+    assert "gibt es nicht" in text and "Budget" not in text  # not theirs to see at all
     assert "leiten Sie nicht" in await said(app, STRANGERS, "666", f"/umfrage_ende {toms.id}")
     assert "leiten Sie nicht" in await said(app, STRANGERS, "666", f"/umfrage {hidden.id}")
     phishing = (
@@ -113,7 +117,7 @@ async def test_in_a_matrix_direct_chat_power_level_100_counts_for_nothing(app):
         rooms.members.add((room.platform, room.chat_id, "@eve:example.org"))
     eve = "@eve:example.org"
     dm = {"private": True}
-    assert "erst nach ihrem Ende" in await said(app, direct, eve, f"/ergebnis {hidden.id}", **dm)
+    assert "gibt es nicht" in await said(app, direct, eve, f"/ergebnis {hidden.id}", **dm)
     assert "leiten Sie nicht" in await said(app, direct, eve, f"/umfrage_ende {toms.id}", **dm)
     assert "Umfragen starten dürfen" in await said(app, direct, eve, "/umfrage A? | B | C", **dm)
     linked = await said(app, own_room, eve, f"/termin_raum {event.id}")
@@ -124,7 +128,7 @@ async def test_in_a_matrix_direct_chat_power_level_100_counts_for_nothing(app):
 
 async def test_a_speaker_runs_only_their_own_polls(app):
     _, sara, tom, _, hidden, toms = await official_setup(app)
-    assert "erst nach ihrem Ende" in await say_text(app, tom, f"/ergebnis {hidden.id}")
+    assert "gibt es nicht" in await say_text(app, tom, f"/ergebnis {hidden.id}")  # not in room
     assert "leiten Sie nicht" in await say_text(app, tom, f"/umfrage_ende {hidden.id}")
     assert "leiten Sie nicht" in await say_text(app, sara, f"/umfrage_ende {toms.id}")
     assert "Nur für Sie" in await say_text(app, sara, f"/ergebnis {hidden.id}")
@@ -308,13 +312,41 @@ async def test_a_guest_forwards_a_few_questions_a_day(app):
     office = await factories.person(app, "Olga Office", roles={Role.ORGANIZER})
     guest = Room(Platform.TELEGRAM, "3200")
     for n in range(3):
-        assert "gegangen" in await said(
-            app, guest, "3200", f"/weiterleiten Frage Nummer {n}?", private=True
-        )
+        sent = await said(app, guest, "3200", f"/weiterleiten Frage Nummer {n}?", private=True)
+        assert "gegangen" in sent
     assert "höchstens 3" in await said(app, guest, "3200", "/weiterleiten Noch eine?", private=True)
+    # Erasing their data does not start the count over for the account.
+    await said(app, guest, "3200", "/daten_loeschen ja", private=True)
+    assert "höchstens 3" in await said(app, guest, "3200", "/weiterleiten Und?", private=True)
     assert len(app.notifier.keys_for(office.id)) == 3
-    app.clock.advance(timedelta(days=1, minutes=1))
-    assert "gegangen" in await said(app, guest, "3200", "/weiterleiten Neuer Tag?", private=True)
+
+
+async def test_the_stored_count_of_a_guest_s_questions_lasts_a_day(app):
+    """The database's count (it survives a restart of the bot) uses a sliding day."""
+    await factories.person(app, "Olga Office", roles={Role.ORGANIZER})
+    guest = await resolve_identity(
+        app.uow(),
+        platform=Platform.TELEGRAM,
+        external_id="3300",
+        display_name="Gast",
+        language="de",
+        now=app.clock.now(),
+    )
+
+    async def forward() -> None:
+        await forward_question(
+            app.uow(), app.faq, person_id=guest.id, text="Frage?", now=app.clock.now()
+        )
+
+    for _ in range(3):
+        await forward()
+    with pytest.raises(DomainError, match="guest_forward_limit"):
+        await forward()
+    app.clock.advance(timedelta(hours=23))
+    with pytest.raises(DomainError, match="guest_forward_limit"):
+        await forward()
+    app.clock.advance(timedelta(hours=1, minutes=1))
+    await forward()
 
 
 async def test_personal_invitations_link_accounts_and_merge_guests(any_app):
@@ -378,3 +410,74 @@ async def test_personal_invitations_link_accounts_and_merge_guests(any_app):
         private=True,
     )
     assert not any(r for r in (await snapshot(app.database))["outbox"] if "Traceback" in repr(r))
+
+
+async def test_an_office_entry_is_never_merged_away(app):
+    """An account already linked to one of the office's persons redeeming another person's
+    code is refused, and both entries stay; a self-registered member is merged."""
+    town = await factories.member(app, "Stadt Auenburg")
+    juergen = await factories.person(app, "Jürgen Weiß", member=town)
+    karl = await factories.person(app, "Karl Klein", member=town)
+    account = Room(Platform.TELEGRAM, "6001")
+
+    async def code_for(person) -> str:
+        invitation = await create_personal_invitation(
+            app.uow(), actor_id=None, person_ref=str(person.id), now=app.clock.now()
+        )
+        return invitation.code
+
+    assert "Willkommen, Jürgen Weiß" in await said(
+        app, account, "6001", f"/start p_{await code_for(juergen)}", private=True
+    )
+    karls_code = await code_for(karl)
+    refused = await said(app, account, "6001", f"/start p_{karls_code}", private=True)
+    assert "gehört schon zu „Jürgen Weiß“" in refused
+    async with app.uow() as uow:
+        assert await uow.persons.get(juergen.id) is not None
+        assert await uow.persons.get(karl.id) is not None
+    # The code is still good for Karl's own account.
+    assert "Willkommen, Karl Klein" in await said(
+        app, Room(Platform.TELEGRAM, "6002"), "6002", f"/start p_{karls_code}", private=True
+    )
+
+    # Someone who joined by the municipality's code is merged into the office's entry.
+    municipal = await create_invitation(
+        app.uow(), actor_id=None, member_ref=str(town.id), now=app.clock.now()
+    )
+    newcomer = Room(Platform.TELEGRAM, "6003")
+    assert "verbunden" in await said(
+        app, newcomer, "6003", f"/start m_{municipal.code}", private=True
+    )
+    lea = await factories.person(app, "Lea Leitung", member=town, roles={Role.LEADERSHIP})
+    linked = await said(app, newcomer, "6003", f"/start p_{await code_for(lea)}", private=True)
+    assert "Willkommen, Lea Leitung" in linked and "Verwaltungsspitze" in linked
+    async with app.database.engine.connect() as conn:
+        names = (await conn.execute(sa.select(persons.c.display_name))).scalars().all()
+    assert "Konto 6003" not in names
+
+
+async def test_a_self_chosen_name_cannot_collect_the_office_s_roles(app):
+    town = await factories.member(app, "Stadt Auenburg")
+    await factories.person(app, "Dr. Petra Sommer", member=town)
+    municipal = await create_invitation(
+        app.uow(), actor_id=None, member_ref=str(town.id), now=app.clock.now()
+    )
+    impostor = IncomingMessage(
+        Platform.TELEGRAM, "6100", f"/start {municipal.code}", "Petra Sommer", is_private=True
+    )
+    await app.router.handle(impostor)
+    with pytest.raises(DomainError, match="person_ref_ambiguous"):
+        await change_roles(
+            app.uow(), actor_id=None, person_ref="Petra Sommer", add=frozenset({Role.ORGANIZER})
+        )
+    async with app.uow() as uow:
+        (impostor_person,) = [
+            p for p in await uow.persons.list() if p.display_name == "Petra Sommer"
+        ]
+    with pytest.raises(DomainError, match="roles_for_guest"):
+        await change_roles(
+            app.uow(),
+            actor_id=None,
+            person_ref=str(impostor_person.id),
+            add=frozenset({Role.ORGANIZER}),
+        )

@@ -162,7 +162,9 @@ async def test_deadline_job_closes_due_polls_once_and_posts_to_every_room(any_ap
     assert posted == [("matrix", "!kurz:example.org"), ("telegram", "-100555")]
     texts = [row["payload"]["reply"]["text"] for row in sent]
     assert all("Die Zeit ist um" in t and "████████ 100 % (1)" in t for t in texts)
-    results = await poll_results(app.uow(), poll_id=poll.id, actor_id=anna.id, now=app.clock.now())
+    results = await poll_results(
+        app.uow(), poll_id=poll.id, actor_id=anna.id, now=app.clock.now(), rooms=app.rooms
+    )
     assert results.poll.closed_at == poll.closes_at  # closed as of the deadline, not the job
     assert (await live_results(app.uow(), token=untimed.token)).poll.closed_at is None
 

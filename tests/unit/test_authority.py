@@ -139,6 +139,20 @@ def test_admins_count_as_organizers():
 def test_help_lists_what_could_be_allowed_for_some_object():
     speaker = person(SPEAKER, Role.SPEAKER)
     member = person(11, Role.MEMBER)
-    for action in (Action.START_EVENT_POLL, Action.LINK_EVENT_ROOM, Action.CONTROL_POLL):
-        assert decide(speaker, action, any_object=True).allowed
+    for action in (Action.START_EVENT_POLL, Action.LINK_EVENT_ROOM):
+        assert not decide(speaker, action, any_object=True).allowed  # no event of theirs
         assert not decide(member, action, any_object=True).allowed
+        # Assigned to an event (even without the speaker role): the event's commands.
+        assert decide(member, action, event_speaker_id=11, any_object=True).allowed
+    assert decide(speaker, Action.CONTROL_POLL, any_object=True).allowed  # their own polls
+    assert decide(member, Action.CONTROL_POLL, event_speaker_id=11, any_object=True).allowed
+    assert not decide(member, Action.CONTROL_POLL, any_object=True).allowed
+
+
+def test_the_event_s_speaker_needs_no_speaker_role_for_the_event():
+    assigned = person(40, Role.MEMBER)
+    assert decide(assigned, Action.START_EVENT_POLL, event_speaker_id=40).allowed
+    assert decide(
+        assigned, Action.LINK_EVENT_ROOM, group("-1", moderator=False), event_speaker_id=40
+    ).allowed
+    assert not decide(assigned, Action.START_POLL).allowed  # a poll of their own: no

@@ -16,6 +16,16 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("persons", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("self_registered", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+    # Guests came in through a chat account. Members who joined by a municipality's code
+    # cannot be told from the office's entries any more: they count as the office's (safe:
+    # never merged away, and their roles stay the office's business).
+    op.execute("UPDATE persons SET self_registered = is_guest")
+    with op.batch_alter_table("persons", schema=None) as batch_op:
+        batch_op.alter_column("self_registered", server_default=None)
     with op.batch_alter_table("invitations", schema=None) as batch_op:
         batch_op.alter_column("member_id", existing_type=sa.Integer(), nullable=True)
         batch_op.add_column(sa.Column("person_id", sa.Integer(), nullable=True))
@@ -51,6 +61,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("persons", schema=None) as batch_op:
+        batch_op.drop_column("self_registered")
     with op.batch_alter_table("polls", schema=None) as batch_op:
         batch_op.drop_column("open_to_guests")
         batch_op.drop_column("origin_chat_id")
