@@ -178,3 +178,38 @@ async def test_transport_state_is_upserted(any_app, value):
         await uow.commit()
     async with app.uow() as uow:
         assert await uow.state.get("telegram.offset") == value
+
+
+async def test_a_chat_whose_replies_wait_holds_up_no_other_chat(app):
+    """One chat's send hangs (a private chat paced at one message a second, a flood of
+    replies): a message for another chat, queued later, still goes out at once."""
+    dispatcher = OutboxDispatcher(app.uow, app.clock)
+    release, fast_sent = asyncio.Event(), asyncio.Event()
+    sent: list[str] = []
+
+    async def queue(chat: str, n: int) -> None:
+        async with app.uow() as uow:
+            await uow.outbox.add(
+                OutgoingMessage("telegram", chat, {}, f"{chat}{n}", app.clock.now())
+            )
+            await uow.commit()
+
+    async def send(message: OutgoingMessage) -> None:
+        if message.chat_id == "slow":
+            await release.wait()
+        sent.append(message.tx_id)
+        if message.chat_id == "fast":
+            fast_sent.set()
+
+    await queue("slow", 1)
+    await queue("slow", 2)
+    wake = asyncio.Event()
+    running = asyncio.create_task(dispatcher.dispatch("telegram", send, concurrency=4, wake=wake))
+    await queue("fast", 1)
+    wake.set()
+    async with asyncio.timeout(5):
+        await fast_sent.wait()
+    assert sent == ["fast1"]  # while the slow chat still waits
+    release.set()
+    assert await running == 3
+    assert sent == ["fast1", "slow1", "slow2"]  # one chat's messages stay in order
