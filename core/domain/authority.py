@@ -136,8 +136,8 @@ def decide(
         return ALLOW if actor.has_role(Role.SUPPORTER) else Decision(False, "faq_helpers_only")
     moderates_here = place.is_group and place.moderator
     assigned = actor.id is not None and event_speaker_id == actor.id
-    if action is Action.START_POLL:
-        if actor.has_role(Role.SPEAKER) or moderates_here:
+    if action is Action.START_POLL:  # (the event's speaker: with ``--termin`` only)
+        if actor.has_role(Role.SPEAKER) or moderates_here or (any_object and assigned):
             return ALLOW
         return Decision(False, "poll_runners_only")
     if action in (Action.START_EVENT_POLL, Action.LINK_EVENT_ROOM):

@@ -224,7 +224,6 @@ def test_the_office_invites_a_person_gives_roles_and_assigns_a_speaker(env):
     ],
 )
 def test_bad_office_commands_exit_with_one_german_line(env, args, message):
-    run(env, "person", "add", "--name", "Eva Beispiel")
     result = run(env, *args)
     assert result.returncode == 2, result.stdout
     assert message in result.stderr and "Traceback" not in result.stderr

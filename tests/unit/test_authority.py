@@ -147,6 +147,9 @@ def test_help_lists_what_could_be_allowed_for_some_object():
     assert decide(speaker, Action.CONTROL_POLL, any_object=True).allowed  # their own polls
     assert decide(member, Action.CONTROL_POLL, event_speaker_id=11, any_object=True).allowed
     assert not decide(member, Action.CONTROL_POLL, any_object=True).allowed
+    # /umfrage is listed for the event's speaker: they start the event's polls with it.
+    assert decide(member, Action.START_POLL, event_speaker_id=11, any_object=True).allowed
+    assert not decide(member, Action.START_POLL, any_object=True).allowed
 
 
 def test_the_event_s_speaker_needs_no_speaker_role_for_the_event():
