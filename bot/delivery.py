@@ -114,7 +114,10 @@ class OutboxDispatcher:
             await self._failed(message, exc)
             return 0
         async with self._uow_factory() as uow:
-            await uow.outbox.mark_sent(message.id, self._clock.now())
+            if message.payload.get("reply", {}).get("ephemeral"):
+                await uow.outbox.forget(message.id)
+            else:
+                await uow.outbox.mark_sent(message.id, self._clock.now())
             await uow.commit()
         return 1
 

@@ -71,6 +71,9 @@ class Reply:
     #: The command this answers should come down (it showed what an anonymous vote hides):
     #: adapters delete or redact it where the bot has the right to.
     retract_command: bool = False
+    #: Forget this message once it is delivered (the confirmation of an erasure: it must not
+    #: stay in the outbox, addressed to the erased person's chat).
+    ephemeral: bool = False
 
     @property
     def plain(self) -> str:
@@ -94,6 +97,8 @@ class Reply:
             data["poll"] = self.poll.to_dict()
         if self.retract_command:
             data["retract_command"] = True
+        if self.ephemeral:
+            data["ephemeral"] = True
         return data
 
     @classmethod
@@ -114,6 +119,7 @@ class Reply:
             data["is_error"],
             PollSpec.from_dict(data["poll"]) if "poll" in data else None,
             data.get("retract_command", False),
+            data.get("ephemeral", False),
         )
 
 

@@ -235,7 +235,7 @@ def outgoing(message: IncomingMessage, reply: Reply, now: datetime) -> OutgoingM
         "reply": reply.to_dict(),
         "reply_to": message.reply_to_id or message.message_id,
         "sender_id": message.sender_id,
-        "sender_name": message.sender_name,
+        "sender_name": "" if reply.ephemeral else message.sender_name,
         "chat_is_private": message.is_private,
     }
     return OutgoingMessage(message.platform, message.chat_id, payload, uuid.uuid4().hex, now)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from core.authority import NO_ROOMS, load_person, require
 from core.domain.authority import TERMINAL, Action, Place
@@ -415,22 +414,6 @@ async def latest_poll(uow: UnitOfWork, *, room: Room | None, person_id: int) -> 
 # --- data protection (called inside the caller's transaction) ------------------------------
 
 
-async def export_votes(uow: UnitOfWork, *, person_id: int) -> dict[str, Any]:
-    """Named votes and started polls. Anonymous votes are left out by design: exporting them
-    would write the link between person and vote into the export (and the outbox)."""
-    votes = await uow.polls.named_votes_of(person_id)
-    started = await uow.polls.created_by(person_id)
-    return {
-        "poll_votes": [
-            {"poll_id": p.id, "question": p.question, "choices": [p.options[c] for c in chosen]}
-            for p, chosen in votes
-        ],
-        "polls_started": [
-            {"poll_id": p.id, "question": p.question, "created_at": p.created_at} for p in started
-        ],
-    }
-
-
 async def merge_anonymous_votes(uow: UnitOfWork, *, source_id: int, target_id: int) -> int:
     """Before two persons are merged: in open anonymous polls, the source's vote becomes the
     target's unless the target voted too (then the target's stays). Named votes move with
@@ -449,12 +432,12 @@ async def merge_anonymous_votes(uow: UnitOfWork, *, source_id: int, target_id: i
 
 
 async def forget_voter(uow: UnitOfWork, *, person_id: int) -> int:
-    """Erasure: delete the person's named votes and their anonymous votes in open polls
-    (still findable while the salt exists); closed polls keep their frozen results."""
-    deleted = await uow.polls.delete_named_votes_of(person_id)
+    """Erasure: delete the person's anonymous votes in open polls (findable only while the
+    salt exists; the registry of personal data cannot see them). Named votes go with the
+    person's rows; closed polls keep their frozen results."""
+    deleted = 0
     for poll in await uow.polls.open_anonymous():
         deleted += await uow.polls.delete_vote(_record(poll, person_id))
-    await uow.polls.detach_creator(person_id)
     return deleted
 
 

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
 from core.authority import load_person
-from core.polls import export_votes, forget_voter
+from core.polls import forget_voter
 from core.ports import UnitOfWork
 from core.signup import withdraw_all
 
-EXPORT_FORMAT = "engagiert-bot/person-export/1"
+EXPORT_FORMAT = "engagiert-bot/person-export/2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,72 +38,39 @@ def _plain(value: Any) -> Any:
 
 
 async def export_person_data(uow: UnitOfWork, *, person_id: int, now: datetime) -> dict[str, Any]:
-    """Every stored row that concerns the person, and nothing about anybody else."""
+    """Every stored row that concerns the person, and nothing about anybody else (DSGVO
+    Art. 15): the rows the registry of personal data (``storage.personal_data``) says are
+    theirs, by table, each with a German explanation. Anonymous votes are not theirs to
+    export: exporting them would write the link between person and vote into the export."""
     async with uow:
-        person = await load_person(uow, person_id)
-        member = await uow.members.get(person.member_id) if person.member_id else None
-        identities = await uow.identities.for_person(person_id)
-        registrations = await uow.registrations.for_person(person_id, active_only=False)
-        invitations = await uow.invitations.created_by(person_id)
-        asked = await uow.faq_questions.asked_by(person_id)
-        answered = await uow.faq_questions.answered_by(person_id)
-        polls = await export_votes(uow, person_id=person_id)
-        prefs = await uow.preferences.get(person_id)
-        notifications = await uow.notifications.for_person(person_id)
-    return _plain(
-        {
-            "format": EXPORT_FORMAT,
-            "exported_at": now,
-            "person": asdict(person),
-            "member": asdict(member) if member else None,
-            "chat_identities": [asdict(i) for i in identities],
-            "registrations": [
-                {
-                    **asdict(v.registration),
-                    "event_title": v.event.title,
-                    "event_starts_at": v.event.starts_at,
-                }
-                for v in registrations
-            ],
-            "invitations_created": [
-                {k: v for k, v in asdict(i).items() if k != "code_hash"} for i in invitations
-            ],
-            # Who answered is somebody else's data; the answer itself was written to the asker.
-            "questions_forwarded": [
-                {k: v for k, v in asdict(q).items() if k not in ("asker_id", "answered_by")}
-                for q in asked
-            ],
-            # The question is the asker's data; what the person wrote back is theirs.
-            "answers_given": [
-                {"question_id": q.id, "answered_at": q.answered_at, "answer": q.answer}
-                for q in answered
-            ],
-            **polls,
-            # The feed token is stored only as a hash; whether a feed exists is what matters.
-            "notification_preferences": {
-                "reminders": prefs.reminders,
-                "deadline_reminders": prefs.deadline_reminders,
-                "preferred_platform": prefs.preferred_platform,
-                "calendar_feed": prefs.calendar_token_hash is not None,
-            },
-            "notifications": notifications,
-        }
-    )
+        await load_person(uow, person_id)
+        accounts = await _accounts(uow, person_id)
+        parts = await uow.personal_data.export(person_id, accounts)
+    return _plain({"format": EXPORT_FORMAT, "exported_at": now, "daten": parts})
 
 
 async def erase_person(uow: UnitOfWork, *, person_id: int, now: datetime) -> ErasureReport:
-    """Delete the person. Places they held for coming events go to the waiting list; past
-    registrations stay as anonymous rows so that attendance figures still add up. Questions
-    they forwarded are deleted; answers they gave stay, without their name."""
+    """Delete everything about the person (DSGVO Art. 17), in one transaction.
+
+    Places they held for coming events go to the waiting list first; past registrations stay
+    as anonymous rows so that attendance figures still add up; their votes leave open polls
+    (closed polls keep their frozen totals). Then every table, as the registry of personal
+    data declares it: their rows, mentions of them, messages to their chat accounts and every
+    trace quoting their name, account ids or the questions they forwarded.
+    """
     async with uow:
-        await load_person(uow, person_id)
+        person = await load_person(uow, person_id)
         withdrawn = await withdraw_all(uow, person_id=person_id, now=now)
-        anonymised = await uow.registrations.detach_person(person_id)
-        await uow.invitations.detach_creator(person_id)
-        questions = await uow.faq_questions.delete_asked_by(person_id)
-        await uow.faq_questions.detach_answerer(person_id)
         await forget_voter(uow, person_id=person_id)
-        identities = await uow.identities.delete_for_person(person_id)
-        await uow.persons.delete(person_id)
+        accounts = await _accounts(uow, person_id)
+        questions = await uow.faq_questions.asked_by(person_id)
+        needles = [person.display_name, *(a for _, a in accounts), *(q.text for q in questions)]
+        counts = await uow.personal_data.erase(person_id, accounts, needles)
         await uow.commit()
-    return ErasureReport(withdrawn, anonymised, identities, questions)
+    return ErasureReport(
+        withdrawn, counts["registrations"], counts["chat_identities"], len(questions)
+    )
+
+
+async def _accounts(uow: UnitOfWork, person_id: int) -> list[tuple[str, str]]:
+    return [(i.platform.value, i.external_id) for i in await uow.identities.for_person(person_id)]

@@ -119,6 +119,9 @@ class OutboxRepository:
         )
         return sorted((_message(r) for r in rows), key=lambda m: m.id or 0)
 
+    async def forget(self, message_id: int) -> None:
+        await self.conn.execute(outbox.delete().where(outbox.c.id == message_id))
+
     async def mark_sent(self, message_id: int, now: datetime) -> None:
         await self.conn.execute(
             outbox.update()

@@ -119,23 +119,6 @@ class FaqQuestionRepository(_Repository):
     async def asked_by(self, person_id: int) -> list[ForwardedQuestion]:
         return await self._where(faq_questions.c.asker_id == person_id)
 
-    async def answered_by(self, person_id: int) -> list[ForwardedQuestion]:
-        return await self._where(faq_questions.c.answered_by == person_id)
-
-    async def delete_asked_by(self, person_id: int) -> int:
-        result = await self.conn.execute(
-            faq_questions.delete().where(faq_questions.c.asker_id == person_id)
-        )
-        return result.rowcount
-
-    async def detach_answerer(self, person_id: int) -> int:
-        result = await self.conn.execute(
-            faq_questions.update()
-            .where(faq_questions.c.answered_by == person_id)
-            .values(answered_by=None)
-        )
-        return result.rowcount
-
     async def _where(self, condition: sa.ColumnElement[bool]) -> list[ForwardedQuestion]:
         query = faq_questions.select().where(condition).order_by(faq_questions.c.id)
         return [_question(r) for r in await self.conn.execute(query)]

@@ -178,10 +178,6 @@ class PollRepository:
         query = sa.select(sa.func.min(polls.c.closes_at)).where(polls.c.closed_at.is_(None))
         return (await self.conn.execute(query)).scalar_one_or_none()
 
-    async def created_by(self, person_id: int) -> list[Poll]:
-        query = polls.select().where(polls.c.creator_id == person_id).order_by(polls.c.id)
-        return [_poll(r) for r in await self.conn.execute(query)]
-
     async def open_anonymous(self) -> list[Poll]:
         query = polls.select().where(polls.c.salt.is_not(None)).order_by(polls.c.id)
         return [_poll(r) for r in await self.conn.execute(query)]
@@ -310,26 +306,5 @@ class PollRepository:
             poll_votes.delete().where(
                 poll_votes.c.poll_id == poll_id, poll_votes.c.voter_key.is_not(None)
             )
-        )
-        return result.rowcount
-
-    async def named_votes_of(self, person_id: int) -> list[tuple[Poll, tuple[int, ...]]]:
-        query = (
-            sa.select(polls, poll_votes.c.choices.label("vote_choices"))
-            .join(poll_votes, poll_votes.c.poll_id == polls.c.id)
-            .where(poll_votes.c.person_id == person_id)
-            .order_by(polls.c.id)
-        )
-        return [(_poll(r), from_mask(r.vote_choices)) for r in await self.conn.execute(query)]
-
-    async def delete_named_votes_of(self, person_id: int) -> int:
-        result = await self.conn.execute(
-            poll_votes.delete().where(poll_votes.c.person_id == person_id)
-        )
-        return result.rowcount
-
-    async def detach_creator(self, person_id: int) -> int:
-        result = await self.conn.execute(
-            polls.update().where(polls.c.creator_id == person_id).values(creator_id=None)
         )
         return result.rowcount

@@ -241,12 +241,6 @@ class IdentityRepository(_Repository):
         query = chat_identities.select().where(chat_identities.c.person_id == person_id)
         return [_identity(r) for r in await self.conn.execute(query)]
 
-    async def delete_for_person(self, person_id: int) -> int:
-        result = await self.conn.execute(
-            chat_identities.delete().where(chat_identities.c.person_id == person_id)
-        )
-        return result.rowcount
-
     async def delete(self, platform: Platform, external_id: str) -> bool:
         result = await self.conn.execute(
             chat_identities.delete().where(
@@ -503,14 +497,6 @@ class RegistrationRepository(_Repository):
         query = query.order_by(events.c.starts_at, registrations.c.id)
         return [_view(r) for r in await self.conn.execute(query)]
 
-    async def detach_person(self, person_id: int) -> int:
-        result = await self.conn.execute(
-            registrations.update()
-            .where(registrations.c.person_id == person_id)
-            .values(person_id=None)
-        )
-        return result.rowcount
-
 
 def _invitation(row: Any) -> Invitation:
     return Invitation(
@@ -554,15 +540,3 @@ class InvitationRepository(_Repository):
             .where(invitations.c.id == invitation.id)
             .values(uses=invitation.uses)
         )
-
-    async def created_by(self, person_id: int) -> list[Invitation]:
-        query = invitations.select().where(invitations.c.created_by == person_id)
-        return [_invitation(r) for r in await self.conn.execute(query)]
-
-    async def detach_creator(self, person_id: int) -> int:
-        result = await self.conn.execute(
-            invitations.update()
-            .where(invitations.c.created_by == person_id)
-            .values(created_by=None)
-        )
-        return result.rowcount

@@ -19,6 +19,7 @@ from storage.notifications import (
     ReminderRepository,
     RetentionRepository,
 )
+from storage.personal_data import PersonalDataRepository
 from storage.polls import PollRepository
 from storage.repositories import (
     EventRepository,
@@ -78,6 +79,7 @@ class SqlUnitOfWork:
         self.announcements = AnnouncementRepository(conn)
         self.retention = RetentionRepository(conn)
         self.polls = PollRepository(conn, row_locks=self._row_locks)
+        self.personal_data = PersonalDataRepository(conn)
         self._pending, self._committed = [], []
         self._queued = False  # notifications stored directly: the notifier should look
         return self

@@ -42,6 +42,8 @@ class ConsoleChat:
         self.out = out
         self.account = account
         self.everyone = everyone
+        #: The person's data was erased: the session is over (a note says so).
+        self.ended = False
         if isinstance(app.notifier, NotificationHub):
             app.notifier.register(Platform.CONSOLE, self._send)
             app.notifier.fallback = self._show_notice
@@ -59,12 +61,18 @@ class ConsoleChat:
         replies = await self.app.router.handle(message)
         for reply in replies:
             self._print(self.render(reply))
-        if self.account:  # linked, merged or erased meanwhile: whose account it is now
-            async with self.app.uow() as uow:
+        # Linked, merged or erased meanwhile: whose the account is now, if anybody's.
+        async with self.app.uow() as uow:
+            if self.account:
                 identity = await uow.identities.get(Platform.CONSOLE, self.account)
                 person = await uow.persons.get(identity.person_id) if identity else None
-            if person is not None:
-                self._follow(person)
+            else:
+                person = await uow.persons.get(self.person.id)
+        if person is None:
+            self.ended = True
+            self._print(plain_text(self.app.translator.t(self._language(), "console.erased")))
+        else:
+            self._follow(person)
         return replies
 
     def _follow(self, person: Person) -> None:
@@ -89,6 +97,8 @@ class ConsoleChat:
         async for line in lines:
             if line.strip():
                 await self.send(line.rstrip("\n"))
+            if self.ended:
+                return
 
     def _language(self) -> str:
         return self.app.translator.language(self.person.language)

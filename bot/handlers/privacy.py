@@ -15,11 +15,12 @@ CONFIRM_WORDS = {"ja", "yes", "bestätigen", "bestaetigen", "confirm"}
 async def meine_daten(ctx: Context, args: str) -> Reply:
     data = await export_person_data(ctx.uow(), person_id=ctx.person.id, now=ctx.now)
     content = json.dumps(data, ensure_ascii=False, indent=2).encode()
+    parts = data["daten"]
     summary = ctx.t(
         "mydata.summary",
         name=ctx.person.display_name,
-        identities=len(data["chat_identities"]),
-        registrations=len(data["registrations"]),
+        identities=len(parts.get("chat_identities", {}).get("eintraege", [])),
+        registrations=len(parts.get("registrations", {}).get("eintraege", [])),
     )
     return Reply(
         lines(ctx.t("mydata.header"), summary, "", ctx.t("mydata.delete_hint")),
@@ -33,4 +34,5 @@ async def daten_loeschen(ctx: Context, args: str) -> Reply:
         button = Button(ctx.t("button.confirm_delete"), "/daten_loeschen ja")
         return Reply(ctx.t("delete.confirm"), buttons=((button,),), private=True)
     report = await erase_person(ctx.uow(), person_id=ctx.person.id, now=ctx.now)
-    return Reply(ctx.t("delete.done", withdrawn=report.registrations_withdrawn), private=True)
+    text = ctx.t("delete.done", withdrawn=report.registrations_withdrawn)
+    return Reply(text, private=True, ephemeral=True)

@@ -144,8 +144,10 @@ async def test_export_is_json_with_the_persons_rows(app):
     (reply,) = await say(app, person, "/meine_daten")
     assert reply.private and reply.attachment is not None
     data = json.loads(reply.attachment.content)
-    assert data["person"]["display_name"] == "Export Person"
-    assert [r["event_title"] for r in data["registrations"]] == ["Exportiert"]
+    parts = data["daten"]
+    assert parts["persons"]["eintraege"][0]["display_name"] == "Export Person"
+    assert [r["event_id"] for r in parts["registrations"]["eintraege"]] == [event.id]
+    assert "Anmeldungen" in parts["registrations"]["erklaerung"]
 
 
 async def test_erasure_needs_confirmation(app):

@@ -118,7 +118,7 @@ async def test_forward_to_supporters_end_to_end(kb_app):
     # Erasure removes the forwarded question; the export had it.
     [export] = await say(app, miriam, "/meine_daten")
     data = json.loads(export.attachment.content)
-    assert [q["text"] for q in data["questions_forwarded"]] == [question]
+    assert [q["text"] for q in data["daten"]["faq_questions"]["eintraege"]] == [question]
     await say(app, miriam, "/daten_loeschen ja")
     assert question not in str((await snapshot(app.database))["faq_questions"])
 

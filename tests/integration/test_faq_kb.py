@@ -213,11 +213,14 @@ async def test_forwarded_questions_are_exported_and_erased(any_app):
         now=app.clock.now(),
     )
     mine = await export_person_data(app.uow(), person_id=asker.id, now=app.clock.now())
-    assert [q["text"] for q in mine["questions_forwarded"]] == ["Meine geheime Frage"]
-    assert "answered_by" not in mine["questions_forwarded"][0]
-    theirs = await export_person_data(app.uow(), person_id=helper.id, now=app.clock.now())
-    assert theirs["questions_forwarded"] == []
-    assert [a["answer"] for a in theirs["answers_given"]] == ["Die Antwort"]
+    (asked,) = mine["daten"]["faq_questions"]["eintraege"]
+    assert asked["text"] == "Meine geheime Frage" and asked["answer"] == "Die Antwort"
+    assert "answered_by" not in asked
+    theirs = (await export_person_data(app.uow(), person_id=helper.id, now=app.clock.now()))[
+        "daten"
+    ]
+    assert "faq_questions" not in theirs
+    assert [a["answer"] for a in theirs["faq_questions_genannt"]["eintraege"]] == ["Die Antwort"]
     assert "Meine geheime Frage" not in str(theirs)
 
     erased = await erase_person(app.uow(), person_id=asker.id, now=app.clock.now())

@@ -322,13 +322,16 @@ async def test_export_and_erasure_of_votes(any_app):
     anna = await factories.person(app, "Anna")
     await vote(app, named, anna, 1)
     await vote(app, secret, anna, 2)
-    data = await export_person_data(app.uow(), person_id=anna.id, now=app.clock.now())
-    assert data["poll_votes"] == [
-        {"poll_id": named.id, "question": "Offen abstimmen?", "choices": ["Nein"]}
-    ]
-    assert "Vertagen" not in repr(data)  # the anonymous choice is not written anywhere
+    data = (await export_person_data(app.uow(), person_id=anna.id, now=app.clock.now()))["daten"]
+    (named_vote,) = data["poll_votes"]["eintraege"]
+    assert (named_vote["poll_id"], named_vote["choices"]) == (named.id, 0b10)  # option 2
+    assert "voter_key" not in repr(data)  # the anonymous vote is not written anywhere
     sara_data = await export_person_data(app.uow(), person_id=sara.id, now=app.clock.now())
-    assert [p["poll_id"] for p in sara_data["polls_started"]] == [named.id, secret.id]
+    started = sara_data["daten"]["polls_genannt"]["eintraege"]
+    assert [(p["id"], p["question"]) for p in started] == [
+        (named.id, "Offen abstimmen?"),
+        (secret.id, "Geheim?"),
+    ]
 
     await erase_person(app.uow(), person_id=anna.id, now=app.clock.now())
     assert await counts(app, named) == ((0, 0, 0), 0)

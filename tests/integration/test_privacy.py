@@ -83,12 +83,19 @@ async def test_export_has_every_row_about_the_person_and_nothing_else(any_app):
     mentioning = rows_mentioning(snap, alice.id, ("Alice Amtfrau", "tg-alice"))
     per_table = Counter(table for table, _ in mentioning)
     assert per_table == {"persons": 1, "chat_identities": 1, "registrations": 2, "invitations": 1}
-    assert data["person"]["display_name"] == "Alice Amtfrau"
-    assert [i["external_id"] for i in data["chat_identities"]] == ["tg-alice"]
-    assert sorted(r["event_title"] for r in data["registrations"]) == ["Vergangen", "Voll"]
-    assert len(data["invitations_created"]) == 1
-    assert "code_hash" not in data["invitations_created"][0]
-    assert data["member"]["name"] == "Stadt Auenburg"
+    parts = data["daten"]
+    rows = {name: part["eintraege"] for name, part in parts.items()}
+    # Every row the snapshot finds about her is in the export, in its part, explained.
+    assert {name: len(found) for name, found in rows.items()} == {
+        "persons": 1,
+        "chat_identities": 1,
+        "registrations": 2,
+        "invitations_genannt": 1,
+    }
+    assert all(part["erklaerung"] for part in parts.values())
+    assert rows["persons"][0]["display_name"] == "Alice Amtfrau"
+    assert [i["external_id"] for i in rows["chat_identities"]] == ["tg-alice"]
+    assert "code_hash" not in rows["invitations_genannt"][0]
     text = repr(data)
     for other in ("Bob", "tg-bob", "Stranger", "@stranger"):
         assert other not in text
@@ -125,4 +132,4 @@ async def test_erasure_leaves_no_trace_and_counts_still_add_up(any_app):
     assert len(past_rows) == 2 and sum(1 for r in past_rows if r[2] is None) == 1
     # Bob's own data is untouched.
     bob_export = await export_person_data(app.uow(), person_id=bob.id, now=app.clock.now())
-    assert len(bob_export["registrations"]) == 3
+    assert len(bob_export["daten"]["registrations"]["eintraege"]) == 3

@@ -169,11 +169,12 @@ async def test_reminder_preferences_are_part_of_the_data_export(app):
     await say(app, pia, "/erinnerungen anmeldeschluss an")
     app.clock.current = event.starts_at - timedelta(hours=1)
     await scheduler_for(app, app.notifier).round()
-    data = await export_person_data(app.uow(), person_id=pia.id, now=app.clock.now())
-    assert data["notification_preferences"] == {
+    data = (await export_person_data(app.uow(), person_id=pia.id, now=app.clock.now()))["daten"]
+    (prefs,) = data["person_preferences"]["eintraege"]
+    assert prefs == {
+        "person_id": pia.id,
         "reminders": True,
         "deadline_reminders": True,
         "preferred_platform": None,
-        "calendar_feed": False,
     }
-    assert [n["key"] for n in data["notifications"]] == ["reminder"]
+    assert [n["key"] for n in data["notifications"]["eintraege"]] == ["reminder"]

@@ -1,0 +1,457 @@
+"""The registry of personal data: for every table and every column, what it holds about people.
+
+Erasure (DSGVO Art. 17), export (Art. 15) and the tests read this one declaration; a test fails
+when a table or a column exists without one, so a table added later must say what it keeps.
+
+Kinds of column:
+
+- ``OWNER``: names the person the row belongs to. Erasure deletes the row, or, for a table
+  declared ``detach`` (registrations: attendance figures must still add up), clears the column.
+  Export includes the row.
+- ``MENTION``: names a person in somebody else's row (the author of an announcement, who
+  answered a question). Erasure clears it; export leaves it out of other people's rows.
+- ``ACCOUNT``: a chat account's id on the table's ``platform`` column (a Telegram chat id, a
+  Matrix user id or direct room). Erasure deletes rows addressed to the person's accounts.
+- ``TRACE``: text kept while delivering or logging (an outgoing message, a notice's parameters,
+  a counted search, a transport's state) that may quote a person: their name, chat id or a
+  question they forwarded. Erasure deletes every row quoting the erased person.
+- ``CONTENT``: text written by the office or a person for others to read (an event's
+  description, a knowledge-base entry, a poll's question, an answer given). It stays; its
+  author's link is a ``MENTION``.
+- ``NONE``: nothing about a person (ids, counts, times, settings).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.tables import metadata
+
+#: Shorter needles would match unrelated text ("Al" in "Allee").
+MIN_NEEDLE = 4
+#: Columns never exported (hashes and keys that are only meaningful to the bot).
+SECRET_COLUMNS = frozenset({"code_hash", "calendar_token_hash", "salt", "voter_key", "token"})
+
+
+class Kind(StrEnum):
+    OWNER = "owner"
+    MENTION = "mention"
+    ACCOUNT = "account"
+    TRACE = "trace"
+    CONTENT = "content"
+    NONE = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class TableData:
+    """One table's declaration: every column's kind, and what erasure does to owned rows."""
+
+    columns: dict[str, Kind]
+    on_erase: Literal["delete", "detach"] = "delete"
+    #: The column that says on which platform an ``ACCOUNT`` column's ids live.
+    platform: str | None = None
+    #: German, for the export: what the person's own rows are.
+    explanation: str = ""
+    #: German, for the export: what the rows are that name the person (``MENTION``).
+    mentioned: str = ""
+    #: ``CONTENT`` column → the column naming its author; what others wrote in a row that
+    #: only mentions the person is not theirs to export.
+    authored: dict[str, str] | None = None
+
+    def of(self, kind: Kind) -> list[str]:
+        return [name for name, k in self.columns.items() if k is kind]
+
+
+OWN, M, A, T, C, N = Kind.OWNER, Kind.MENTION, Kind.ACCOUNT, Kind.TRACE, Kind.CONTENT, Kind.NONE
+
+REGISTRY: dict[str, TableData] = {
+    "members": TableData({"id": N, "name": N, "kind": N, "municipality_key": N, "joined_on": N}),
+    "persons": TableData(
+        {
+            "id": OWN,
+            "display_name": N,
+            "member_id": N,
+            "roles": N,
+            "supporter_topics": N,
+            "language": N,
+            "is_guest": N,
+            "created_at": N,
+            "self_registered": N,
+        },
+        explanation="Ihr Eintrag: Name, Kommune, Aufgaben im Netzwerk, Sprache.",
+    ),
+    "chat_identities": TableData(
+        {
+            "id": N,
+            "platform": N,
+            "external_id": A,
+            "person_id": OWN,
+            "display_name": N,
+            "created_at": N,
+        },
+        platform="platform",
+        explanation="Ihre Chat-Konten (Telegram, Matrix, Terminal), über die ich Sie erreiche.",
+    ),
+    "events": TableData(
+        {
+            "id": N,
+            "kind": N,
+            "title": N,
+            "description": C,
+            "starts_at": N,
+            "ends_at": N,
+            "place": C,
+            "video_url": N,
+            "capacity": N,
+            "registration_deadline": N,
+            "audience": N,
+            "cancelled": N,
+            "speaker_id": M,
+        },
+        mentioned="Veranstaltungen, für die das Netzwerkbüro Sie als Sprecher(in) eingetragen hat.",
+    ),
+    "registrations": TableData(
+        {
+            "id": N,
+            "event_id": N,
+            "person_id": OWN,
+            "status": N,
+            "waitlist_position": N,
+            "created_at": N,
+            "updated_at": N,
+        },
+        on_erase="detach",
+        explanation="Ihre Anmeldungen und Wartelistenplätze, auch abgesagte und vergangene.",
+    ),
+    "invitations": TableData(
+        {
+            "id": N,
+            "code_hash": N,
+            "member_id": N,
+            "person_id": OWN,
+            "created_by": M,
+            "created_at": N,
+            "expires_at": N,
+            "max_uses": N,
+            "uses": N,
+        },
+        explanation="Persönliche Einladungscodes für Sie (nur ihr Prüfwert ist gespeichert).",
+        mentioned="Einladungscodes, die Sie erstellt haben.",
+    ),
+    "processed_inputs": TableData({"platform": N, "external_id": N, "processed_at": N}),
+    "transport_state": TableData({"key": T, "value": T, "updated_at": N}),
+    "outbox": TableData(
+        {
+            "id": N,
+            "platform": N,
+            "chat_id": A,
+            "payload": T,
+            "tx_id": N,
+            "created_at": N,
+            "next_attempt_at": N,
+            "claimed_until": N,
+            "attempts": N,
+            "sent_at": N,
+            "failed_at": N,
+            "last_error": T,
+        },
+        platform="platform",
+        explanation="Nachrichten an Sie, solange sie zugestellt werden (danach nur bis zur "
+        "Aufbewahrungsfrist).",
+    ),
+    "faq_entries": TableData(
+        {
+            "id": N,
+            "position": N,
+            "question": C,
+            "answer": C,
+            "variants": C,
+            "tags": N,
+            "links": N,
+            "topic": N,
+            "updated_at": N,
+        }
+    ),
+    "faq_questions": TableData(
+        {
+            "id": N,
+            "asker_id": OWN,
+            "text": C,
+            "topic": N,
+            "created_at": N,
+            "answered_by": M,
+            "answered_at": N,
+            "answer": C,
+        },
+        explanation="Fragen, die Sie an das Netzwerk weitergeleitet haben, mit der Antwort.",
+        mentioned="Antworten, die Sie auf weitergeleitete Fragen gegeben haben (ohne die Frage "
+        "der anderen Person).",
+        authored={"text": "asker_id", "answer": "answered_by"},
+    ),
+    "faq_gaps": TableData({"query": T, "count": N, "first_seen": N, "last_seen": N}),
+    "notifications": TableData(
+        {
+            "id": N,
+            "person_id": OWN,
+            "key": N,
+            "params": T,
+            "due_at": N,
+            "dedupe_key": N,
+            "event_id": N,
+            "announcement_id": N,
+            "platform": N,
+            "outbox_id": N,
+            "sent_at": N,
+            "failed_at": N,
+            "last_error": T,
+        },
+        explanation="Benachrichtigungen an Sie (Erinnerungen, Ankündigungen, Antworten).",
+    ),
+    "person_preferences": TableData(
+        {
+            "person_id": OWN,
+            "reminders": N,
+            "deadline_reminders": N,
+            "preferred_platform": N,
+            "calendar_token_hash": N,
+        },
+        explanation="Ihre Einstellungen: Erinnerungen, bevorzugter Kanal, Kalender-Abo.",
+    ),
+    "event_reminders": TableData({"event_id": N, "minutes_before": N}),
+    "announcements": TableData(
+        {
+            "id": N,
+            "text": C,
+            "audience": N,
+            "audience_ref": N,
+            "author_id": M,
+            "created_at": N,
+            "recipients": N,
+            "completed_at": N,
+        },
+        mentioned="Ankündigungen, die Sie verfasst haben.",
+        authored={"text": "author_id"},
+    ),
+    "polls": TableData(
+        {
+            "id": N,
+            "question": C,
+            "options": C,
+            "max_choices": N,
+            "anonymous": N,
+            "hidden_results": N,
+            "closes_at": N,
+            "event_id": N,
+            "creator_id": M,
+            "created_at": N,
+            "closed_at": N,
+            "token": N,
+            "join_code": N,
+            "salt": N,
+            "result": N,
+            "origin_platform": N,
+            "origin_chat_id": A,
+            "open_to_guests": N,
+        },
+        platform="origin_platform",
+        explanation="Umfragen, die in Ihrem Chat gestartet wurden.",
+        mentioned="Umfragen, die Sie gestartet haben.",
+        authored={"question": "creator_id", "options": "creator_id"},
+    ),
+    "poll_rooms": TableData(
+        {
+            "poll_id": N,
+            "platform": N,
+            "chat_id": A,
+            "external_poll_id": N,
+            "message_id": N,
+            "created_at": N,
+        },
+        platform="platform",
+        explanation="Umfragen, die in Ihren Chat gesendet wurden.",
+    ),
+    "poll_votes": TableData(
+        {"id": N, "poll_id": N, "person_id": OWN, "voter_key": N, "choices": N, "changes": N},
+        explanation="Ihre Stimmen in namentlichen Umfragen (anonyme Stimmen sind Ihnen nicht "
+        "zugeordnet).",
+    ),
+    "event_rooms": TableData(
+        {"event_id": N, "platform": N, "chat_id": A, "linked_at": N},
+        platform="platform",
+        explanation="Ihr Chat als Raum einer Veranstaltung.",
+    ),
+}
+
+
+def declaration(table: str) -> TableData:
+    """The declaration of ``table``; ``KeyError`` for a table nobody declared."""
+    return REGISTRY[table]
+
+
+def undeclared() -> list[str]:
+    """Tables and columns of the schema without a declaration (``table`` or
+    ``table.column``), and declarations of columns that do not exist."""
+    problems = []
+    for table in metadata.sorted_tables:
+        declared = REGISTRY.get(table.name)
+        if declared is None:
+            problems.append(table.name)
+            continue
+        actual = set(table.c.keys())
+        problems += [f"{table.name}.{c}" for c in sorted(actual ^ set(declared.columns))]
+        if declared.of(Kind.ACCOUNT) and declared.platform not in actual:
+            problems.append(f"{table.name}: ACCOUNT columns need a platform column")
+    problems += [name for name in REGISTRY if name not in metadata.tables]
+    return problems
+
+
+Account = tuple[str, str]  # (platform, external id)
+
+
+class PersonalDataRepository:
+    """Erasure and export of one person, table by table, as :data:`REGISTRY` declares."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def erase(
+        self, person_id: int, accounts: Sequence[Account], needles: Sequence[str]
+    ) -> dict[str, int]:
+        """Delete or detach the person's rows, clear mentions of them, delete rows addressed
+        to their accounts and every trace quoting them (``needles``: their name, account ids,
+        texts they wrote; case-insensitive, at least :data:`MIN_NEEDLE` characters).
+
+        Returns the number of rows changed per table. Children first, the person last.
+        """
+        wanted = [n.casefold() for n in needles if len(n.strip()) >= MIN_NEEDLE]
+        counts: dict[str, int] = {}
+        for table in reversed(metadata.sorted_tables):
+            declared = REGISTRY[table.name]
+            changed = await self._erase_traces(table, declared, wanted)
+            changed += await self._erase_accounts(table, declared, accounts)
+            for name in declared.of(Kind.MENTION):
+                column = table.c[name]
+                result = await self.conn.execute(
+                    table.update().where(column == person_id).values({name: None})
+                )
+                changed += result.rowcount
+            for name in declared.of(Kind.OWNER):
+                column = table.c[name]
+                if declared.on_erase == "detach":
+                    statement = table.update().where(column == person_id).values({name: None})
+                else:
+                    statement = table.delete().where(column == person_id)
+                changed += (await self.conn.execute(statement)).rowcount
+            counts[table.name] = changed
+        return counts
+
+    async def _erase_accounts(
+        self, table: sa.Table, declared: TableData, accounts: Sequence[Account]
+    ) -> int:
+        changed = 0
+        for name in declared.of(Kind.ACCOUNT):
+            for platform, external_id in accounts:
+                statement = table.delete().where(
+                    table.c[declared.platform or ""] == platform, table.c[name] == external_id
+                )
+                changed += (await self.conn.execute(statement)).rowcount
+        return changed
+
+    async def _erase_traces(self, table: sa.Table, declared: TableData, wanted: list[str]) -> int:
+        traces = declared.of(Kind.TRACE)
+        if not traces or not wanted:
+            return 0
+        keys = list(table.primary_key.columns)
+        rows = await self.conn.execute(sa.select(*keys, *(table.c[n] for n in traces)))
+        quoting = [
+            tuple(row[: len(keys)])
+            for row in rows
+            if any(needle in _text(row[len(keys) :]) for needle in wanted)
+        ]
+        for key in quoting:
+            condition = sa.and_(*(column == value for column, value in zip(keys, key, strict=True)))
+            await self.conn.execute(table.delete().where(condition))
+        return len(quoting)
+
+    async def export(self, person_id: int, accounts: Sequence[Account]) -> dict[str, Any]:
+        """Every row of the person, by table, with the table's explanation.
+
+        Their own rows and rows addressed to their accounts, without other people's ids
+        (mentions), traces (a notice's parameters or a message's text may quote somebody
+        else's question) and the bot's keys and hashes; and, as ``<table>_genannt``, rows that
+        name them (what they started, wrote or answered), with only what they wrote there.
+        """
+        parts: dict[str, Any] = {}
+        for table in metadata.sorted_tables:
+            declared = REGISTRY[table.name]
+            own = [table.c[name] == person_id for name in declared.of(Kind.OWNER)]
+            for name in declared.of(Kind.ACCOUNT):
+                own += [
+                    sa.and_(table.c[declared.platform or ""] == p, table.c[name] == external)
+                    for p, external in accounts
+                ]
+            if own:
+                shown = [
+                    c
+                    for c in table.c
+                    if declared.columns[c.name] not in (Kind.MENTION, Kind.TRACE)
+                    and c.name not in SECRET_COLUMNS
+                ]
+                await self._section(parts, table.name, declared.explanation, shown, sa.or_(*own))
+            for name in declared.of(Kind.MENTION):
+                authored = declared.authored or {}
+                shown = [
+                    c
+                    for c in table.c
+                    if c.name not in SECRET_COLUMNS
+                    and (
+                        declared.columns[c.name] is Kind.NONE
+                        or c.name == name
+                        or authored.get(c.name) == name
+                    )
+                ]
+                where = table.c[name] == person_id
+                await self._section(
+                    parts, f"{table.name}_genannt", declared.mentioned, shown, where
+                )
+        return parts
+
+    async def _section(
+        self,
+        parts: dict[str, Any],
+        title: str,
+        explanation: str,
+        columns: list[sa.Column[Any]],
+        where: sa.ColumnElement[bool],
+    ) -> None:
+        rows = await self.conn.execute(sa.select(*columns).where(where))
+        found = [{k: _plain(v) for k, v in row._mapping.items()} for row in rows]
+        if found:
+            parts.setdefault(title, {"erklaerung": explanation, "eintraege": []})
+            parts[title]["eintraege"] += found
+
+
+def _text(values: Sequence[Any]) -> str:
+    """What a trace says, decoded (JSON with its non-ASCII letters), case-folded."""
+    parts = []
+    for value in values:
+        if value is None:
+            continue
+        parts.append(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+    return " ".join(parts).casefold()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return None
+    return value
