@@ -7,10 +7,11 @@ import unicodedata
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from markupsafe import Markup
 from rapidfuzz import process
 
 from bot.context import Context
@@ -152,7 +153,8 @@ class Router:
         except Exception:
             log.exception("could not resolve sender %s/%s", message.platform, message.sender_id)
             return [self._error(language, "internal")]
-        return await self._run(ctx, command, args, savepoint or nullcontext)
+        replies = await self._run(ctx, command, args, savepoint or nullcontext)
+        return await self._with_privacy_notice(ctx, replies)
 
     async def _context(
         self, message: IncomingMessage, uow_factory: Callable[[], UnitOfWork]
@@ -201,6 +203,39 @@ class Router:
             )
             return [self._error(ctx.language, "internal")]
         return [result] if isinstance(result, Reply) else list(result)
+
+    async def _with_privacy_notice(self, ctx: Context, replies: list[Reply]) -> list[Reply]:
+        """The first answer a person gets says, briefly, what the bot stores and where the
+        full text is (DSGVO Art. 13); when it was shown is stored with the person. It follows
+        the answer in the same message, so the answer is not delayed; in a group too, where a
+        private message may not reach someone who never wrote to the bot.
+
+        It comes with the first answer that is not an error (bad input changes nothing). The
+        person is looked up again: ``/start CODE`` may have linked the account to another
+        person, ``/daten_loeschen`` erased it (then nothing is said).
+        """
+        message = ctx.message
+        if not replies or any(reply.is_error for reply in replies):
+            return replies  # bad input changes nothing; the notice comes with a real answer
+        async with ctx.uow() as uow:
+            if message.person_id is not None:
+                person = await uow.persons.get(message.person_id)
+            else:
+                identity = await uow.identities.get(message.platform, message.sender_id)
+                person = await uow.persons.get(identity.person_id) if identity else None
+            if person is None or person.privacy_notice_at is not None:
+                return replies
+            person.privacy_notice_at = ctx.now
+            await uow.persons.update(person)
+            await uow.commit()
+        t, language = self.app.translator.t, self.app.translator.language(person.language)
+        notice = t(language, "privacy.notice", months=self.app.settings.retention_months)
+        if self.app.settings.privacy_url:
+            notice = Markup("{} {}").format(
+                notice, t(language, "privacy.notice_link", url=self.app.settings.privacy_url)
+            )
+        first = replies[0]  # in a group too: a private message may not reach the person yet
+        return [replace(first, text=Markup("\n\n").join([first.text, notice])), *replies[1:]]
 
     def error_reply(self, language: str, error: DomainError) -> Reply:
         key = f"error.{error.code}"

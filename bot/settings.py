@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     public_url: str | None = None
     #: DSGVO: registrations, votes and forwarded questions are kept this long after the fact.
     retention_months: int = Field(default=12, ge=1, le=120)
+    #: The office's full privacy notice on the web, linked from the short one in the chat.
+    privacy_url: str | None = None
     #: Per chat account: this many messages in a burst, refilled over ``flood_seconds``.
     flood_messages: int = Field(default=20, ge=1, le=10_000)
     flood_seconds: float = Field(default=60, gt=0, le=3600)

@@ -5,7 +5,7 @@ counted without names."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -29,6 +29,11 @@ RESULTS = 3
 GAP_SCAN = 100
 
 _WORD = re.compile(r"\w+")
+#: E-mail and web addresses, removed before a search is counted.
+_ADDRESS = re.compile(r"\S+@\S+|https?://\S+|www\.\S+", re.IGNORECASE)
+#: Longer unanswered searches are counted without their text (they tend to tell a story).
+GAP_WORDS = 12
+LONG_GAP = "…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,17 +157,28 @@ async def ask(
     if not query:
         raise InvalidInput("faq_question_missing")
     result = index.search(query, limit)
-    gap = gap_text(query)
-    if not result.answered and gap:
+    if not result.answered:
         async with uow:
-            await uow.faq_gaps.record(gap, now)
-            await uow.commit()
+            names = {w for p in await uow.persons.list() for w in _WORD.findall(p.display_name)}
+            gap = gap_text(query, names)
+            if gap:
+                await uow.faq_gaps.record(gap, now)
+                await uow.commit()
     return result
 
 
-def gap_text(query: str) -> str:
-    """The query as counted: lower case, words only, so that spellings of it add up."""
-    return " ".join(_WORD.findall(query.casefold()))[:GAP_MAX].strip()
+def gap_text(query: str, names: Iterable[str] = ()) -> str:
+    """The query as counted: lower case, words only, so that spellings of it add up; and
+    without what could say who asked (data minimisation, DSGVO Art. 5(1)(c)): e-mail and web
+    addresses, every word with a digit (phone numbers, dates, house numbers) and every word
+    of a name the bot knows (``names``). A query still longer than :data:`GAP_WORDS` words
+    is counted under :data:`LONG_GAP`, without its text."""
+    text = _ADDRESS.sub(" ", query).casefold()
+    known = {n.casefold() for n in names}
+    words = [w for w in _WORD.findall(text) if w not in known and not any(c.isdigit() for c in w)]
+    if len(words) > GAP_WORDS:
+        return LONG_GAP
+    return " ".join(words)[:GAP_MAX].strip()
 
 
 async def list_gaps(

@@ -85,8 +85,10 @@ REGISTRY: dict[str, TableData] = {
             "is_guest": N,
             "created_at": N,
             "self_registered": N,
+            "privacy_notice_at": N,
         },
-        explanation="Ihr Eintrag: Name, Kommune, Aufgaben im Netzwerk, Sprache.",
+        explanation="Ihr Eintrag: Name, Kommune, Aufgaben im Netzwerk, Sprache, und wann ich "
+        "Ihnen den Datenschutzhinweis gezeigt habe.",
     ),
     "chat_identities": TableData(
         {

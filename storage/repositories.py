@@ -98,6 +98,7 @@ def _person(row: Any) -> Person:
         row.created_at,
         row.id,
         row.self_registered,
+        row.privacy_notice_at,
     )
 
 
@@ -111,6 +112,7 @@ def _person_values(person: Person) -> dict[str, Any]:
         "is_guest": person.is_guest,
         "created_at": person.created_at,
         "self_registered": person.self_registered,
+        "privacy_notice_at": person.privacy_notice_at,
     }
 
 

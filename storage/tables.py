@@ -63,6 +63,8 @@ persons = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     #: Came in through a chat account under a name of its own choosing (not ``person add``).
     sa.Column("self_registered", sa.Boolean, nullable=False),
+    #: When the short privacy notice was shown in a chat (DSGVO Art. 13).
+    sa.Column("privacy_notice_at", UTCDateTime),
 )
 
 chat_identities = sa.Table(

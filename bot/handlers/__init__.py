@@ -31,6 +31,7 @@ COMMANDS = (
     Command("ergebnis", ("results",), polls.ergebnis),
     Command("abstimmen", ("vote",), polls.abstimmen, Action.VOTE),
     Command("termin_raum", ("event_room",), polls.termin_raum, Action.LINK_EVENT_ROOM),
+    Command("datenschutz", ("privacy",), privacy.datenschutz),
     Command("meine_daten", ("mydata",), privacy.meine_daten),
     Command("daten_loeschen", ("deletedata",), privacy.daten_loeschen),
     Command("sprache", ("language",), general.sprache),

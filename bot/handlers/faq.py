@@ -13,6 +13,7 @@ from core.domain import guests
 from core.domain.errors import DomainError, InvalidInput
 from core.domain.faq import FaqEntry
 from core.kb import (
+    LONG_GAP,
     answer_question,
     ask,
     find_entry,
@@ -182,7 +183,10 @@ async def faq_luecken(ctx: Context, args: str) -> Reply:
         return Reply(ctx.t("faq.gaps_none"), private=True)
     parts = [ctx.t("faq.gaps_header"), ""]
     parts += [
-        ctx.t("faq.gap", count=gap.count, query=gap.query, last_seen=gap.last_seen) for gap in gaps
+        ctx.t("faq.gap_long", count=gap.count, last_seen=gap.last_seen)
+        if gap.query == LONG_GAP
+        else ctx.t("faq.gap", count=gap.count, query=gap.query, last_seen=gap.last_seen)
+        for gap in gaps
     ]
     parts += ["", ctx.t("faq.gaps_footer")]
     return Reply(lines(*parts), private=True)

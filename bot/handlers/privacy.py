@@ -29,6 +29,10 @@ async def meine_daten(ctx: Context, args: str) -> Reply:
     )
 
 
+async def datenschutz(ctx: Context, args: str) -> Reply:
+    return Reply(ctx.t("privacy.full", months=ctx.app.settings.retention_months), private=True)
+
+
 async def daten_loeschen(ctx: Context, args: str) -> Reply:
     if args.strip().lower() not in CONFIRM_WORDS:
         button = Button(ctx.t("button.confirm_delete"), "/daten_loeschen ja")

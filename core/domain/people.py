@@ -38,6 +38,8 @@ class Person:
     #: Came in through a chat account (a guest, or a member by a municipality's code) under a
     #: name of its own choosing; the office's persons (``person add``) are not.
     self_registered: bool = False
+    #: When the short privacy notice was shown (DSGVO Art. 13); ``None``: not yet.
+    privacy_notice_at: datetime | None = None
 
     @property
     def office_entry(self) -> bool:

@@ -15,6 +15,7 @@ import binascii
 import contextlib
 import io
 import itertools
+import json
 import re
 from datetime import timedelta
 
@@ -192,3 +193,38 @@ async def test_after_erasure_the_next_message_starts_fresh_on_every_platform(app
     assert "diese Sitzung im Terminal endet hier" in shown
     assert "Netzwerktreffen" not in shown  # nothing read after the end
     assert "Traceback" not in caplog.text and "ERROR" not in caplog.text
+
+
+async def test_the_first_answer_brings_the_privacy_notice_once(app):
+    account = Room(Platform.TELEGRAM, "8101")
+    (bad,) = await message(app, account.platform, account.chat_id, "/anmelden eins")
+    assert bad.is_error and "Datenschutz" not in bad.plain  # bad input changes nothing
+    (first,) = await message(app, account.platform, account.chat_id, "/termine")
+    assert "Datenschutz: Ich speichere" in first.plain and "12 Monate" in first.plain
+    (second,) = await message(app, account.platform, account.chat_id, "/termine")
+    assert "Datenschutz" not in second.plain
+    async with app.uow() as uow:
+        identity = await uow.identities.get(account.platform, account.chat_id)
+        person = await uow.persons.get(identity.person_id)
+    assert person.privacy_notice_at == app.clock.now()
+    (export,) = await message(app, account.platform, account.chat_id, "/meine_daten")
+    data = json.loads(export.attachment.content)
+    assert data["daten"]["persons"]["eintraege"][0]["privacy_notice_at"] is not None
+    (full,) = await message(app, account.platform, account.chat_id, "/datenschutz")
+    assert "Art. 13" in full.plain and "12 Monate nach dem Anlass" in full.plain
+
+    in_group = await message(app, Platform.TELEGRAM, "8102", "/termine", chat="-100900")
+    assert len(in_group) == 1 and "Datenschutz: Ich speichere" in in_group[0].plain
+
+
+async def test_the_notice_links_the_office_s_full_text_when_configured(sqlite_database, clock):
+    from bot.app import build
+    from bot.settings import Settings
+    from tests.conftest import RecordingNotifier
+
+    settings = Settings(privacy_url="https://netzwerk.example/datenschutz", retention_months=6)
+    app = await build(
+        settings, database=sqlite_database, notifier=RecordingNotifier(), clock=clock, migrate=False
+    )
+    (first,) = await message(app, Platform.MATRIX, "@neu:example.org", "/hilfe")
+    assert "https://netzwerk.example/datenschutz" in first.plain and "6 Monate" in first.plain

@@ -32,14 +32,23 @@ async def person(
     *,
     member: Member | None = None,
     roles: set[Role] = frozenset(),
+    informed: bool = True,
 ) -> Person:
-    return await add_person(
+    """A person of the office; ``informed``: has seen the privacy notice already (so that
+    a test's first command gets only its own answer)."""
+    created = await add_person(
         app.uow(),
         display_name=name or f"Person {next(_names)}",
         member_ref=str(member.id) if member else None,
         roles=frozenset(roles),
         now=app.clock.now(),
     )
+    if informed:
+        async with app.uow() as uow:
+            created.privacy_notice_at = app.clock.now()
+            await uow.persons.update(created)
+            await uow.commit()
+    return created
 
 
 async def event(

@@ -7,7 +7,7 @@ import pytest
 from core.domain.errors import DomainError
 from core.domain.faq import FaqEntry
 from core.faq import FaqIndex, Synonyms
-from core.kb import GAP_MAX, check_entries, find_entry, gap_text
+from core.kb import LONG_GAP, check_entries, find_entry, gap_text
 
 ENTRY = FaqEntry("mitglied-werden", "Wie wird unsere Kommune Mitglied?", "So.")
 
@@ -17,7 +17,18 @@ def test_gap_text_adds_up_spellings_of_the_same_question() -> None:
     assert gap_text("wie buche ich\nein Hotel") == "wie buche ich ein hotel"
     assert gap_text("Fördermittel für Straßenfeste?") == "fördermittel für strassenfeste"
     assert gap_text("???") == ""
-    assert len(gap_text("wort " * 200)) <= GAP_MAX
+    assert gap_text("wort " * 200) == LONG_GAP  # counted, but its text is not kept
+
+
+def test_gap_text_keeps_nothing_that_tells_who_asked() -> None:
+    query = (
+        "Ich bin Erika Muster aus Auenburg, Tel 0211 123456, erika@auenburg.de, "
+        "kann ich Fahrtkosten abrechnen?"
+    )
+    gap = gap_text(query, names={"Erika", "Muster"})
+    assert gap == "ich bin aus auenburg tel kann ich fahrtkosten abrechnen"
+    assert gap_text("Förderung ab 01.01.2027 für Straße 12b?") == "förderung ab für strasse"
+    assert gap_text("siehe https://example.org/a?b=1 und www.x.de") == "siehe und"
 
 
 @pytest.mark.parametrize(
