@@ -295,10 +295,10 @@ async def run_announce(settings: Settings, args: argparse.Namespace) -> None:
 
 
 async def run_retention(settings: Settings, args: argparse.Namespace) -> None:
-    months = args.months or settings.retention_months
+    periods = settings.retention(args.months)
 
     async def work(app: App) -> None:
-        counts = await apply_retention(app.uow(), now=app.clock.now(), months=months)
+        counts = await apply_retention(app.uow(), now=app.clock.now(), periods=periods)
         for name, count in counts.items():
             print(f"{name}\t{count}")
 

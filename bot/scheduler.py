@@ -165,7 +165,7 @@ class Scheduler:
                 await apply_retention(
                     self.app.uow(),
                     now=self.app.clock.now(),
-                    months=self.app.settings.retention_months,
+                    periods=self.app.settings.retention(),
                 )
         except Exception:
             log.exception("scheduler: retention job failed")

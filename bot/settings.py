@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from core.retention import RetentionPeriods
+
 PLACEHOLDERS = {"changeme", "change-me", "secret", "token", "password", "xxx", "todo", "", "..."}
 
 
@@ -30,8 +32,14 @@ class Settings(BaseSettings):
     http_port: int = Field(default=8080, ge=1, le=65535)
     #: Where members reach the HTTP app (calendar feeds); default http://HOST:PORT.
     public_url: str | None = None
-    #: DSGVO: registrations, votes and forwarded questions are kept this long after the fact.
+    #: DSGVO: registrations, named votes and unanswered questions, this long after the fact.
     retention_months: int = Field(default=12, ge=1, le=120)
+    #: Forwarded questions and their answers, this long after the answer.
+    retention_answered_days: int = Field(default=90, ge=1, le=3650)
+    #: Searches the knowledge base could not answer, after they were last asked.
+    retention_gaps_months: int = Field(default=12, ge=1, le=120)
+    #: Delivered messages and handled notices (texts and chat ids).
+    retention_delivered_days: int = Field(default=30, ge=1, le=3650)
     #: The office's full privacy notice on the web, linked from the short one in the chat.
     privacy_url: str | None = None
     #: Per chat account: this many messages in a burst, refilled over ``flood_seconds``.
@@ -116,6 +124,15 @@ class Settings(BaseSettings):
                 "nur sqlite+aiosqlite:///PFAD und postgresql+asyncpg://… werden unterstützt"
             )
         return value
+
+    def retention(self, months: int | None = None) -> RetentionPeriods:
+        """The retention periods; ``months`` overrides the general one (the CLI's)."""
+        return RetentionPeriods(
+            months or self.retention_months,
+            self.retention_answered_days,
+            self.retention_gaps_months,
+            self.retention_delivered_days,
+        )
 
     @property
     def tz(self) -> ZoneInfo:

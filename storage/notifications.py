@@ -24,12 +24,15 @@ from storage.tables import (
     announcements,
     event_reminders,
     events,
+    faq_gaps,
     faq_questions,
     members,
     notifications,
     outbox,
     person_preferences,
     persons,
+    poll_votes,
+    polls,
     registrations,
 )
 
@@ -418,9 +421,24 @@ class RetentionRepository:
         ended = sa.select(events.c.id).where(events.c.ends_at < cutoff)
         return await self._delete(registrations, registrations.c.event_id.in_(ended))
 
-    async def forwarded_questions(self, cutoff: datetime) -> int:
-        last = sa.func.coalesce(faq_questions.c.answered_at, faq_questions.c.created_at)
-        return await self._delete(faq_questions, last < cutoff)
+    async def forwarded_questions(self, answered_before: datetime, asked_before: datetime) -> int:
+        answered = faq_questions.c.answered_at
+        return await self._delete(
+            faq_questions,
+            sa.or_(
+                answered < answered_before,
+                sa.and_(answered.is_(None), faq_questions.c.created_at < asked_before),
+            ),
+        )
+
+    async def named_votes(self, closed_before: datetime) -> int:
+        closed = sa.select(polls.c.id).where(polls.c.closed_at < closed_before)
+        return await self._delete(
+            poll_votes, poll_votes.c.person_id.is_not(None), poll_votes.c.poll_id.in_(closed)
+        )
+
+    async def gaps(self, last_seen_before: datetime) -> int:
+        return await self._delete(faq_gaps, faq_gaps.c.last_seen < last_seen_before)
 
     async def notifications(self, cutoff: datetime) -> int:
         done = sa.or_(notifications.c.sent_at.is_not(None), notifications.c.failed_at.is_not(None))

@@ -30,7 +30,14 @@ async def meine_daten(ctx: Context, args: str) -> Reply:
 
 
 async def datenschutz(ctx: Context, args: str) -> Reply:
-    return Reply(ctx.t("privacy.full", months=ctx.app.settings.retention_months), private=True)
+    settings = ctx.app.settings
+    text = ctx.t(
+        "privacy.full",
+        months=settings.retention_months,
+        answered=settings.retention_answered_days,
+        delivered=settings.retention_delivered_days,
+    )
+    return Reply(text, private=True)
 
 
 async def daten_loeschen(ctx: Context, args: str) -> Reply:
