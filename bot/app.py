@@ -54,7 +54,7 @@ async def build(
     migrate: bool = True,
 ) -> App:
     """Wire the application. Tests pass their own database, notifier and clock."""
-    database = database or Database(settings.effective_database_url)
+    database = database or Database(settings.effective_database_url, pepper=settings.pepper())
     if migrate:
         await database.upgrade()
     translator = Translator(settings.tz, settings.default_language)

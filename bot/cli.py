@@ -77,6 +77,8 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
         asyncio.run(args.run(settings, args))
+    except SettingsError as exc:
+        _fail(str(exc), 2)
     except UsageError as exc:
         _fail(f"Fehler: {exc}", 2)
     except KeyboardInterrupt:
@@ -161,6 +163,8 @@ async def run_demo(settings: Settings, args: argparse.Namespace) -> None:
 
 async def run_serve(settings: Settings, args: argparse.Namespace) -> None:
     from bot.serve import serve
+
+    settings.pepper(serving=True)  # anonymous votes need the server's own key
 
     async def work(app: App) -> None:
         _hint_if_empty(app)

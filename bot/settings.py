@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import secrets
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -12,6 +14,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.retention import RetentionPeriods
 
+SECRET_FILE = "secret.key"
 PLACEHOLDERS = {"changeme", "change-me", "secret", "token", "password", "xxx", "todo", "", "..."}
 
 
@@ -46,6 +49,10 @@ class Settings(BaseSettings):
     flood_messages: int = Field(default=20, ge=1, le=10_000)
     flood_seconds: float = Field(default=60, gt=0, le=3600)
 
+    #: The server's secret key for anonymous voters' pseudonyms, never stored in the database.
+    #: Required for ``serve`` and with PostgreSQL; otherwise ``<data dir>/secret.key``.
+    secret_key: SecretStr | None = None
+
     telegram_token: SecretStr | None = None
     #: python-telegram-bot's ``base_url`` form: the token is appended to it.
     telegram_api_url: str = "https://api.telegram.org/bot"
@@ -72,6 +79,7 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
+        "secret_key",
         "telegram_token",
         "telegram_webhook_secret",
         "matrix_password",
@@ -124,6 +132,27 @@ class Settings(BaseSettings):
                 "nur sqlite+aiosqlite:///PFAD und postgresql+asyncpg://… werden unterstützt"
             )
         return value
+
+    def pepper(self, *, serving: bool = False) -> bytes:
+        """The 32-byte key for voter pseudonyms: from ``ENGAGIERT_SECRET_KEY``; else, on
+        SQLite and not for ``serve``, from ``<data dir>/secret.key`` (created with mode 0600).
+
+        Raises :class:`SettingsError` when the key is required but missing.
+        """
+        if self.secret_key is not None:
+            return hashlib.sha256(self.secret_key.get_secret_value().encode()).digest()
+        if serving or not self.effective_database_url.startswith("sqlite"):
+            raise SettingsError(
+                "Ungültige Einstellung ENGAGIERT_SECRET_KEY: fehlt (für serve und PostgreSQL "
+                "nötig; z. B. python3 -c 'import secrets; print(secrets.token_hex(32))')"
+            )
+        path = self.data_dir / SECRET_FILE
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as file:
+                file.write(secrets.token_hex(32))
+        return hashlib.sha256(path.read_text().strip().encode()).digest()
 
     def retention(self, months: int | None = None) -> RetentionPeriods:
         """The retention periods; ``months`` overrides the general one (the CLI's)."""

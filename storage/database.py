@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +35,12 @@ class Database:
         locking: bool = True,
         schema: str | None = None,
         pool_size: int = 10,
+        pepper: bytes | None = None,
     ) -> None:
         self.url = make_url(url)
+        #: The server's secret key for voter pseudonyms (never stored in the database). Without
+        #: one, a random key for this object's lifetime (tests; a restart would forget it).
+        self.pepper = pepper or os.urandom(32)
         self.locking = locking
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         options: dict[str, Any] = {}
@@ -76,7 +81,11 @@ class Database:
 
     def unit_of_work(self, notifier: Notifier | None = None) -> SqlUnitOfWork:
         return SqlUnitOfWork(
-            self.engine, notifier=notifier, row_locks=self.locking, writer_lock=self._writer_lock
+            self.engine,
+            notifier=notifier,
+            row_locks=self.locking,
+            writer_lock=self._writer_lock,
+            pepper=self.pepper,
         )
 
     async def upgrade(self) -> None:

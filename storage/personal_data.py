@@ -38,7 +38,7 @@ from storage.tables import metadata
 #: Shorter needles would match unrelated text ("Al" in "Allee").
 MIN_NEEDLE = 4
 #: Columns never exported (hashes and keys that are only meaningful to the bot).
-SECRET_COLUMNS = frozenset({"code_hash", "calendar_token_hash", "salt", "voter_key", "token"})
+SECRET_COLUMNS = frozenset({"code_hash", "calendar_token_hash", "salt", "ballots", "token"})
 
 
 class Kind(StrEnum):
@@ -258,6 +258,7 @@ REGISTRY: dict[str, TableData] = {
             "token": N,
             "join_code": N,
             "salt": N,
+            "ballots": N,
             "result": N,
             "origin_platform": N,
             "origin_chat_id": A,
@@ -281,7 +282,7 @@ REGISTRY: dict[str, TableData] = {
         explanation="Umfragen, die in Ihren Chat gesendet wurden.",
     ),
     "poll_votes": TableData(
-        {"id": N, "poll_id": N, "person_id": OWN, "voter_key": N, "choices": N, "changes": N},
+        {"id": N, "poll_id": N, "person_id": OWN, "choices": N, "changes": N},
         explanation="Ihre Stimmen in namentlichen Umfragen (anonyme Stimmen sind Ihnen nicht "
         "zugeordnet).",
     ),

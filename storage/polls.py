@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -38,23 +40,29 @@ _CLOSING_LOCK = sa.select(sa.func.pg_advisory_xact_lock(ADVISORY_CLASS, sa.bindp
 
 
 @cache
-def _upsert_vote(dialect_name: str, named: bool) -> Any:
-    """Insert or replace one voter's choice; built once per dialect (statements are cached)."""
+def _upsert_vote(dialect_name: str) -> Any:
+    """Insert or replace one named voter's choice; built once per dialect (statements are
+    cached)."""
     statement = upsert.insert(dialect_name, poll_votes).values(
         poll_id=sa.bindparam("poll_id"),
         person_id=sa.bindparam("person_id"),
-        voter_key=sa.bindparam("voter_key"),
         choices=sa.bindparam("choices"),
         changes=0,
     )
-    key = poll_votes.c.person_id if named else poll_votes.c.voter_key
     return statement.on_conflict_do_update(
-        index_elements=[poll_votes.c.poll_id, key],
+        index_elements=[poll_votes.c.poll_id, poll_votes.c.person_id],
         set_={"choices": statement.excluded.choices, "changes": poll_votes.c.changes + 1},
     ).returning(poll_votes.c.changes)
 
 
-def _poll(row: Any) -> Poll:
+def pseudonym_key(pepper: bytes, salt: bytes) -> bytes:
+    """The key a poll's voter pseudonyms are made with: HMAC-SHA256 of the stored per-poll
+    salt under the server's secret key (``pepper``), which the database does not hold. A dump
+    of the database alone therefore cannot recompute any pseudonym."""
+    return hmac.new(pepper, salt, hashlib.sha256).digest()
+
+
+def _poll(row: Any, pepper: bytes) -> Poll:
     return Poll(
         row.question,
         tuple(row.options),
@@ -68,7 +76,7 @@ def _poll(row: Any) -> Poll:
         row.token,
         row.join_code,
         row.closed_at,
-        row.salt,
+        pseudonym_key(pepper, row.salt) if row.salt else None,
         (Platform(row.origin_platform), row.origin_chat_id) if row.origin_platform else None,
         row.open_to_guests,
         row.id,
@@ -82,9 +90,10 @@ def _room(row: Any) -> PollRoom:
 
 
 class PollRepository:
-    def __init__(self, conn: AsyncConnection, *, row_locks: bool = True) -> None:
+    def __init__(self, conn: AsyncConnection, *, pepper: bytes, row_locks: bool = True) -> None:
         self.conn = conn
         self.row_locks = row_locks
+        self._pepper = pepper
 
     def _insert(self, table: sa.Table) -> Any:
         return upsert.insert(self.conn.dialect.name, table)
@@ -108,12 +117,15 @@ class PollRepository:
                     "token": poll.token,
                     "join_code": poll.join_code,
                     "salt": poll.salt,
+                    "ballots": {} if poll.salt else None,
                     "origin_platform": poll.origin[0].value if poll.origin else None,
                     "origin_chat_id": poll.origin[1] if poll.origin else None,
                     "open_to_guests": poll.open_to_guests,
                 },
             )
         ).scalar_one()
+        if poll.salt is not None:  # from now on only the derived key is used
+            poll.salt = pseudonym_key(self._pepper, poll.salt)
         return poll
 
     async def get(self, poll_id: int, *, lock: bool = False) -> Poll | None:
@@ -126,12 +138,12 @@ class PollRepository:
             # a poll read in the locking statement would not show a close that we waited for.
             await self.conn.execute(_VOTING_LOCK, {"poll_id": poll_id})
         row = (await self.conn.execute(_POLL_BY_ID, {"poll_id": poll_id})).first()
-        return _poll(row) if row else None
+        return _poll(row, self._pepper) if row else None
 
     async def find(self, *, token: str | None = None, join_code: str | None = None) -> Poll | None:
         column, value = (polls.c.token, token) if token else (polls.c.join_code, join_code)
         row = (await self.conn.execute(polls.select().where(column == value))).first()
-        return _poll(row) if row else None
+        return _poll(row, self._pepper) if row else None
 
     async def latest(
         self, *, room: tuple[Platform, str] | None = None, creator_id: int | None = None
@@ -145,7 +157,7 @@ class PollRepository:
         else:
             query = query.where(polls.c.creator_id == creator_id)
         row = (await self.conn.execute(query)).first()
-        return _poll(row) if row else None
+        return _poll(row, self._pepper) if row else None
 
     async def close(self, poll_id: int, now: datetime) -> bool:
         """Mark the poll closed and destroy its salt, unless that happened already."""
@@ -180,7 +192,7 @@ class PollRepository:
 
     async def open_anonymous(self) -> list[Poll]:
         query = polls.select().where(polls.c.salt.is_not(None)).order_by(polls.c.id)
-        return [_poll(r) for r in await self.conn.execute(query)]
+        return [_poll(r, self._pepper) for r in await self.conn.execute(query)]
 
     async def _closing_lock(self, poll_id: int) -> None:
         if self.row_locks and self.conn.dialect.name == "postgresql":
@@ -253,14 +265,12 @@ class PollRepository:
 
     # --- votes ----------------------------------------------------------------------------
 
-    def _voter(self, record: VoteRecord) -> Any:
-        if record.person_id is not None:
-            return poll_votes.c.person_id == record.person_id
-        return poll_votes.c.voter_key == record.voter_key
-
     async def choices(self, record: VoteRecord) -> tuple[int, ...] | None:
+        if record.voter_key is not None:
+            ballot = (await self._ballots(record.poll_id)).get(record.voter_key)
+            return None if ballot is None else from_mask(ballot[0])
         query = sa.select(poll_votes.c.choices).where(
-            poll_votes.c.poll_id == record.poll_id, self._voter(record)
+            poll_votes.c.poll_id == record.poll_id, poll_votes.c.person_id == record.person_id
         )
         mask = (await self.conn.execute(query)).scalar_one_or_none()
         return None if mask is None else from_mask(mask)
@@ -268,24 +278,58 @@ class PollRepository:
     async def put_vote(self, record: VoteRecord, choices: tuple[int, ...]) -> bool:
         """Insert or replace the voter's current choice (the last vote counts); return
         whether an earlier vote was replaced."""
-        statement = _upsert_vote(self.conn.dialect.name, record.person_id is not None)
+        if record.voter_key is not None:
+            ballots = await self._ballots(record.poll_id)
+            earlier = ballots.get(record.voter_key)
+            ballots[record.voter_key] = [to_mask(choices), earlier[1] + 1 if earlier else 0]
+            await self._store_ballots(record.poll_id, ballots)
+            return earlier is not None
+        statement = _upsert_vote(self.conn.dialect.name)
         params = {
             "poll_id": record.poll_id,
             "person_id": record.person_id,
-            "voter_key": record.voter_key,
             "choices": to_mask(choices),
         }
         return (await self.conn.execute(statement, params)).scalar_one() > 0
 
     async def delete_vote(self, record: VoteRecord) -> bool:
+        if record.voter_key is not None:
+            ballots = await self._ballots(record.poll_id)
+            if ballots.pop(record.voter_key, None) is None:
+                return False
+            await self._store_ballots(record.poll_id, ballots)
+            return True
         result = await self.conn.execute(
-            poll_votes.delete().where(poll_votes.c.poll_id == record.poll_id, self._voter(record))
+            poll_votes.delete().where(
+                poll_votes.c.poll_id == record.poll_id, poll_votes.c.person_id == record.person_id
+            )
         )
         return result.rowcount == 1
 
     async def tally(self, poll_id: int, option_count: int) -> Tally:
+        query = sa.select(polls.c.ballots).where(polls.c.id == poll_id)
+        ballots = (await self.conn.execute(query)).scalar_one_or_none()
+        if ballots is not None:  # an open anonymous poll
+            counts = [0] * option_count
+            for mask, _changes in ballots.values():
+                for choice in from_mask(mask):
+                    if choice < option_count:
+                        counts[choice] += 1
+            return Tally(tuple(counts), sum(1 for mask, _ in ballots.values() if mask))
         row = (await self.conn.execute(_TALLY, {"poll_id": poll_id})).one()
         return Tally(tuple(int(n) for n in row[1 : option_count + 1]), int(row[0]))
+
+    async def _ballots(self, poll_id: int) -> dict[str, list[int]]:
+        """The open anonymous poll's ballots, locked (PostgreSQL) until the transaction ends:
+        votes on one anonymous poll queue up on its row."""
+        query = sa.select(polls.c.ballots).where(polls.c.id == poll_id)
+        if self.row_locks:
+            query = query.with_for_update()
+        return dict((await self.conn.execute(query)).scalar_one_or_none() or {})
+
+    async def _store_ballots(self, poll_id: int, ballots: dict[str, list[int]]) -> None:
+        ordered = dict(sorted(ballots.items()))  # the order of voting is not kept
+        await self.conn.execute(polls.update().where(polls.c.id == poll_id).values(ballots=ordered))
 
     async def turnout(self, poll_id: int) -> list[tuple[int | None, str | None, int]]:
         """Named polls: (member id, member name, voters) per member municipality."""
@@ -302,9 +346,8 @@ class PollRepository:
         return [(r[0], r[1], int(r[2])) for r in await self.conn.execute(query)]
 
     async def delete_anonymous_votes(self, poll_id: int) -> int:
-        result = await self.conn.execute(
-            poll_votes.delete().where(
-                poll_votes.c.poll_id == poll_id, poll_votes.c.voter_key.is_not(None)
-            )
-        )
-        return result.rowcount
+        """At closing: the ballots go (the frozen tally stays); returns how many there were."""
+        query = sa.select(polls.c.ballots).where(polls.c.id == poll_id)
+        ballots = (await self.conn.execute(query)).scalar_one_or_none() or {}
+        await self.conn.execute(polls.update().where(polls.c.id == poll_id).values(ballots=None))
+        return len(ballots)

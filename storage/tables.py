@@ -286,8 +286,12 @@ polls = sa.Table(
     sa.Column("closed_at", UTCDateTime),
     sa.Column("token", sa.String(64), nullable=False, unique=True),
     sa.Column("join_code", sa.String(16), nullable=False, unique=True),
-    #: Anonymous polls: the HMAC key for voter pseudonyms; set to NULL when the poll closes.
+    #: Anonymous polls: the per-poll value that, with the server's secret key (never in the
+    #: database), makes the voter pseudonyms; set to NULL when the poll closes.
     sa.Column("salt", sa.LargeBinary(32)),
+    #: Anonymous polls while open: {pseudonym: [choices bit mask, times changed]}, pseudonyms
+    #: sorted, so that neither row order nor ids nor times tell who voted when; NULL at closing.
+    sa.Column("ballots", sa.JSON),
     #: Frozen at closing: {"counts": [...], "participants": n}.
     sa.Column("result", sa.JSON),
     #: The chat the poll was started in (its moderators may run it there).
@@ -309,20 +313,19 @@ poll_rooms = sa.Table(
     sa.UniqueConstraint("platform", "external_poll_id", name="uq_poll_rooms_external"),
 )
 
-#: A person's current choice (a bit per option). Named votes carry the person id; anonymous
-#: votes only the per-poll pseudonym, and are deleted when the poll closes. No timestamps.
+#: A person's current choice in a named poll (a bit per option). No timestamps. (Anonymous
+#: votes are no rows at all: see ``polls.ballots``.)
 poll_votes = sa.Table(
     "poll_votes",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("poll_id", sa.ForeignKey("polls.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("person_id", sa.ForeignKey("persons.id", ondelete="CASCADE"), index=True),
-    sa.Column("voter_key", sa.String(64)),
+    sa.Column(
+        "person_id", sa.ForeignKey("persons.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
     sa.Column("choices", sa.Integer, nullable=False),
     sa.Column("changes", sa.Integer, nullable=False),  # how often replaced, for the wording
     sa.UniqueConstraint("poll_id", "person_id", name="uq_poll_votes_person"),
-    sa.UniqueConstraint("poll_id", "voter_key", name="uq_poll_votes_voter_key"),
-    sa.CheckConstraint("(person_id IS NULL) <> (voter_key IS NULL)", name="one_voter"),
 )
 
 #: The chats where one event's participants sit (the Telegram group and Matrix room of a short

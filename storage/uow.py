@@ -41,8 +41,10 @@ class SqlUnitOfWork:
         notifier: Notifier | None = None,
         row_locks: bool = True,
         writer_lock: asyncio.Lock | None = None,
+        pepper: bytes,
     ) -> None:
         self._engine = engine
+        self._pepper = pepper
         self._notifier = notifier
         self._row_locks = row_locks
         self._writer_lock = writer_lock
@@ -78,7 +80,7 @@ class SqlUnitOfWork:
         self.reminders = ReminderRepository(conn)
         self.announcements = AnnouncementRepository(conn)
         self.retention = RetentionRepository(conn)
-        self.polls = PollRepository(conn, row_locks=self._row_locks)
+        self.polls = PollRepository(conn, pepper=self._pepper, row_locks=self._row_locks)
         self.personal_data = PersonalDataRepository(conn)
         self._pending, self._committed = [], []
         self._queued = False  # notifications stored directly: the notifier should look

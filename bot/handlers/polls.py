@@ -198,7 +198,9 @@ async def abstimmen(ctx: Context, args: str) -> Reply:
         # Said in the group, where the vote was typed; the command itself is taken down.
         hint = ctx.t("error.poll_vote_visible", id=poll_id)
         return Reply(hint, is_error=True, retract_command=True)
-    return Reply(vote_text(ctx.t, result.poll, result.choices, result.changed), private=True)
+    text = vote_text(ctx.t, result.poll, result.choices, result.changed)
+    # An anonymous vote's confirmation would say who voted when: forgotten once delivered.
+    return Reply(text, private=True, ephemeral=result.poll.anonymous)
 
 
 async def umfrage_ende(ctx: Context, args: str) -> Reply:

@@ -35,6 +35,7 @@ from bot.app import App, build
 from bot.messages import IncomingMessage
 from bot.settings import Settings
 from core.clock import SystemClock
+from core.domain.events import Audience
 from core.domain.people import Platform
 from storage.database import Database
 from storage.tables import registrations
@@ -514,3 +515,23 @@ async def test_a_message_whose_room_key_never_comes_is_explained_once(
         marker = await alice.say(room, "!hilfe")  # properly encrypted messages still work
         await alice.wait(lambda: alice.replies_to(marker))
     assert alice.replies_to(unreadable[1]) == []  # told once per room
+
+
+async def test_after_erasure_the_next_message_starts_as_a_new_guest(
+    synapse, sqlite_database, humans, tmp_path
+):
+    bot = synapse.register_user()
+    app = await matrix_app(sqlite_database, synapse, bot, tmp_path)
+    await factories.event(app, title="Netzwerktreffen Köln", audience=Audience.EVERYONE)
+    alice = await humans(bot)
+    async with running(app):
+        room = await alice.create_room(bot.user_id, direct=True)
+        await invited_and_greeted(alice, room)
+        done = await alice.command(room, "!daten_loeschen ja")
+        assert "Ihre Daten sind gelöscht" in done.body
+        events = await alice.command(room, "!termine")
+        assert "Netzwerktreffen Köln" in events.body
+    async with app.uow() as uow:
+        identity = await uow.identities.get(Platform.MATRIX, alice.user_id)
+        assert (await uow.persons.get(identity.person_id)).is_guest
+        assert await uow.state.get(f"matrix.dm.{alice.user_id}") is None  # erased with her

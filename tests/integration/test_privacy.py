@@ -11,6 +11,7 @@ from core.privacy import erase_person, export_person_data
 from core.signup import sign_up
 from tests.conftest import snapshot
 from tests.support import factories
+from tests.support.chat import say
 
 
 async def build_world(app):
@@ -133,3 +134,39 @@ async def test_erasure_leaves_no_trace_and_counts_still_add_up(any_app):
     # Bob's own data is untouched.
     bob_export = await export_person_data(app.uow(), person_id=bob.id, now=app.clock.now())
     assert len(bob_export["daten"]["registrations"]["eintraege"]) == 3
+
+
+async def test_the_export_holds_exactly_the_rows_the_registry_calls_the_persons(any_app):
+    """Every table, as the registry declares it: the rows a person owns or that are addressed
+    to their chat accounts are all in the export, and no other row is."""
+    import sqlalchemy as sa
+
+    from storage.personal_data import REGISTRY, Kind
+    from storage.tables import metadata
+
+    app = any_app
+    alice, bob, *_ = await build_world(app)
+    for person in (alice, bob):
+        await say(app, person, "/erinnerungen aus")
+        await say(app, person, "/weiterleiten Eine Frage?")
+    exported = (await export_person_data(app.uow(), person_id=alice.id, now=app.clock.now()))[
+        "daten"
+    ]
+    accounts = [("telegram", "tg-alice")]
+    async with app.database.engine.connect() as conn:
+        for table in metadata.sorted_tables:
+            declared = REGISTRY[table.name]
+            conditions = [table.c[c] == alice.id for c in declared.of(Kind.OWNER)]
+            conditions += [
+                sa.and_(table.c[declared.platform] == p, table.c[c] == a)
+                for c in declared.of(Kind.ACCOUNT)
+                for p, a in accounts
+            ]
+            expected = 0
+            if conditions:
+                query = sa.select(sa.func.count()).select_from(table).where(sa.or_(*conditions))
+                expected = (await conn.execute(query)).scalar()
+            found = len(exported.get(table.name, {}).get("eintraege", []))
+            assert found == expected, table.name
+    assert {"persons", "chat_identities", "registrations", "faq_questions"} <= set(exported)
+    assert "Bob" not in repr(exported) and "tg-bob" not in repr(exported)

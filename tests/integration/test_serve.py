@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -22,6 +23,7 @@ def test_serve_answers_health_checks_and_stops_on_sigterm(tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ENGAGIERT_")}
     env |= {"ENGAGIERT_DATA_DIR": str(tmp_path), "ENGAGIERT_HTTP_PORT": str(port)}
+    env["ENGAGIERT_SECRET_KEY"] = secrets.token_hex(32)
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "serve"],
         env=env,
@@ -47,3 +49,28 @@ def test_serve_answers_health_checks_and_stops_on_sigterm(tmp_path):
         output, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0, output
     assert "Traceback" not in output
+
+
+def test_serve_refuses_to_start_without_a_secret_key(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ENGAGIERT_")}
+    env["ENGAGIERT_DATA_DIR"] = str(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "serve"], env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert "ENGAGIERT_SECRET_KEY" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_terminal_chat_makes_its_own_key_file(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ENGAGIERT_")}
+    env["ENGAGIERT_DATA_DIR"] = str(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "chat"],
+        env=env,
+        input="/termine\n",
+        text=True,
+        capture_output=True,
+    )
+    assert result.returncode == 0, result.stderr
+    key = tmp_path / "secret.key"
+    assert key.stat().st_mode & 0o777 == 0o600 and len(key.read_text()) == 64

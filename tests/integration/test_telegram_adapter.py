@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from bot.adapters.telegram import WEBHOOK_PATH, TelegramTransport
 from bot.app import App, build
 from bot.web import create_web_app
+from core.domain.events import Audience
 from core.domain.outbox import OutgoingMessage
 from core.domain.people import Platform, Role
 from storage.tables import registrations
@@ -290,3 +291,23 @@ async def test_a_failing_command_is_logged_with_the_update_and_answered(rig, mon
     rig.api.inject_message(ANNA["id"], ANNA, "/termine")  # the bot keeps running
     await rig.api.wait_for_sent(ANNA["id"], 2)
     assert "Veranstaltungen" in rig.api.texts_to(ANNA["id"])[1]
+
+
+async def test_after_erasure_the_next_message_starts_as_a_new_guest(rig):
+    """The confirmation arrives and leaves no trace in the outbox; the next command is
+    answered normally, for a new guest."""
+    await factories.event(rig.app, title="Netzwerktreffen", audience=Audience.EVERYONE)
+    rig.api.inject_message(ANNA["id"], ANNA, "/start")
+    await rig.api.wait_for_sent(ANNA["id"], 1)
+    rig.api.inject_message(ANNA["id"], ANNA, "/daten_loeschen ja")
+    (_, done) = await rig.api.wait_for_sent(ANNA["id"], 2)
+    assert "Ihre Daten sind gelöscht" in done.params["text"]
+    rig.api.inject_message(ANNA["id"], ANNA, "/termine")
+    (*_, events) = await rig.api.wait_for_sent(ANNA["id"], 3)
+    assert "Netzwerktreffen" in events.params["text"]
+    async with rig.app.database.engine.connect() as conn:
+        kept = (await conn.execute(sa.text("SELECT payload FROM outbox"))).scalars().all()
+    assert not any("Daten sind" in str(payload) for payload in kept)  # forgotten once delivered
+    async with rig.app.uow() as uow:
+        identity = await uow.identities.get(Platform.TELEGRAM, str(ANNA["id"]))
+        assert (await uow.persons.get(identity.person_id)).is_guest

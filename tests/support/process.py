@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import sys
 from pathlib import Path
 
@@ -16,6 +17,7 @@ def clean_env(data_dir: Path, **settings: str) -> dict[str, str]:
     """The environment without the developer's own ENGAGIERT_* settings, plus ``settings``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ENGAGIERT_")}
     env["ENGAGIERT_DATA_DIR"] = str(data_dir)
+    env["ENGAGIERT_SECRET_KEY"] = secrets.token_hex(32)  # a throwaway key per test
     env.update(settings)
     return env
 
