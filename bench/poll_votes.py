@@ -35,7 +35,7 @@ from core.domain.polls import from_mask
 from core.members import add_person
 from core.polls import cast_vote, live_results, start_poll
 from storage.database import Database
-from storage.tables import poll_votes
+from storage.tables import poll_votes, polls
 
 CONCURRENCY = 50
 OPTIONS = ["Präsenz", "Online", "Hybrid", "Egal", "Messpunkt"]
@@ -130,15 +130,12 @@ async def run_poll(app: App, base: str, voters: list[int], probes: list[int], ar
 
     results = await live_results(app.uow(), token=poll.token)
     async with app.database.engine.connect() as conn:
-        masks = (
-            (
-                await conn.execute(
-                    sa.select(poll_votes.c.choices).where(poll_votes.c.poll_id == poll.id)
-                )
-            )
-            .scalars()
-            .all()
-        )
+        if poll.anonymous:  # one map of ballots per poll: {pseudonym: [mask, changes]}
+            query = sa.select(polls.c.ballots).where(polls.c.id == poll.id)
+            masks = [mask for mask, _ in (await conn.execute(query)).scalar_one().values()]
+        else:
+            query = sa.select(poll_votes.c.choices).where(poll_votes.c.poll_id == poll.id)
+            masks = (await conn.execute(query)).scalars().all()
     counted = Counter(c for mask in masks for c in from_mask(mask))
     db_counts = tuple(counted[i] for i in range(len(OPTIONS)))
     expected = Counter(second for _, second in plans.values())

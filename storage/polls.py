@@ -55,6 +55,20 @@ def _upsert_vote(dialect_name: str) -> Any:
     ).returning(poll_votes.c.changes)
 
 
+#: PostgreSQL: one ballot set in place (the whole jsonb value is rewritten in C, not in Python),
+#: returning how often it had been changed before (0: a new ballot).
+_PUT_BALLOT = sa.text(
+    "UPDATE polls SET ballots = ballots || jsonb_build_object(CAST(:key AS text), "
+    "jsonb_build_array(CAST(:mask AS integer), "
+    "COALESCE(CAST(ballots -> CAST(:key AS text) ->> 1 AS integer) + 1, 0))) "
+    "WHERE id = :poll_id RETURNING CAST(ballots -> CAST(:key AS text) ->> 1 AS integer)"
+)
+_DELETE_BALLOT = sa.text(
+    "UPDATE polls SET ballots = ballots - CAST(:key AS text) "
+    "WHERE id = :poll_id AND jsonb_exists(ballots, CAST(:key AS text))"
+)
+
+
 def pseudonym_key(pepper: bytes, salt: bytes) -> bytes:
     """The key a poll's voter pseudonyms are made with: HMAC-SHA256 of the stored per-poll
     salt under the server's secret key (``pepper``), which the database does not hold. A dump
@@ -94,6 +108,7 @@ class PollRepository:
         self.conn = conn
         self.row_locks = row_locks
         self._pepper = pepper
+        self._postgresql = conn.dialect.name == "postgresql"
 
     def _insert(self, table: sa.Table) -> Any:
         return upsert.insert(self.conn.dialect.name, table)
@@ -279,6 +294,10 @@ class PollRepository:
         """Insert or replace the voter's current choice (the last vote counts); return
         whether an earlier vote was replaced."""
         if record.voter_key is not None:
+            if self._postgresql:  # one key in place; jsonb has no order of insertion
+                params = {"poll_id": record.poll_id, "key": record.voter_key}
+                changes = await self.conn.execute(_PUT_BALLOT, params | {"mask": to_mask(choices)})
+                return changes.scalar_one() > 0
             ballots = await self._ballots(record.poll_id)
             earlier = ballots.get(record.voter_key)
             ballots[record.voter_key] = [to_mask(choices), earlier[1] + 1 if earlier else 0]
@@ -294,6 +313,9 @@ class PollRepository:
 
     async def delete_vote(self, record: VoteRecord) -> bool:
         if record.voter_key is not None:
+            if self._postgresql:
+                params = {"poll_id": record.poll_id, "key": record.voter_key}
+                return (await self.conn.execute(_DELETE_BALLOT, params)).rowcount == 1
             ballots = await self._ballots(record.poll_id)
             if ballots.pop(record.voter_key, None) is None:
                 return False

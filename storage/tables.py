@@ -5,7 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
+
+#: PostgreSQL keeps jsonb keys in its own order (by length, then bytes): not the order of voting.
+BALLOTS = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 metadata = sa.MetaData(
     naming_convention={
@@ -291,7 +295,7 @@ polls = sa.Table(
     sa.Column("salt", sa.LargeBinary(32)),
     #: Anonymous polls while open: {pseudonym: [choices bit mask, times changed]}, pseudonyms
     #: sorted, so that neither row order nor ids nor times tell who voted when; NULL at closing.
-    sa.Column("ballots", sa.JSON),
+    sa.Column("ballots", BALLOTS),
     #: Frozen at closing: {"counts": [...], "participants": n}.
     sa.Column("result", sa.JSON),
     #: The chat the poll was started in (its moderators may run it there).

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = "0009"
 down_revision: str | None = "0008"
@@ -22,7 +23,13 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("polls", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("ballots", sa.JSON(), nullable=True))
+        batch_op.add_column(
+            sa.Column(
+                "ballots",
+                sa.JSON().with_variant(postgresql.JSONB(), "postgresql"),
+                nullable=True,
+            )
+        )
     conn = op.get_bind()
     rows = conn.execute(
         sa.text(
