@@ -54,6 +54,11 @@ members = sa.Table(
     sa.Column("joined_on", sa.Date),
 )
 
+#: Ids that people type or read in messages (person numbers, question numbers) are never
+#: handed out again after a delete (SQLite reuses the highest rowid without AUTOINCREMENT;
+#: PostgreSQL's sequences never do).
+NEVER_REUSED = {"sqlite_autoincrement": True}
+
 persons = sa.Table(
     "persons",
     metadata,
@@ -69,6 +74,7 @@ persons = sa.Table(
     sa.Column("self_registered", sa.Boolean, nullable=False),
     #: When the short privacy notice was shown in a chat (DSGVO Art. 13).
     sa.Column("privacy_notice_at", UTCDateTime),
+    **NEVER_REUSED,
 )
 
 chat_identities = sa.Table(
@@ -205,6 +211,7 @@ faq_questions = sa.Table(
     sa.Column("answered_by", sa.ForeignKey("persons.id", ondelete="SET NULL"), index=True),
     sa.Column("answered_at", UTCDateTime),
     sa.Column("answer", sa.Text),
+    **NEVER_REUSED,
 )
 
 #: Normalised query text and counts only: who asked is not recorded.

@@ -64,3 +64,33 @@ async def test_upgrading_keeps_the_rows_that_refer_to_rebuilt_tables(tmp_path):
         assert tuple(creator.one()) == (1, 1)
         assert (await conn.execute(sa.text("PRAGMA foreign_keys"))).scalar() == 1
     await db.dispose()
+
+
+async def test_numbers_people_know_are_not_handed_out_again(database):
+    """After the highest person and question are deleted, the next ones get new numbers:
+    an answer to "question 1" can never reach somebody who asked later."""
+    import sqlalchemy as sa
+
+    async with database.engine.begin() as conn:
+        for _ in range(2):
+            result = await conn.execute(
+                sa.text(
+                    "INSERT INTO persons (display_name, roles, supporter_topics, language, "
+                    "is_guest, created_at, self_registered) "
+                    "VALUES ('P', '[]', '[]', 'de', false, CURRENT_TIMESTAMP, false) RETURNING id"
+                )
+            )
+            person = result.scalar_one()
+            question = (
+                await conn.execute(
+                    sa.text(
+                        "INSERT INTO faq_questions (asker_id, text, created_at) "
+                        "VALUES (:p, 'Q', CURRENT_TIMESTAMP) RETURNING id"
+                    ),
+                    {"p": person},
+                )
+            ).scalar_one()
+            await conn.execute(sa.text("DELETE FROM persons WHERE id = :p"), {"p": person})
+            if _ == 0:
+                first = (person, question)
+    assert person > first[0] and question > first[1]
