@@ -7,6 +7,7 @@ import asyncio
 import getpass
 import json
 import logging
+import os
 import re
 import sys
 import tempfile
@@ -65,6 +66,8 @@ class UsageError(Exception):
 
 
 def main(argv: list[str] | None = None) -> None:
+    # Everything the bot writes (database, its journal, the secret key) is for its own user.
+    os.umask(0o077)
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
@@ -620,6 +623,13 @@ def _positive(text: str) -> int:
     return int(text)
 
 
+def _months(text: str) -> int:
+    months = _positive(text)
+    if months > 120:
+        raise argparse.ArgumentTypeError(f"„{text}“ Monate: höchstens 120")
+    return months
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="engagiert-bot", description="Assistent des Kommunen-Netzwerks engagiert in NRW"
@@ -687,7 +697,9 @@ def _parser() -> argparse.ArgumentParser:
     ann.add_argument("--no-wait", action="store_true", help="nicht auf die Zustellung warten")
 
     retention = command("retention", run_retention, "Aufbewahrungsfrist jetzt anwenden (DSGVO)")
-    retention.add_argument("--months", type=_positive, help="Standard: ENGAGIERT_RETENTION_MONTHS")
+    retention.add_argument(
+        "--months", type=_months, help="1 bis 120; Standard: ENGAGIERT_RETENTION_MONTHS"
+    )
 
     member = sub.add_parser("member", help="Mitglieder").add_subparsers(
         required=True, metavar="BEFEHL", parser_class=_Parser

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import secrets
 from pathlib import Path
@@ -13,6 +14,8 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.retention import RetentionPeriods
+
+log = logging.getLogger(__name__)
 
 SECRET_FILE = "secret.key"
 PLACEHOLDERS = {"changeme", "change-me", "secret", "token", "password", "xxx", "todo", "", "..."}
@@ -148,6 +151,12 @@ class Settings(BaseSettings):
             )
         path = self.data_dir / SECRET_FILE
         if not path.exists():
+            if (self.data_dir / "engagiert.db").exists():
+                log.warning(
+                    "%s was missing and is made anew: in open anonymous polls everybody "
+                    "can vote once more",
+                    path,
+                )
             path.parent.mkdir(parents=True, exist_ok=True)
             descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(descriptor, "w") as file:

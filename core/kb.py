@@ -174,11 +174,20 @@ def gap_text(query: str, names: Iterable[str] = ()) -> str:
     of a name the bot knows (``names``). A query still longer than :data:`GAP_WORDS` words
     is counted under :data:`LONG_GAP`, without its text."""
     text = _ADDRESS.sub(" ", query).casefold()
-    known = {n.casefold() for n in names}
-    words = [w for w in _WORD.findall(text) if w not in known and not any(c.isdigit() for c in w)]
+    known = {fold(n) for n in names}
+    words = [
+        w
+        for w in _WORD.findall(text)
+        if not any(c.isdigit() for c in w) and not _is_name(fold(w), known)
+    ]
     if len(words) > GAP_WORDS:
         return LONG_GAP
     return " ".join(words)[:GAP_MAX].strip()
+
+
+def _is_name(word: str, names: set[str]) -> bool:
+    """A known name in any spelling the search also accepts (ä/ae, ß/ss), or its genitive."""
+    return word in names or (word.endswith("s") and word[:-1] in names)
 
 
 async def list_gaps(

@@ -33,6 +33,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from core.faq.normalize import fold
 from storage.tables import metadata
 
 #: Shorter needles would match unrelated text ("Al" in "Allee").
@@ -334,7 +335,11 @@ class PersonalDataRepository:
 
         Returns the number of rows changed per table. Children first, the person last.
         """
-        wanted = [n.casefold() for n in needles if len(n.strip()) >= MIN_NEEDLE]
+        wanted = [fold(n) for n in needles if len(n.strip()) >= MIN_NEEDLE]
+        # Each word of a name too: a counted search may hold "weissmuellers" for Weißmüller.
+        wanted += [
+            fold(w) for n in needles for w in n.split() if len(w) >= MIN_NEEDLE and w.isalpha()
+        ]
         counts: dict[str, int] = {}
         for table in reversed(metadata.sorted_tables):
             declared = REGISTRY[table.name]
@@ -443,13 +448,14 @@ class PersonalDataRepository:
 
 
 def _text(values: Sequence[Any]) -> str:
-    """What a trace says, decoded (JSON with its non-ASCII letters), case-folded."""
+    """What a trace says, decoded (JSON with its non-ASCII letters), folded as the search folds
+    (case, ä/ae, ß/ss)."""
     parts = []
     for value in values:
         if value is None:
             continue
         parts.append(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
-    return " ".join(parts).casefold()
+    return fold(" ".join(parts))
 
 
 def _plain(value: Any) -> Any:

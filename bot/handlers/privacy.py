@@ -36,7 +36,10 @@ async def datenschutz(ctx: Context, args: str) -> Reply:
         months=settings.retention_months,
         answered=settings.retention_answered_days,
         delivered=settings.retention_delivered_days,
+        gaps=settings.retention_gaps_months,
     )
+    if settings.privacy_url:
+        text = lines(text, "", ctx.t("privacy.notice_link", url=settings.privacy_url))
     return Reply(text, private=True)
 
 

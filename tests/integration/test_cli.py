@@ -221,6 +221,7 @@ def test_the_office_invites_a_person_gives_roles_and_assigns_a_speaker(env):
         (["person", "role", "1", "--add", "member"], "folgt aus der Mitgliedskommune"),
         (["person", "unlink", "1", "fax"], "unbekannte Plattform"),
         (["event", "speaker", "1"], "PERSON angeben oder --none"),
+        (["retention", "--months", "100000"], "höchstens 120"),
     ],
 )
 def test_bad_office_commands_exit_with_one_german_line(env, args, message):

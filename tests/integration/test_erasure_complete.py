@@ -212,6 +212,7 @@ async def test_the_first_answer_brings_the_privacy_notice_once(app):
     assert data["daten"]["persons"]["eintraege"][0]["privacy_notice_at"] is not None
     (full,) = await message(app, account.platform, account.chat_id, "/datenschutz")
     assert "Art. 13" in full.plain and "12 Monate nach dem Anlass" in full.plain
+    assert "Ihre Rechte" in full.plain and "Beschwerde" in full.plain and "\\n" not in full.plain
 
     in_group = await message(app, Platform.TELEGRAM, "8102", "/termine", chat="-100900")
     assert len(in_group) == 1 and "Datenschutz: Ich speichere" in in_group[0].plain

@@ -74,3 +74,4 @@ def test_the_terminal_chat_makes_its_own_key_file(tmp_path):
     assert result.returncode == 0, result.stderr
     key = tmp_path / "secret.key"
     assert key.stat().st_mode & 0o777 == 0o600 and len(key.read_text()) == 64
+    assert (tmp_path / "engagiert.db").stat().st_mode & 0o777 == 0o600  # not for other users

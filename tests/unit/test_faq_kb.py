@@ -29,6 +29,10 @@ def test_gap_text_keeps_nothing_that_tells_who_asked() -> None:
     assert gap == "ich bin aus auenburg tel kann ich fahrtkosten abrechnen"
     assert gap_text("Förderung ab 01.01.2027 für Straße 12b?") == "förderung ab für strasse"
     assert gap_text("siehe https://example.org/a?b=1 und www.x.de") == "siehe und"
+    # Names in every spelling the search accepts, and in the genitive.
+    names = {"Jürgen", "Weißmüller"}
+    assert gap_text("juergen weissmueller diabetes", names) == "diabetes"
+    assert gap_text("Weißmüllers Sohn ist krank", names) == "sohn ist krank"
 
 
 @pytest.mark.parametrize(
