@@ -486,11 +486,13 @@ def _record(poll: Poll, person_id: int) -> VoteRecord:
 
 
 async def _close(uow: UnitOfWork, poll: Poll, moment: datetime) -> ClosedPoll:
-    """Close, freeze the tally, delete anonymous votes — one transaction, at most once."""
+    """Close, freeze the tally and the turnout, delete anonymous votes — one transaction, at
+    most once."""
     closed_now = await uow.polls.close(poll.id, moment)
     if closed_now:
         tally = await uow.polls.tally(poll.id, len(poll.options))
-        await uow.polls.freeze(poll.id, tally)
+        turnout = None if poll.anonymous else await uow.polls.turnout(poll.id)
+        await uow.polls.freeze(poll.id, tally, turnout)
         await uow.polls.delete_anonymous_votes(poll.id)
         poll.closed_at, poll.salt = moment, None
     else:
@@ -508,7 +510,9 @@ async def _tally(uow: UnitOfWork, poll: Poll) -> Tally:
 
 
 async def _turnout(uow: UnitOfWork, poll: Poll) -> MemberTurnout:
-    rows = await uow.polls.turnout(poll.id)
+    rows = await uow.polls.frozen_turnout(poll.id) if poll.closed_at is not None else None
+    if rows is None:
+        rows = await uow.polls.turnout(poll.id)
     voted = sorted(((name, n) for member_id, name, n in rows if name is not None))
     took_part = {member_id for member_id, _, _ in rows}
     not_yet = tuple(

@@ -184,9 +184,23 @@ class PollRepository:
         )
         return result.rowcount == 1
 
-    async def freeze(self, poll_id: int, tally: Tally) -> None:
-        result = {"counts": list(tally.counts), "participants": tally.participants}
+    async def freeze(
+        self,
+        poll_id: int,
+        tally: Tally,
+        turnout: list[tuple[int | None, str | None, int]] | None,
+    ) -> None:
+        result: dict[str, Any] = {"counts": list(tally.counts), "participants": tally.participants}
+        if turnout is not None:
+            result["turnout"] = [list(row) for row in turnout]
         await self.conn.execute(polls.update().where(polls.c.id == poll_id).values(result=result))
+
+    async def frozen_turnout(self, poll_id: int) -> list[tuple[int | None, str | None, int]] | None:
+        query = sa.select(polls.c.result).where(polls.c.id == poll_id)
+        result = (await self.conn.execute(query)).scalar_one_or_none()
+        if not result or "turnout" not in result:
+            return None
+        return [(member_id, name, n) for member_id, name, n in result["turnout"]]
 
     async def frozen(self, poll_id: int) -> Tally | None:
         query = sa.select(polls.c.result).where(polls.c.id == poll_id)

@@ -549,3 +549,19 @@ async def test_only_the_transports_with_new_messages_for_other_chats_are_woken(a
     assert woken == []  # the reply is Telegram's own business
     await app.router.handle(from_group(f"/umfrage Weiter? | Ja | Nein --termin {event.id}", "2"))
     assert woken == ["matrix"]
+
+
+async def test_a_closed_poll_keeps_its_turnout_when_a_voter_erases_their_data(any_app):
+    app = any_app
+    town = await factories.member(app, "Stadt Musterstadt")
+    sara = await speaker(app)
+    poll = await new_poll(app, sara)
+    voters = [await factories.person(app, f"V{n}", member=town) for n in range(3)]
+    for voter in voters:
+        await vote(app, poll, voter, 0)
+    await close_poll(app.uow(), actor_id=sara.id, poll_id=poll.id, now=app.clock.now())
+    before = await poll_results(app.uow(), poll_id=poll.id, actor_id=sara.id, now=app.clock.now())
+    await erase_person(app.uow(), person_id=voters[0].id, now=app.clock.now())
+    after = await poll_results(app.uow(), poll_id=poll.id, actor_id=sara.id, now=app.clock.now())
+    assert after.tally == before.tally and after.turnout == before.turnout
+    assert after.turnout.voted == (("Stadt Musterstadt", 3),)
