@@ -210,11 +210,14 @@ class Router:
         the answer in the same message, so the answer is not delayed; in a group too, where a
         private message may not reach someone who never wrote to the bot.
 
-        It comes with the first answer that is not an error (bad input changes nothing). The
-        person is looked up again: ``/start CODE`` may have linked the account to another
-        person, ``/daten_loeschen`` erased it (then nothing is said).
+        It comes with the first answer that is not an error (bad input changes nothing). Only
+        for someone not yet told, the person is looked up again: ``/start CODE`` may have
+        linked the account to another person, ``/daten_loeschen`` erased it (then nothing is
+        said).
         """
         message = ctx.message
+        if ctx.person.privacy_notice_at is not None:  # the usual case: no further query
+            return replies
         if not replies or any(reply.is_error for reply in replies):
             return replies  # bad input changes nothing; the notice comes with a real answer
         async with ctx.uow() as uow:

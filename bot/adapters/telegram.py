@@ -353,7 +353,10 @@ class TelegramTransport:
 
     async def _vote(self, update_id: int, user: Any, place: Place, **vote: Any) -> str | None:
         """Cast a vote exactly once; returns the confirmation or error as plain text."""
-        if await self.app.router.flood.admit(Platform.TELEGRAM, str(user.id)) != Admission.ADMIT:
+        if (
+            await self.app.router.flood.admit(Platform.TELEGRAM, str(user.id))
+            is not Admission.ADMIT
+        ):
             return None  # a flood of presses: the account pauses
         translator = self.app.translator
         language = translator.language(user.language_code)

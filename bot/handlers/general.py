@@ -21,10 +21,10 @@ LANGUAGE_WORDS = {
 
 
 #: ``/start`` payloads are ``<prefix>_<value>`` within Telegram's deep-link limit (64
-#: characters of ``[A-Za-z0-9_-]``): ``p_`` a personal invitation, ``m_`` a municipality's.
-#: A payload without a known prefix is an invitation code typed by hand. Poll joins and
-#: attendance codes will add their own prefixes here.
-START_PREFIXES = {"p": "invitation", "m": "invitation"}
+#: characters of ``[A-Za-z0-9_-]``): ``p_`` a personal invitation, ``m_`` a municipality's
+#: (both redeemed alike: the code says which it is). A payload without a known prefix is an
+#: invitation code typed by hand. Poll joins and attendance codes will add their prefixes.
+START_PREFIXES = frozenset({"p", "m"})
 
 
 def start_payload(prefix: str, value: str) -> str:
@@ -33,19 +33,16 @@ def start_payload(prefix: str, value: str) -> str:
     return f"{prefix}_{value}"
 
 
-def _dispatch(payload: str) -> tuple[str, str]:
+def _invitation_code(payload: str) -> str:
     head, separator, rest = payload.partition("_")
-    if separator and head.lower() in START_PREFIXES:
-        return START_PREFIXES[head.lower()], rest
-    return "invitation", payload
+    return rest if separator and head.lower() in START_PREFIXES else payload
 
 
 async def start(ctx: Context, args: str) -> Reply:
     payload = "".join(args.split())[:64]
     if payload:
-        _, code = _dispatch(payload)
         redeemed = await redeem_invitation(
-            ctx.uow(), person_id=ctx.person.id, code=code, now=ctx.now
+            ctx.uow(), person_id=ctx.person.id, code=_invitation_code(payload), now=ctx.now
         )
         if redeemed.personal:
             person = redeemed.person

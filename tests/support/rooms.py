@@ -14,14 +14,11 @@ class FakeRooms:
     def __init__(self) -> None:
         self.moderators: set[tuple[Platform, str, str]] = set()
         self.members: set[tuple[Platform, str, str]] = set()
-        self.asked: list[tuple[str, Platform, str, str]] = []
 
     async def is_moderator(self, platform: Platform, chat_id: str, user_id: str) -> bool:
-        self.asked.append(("moderator", platform, chat_id, user_id))
         return (platform, chat_id, user_id) in self.moderators
 
     async def is_member(self, platform: Platform, chat_id: str, user_id: str) -> bool:
-        self.asked.append(("member", platform, chat_id, user_id))
         return (platform, chat_id, user_id) in self.members
 
 

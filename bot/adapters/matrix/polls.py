@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup
 
 from bot.adapters.matrix.text import button_commands, hint_commands
+from bot.flood import Admission
 from bot.reply import PollSpec, Reply, plain_text
 from core.domain.authority import Place
 from core.domain.errors import DomainError
@@ -149,6 +150,8 @@ async def record_response(app: App, room: MatrixRoom, event: Any) -> None:
     parsed = poll_response(event)
     if parsed is None or event.sender == app.settings.matrix_user_id:
         return
+    if await app.router.flood.admit(Platform.MATRIX, event.sender) is not Admission.ADMIT:
+        return  # a flood of responses from one account: it pauses, like its messages
     start_id, selections = parsed
     clock_now = app.clock.now()
     sent_at = getattr(event, "server_timestamp", None)
