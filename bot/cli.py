@@ -1,4 +1,12 @@
-"""``engagiert-bot``: the terminal chat, the demo and the operator's commands."""
+"""``engagiert-bot``: the terminal chat, the demo and the operator's commands.
+
+The CLI speaks German: help, usage errors (argparse's texts, see :func:`german_argparse`),
+bad settings, operating-system errors (:func:`os_problem`). Every usage error is ONE line on
+stderr, ``Fehler: … Hilfe: engagiert-bot … --help``, with exit status 2. Points in time are
+read by :mod:`bot.dates` and echoed back in full German on stderr (stdout keeps only what a
+script needs, e.g. the new event's number). Option names stay English; the dashes phones type
+(``–start``, ``—start``) mean ``--start``.
+"""
 
 from __future__ import annotations
 
@@ -11,19 +19,23 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
+from enum import Enum
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
-from dateutil import parser as dateparser
-
+from bot import arguments
 from bot.adapters.console import ConsoleChat, stdin_lines
 from bot.app import App, build
+from bot.cli_german import Parser, fail, german_argparse, os_problem, phone_dashes, say
+from bot.dates import DateError
+from bot.dates import parse_moment as parse_date
 from bot.faq_yaml import FaqFileError, FaqFileProblem, dump_entries, parse_entries
 from bot.handlers.announcements import parse_target
 from bot.handlers.faq import markdown_blocks
 from bot.handlers.general import start_payload
+from bot.i18n import LANGUAGES, catalogue
 from bot.notifications import NotificationHub
 from bot.reply import plain_text
 from bot.scheduler import Scheduler
@@ -38,7 +50,7 @@ from core.accounts import (
     unlink_account,
 )
 from core.announcements import announce, progress, resolve_audience
-from core.domain.errors import DomainError
+from core.domain.errors import DomainError, InvalidInput
 from core.domain.events import Audience, Event, EventKind
 from core.domain.faq import FaqEntry
 from core.domain.members import MemberKind
@@ -53,8 +65,6 @@ from core.retention import apply_retention
 log = logging.getLogger("engagiert-bot")
 
 DEFAULT_DURATION = timedelta(hours=2)
-DURATION = re.compile(r"(\d+)\s*(m|min|h|d)")
-DURATION_UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days"}
 PROGRESS_EVERY = 2.0  # seconds between progress lines of ``announce``
 EMPTY_KB_HINT = (
     "Hinweis: Die Wissensbasis ist leer. Startinhalte übernehmen: engagiert-bot kb import --starter"
@@ -65,14 +75,19 @@ class UsageError(Exception):
     """Bad arguments: printed as one line, exit status 2."""
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run one command. Exit status 0; 2 for a usage error, a bad setting or a file named on
+    the command line that cannot be used; 1 for other operating-system errors (network …);
+    130 after Ctrl+C. Every error is one German line on stderr."""
     # Everything the bot writes (database, its journal, the secret key) is for its own user.
     os.umask(0o077)
-    args = _parser().parse_args(argv)
+    with german_argparse():
+        parser = _parser()
+        args = parser.parse_args(phone_dashes(sys.argv[1:] if argv is None else argv))
     try:
         settings = load_settings()
     except SettingsError as exc:
-        _fail(str(exc), 2)
+        fail(str(exc), 2)
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -81,16 +96,13 @@ def main(argv: list[str] | None = None) -> None:
     try:
         asyncio.run(args.run(settings, args))
     except SettingsError as exc:
-        _fail(str(exc), 2)
+        fail(str(exc), 2)
     except UsageError as exc:
-        _fail(f"Fehler: {exc}", 2)
+        fail(f"Fehler: {exc}", 2)
+    except OSError as exc:
+        fail(f"Fehler: {os_problem(exc)}", 2 if exc.filename else 1)
     except KeyboardInterrupt:
         sys.exit(130)
-
-
-def _fail(message: str, status: int) -> NoReturn:
-    print(message, file=sys.stderr)
-    sys.exit(status)
 
 
 async def _with_app(settings: Settings, work: Callable[[App], Awaitable[Any]]) -> Any:
@@ -114,7 +126,6 @@ async def _chat(
         logging.getLogger().setLevel(logging.WARNING)
     chat = ConsoleChat(app, person, everyone=demo, account=account)
     interactive = sys.stdin.isatty()
-    _hint_if_empty(app)
     if interactive:
         banner = app.translator.t(
             app.translator.language(person.language), "console.banner", name=person.display_name
@@ -187,45 +198,81 @@ async def run_db_upgrade(settings: Settings, args: argparse.Namespace) -> None:
     await _with_app(settings, work)
 
 
-def parse_moment(text: str, settings: Settings) -> datetime:
-    """ISO 8601 (``2026-12-03T14:00``) or German (``03.12.2026 14:00``); local time if no zone."""
+def parse_moment(text: str, option: str, app: App) -> datetime:
+    """``text`` of ``option`` as a point in time with a time of day (:mod:`bot.dates`),
+    relative to the app clock's now. Raises :class:`UsageError` naming the option."""
     try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        try:
-            moment = dateparser.parse(text, dayfirst=True)
-        except (ValueError, OverflowError):
-            raise UsageError(f"„{text}“ ist kein Zeitpunkt (Beispiel: 2026-12-03T14:00)") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=settings.tz)
+        return parse_date(text, now=app.clock.now(), tz=app.settings.tz, require_time=True)
+    except DateError as exc:
+        raise UsageError(f"{option}: {exc}") from None
 
 
-def _choice(enum: type, value: str, what: str) -> Any:
-    try:
-        return enum(value)
-    except ValueError:
-        allowed = ", ".join(e.value for e in enum)
-        raise UsageError(f"unbekannte {what} „{value}“ (möglich: {allowed})") from None
+def _normal(name: str) -> str:
+    """A name for comparison: case, ``_``/``-``/spaces and apostrophe forms do not count."""
+    return " ".join(re.sub(r"[_\-\s]+", " ", name.replace("’", "'").casefold()).split())
+
+
+def _choice(enum: type[Enum], value: str, what: str, labels: str | None = None) -> Any:
+    """The member of ``enum`` that ``value`` names: its code value or, with ``labels`` (a
+    catalogue prefix such as ``kind``), its German or English label (also without a part in
+    parentheses), ignoring case, ``_``, ``-`` and spaces. Raises :class:`UsageError` listing
+    the German labels (else the code values)."""
+    wanted = _normal(value)
+    for member in enum:
+        names = {member.value}
+        for language in LANGUAGES if labels else ():
+            label = catalogue(language).get(f"{labels}.{member.value}")
+            if isinstance(label, str):
+                names |= {label, re.sub(r"\s*\(.*\)\s*$", "", label)}
+        if wanted in {_normal(name) for name in names}:
+            return member
+    if labels:
+        allowed = ", ".join(str(catalogue("de").get(f"{labels}.{m.value}", m.value)) for m in enum)
+    else:
+        allowed = ", ".join(m.value for m in enum)
+    raise UsageError(f"unbekannte {what} „{value}“ (möglich: {allowed})")
 
 
 async def run_event_add(settings: Settings, args: argparse.Namespace) -> None:
-    starts = parse_moment(args.start, settings)
-    ends = parse_moment(args.end, settings) if args.end else starts + DEFAULT_DURATION
-    event = Event(
-        kind=_choice(EventKind, args.kind, "Art"),
-        title=args.title,
-        description=args.description or "",
-        starts_at=starts,
-        ends_at=ends,
-        place=args.place,
-        video_url=args.video,
-        capacity=args.capacity,
-        registration_deadline=parse_moment(args.deadline, settings) if args.deadline else None,
-        audience=_choice(Audience, args.audience, "Zielgruppe"),
-    )
+    kind = _choice(EventKind, args.kind, "Art", labels="kind")
+    audience = _choice(Audience, args.audience, "Zielgruppe", labels="audience")
 
     async def work(app: App) -> None:
-        stored = await create_event(app.uow(), actor_id=None, event=event)
+        now = app.clock.now()
+        starts = parse_moment(args.start, "--start", app)
+        ends = parse_moment(args.end, "--end", app) if args.end else starts + DEFAULT_DURATION
+        deadline = parse_moment(args.deadline, "--deadline", app) if args.deadline else None
+        event = Event(
+            kind=kind,
+            title=args.title,
+            description=args.description or "",
+            starts_at=starts,
+            ends_at=ends,
+            place=args.place,
+            video_url=args.video,
+            capacity=args.capacity,
+            registration_deadline=deadline,
+            audience=audience,
+        )
+        understood = [
+            app.translator.t("de", "cli.event.kind", kind=app.translator.t("de", f"kind.{kind}")),
+            app.translator.t("de", "cli.event.start", moment=app.translator.datetime("de", starts)),
+            app.translator.t("de", "cli.event.end", moment=app.translator.datetime("de", ends)),
+        ]
+        if deadline is not None:
+            moment = app.translator.datetime("de", deadline)
+            understood.append(app.translator.t("de", "cli.event.deadline", moment=moment))
+        try:
+            stored = await create_event(app.uow(), actor_id=None, event=event, now=now)
+        except InvalidInput as exc:
+            reply = plain_text(app.router.error_reply("de", exc).text)
+            if exc.code in ("start_in_past", "deadline_in_past"):  # the date is in the reply
+                raise UsageError(reply) from None
+            shown = "; ".join(plain_text(line) for line in understood[1:])
+            raise UsageError(f"{reply} ({say('cli.event.understood')} {shown})") from None
         print(stored.id)
+        for line in understood:  # what was understood, for the eye; stdout is for scripts
+            print(plain_text(line), file=sys.stderr)
 
     await _with_app(settings, work)
 
@@ -248,17 +295,18 @@ async def run_event_list(settings: Settings, args: argparse.Namespace) -> None:
 async def run_event_cancel(settings: Settings, args: argparse.Namespace) -> None:
     async def work(app: App) -> None:
         told = await cancel_event(app.uow(), actor_id=None, event_id=args.id)
-        print(f"Abgesagt; {told} Angemeldete werden benachrichtigt.")
+        key = "cli.event.cancelled" if told else "cli.event.cancelled_nobody"
+        print(plain_text(app.translator.t("de", key, count=told)))
 
     await _with_app(settings, work)
 
 
 def parse_duration(text: str) -> timedelta:
-    """``24h``, ``90m``, ``2d``."""
-    match = DURATION.fullmatch(text.strip().lower())
-    if match is None:
-        raise UsageError(f"„{text}“ ist keine Dauer (Beispiele: 24h, 90m, 2d)")
-    return timedelta(**{DURATION_UNITS[match.group(2)]: int(match.group(1))})
+    """``24h``, ``90m``, ``2d``, ``2 Tage`` — the chat's own reading of durations."""
+    try:
+        return arguments.parse_duration(text)
+    except InvalidInput:
+        raise UsageError(f"„{text}“ ist keine Dauer (Beispiele: 24h, 90m, 2d, „2 Tage“)") from None
 
 
 async def run_event_reminders(settings: Settings, args: argparse.Namespace) -> None:
@@ -313,7 +361,7 @@ async def run_retention(settings: Settings, args: argparse.Namespace) -> None:
 
 
 async def run_member_add(settings: Settings, args: argparse.Namespace) -> None:
-    kind = _choice(MemberKind, args.kind, "Art")
+    kind = _choice(MemberKind, args.kind, "Art")  # no labels: the codes, tolerantly
 
     async def work(app: App) -> None:
         member = await add_member(
@@ -341,7 +389,7 @@ async def run_member_list(settings: Settings, args: argparse.Namespace) -> None:
 
 
 async def run_person_add(settings: Settings, args: argparse.Namespace) -> None:
-    roles = frozenset(_choice(Role, r, "Rolle") for r in args.role)
+    roles = frozenset(_choice(Role, r, "Rolle", labels="role") for r in args.role)
 
     async def work(app: App) -> None:
         person = await add_person(
@@ -397,7 +445,8 @@ async def run_invite(settings: Settings, args: argparse.Namespace) -> None:
                 max_uses=args.uses or 5,
             )
             count = created.invitation.max_uses
-            prefix, who, uses = "m", created.member.name, f"für {count} Person(en)"
+            uses = plain_text(app.translator.t("de", "cli.invite.uses", count=count))
+            prefix, who = "m", created.member.name
         print(created.code)
         expires = app.translator.datetime("de", created.invitation.expires_at)
         payload = start_payload(prefix, created.code)
@@ -446,8 +495,8 @@ async def run_person_show(settings: Settings, args: argparse.Namespace) -> None:
 
 
 async def run_person_role(settings: Settings, args: argparse.Namespace) -> None:
-    add = frozenset(_choice(Role, r, "Rolle") for r in args.add)
-    remove = frozenset(_choice(Role, r, "Rolle") for r in args.remove)
+    add = frozenset(_choice(Role, r, "Rolle", labels="role") for r in args.add)
+    remove = frozenset(_choice(Role, r, "Rolle", labels="role") for r in args.remove)
     if not add and not remove:
         raise UsageError("bitte --add ROLLE oder --remove ROLLE angeben")
 
@@ -468,7 +517,8 @@ async def run_person_unlink(settings: Settings, args: argparse.Namespace) -> Non
         removed = await unlink_account(
             app.uow(), actor_id=None, person_ref=args.person, platform=platform
         )
-        print(f"{removed} Konto/Konten auf {platform.value} getrennt.")
+        text = app.translator.t("de", "cli.person.unlinked", count=removed, platform=platform)
+        print(plain_text(text))
 
     await _with_app(settings, work)
 
@@ -501,11 +551,10 @@ def _read_entries(args: argparse.Namespace) -> list[FaqEntry]:
         raise UsageError("bitte genau eines angeben: DATEI.yaml oder --starter")
     if args.starter:
         return starter_faq()
-    try:
+    try:  # an OSError is told by main(), like every other
         text = Path(args.file).read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or exc
-        raise UsageError(f"„{args.file}“ lässt sich nicht lesen ({reason})") from None
+    except UnicodeDecodeError:
+        raise UsageError(say("cli.kb.not_utf8", path=args.file)) from None
     try:
         entries = parse_entries(text)
     except FaqFileError as exc:
@@ -551,13 +600,10 @@ async def run_kb_export(settings: Settings, args: argparse.Namespace) -> None:
         text = dump_entries(entries)
         if args.file == "-":
             sys.stdout.write(text)
-        else:
-            try:
-                Path(args.file).write_text(text, "utf-8")
-            except OSError as exc:
-                reason = exc.strerror
-                raise UsageError(f"„{args.file}“ lässt sich nicht schreiben ({reason})") from None
-        print(f"{len(entries)} Einträge exportiert.", file=sys.stderr)
+        else:  # an OSError is told by main(), like every other
+            Path(args.file).write_text(text, "utf-8")
+        exported = app.translator.t("de", "cli.kb.exported", count=len(entries))
+        print(plain_text(exported), file=sys.stderr)
 
     await _with_app(settings, work)
 
@@ -568,10 +614,8 @@ async def run_faq(settings: Settings, args: argparse.Namespace) -> None:
         raise UsageError("bitte eine Frage angeben (oder --json und eine Frage je Zeile auf stdin)")
 
     async def work(app: App) -> None:
-        index = app.faq
-        if not len(index):
-            print(f"{EMPTY_KB_HINT} Bis dahin antworte ich aus den Startinhalten.", file=sys.stderr)
-            index = FaqIndex(starter_faq())
+        # An empty base answers from the starter content; the hint is for serve/db upgrade.
+        index = app.faq if len(app.faq) else FaqIndex(starter_faq())
         # One answer per input line, blank lines included, so that output lines match input.
         queries = [query] if query else (line.rstrip("\n") for line in sys.stdin)
         for text in queries:
@@ -611,12 +655,6 @@ def _as_text(result: FaqResult) -> str:
 # --- argument parser ------------------------------------------------------------------------
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        _fail(f"Fehler: {message}", 2)
-
-
 def _positive(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"„{text}“ ist keine positive ganze Zahl")
@@ -631,15 +669,19 @@ def _months(text: str) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    """The command line; build it inside :func:`german_argparse` for German help texts."""
+    parser = Parser(
         prog="engagiert-bot", description="Assistent des Kommunen-Netzwerks engagiert in NRW"
     )
-    sub = parser.add_subparsers(required=True, metavar="BEFEHL", parser_class=_Parser)
+    sub = parser.add_subparsers(required=True, metavar="BEFEHL", parser_class=Parser)
 
     def command(name: str, run: Callable[..., Awaitable[None]], help: str, into=sub):
         p = into.add_parser(name, help=help, description=help)
         p.set_defaults(run=run)
         return p
+
+    def group(name: str, help: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help, description=f"{help}: die Befehle")
 
     for name, run, help in (
         ("chat", run_chat, "Im Terminal mit dem Bot chatten"),
@@ -651,93 +693,117 @@ def _parser() -> argparse.ArgumentParser:
 
     command("serve", run_serve, "Dienst starten (HTTP und konfigurierte Chat-Kanäle)")
 
-    db = sub.add_parser("db", help="Datenbank").add_subparsers(
-        required=True, metavar="BEFEHL", parser_class=_Parser
+    db = group("db", "Datenbank").add_subparsers(
+        required=True, metavar="BEFEHL", parser_class=Parser
     )
     command("upgrade", run_db_upgrade, "Migrationen anwenden", db)
 
-    event = sub.add_parser("event", help="Veranstaltungen").add_subparsers(
-        required=True, metavar="BEFEHL", parser_class=_Parser
+    event = group("event", "Veranstaltungen").add_subparsers(
+        required=True, metavar="BEFEHL", parser_class=Parser
     )
     add = command("add", run_event_add, "Veranstaltung anlegen (gibt die Nummer aus)", event)
-    add.add_argument("--title", required=True)
-    add.add_argument("--kind", required=True, help=", ".join(k.value for k in EventKind))
-    add.add_argument("--start", required=True, help="z. B. 2026-12-03T14:00 (Ortszeit)")
-    add.add_argument("--end", help="Standard: Beginn + 2 Stunden")
-    add.add_argument("--capacity", type=_positive)
-    add.add_argument("--deadline", help="Anmeldeschluss")
-    add.add_argument("--place")
-    add.add_argument("--video", help="Link zur Videokonferenz")
-    add.add_argument("--description")
+    kinds = ", ".join(str(catalogue("de")[f"kind.{k.value}"]) for k in EventKind)
+    add.add_argument("--title", required=True, metavar="TITEL", help="Titel der Veranstaltung")
+    add.add_argument(
+        "--kind", required=True, metavar="ART", help=f"{kinds} (oder: {', '.join(EventKind)})"
+    )
+    add.add_argument(
+        "--start",
+        required=True,
+        metavar="ZEITPUNKT",
+        help="Beginn mit Uhrzeit (Ortszeit), z. B. „3.12. 14 Uhr“, „morgen 10:00“, "
+        "„2026-12-03T14:00“",
+    )
+    add.add_argument("--end", metavar="ZEITPUNKT", help="Ende; Standard: Beginn + 2 Stunden")
+    add.add_argument("--capacity", type=_positive, metavar="ANZAHL", help="Plätze")
+    add.add_argument("--deadline", metavar="ZEITPUNKT", help="Anmeldeschluss (mit Uhrzeit)")
+    add.add_argument("--place", metavar="ORT", help="Ort")
+    add.add_argument("--video", metavar="LINK", help="Link zur Videokonferenz")
+    add.add_argument("--description", metavar="TEXT", help="Beschreibung")
     add.add_argument(
         "--audience",
         default=Audience.NETWORK.value,
-        help=", ".join(a.value for a in Audience) + " (everyone: auch Gäste)",
+        metavar="ZIELGRUPPE",
+        help=", ".join(a.value for a in Audience) + " (everyone: auch Gäste; Standard: network)",
     )
     command("list", run_event_list, "kommende Veranstaltungen", event)
     speaker = command(
         "speaker", run_event_speaker, "Sprecher/in einer Veranstaltung festlegen", event
     )
-    speaker.add_argument("id", type=_positive)
+    speaker.add_argument("id", type=_positive, metavar="NUMMER", help="der Veranstaltung")
     speaker.add_argument("person", nargs="?", metavar="PERSON", help="Nummer oder Name")
     speaker.add_argument("--none", action="store_true", help="niemanden")
     command("cancel", run_event_cancel, "Veranstaltung absagen", event).add_argument(
-        "id", type=_positive
+        "id", type=_positive, metavar="NUMMER", help="der Veranstaltung"
     )
     reminders = command(
         "reminders", run_event_reminders, "Erinnerungen einer Veranstaltung festlegen", event
     )
-    reminders.add_argument("id", type=_positive)
+    reminders.add_argument("id", type=_positive, metavar="NUMMER", help="der Veranstaltung")
     reminders.add_argument("before", nargs="*", metavar="DAUER", help="vor Beginn, z. B. 24h 1h")
     reminders.add_argument("--none", action="store_true", help="keine Erinnerungen")
 
     ann = command("announce", run_announce, "Ankündigung an Mitglieder senden (mit Fortschritt)")
-    ann.add_argument("--to", required=True, help="alle, termin:ID, mitglied:NAME oder art:ART")
+    ann.add_argument(
+        "--to",
+        required=True,
+        metavar="EMPFÄNGER",
+        help="alle, termin:ID, mitglied:NAME oder art:ART",
+    )
     ann.add_argument("text", nargs="+", metavar="TEXT", help="„-“: von der Standardeingabe")
     ann.add_argument("--no-wait", action="store_true", help="nicht auf die Zustellung warten")
 
     retention = command("retention", run_retention, "Aufbewahrungsfrist jetzt anwenden (DSGVO)")
     retention.add_argument(
-        "--months", type=_months, help="1 bis 120; Standard: ENGAGIERT_RETENTION_MONTHS"
+        "--months",
+        type=_months,
+        metavar="MONATE",
+        help="1 bis 120; Standard: ENGAGIERT_RETENTION_MONTHS",
     )
 
-    member = sub.add_parser("member", help="Mitglieder").add_subparsers(
-        required=True, metavar="BEFEHL", parser_class=_Parser
+    member = group("member", "Mitglieder").add_subparsers(
+        required=True, metavar="BEFEHL", parser_class=Parser
     )
     madd = command("add", run_member_add, "Mitglied anlegen (gibt die Nummer aus)", member)
-    madd.add_argument("--name", required=True)
-    madd.add_argument("--kind", required=True, help=", ".join(k.value for k in MemberKind))
-    madd.add_argument("--key", help="Amtlicher Gemeindeschlüssel (8 Ziffern)")
+    madd.add_argument("--name", required=True, metavar="NAME", help="z. B. „Stadt Musterstadt“")
+    madd.add_argument(
+        "--kind", required=True, metavar="ART", help=", ".join(k.value for k in MemberKind)
+    )
+    madd.add_argument("--key", metavar="SCHLÜSSEL", help="Amtlicher Gemeindeschlüssel (8 Ziffern)")
     command("list", run_member_list, "alle Mitglieder", member)
 
-    person = sub.add_parser("person", help="Personen").add_subparsers(
-        required=True, metavar="BEFEHL", parser_class=_Parser
+    person = group("person", "Personen").add_subparsers(
+        required=True, metavar="BEFEHL", parser_class=Parser
     )
     padd = command("add", run_person_add, "Person anlegen (gibt die Nummer aus)", person)
-    padd.add_argument("--name", required=True)
-    padd.add_argument("--member", help="Mitglied (Nummer oder Name)")
-    padd.add_argument("--role", action="append", default=[], help=", ".join(r.value for r in Role))
-    padd.add_argument("--topic", action="append", default=[], help="Thema (Unterstützer/innen)")
-    padd.add_argument("--language", default="de", choices=["de", "en"])
+    padd.add_argument("--name", required=True, metavar="NAME", help="Vor- und Nachname")
+    padd.add_argument("--member", metavar="MITGLIED", help="Mitglied (Nummer oder Name)")
+    padd.add_argument("--role", action="append", default=[], metavar="ROLLE", help=", ".join(Role))
+    padd.add_argument(
+        "--topic", action="append", default=[], metavar="THEMA", help="Thema (Unterstützer/innen)"
+    )
+    padd.add_argument(
+        "--language", default="de", choices=["de", "en"], help="Sprache im Chat (Standard: de)"
+    )
     command("list", run_person_list, "alle Personen", person)
     command("show", run_person_show, "eine Person: Rollen, Mitglied, Konten", person).add_argument(
         "person", metavar="PERSON", help="Nummer oder Name"
     )
     prole = command("role", run_person_role, "Rollen geben oder nehmen", person)
     prole.add_argument("person", metavar="PERSON", help="Nummer oder Name")
-    prole.add_argument("--add", action="append", default=[], metavar="ROLLE")
-    prole.add_argument("--remove", action="append", default=[], metavar="ROLLE")
+    prole.add_argument("--add", action="append", default=[], metavar="ROLLE", help="geben")
+    prole.add_argument("--remove", action="append", default=[], metavar="ROLLE", help="nehmen")
     punlink = command("unlink", run_person_unlink, "Chat-Konten einer Plattform trennen", person)
     punlink.add_argument("person", metavar="PERSON", help="Nummer oder Name")
     punlink.add_argument("platform", metavar="PLATTFORM", help="telegram, matrix oder console")
 
-    kb = sub.add_parser("kb", help="Wissensbasis (FAQ)").add_subparsers(
-        required=True, metavar="BEFEHL", parser_class=_Parser
+    kb = group("kb", "Wissensbasis (FAQ)").add_subparsers(
+        required=True, metavar="BEFEHL", parser_class=Parser
     )
     kimport = command(
         "import", run_kb_import, "Einträge aus einer YAML-Datei übernehmen (erst alles prüfen)", kb
     )
-    kimport.add_argument("file", nargs="?", metavar="DATEI.yaml")
+    kimport.add_argument("file", nargs="?", metavar="DATEI.yaml", help="die zu übernehmende Datei")
     kimport.add_argument("--starter", action="store_true", help="die mitgelieferten Startinhalte")
     kimport.add_argument(
         "--replace", action="store_true", help="Einträge, die nicht in der Datei stehen, löschen"
@@ -747,22 +813,34 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     faq = command("faq", run_faq, "die Wissensbasis fragen (zählt keine Lücken)")
-    faq.add_argument("query", nargs="*", metavar="FRAGE")
+    faq.add_argument("query", nargs="*", metavar="FRAGE", help="die Frage (mehrere Wörter)")
     faq.add_argument(
         "--json", action="store_true", help="JSON; ohne FRAGE: eine Frage je Zeile von stdin"
     )
-    faq.add_argument("--limit", type=_positive, default=3, help="höchstens so viele Treffer")
+    faq.add_argument(
+        "--limit", type=_positive, default=3, metavar="ANZAHL", help="höchstens so viele Treffer"
+    )
 
     invite = command(
         "invite", run_invite, "Einladungscode erzeugen: persönlich oder für ein Mitglied"
     )
-    invite.add_argument("--person", help="persönlich: Person (Nummer oder Name), ein Konto")
-    invite.add_argument("--member", help="Mitglied (Nummer oder Name): meldet als Mitglied an")
     invite.add_argument(
-        "--days", type=_positive, help=f"Gültigkeit in Tagen (Standard {PERSONAL_DAYS} bzw. 30)"
+        "--person", metavar="PERSON", help="persönlich: Person (Nummer oder Name), ein Konto"
     )
     invite.add_argument(
-        "--uses", type=_positive, help="für wie viele Personen (nur --member; Standard 5)"
+        "--member", metavar="MITGLIED", help="Mitglied (Nummer oder Name): meldet als Mitglied an"
+    )
+    invite.add_argument(
+        "--days",
+        type=_positive,
+        metavar="TAGE",
+        help=f"Gültigkeit in Tagen (Standard {PERSONAL_DAYS} bzw. 30)",
+    )
+    invite.add_argument(
+        "--uses",
+        type=_positive,
+        metavar="ANZAHL",
+        help="für wie viele Personen (nur --member; Standard 5)",
     )
     return parser
 

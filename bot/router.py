@@ -21,7 +21,7 @@ from bot.notifications import NotificationHub
 from bot.reply import Reply
 from core.authority import authorize, load_person
 from core.domain.authority import Action
-from core.domain.errors import DomainError, NotFound
+from core.domain.errors import DomainError, InvalidInput, NotFound
 from core.domain.outbox import OutgoingMessage
 from core.domain.people import Platform
 from core.members import resolve_identity
@@ -51,6 +51,9 @@ class Command:
     action: Action = Action.READ
     #: Shown in the help? (``/start`` is not, it is the entry point.)
     listed: bool = True
+    #: Does it read words after its name? Words after one that does not are refused, so
+    #: that nobody believes ``/termine morgen`` filtered anything.
+    arguments: bool = True
 
     @property
     def checked_by_router(self) -> bool:
@@ -59,6 +62,14 @@ class Command:
     @property
     def help_key(self) -> str:
         return f"help.{self.name}"
+
+    @property
+    def english(self) -> str:
+        """The English name: the last alias (or the name where it is the same)."""
+        return self.aliases[-1] if self.aliases else self.name
+
+    def spelled(self, language: str) -> str:
+        return self.english if language == "en" else self.name
 
 
 #: Decided by the core use case, which has the poll or event at hand.
@@ -88,6 +99,11 @@ class Router:
     def lookup(self, name: str) -> Command | None:
         return self._table.get(name.lower())
 
+    def spelling(self, name: str, language: str) -> str:
+        """How a person writing ``language`` types the command ``name``: its German name, or
+        in English its English alias (the last one)."""
+        return self._table[name].spelled(language)
+
     async def handle(self, message: IncomingMessage) -> list[Reply]:
         """Every reply for ``message``; nothing (an empty list) for group chatter.
 
@@ -103,7 +119,7 @@ class Router:
                 return []
         if message.message_id is None:
             if admission is Admission.WARN:
-                return [self._flood_notice()]
+                return [await self._flood_notice(message, self.app.uow)]
             return await self._respond(message, self.app.uow, None)
         now = self.app.clock.now()
         async with self.app.uow() as uow:
@@ -113,7 +129,7 @@ class Router:
             joined = JoinedUnitOfWork(uow)
             if admission is Admission.WARN:
                 log.warning("flood: %s/%s paused", message.platform, message.sender_id)
-                replies = [self._flood_notice()]
+                replies = [await self._flood_notice(message, lambda: joined)]
             else:
                 replies = await self._respond(message, lambda: joined, uow.savepoint)
             for reply in replies:
@@ -130,20 +146,22 @@ class Router:
         uow_factory: Callable[[], UnitOfWork],
         savepoint: Callable[[], AbstractAsyncContextManager[object]] | None,
     ) -> list[Reply]:
-        language = self.app.settings.default_language
         parsed = _parse(message.text)
         if parsed is None and not message.is_private:
             return []
+        command = self.lookup(parsed[0]) if parsed else None
+        if command is None and parsed is not None and not message.is_private:
+            return []  # in groups, commands meant for other bots are none of our business
         problem = _check_text(message.text)
-        if problem:
-            return [self._error(language, problem)]
-        if parsed is None:
-            return [self._error(language, "not_understood")]
-        name, args = parsed
-        command = self.lookup(name)
-        if command is None:
-            # In groups, commands meant for other bots are none of our business.
-            return [self._unknown(language, name)] if message.is_private else []
+        if problem or command is None:
+            language = await self._language_of(message, uow_factory)
+            if problem:
+                return [self._error(language, problem)]
+            if parsed is None:
+                return [self._error(language, "not_understood")]
+            return [self._unknown(language, parsed[0])]
+        language = self.app.settings.default_language
+        args = parsed[1]
         try:
             ctx = await self._context(message, uow_factory)
         except NotFound as exc:  # ``--as`` a person erased meanwhile
@@ -155,6 +173,23 @@ class Router:
             return [self._error(language, "internal")]
         replies = await self._run(ctx, command, args, savepoint or nullcontext)
         return await self._with_privacy_notice(ctx, replies)
+
+    async def _language_of(
+        self, message: IncomingMessage, uow_factory: Callable[[], UnitOfWork]
+    ) -> str:
+        """The sender's language for an answer given before (or without) a context; a
+        sender not yet known is not recorded for that (the default language)."""
+        try:
+            async with uow_factory() as uow:
+                person_id = message.person_id
+                if person_id is None:
+                    identity = await uow.identities.get(message.platform, message.sender_id)
+                    person_id = identity.person_id if identity else None
+                person = await uow.persons.get(person_id) if person_id is not None else None
+        except Exception:
+            log.exception("could not look up the language of %s", message.platform)
+            person = None
+        return self.app.translator.language(person.language if person else None)
 
     async def _context(
         self, message: IncomingMessage, uow_factory: Callable[[], UnitOfWork]
@@ -181,9 +216,14 @@ class Router:
         args: str,
         savepoint: Callable[[], AbstractAsyncContextManager[object]],
     ) -> list[Reply]:
+        ctx.command = command.name
         try:
             if command.checked_by_router:
                 await authorize(ctx.person, command.action, ctx.place, self.app.rooms)
+            if args and not command.arguments:
+                raise InvalidInput(
+                    "extra_arguments", extra=args[:40], example=ctx.cmd(command.name)
+                )
             async with savepoint():  # a failing command leaves no partial effect behind
                 result = await command.handler(ctx, args)
         except NotFound as exc:
@@ -247,8 +287,10 @@ class Router:
             key = "error.internal"
         return Reply(self.app.translator.t(language, key, **error.params), is_error=True)
 
-    def _flood_notice(self) -> Reply:
-        language = self.app.settings.default_language
+    async def _flood_notice(
+        self, message: IncomingMessage, uow_factory: Callable[[], UnitOfWork]
+    ) -> Reply:
+        language = await self._language_of(message, uow_factory)
         text = self.app.translator.t(language, "error.flood", seconds=self.flood.pause_seconds())
         return Reply(text, private=True, is_error=True)
 

@@ -5,15 +5,19 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import SettingsError as PydanticSettingsError
 
 from core.retention import RetentionPeriods
+from storage.database import async_url
 
 log = logging.getLogger(__name__)
 
@@ -128,13 +132,12 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _supported_database(cls, value: str | None) -> str | None:
-        if value is None or value == "":
+        """``postgresql://``, ``postgres://``, ``postgresql+asyncpg://``, ``sqlite:///…`` and
+        ``sqlite+aiosqlite:///…``, stored with the async driver (asyncpg, aiosqlite) chosen;
+        anything else is refused with a German message."""
+        if value is None or not value.strip():
             return None
-        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-            raise ValueError(
-                "nur sqlite+aiosqlite:///PFAD und postgresql+asyncpg://… werden unterstützt"
-            )
-        return value
+        return async_url(value.strip()).render_as_string(hide_password=False)
 
     def pepper(self, *, serving: bool = False) -> bytes:
         """The 32-byte key for voter pseudonyms: from ``ENGAGIERT_SECRET_KEY``; else, on
@@ -192,13 +195,69 @@ class SettingsError(Exception):
 
 
 def load_settings(**overrides: object) -> Settings:
+    """The settings from the environment (and ``overrides``).
+
+    Raises :class:`SettingsError` with one German line, ``Ungültige Einstellung
+    ENGAGIERT_<NAME>: <what is wrong>``, for the first wrong setting; pydantic's English
+    messages never reach the user, and the value of a secret is never repeated.
+    """
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        message = first["msg"].removeprefix("Value error, ")
-        field = str(first["loc"][0]) if first["loc"] else message.split(":", 1)[0]
-        if not first["loc"]:  # model-level check: "field: explanation"
-            message = message.split(":", 1)[-1].strip()
-        name = "ENGAGIERT_" + field.upper()
-        raise SettingsError(f"Ungültige Einstellung {name}: {message}") from None
+        first = exc.errors(include_url=False)[0]
+        if first["loc"]:
+            field, message = str(first["loc"][0]), german_problem(first)
+        else:  # a model-level check says "field: explanation"
+            field, _, message = str(first["msg"]).removeprefix("Value error, ").partition(":")
+            message = message.strip()
+        raise SettingsError(f"Ungültige Einstellung ENGAGIERT_{field.upper()}: {message}") from None
+    except PydanticSettingsError as exc:  # a value the source could not even decode
+        field = re.search(r'field "(\w+)"', str(exc))
+        name = f"ENGAGIERT_{field.group(1).upper()}" if field else "(unbekannt)"
+        raise SettingsError(f"Ungültige Einstellung {name}: nicht lesbar") from None
+
+
+#: pydantic's error types in German; ``{…}`` are filled from the error's ``ctx``.
+PROBLEMS = {
+    "int_parsing": "„{input}“ ist keine ganze Zahl",
+    "int_type": "„{input}“ ist keine ganze Zahl",
+    "int_from_float": "„{input}“ ist keine ganze Zahl",
+    "float_parsing": "„{input}“ ist keine Zahl",
+    "float_type": "„{input}“ ist keine Zahl",
+    "bool_parsing": "„{input}“ ist weder ja (true, 1) noch nein (false, 0)",
+    "greater_than": "„{input}“ ist zu klein (muss größer als {gt} sein)",
+    "greater_than_equal": "„{input}“ ist zu klein (mindestens {ge})",
+    "less_than": "„{input}“ ist zu groß (muss kleiner als {lt} sein)",
+    "less_than_equal": "„{input}“ ist zu groß (höchstens {le})",
+    "literal_error": "„{input}“ ist nicht erlaubt (möglich: {expected})",
+    "string_type": "muss ein Text sein",
+    "path_type": "„{input}“ ist kein Pfad",
+    "missing": "fehlt",
+}
+SECRET_FIELDS = {
+    "secret_key",
+    "telegram_token",
+    "telegram_webhook_secret",
+    "matrix_password",
+    "matrix_access_token",
+}
+
+
+def german_problem(error: Mapping[str, Any]) -> str:
+    """One pydantic error (``ValidationError.errors()`` item) as a German phrase. Our own
+    validators' ``ValueError`` messages are German already and are passed on."""
+    kind = error["type"]
+    if kind == "value_error":
+        return str(error["msg"]).removeprefix("Value error, ")
+    template = PROBLEMS.get(kind)
+    secret = bool(error["loc"]) and error["loc"][0] in SECRET_FIELDS
+    if template is None or (secret and "{input}" in template):
+        return "ungültiger Wert"
+    context = {name: _shown(value) for name, value in error.get("ctx", {}).items()}
+    return template.format_map({**context, "input": error.get("input", "")})
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).replace("' or '", "', '")

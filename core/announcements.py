@@ -47,6 +47,25 @@ async def resolve_audience(uow: UnitOfWork, kind: AudienceKind, ref: str | None)
         return Audience(kind)
 
 
+#: How many words a member's name may have when it is not quoted.
+NAME_WORDS = 6
+
+
+async def member_audience_at_start(uow: UnitOfWork, text: str) -> tuple[Audience, str]:
+    """``Stadt Auenburg Liebe Kolleginnen …`` → the member Stadt Auenburg and the rest.
+
+    The longest run of leading words (up to ``NAME_WORDS``) that names one member wins, so a
+    name with spaces needs no quotes. Raises NotFound ``member_not_found`` naming the first
+    word when no run does."""
+    words = text.split()
+    async with uow:
+        for length in range(min(len(words), NAME_WORDS), 0, -1):
+            member = await uow.members.find(" ".join(words[:length]))
+            if member is not None:
+                return Audience(AudienceKind.MEMBER, str(member.id)), " ".join(words[length:])
+    raise NotFound("member_not_found", ref=words[0] if words else "")
+
+
 async def announce(
     uow: UnitOfWork, *, actor_id: int | None, text: str, audience: Audience, now: datetime
 ) -> Announcement:

@@ -81,8 +81,15 @@ async def _viewer(uow: UnitOfWork, person_id: int) -> tuple[Person, Member | Non
     return found
 
 
-async def create_event(uow: UnitOfWork, *, actor_id: int | None, event: Event) -> Event:
+async def create_event(
+    uow: UnitOfWork, *, actor_id: int | None, event: Event, now: datetime | None = None
+) -> Event:
+    """Store a new event (office only). With ``now``, a start or registration deadline at or
+    before ``now`` is refused (``start_in_past``, ``deadline_in_past``): such an event could
+    never be signed up for. Raises InvalidInput, NotAllowed."""
     event.validate()
+    if now is not None:
+        event.check_future(now)
     async with uow:
         await require(uow, actor_id, Action.MANAGE_EVENTS)
         stored = await uow.events.add(event)

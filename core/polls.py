@@ -38,7 +38,8 @@ class Room:
 class VoteResult:
     poll: Poll
     choices: tuple[int, ...]  # the person's current choice; empty when withdrawn
-    changed: bool  # an earlier vote was replaced
+    changed: bool  # an earlier, different vote was replaced
+    unchanged: bool = False  # the same vote again (or withdrawing none): nothing was stored
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,15 +204,18 @@ async def cast_vote(
             raise DomainError("poll_vote_visible", id=poll.id)
         await check_electorate(uow, poll, await load_person(uow, person_id), place, rooms, now)
         record = _record(poll, person_id)
+        previous = await uow.polls.choices(record)
         if toggle is not None:
-            choices = toggled(await uow.polls.choices(record) or (), toggle)
+            choices = toggled(previous or (), toggle)
         chosen = poll.check_choices(choices)
+        if chosen == (previous or ()):
+            return VoteResult(poll, chosen, changed=False, unchanged=True)
         if chosen:
-            changed = await uow.polls.put_vote(record, chosen)
+            await uow.polls.put_vote(record, chosen)
         else:
-            changed = await uow.polls.delete_vote(record)
+            await uow.polls.delete_vote(record)
         await uow.commit()
-    return VoteResult(poll, chosen, changed)
+    return VoteResult(poll, chosen, changed=previous is not None)
 
 
 async def check_electorate(
@@ -398,16 +402,20 @@ async def poll_for_join(uow: UnitOfWork, *, join_code: str) -> Poll | None:
         return await uow.polls.find(join_code=join_code)
 
 
-async def latest_poll(uow: UnitOfWork, *, room: Room | None, person_id: int) -> Poll:
+async def latest_poll(
+    uow: UnitOfWork, *, room: Room | None, person_id: int, open_at: datetime | None = None
+) -> Poll:
     """The poll a command without an id means: the newest in this room, or else the newest
-    the person started."""
+    the person started; with ``open_at``, the newest still running then (``/umfrage_ende``
+    must not pick a poll that has ended while another runs). Raises InvalidInput
+    ``poll_id_missing`` (none at all) or ``poll_none_open`` (none running)."""
     async with uow:
         poll = None
         if room is not None:
-            poll = await uow.polls.latest(room=(room.platform, room.chat_id))
-        poll = poll or await uow.polls.latest(creator_id=person_id)
+            poll = await uow.polls.latest(room=(room.platform, room.chat_id), open_at=open_at)
+        poll = poll or await uow.polls.latest(creator_id=person_id, open_at=open_at)
     if poll is None:
-        raise InvalidInput("poll_id_missing")
+        raise InvalidInput("poll_none_open" if open_at is not None else "poll_id_missing")
     return poll
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, Self, runtime_checkable
 
-from core.domain.events import Event
+from core.domain.events import Event, EventState
 from core.domain.faq import FaqEntry
 from core.domain.invitations import Invitation
 from core.domain.members import Member
@@ -43,6 +43,11 @@ class EventWithCounts:
             return None
         return max(self.event.capacity - self.confirmed, 0)
 
+    def state(self, now: datetime, *, admitted: bool = True) -> EventState:
+        """The one state every view of this event renders (list, details, buttons)."""
+        signup = self.event.signup_state(now, free_places=self.free_places)
+        return EventState(signup, self.own_status, admitted)
+
 
 @dataclass(frozen=True, slots=True)
 class RegistrationView:
@@ -53,6 +58,12 @@ class RegistrationView:
     person_name: str | None
     member_name: str | None
     waitlist_rank: int | None = None  # 1-based, for waitlisted registrations
+
+    def event_state(self, now: datetime) -> EventState:
+        """The event's state with this registration as the person's own (for their lists;
+        places are not counted here, so a full event reads as open)."""
+        own = self.registration.status if self.registration.is_active else None
+        return EventState(self.event.signup_state(now), own)
 
 
 class MemberRepository(Protocol):
@@ -307,7 +318,11 @@ class PollRepository(Protocol):
         self, *, token: str | None = None, join_code: str | None = None
     ) -> Poll | None: ...
     async def latest(
-        self, *, room: tuple[Platform, str] | None = None, creator_id: int | None = None
+        self,
+        *,
+        room: tuple[Platform, str] | None = None,
+        creator_id: int | None = None,
+        open_at: datetime | None = None,
     ) -> Poll | None: ...
     async def close(self, poll_id: int, now: datetime) -> bool:
         """Close and destroy the salt unless already closed; return whether this call did."""

@@ -13,7 +13,6 @@ from core.domain.errors import (
     DomainError,
     NotFound,
     NotRegistered,
-    SignupClosed,
 )
 from core.domain.events import Event
 from core.domain.notices import Notice
@@ -88,8 +87,7 @@ async def cancel_signup(
         registration = await uow.registrations.active_for(event_id, person_id)
         if registration is None:
             raise NotRegistered(title=info.event.title)
-        if info.event.starts_at <= now:
-            raise SignupClosed("event_past", title=info.event.title)
+        info.event.check_withdrawable(now)
         previous = registration.status
         promoted = await _withdraw(uow, info, registration, now)
         await uow.commit()

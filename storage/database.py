@@ -10,7 +10,8 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from core.ports import Notifier
@@ -18,6 +19,43 @@ from storage.uow import SqlUnitOfWork
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+#: URL schemes accepted for the database, and the async driver each one gets.
+ASYNC_DRIVERS = {
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+}
+SUPPORTED_URLS = "postgresql://BENUTZER@RECHNER/DATENBANK oder sqlite:///PFAD"
+
+
+def async_url(url: str | URL) -> URL:
+    """The database URL with the async driver this app uses: ``postgresql://``,
+    ``postgres://`` and ``postgresql+asyncpg://`` become ``postgresql+asyncpg://``;
+    ``sqlite://`` and ``sqlite+aiosqlite://`` become ``sqlite+aiosqlite://``. A libpq-style
+    ``?sslmode=…`` (what hosting panels hand out) becomes asyncpg's ``?ssl=…``.
+
+    Raises ValueError (one German sentence) for text that is no URL and for other schemes
+    (``mysql://``, ``postgresql+psycopg2://`` …).
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ValueError(f"keine Datenbank-URL (erwartet: {SUPPORTED_URLS})") from None
+    driver = ASYNC_DRIVERS.get(parsed.drivername.lower())
+    if driver is None:
+        raise ValueError(
+            f"„{parsed.drivername}://“ wird nicht unterstützt (möglich: {SUPPORTED_URLS})"
+        )
+    parsed = parsed.set(drivername=driver)
+    if driver == "postgresql+asyncpg" and "sslmode" in parsed.query:
+        query = dict(parsed.query)
+        query.setdefault("ssl", query.pop("sslmode"))
+        query.pop("sslmode", None)
+        parsed = parsed.set(query=query)
+    return parsed
 
 
 class Database:
@@ -37,7 +75,7 @@ class Database:
         pool_size: int = 10,
         pepper: bytes | None = None,
     ) -> None:
-        self.url = make_url(url)
+        self.url = async_url(url)
         #: The server's secret key for voter pseudonyms (never stored in the database). Without
         #: one, a random key for this object's lifetime (tests; a restart would forget it).
         self.pepper = pepper or os.urandom(32)

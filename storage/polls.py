@@ -63,6 +63,10 @@ _PUT_BALLOT = sa.text(
     "COALESCE(CAST(ballots -> CAST(:key AS text) ->> 1 AS integer) + 1, 0))) "
     "WHERE id = :poll_id RETURNING CAST(ballots -> CAST(:key AS text) ->> 1 AS integer)"
 )
+_GET_BALLOT = sa.text(
+    "SELECT CAST(ballots -> CAST(:key AS text) ->> 0 AS integer) FROM polls "
+    "WHERE id = :poll_id FOR UPDATE"
+)
 _DELETE_BALLOT = sa.text(
     "UPDATE polls SET ballots = ballots - CAST(:key AS text) "
     "WHERE id = :poll_id AND jsonb_exists(ballots, CAST(:key AS text))"
@@ -161,10 +165,20 @@ class PollRepository:
         return _poll(row, self._pepper) if row else None
 
     async def latest(
-        self, *, room: tuple[Platform, str] | None = None, creator_id: int | None = None
+        self,
+        *,
+        room: tuple[Platform, str] | None = None,
+        creator_id: int | None = None,
+        open_at: datetime | None = None,
     ) -> Poll | None:
-        """The newest poll posted in ``room``, or else created by ``creator_id``."""
+        """The newest poll posted in ``room``, or else created by ``creator_id``; with
+        ``open_at``, the newest still open at that moment."""
         query = polls.select().order_by(polls.c.id.desc()).limit(1)
+        if open_at is not None:
+            query = query.where(
+                polls.c.closed_at.is_(None),
+                sa.or_(polls.c.closes_at.is_(None), polls.c.closes_at > open_at),
+            )
         if room is not None:
             query = query.join(poll_rooms, poll_rooms.c.poll_id == polls.c.id).where(
                 poll_rooms.c.platform == room[0].value, poll_rooms.c.chat_id == room[1]
@@ -295,6 +309,10 @@ class PollRepository:
     # --- votes ----------------------------------------------------------------------------
 
     async def choices(self, record: VoteRecord) -> tuple[int, ...] | None:
+        if record.voter_key is not None and self._postgresql:  # one key, row locked
+            params = {"poll_id": record.poll_id, "key": record.voter_key}
+            mask = (await self.conn.execute(_GET_BALLOT, params)).scalar_one_or_none()
+            return None if mask is None else from_mask(mask)
         if record.voter_key is not None:
             ballot = (await self._ballots(record.poll_id)).get(record.voter_key)
             return None if ballot is None else from_mask(ballot[0])

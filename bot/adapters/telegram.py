@@ -378,7 +378,7 @@ class TelegramTransport:
                         rooms=self.app.rooms,
                         **vote,
                     )
-                text = polls.vote_text(t, result.poll, result.choices, result.changed)
+                text = polls.vote_text(t, result)
             except DomainError as exc:
                 log.info("telegram: vote in update %s not counted (%s)", update_id, exc.code)
                 text = self.app.router.error_reply(language, exc).text

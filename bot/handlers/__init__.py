@@ -9,30 +9,39 @@ from core.domain.authority import Action
 COMMANDS = (
     Command("start", (), general.start, listed=False),
     Command("hilfe", ("help",), general.hilfe),
-    Command("termine", ("events",), events.termine),
+    Command("termine", ("events",), events.termine, arguments=False),
     Command("termin", ("event",), events.termin),
     Command("anmelden", ("signup",), events.anmelden, Action.SIGN_UP),
     Command("abmelden", ("cancel",), events.abmelden),
-    Command("meine", ("mine",), events.meine),
+    Command("meine", ("mine",), events.meine, arguments=False),
     Command("teilnehmende", ("attendees",), events.teilnehmende, Action.VIEW_ATTENDEES),
     Command("kalender", ("calendar",), calendar.kalender),
     Command("kalender_abo", ("calendar_feed",), calendar.kalender_abo),
     Command("erinnerungen", ("reminders",), reminders.erinnerungen),
     Command("ankuendigung", ("announce",), announcements.ankuendigung, Action.ANNOUNCE),
-    Command("zustellung", ("delivery",), announcements.zustellung, Action.VIEW_DELIVERY),
+    Command(
+        "zustellung", ("delivery",), announcements.zustellung, Action.VIEW_DELIVERY, arguments=False
+    ),
     Command("faq", ("frage", "ask"), faq.faq),
     Command("faq_zeigen", ("faq_show",), faq.faq_zeigen),
     Command("weiterleiten", ("forward",), faq.weiterleiten, Action.FORWARD_QUESTION),
     Command("antworten", ("answer",), faq.antworten, Action.ANSWER_QUESTIONS),
-    Command("faq_offen", ("faq_open",), faq.faq_offen, Action.ANSWER_QUESTIONS),
-    Command("faq_luecken", ("faq_gaps",), faq.faq_luecken, Action.VIEW_FAQ_GAPS),
+    Command("faq_offen", ("faq_open",), faq.faq_offen, Action.ANSWER_QUESTIONS, arguments=False),
+    Command("faq_luecken", ("faq_gaps",), faq.faq_luecken, Action.VIEW_FAQ_GAPS, arguments=False),
     Command("umfrage", ("poll",), polls.umfrage, Action.START_POLL),
     Command("umfrage_ende", ("poll_end",), polls.umfrage_ende, Action.CONTROL_POLL),
     Command("ergebnis", ("results",), polls.ergebnis),
     Command("abstimmen", ("vote",), polls.abstimmen, Action.VOTE),
     Command("termin_raum", ("event_room",), polls.termin_raum, Action.LINK_EVENT_ROOM),
-    Command("datenschutz", ("privacy",), privacy.datenschutz),
-    Command("meine_daten", ("mydata",), privacy.meine_daten),
+    Command("datenschutz", ("privacy",), privacy.datenschutz, arguments=False),
+    Command("meine_daten", ("mydata",), privacy.meine_daten, arguments=False),
     Command("daten_loeschen", ("deletedata",), privacy.daten_loeschen),
     Command("sprache", ("language",), general.sprache),
 )
+
+
+def spell(name: str, language: str, *args: object) -> str:
+    """The command ``name`` as a person writing ``language`` types it (``/vote 3 1``), for
+    texts made without a context (a poll posted into several chats)."""
+    command = next(c for c in COMMANDS if c.name == name)
+    return " ".join(["/" + command.spelled(language), *map(str, args)])

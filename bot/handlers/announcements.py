@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from bot.context import Context, parse_id
+from bot.arguments import normalize, quoted_prefix
+from bot.context import Context
 from bot.handlers.render import lines
 from bot.reply import Reply
-from core.announcements import announce, delivery_problems, progress, resolve_audience
+from core.announcements import (
+    Audience,
+    announce,
+    delivery_problems,
+    member_audience_at_start,
+    progress,
+    resolve_audience,
+)
 from core.domain.errors import InvalidInput
 from core.domain.notifications import AudienceKind
 
@@ -22,33 +30,62 @@ PREFIXED = {
 
 
 def parse_target(word: str) -> tuple[AudienceKind, str | None]:
-    """``alle``, ``termin:3``, ``mitglied:Auenburg`` or ``art:kreis`` (English words too)."""
-    word = word.strip()
+    """One word naming the audience: ``alle``, ``termin:3``, ``mitglied:Auenburg`` or
+    ``art:kreis`` (English words too). Raises InvalidInput ``announce_usage``."""
+    word = normalize(word).strip().strip('"')
     if word.lower() in WHOLE:
         return WHOLE[word.lower()], None
     prefix, colon, ref = word.partition(":")
     kind = PREFIXED.get(prefix.lower())
+    ref = ref.strip().strip('"')
     if kind is None or not colon or not ref:
         raise InvalidInput("announce_usage")
     return kind, ref.lower() if kind is AudienceKind.MEMBER_KIND else ref
 
 
 async def ankuendigung(ctx: Context, args: str) -> Reply:
-    parts = args.split(maxsplit=1)
-    if parts and parts[0].lower() == "status":
-        return await _status(ctx, parts[1] if len(parts) > 1 else "")
-    if len(parts) < 2:
+    """``/ankuendigung alle|termin:3|mitglied:NAME|art:kreis Text``; ``status N``.
+
+    A member's name may have spaces, quoted („Stadt Auenburg“) or not (the longest name that
+    fits is taken)."""
+    text = normalize(args).strip()
+    head, _, body = text.partition(" ")
+    if head.lower() == "status":
+        return await _status(ctx, body)
+    audience, body = await _audience(ctx, text)
+    if not body.strip():
         raise InvalidInput("announce_usage")
-    kind, ref = parse_target(parts[0])
-    audience = await resolve_audience(ctx.uow(), kind, ref)
     stored = await announce(
-        ctx.uow(), actor_id=ctx.person.id, text=parts[1], audience=audience, now=ctx.now
+        ctx.uow(), actor_id=ctx.person.id, text=body.strip(), audience=audience, now=ctx.now
     )
     return Reply(ctx.t("announce.queued", id=stored.id, total=stored.recipients), private=True)
 
 
+async def _audience(ctx: Context, text: str) -> tuple[Audience, str]:
+    head, _, body = text.partition(" ")
+    if head.lower() in WHOLE:
+        return Audience(AudienceKind.ALL), body
+    prefix, colon, after = text.partition(":")
+    kind = PREFIXED.get(prefix.strip().lower())
+    if kind is None or not colon or not after.strip():
+        raise InvalidInput("announce_usage")
+    if kind is AudienceKind.MEMBER:
+        quoted = quoted_prefix(after)
+        if quoted is None:
+            return await member_audience_at_start(ctx.uow(), after)
+        ref, body = quoted
+        return await resolve_audience(ctx.uow(), kind, ref), body
+    ref, _, body = after.strip().partition(" ")
+    ref = ref.lower() if kind is AudienceKind.MEMBER_KIND else ref
+    return await resolve_audience(ctx.uow(), kind, ref), body
+
+
 async def _status(ctx: Context, args: str) -> Reply:
-    item, state = await progress(ctx.uow(), actor_id=ctx.person.id, announcement_id=parse_id(args))
+    item, state = await progress(
+        ctx.uow(),
+        actor_id=ctx.person.id,
+        announcement_id=ctx.id_arg(args, missing="announcement_id_missing", sub="status"),
+    )
     return Reply(
         ctx.t(
             "announce.progress",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from bot.arguments import split_words
 from bot.calendar import Entry, calendar_file
-from bot.context import Context, parse_id
+from bot.context import Context
 from bot.reply import Attachment, Reply
 from bot.web_calendar import feed_url
 from core.calendar import revoke_calendar, subscribe_calendar
+from core.domain.errors import InvalidInput
 from core.domain.registrations import RegistrationStatus
 from core.events import event_details
 
@@ -15,17 +17,26 @@ OFF = frozenset({"aus", "off", "stop"})
 
 async def kalender(ctx: Context, args: str) -> Reply:
     details = await event_details(
-        ctx.uow(), event_id=parse_id(args), person_id=ctx.person.id, now=ctx.now
+        ctx.uow(), event_id=ctx.id_arg(args), person_id=ctx.person.id, now=ctx.now
     )
     event = details.info.event
     confirmed = details.info.own_status is RegistrationStatus.CONFIRMED
     content = calendar_file([Entry(event, confirmed)], name=event.title, now=ctx.now)
-    file = Attachment(f"termin-{event.id}.ics", content, "text/calendar")
+    file = Attachment(str(ctx.t("calendar.filename", id=event.id)), content, "text/calendar")
     return Reply(ctx.t("calendar.file", title=event.title), attachment=file, private=True)
 
 
 async def kalender_abo(ctx: Context, args: str) -> Reply:
-    if args.strip().lower() in OFF:
+    """``/kalender_abo``: a new personal feed link (the old one stops); ``aus``: none.
+    Any other word is refused, so a typo never replaces a link in use."""
+    word = " ".join(split_words(args)).lower()
+    if word and word not in OFF:
+        raise InvalidInput(
+            "calendar_feed_usage",
+            value=word[:20],
+            off=ctx.cmd(ctx.command, ctx.t("reminders.word_off")),
+        )
+    if word in OFF:
         revoked = await revoke_calendar(ctx.uow(), person_id=ctx.person.id)
         return Reply(ctx.t("calendar.revoked" if revoked else "calendar.none"), private=True)
     token = await subscribe_calendar(ctx.uow(), person_id=ctx.person.id)

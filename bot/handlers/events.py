@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from bot.context import Context, parse_id
-from bot.handlers.render import headline, kind, lines, places, when
+from bot.context import Context
+from bot.handlers.render import headline, kind, lines, own_status, status, when
 from bot.reply import Button, Reply
+from core.domain.events import SIGNUP_OPEN
 from core.domain.registrations import RegistrationStatus
 from core.events import event_details, upcoming_events
 from core.signup import attendees, cancel_signup, my_registrations, sign_up
@@ -16,11 +17,13 @@ async def termine(ctx: Context, args: str) -> Reply:
         return Reply(ctx.t("events.none"))
     parts = [ctx.t("events.header"), ""]
     for info in events:
+        state = info.state(ctx.now)
         parts += [
-            headline(info),
+            headline(ctx, info),
             kind(ctx, info.event),
             when(ctx, info.event),
-            places(ctx, info),
+            status(ctx, info, state),
+            own_status(ctx, state, None),
             "",
         ]
     parts.append(ctx.t("events.footer"))
@@ -29,44 +32,40 @@ async def termine(ctx: Context, args: str) -> Reply:
 
 async def termin(ctx: Context, args: str) -> Reply:
     details = await event_details(
-        ctx.uow(), event_id=parse_id(args), person_id=ctx.person.id, now=ctx.now
+        ctx.uow(), event_id=ctx.id_arg(args), person_id=ctx.person.id, now=ctx.now
     )
-    event = details.info.event
-    confirmed = details.info.own_status is RegistrationStatus.CONFIRMED
-    parts = [headline(details.info), kind(ctx, event), when(ctx, event)]
+    info, event = details.info, details.info.event
+    state = info.state(ctx.now, admitted=details.admitted)
+    parts = [headline(ctx, info), kind(ctx, event), when(ctx, event)]
     if event.place:
         parts.append(ctx.t("event.place", place=event.place))
-    if event.video_url:
+    if event.video_url and not state.void:
+        confirmed = state.own is RegistrationStatus.CONFIRMED
         parts.append(
             ctx.t("event.video_link", url=event.video_url) if confirmed else ctx.t("event.video")
         )
-    if event.registration_deadline:
+    if event.registration_deadline and state.signup in SIGNUP_OPEN:
         parts.append(ctx.t("event.deadline", deadline=event.registration_deadline))
-    parts.append(places(ctx, details.info))
-    if event.cancelled:
-        parts.append(ctx.t("event.cancelled"))
+    parts.append(status(ctx, info, state))
     if event.description:
         parts += ["", event.description]
+    own = own_status(ctx, state, details.own_rank)
+    if own is not None:
+        parts += ["", own]
+    elif state.signup in SIGNUP_OPEN and not details.admitted:
+        parts += ["", ctx.t("event.not_admitted")]
     buttons: tuple[Button, ...] = ()
-    if details.info.own_status is None:
-        signup = Button(ctx.t("button.signup"), f"/anmelden {event.id}")
-        buttons = (signup,) if details.admitted else ()
-    else:
-        parts += ["", _own_status(ctx, details.info.own_status, details.own_rank)]
-        buttons = (Button(ctx.t("button.cancel"), f"/abmelden {event.id}"),)
-    if event.cancelled or event.starts_at <= ctx.now:
-        buttons = ()
+    if state.can_sign_up:
+        buttons = (Button(ctx.t("button.signup"), ctx.cmd("anmelden", event.id)),)
+    elif state.can_cancel:
+        buttons = (Button(ctx.t("button.cancel"), ctx.cmd("abmelden", event.id)),)
     return Reply(lines(*parts), buttons=(buttons,) if buttons else ())
 
 
-def _own_status(ctx: Context, status: RegistrationStatus, rank: int | None):
-    if status is RegistrationStatus.CONFIRMED:
-        return ctx.t("event.you_confirmed")
-    return ctx.t("event.you_waitlisted", rank=rank)
-
-
 async def anmelden(ctx: Context, args: str) -> Reply:
-    result = await sign_up(ctx.uow(), person_id=ctx.person.id, event_id=parse_id(args), now=ctx.now)
+    result = await sign_up(
+        ctx.uow(), person_id=ctx.person.id, event_id=ctx.id_arg(args), now=ctx.now
+    )
     event = result.event
     params = {"title": event.title, "when": when(ctx, event)}
     if result.registration.status is RegistrationStatus.CONFIRMED:
@@ -77,8 +76,8 @@ async def anmelden(ctx: Context, args: str) -> Reply:
         text = ctx.t("signup.waitlisted", rank=result.waitlist_rank, **params)
     buttons = (
         (
-            Button(ctx.t("button.cancel"), f"/abmelden {event.id}"),
-            Button(ctx.t("button.details"), f"/termin {event.id}"),
+            Button(ctx.t("button.cancel"), ctx.cmd("abmelden", event.id)),
+            Button(ctx.t("button.details"), ctx.cmd("termin", event.id)),
         ),
     )
     return Reply(text, buttons=buttons, private=True)
@@ -86,7 +85,7 @@ async def anmelden(ctx: Context, args: str) -> Reply:
 
 async def abmelden(ctx: Context, args: str) -> Reply:
     result = await cancel_signup(
-        ctx.uow(), person_id=ctx.person.id, event_id=parse_id(args), now=ctx.now
+        ctx.uow(), person_id=ctx.person.id, event_id=ctx.id_arg(args), now=ctx.now
     )
     if result.previous is RegistrationStatus.WAITLISTED:
         key = "cancel.waitlist"
@@ -101,14 +100,15 @@ async def meine(ctx: Context, args: str) -> Reply:
         return Reply(ctx.t("mine.none"), private=True)
     parts = [ctx.t("mine.header"), ""]
     for view in views:
-        status = _own_status(ctx, view.registration.status, view.waitlist_rank)
-        parts += [headline(view.event), when(ctx, view.event), status, ""]
+        state = view.event_state(ctx.now)
+        own = own_status(ctx, state, view.waitlist_rank)
+        parts += [headline(ctx, view.event), when(ctx, view.event), own, ""]
     parts.append(ctx.t("mine.footer"))
     return Reply(lines(*parts), private=True)
 
 
 async def teilnehmende(ctx: Context, args: str) -> Reply:
-    listing = await attendees(ctx.uow(), actor_id=ctx.person.id, event_id=parse_id(args))
+    listing = await attendees(ctx.uow(), actor_id=ctx.person.id, event_id=ctx.id_arg(args))
     info = listing.info
 
     def name(view) -> str:
@@ -116,9 +116,9 @@ async def teilnehmende(ctx: Context, args: str) -> Reply:
         return f"{person} ({view.member_name})" if view.member_name else person
 
     parts = [
-        headline(info),
+        headline(ctx, info),
         when(ctx, info.event),
-        places(ctx, info),
+        status(ctx, info, info.state(ctx.now)),
         "",
         ctx.t("attendees.confirmed", count=len(listing.confirmed)),
     ]

@@ -116,10 +116,10 @@ async def faq(ctx: Context, args: str) -> Reply:
             ctx.t("faq.choose"),
             *(Markup("{}. {}").format(n, e.question) for n, e in enumerate(choices, 1)),
         )
-        buttons = tuple((Button(_label(e.question), f"/faq_zeigen {e.id}"),) for e in choices)
+        buttons = tuple((Button(_label(e.question), ctx.cmd("faq_zeigen", e.id)),) for e in choices)
         return Reply(text, buttons=buttons)
     question = " ".join(args.split())
-    button = Button(ctx.t("button.faq_forward"), f"/weiterleiten {question}")
+    button = Button(ctx.t("button.faq_forward"), ctx.cmd("weiterleiten", question))
     return Reply(ctx.t("faq.none"), buttons=((button,),))
 
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from markupsafe import Markup
+
+from bot.arguments import split_words
 from bot.context import Context
 from bot.handlers.render import lines
 from bot.reply import Button, Reply
+from bot.router import Command
 from core.accounts import redeem_invitation
 from core.domain.authority import decide
+from core.domain.errors import InvalidInput
 from core.events import speaks_at_any
 from core.members import set_language
 
@@ -63,28 +68,44 @@ async def start(ctx: Context, args: str) -> Reply:
 
 
 def _start_buttons(ctx: Context) -> tuple[tuple[Button, ...], ...]:
-    return ((Button(ctx.t("button.events"), "/termine"), Button(ctx.t("button.help"), "/hilfe")),)
+    return (
+        (
+            Button(ctx.t("button.events"), ctx.cmd("termine")),
+            Button(ctx.t("button.help"), ctx.cmd("hilfe")),
+        ),
+    )
 
 
 async def hilfe(ctx: Context, args: str) -> Reply:
+    """``/hilfe``: every command this person may use here; ``/hilfe anmelden``: that one."""
     router = ctx.app.router
-    parts = [ctx.t("help.header"), ""]
     assigned = await speaks_at_any(ctx.uow(), person_id=ctx.person.id, now=ctx.now)
     speaker_id = ctx.person.id if assigned else None
-    for command in router.commands:
-        if not command.listed:
-            continue
+
+    def usable(command: Command) -> bool:
         decision = decide(
             ctx.person, command.action, ctx.place, event_speaker_id=speaker_id, any_object=True
         )
-        if not decision.allowed:
-            continue
-        names = "/" + command.name
-        if command.aliases:
-            names += " (" + ", ".join("/" + a for a in command.aliases) + ")"
-        parts.append(lines(ctx.t("help.entry", names=names), ctx.t(command.help_key)))
-    parts += ["", ctx.t("help.footer")]
+        return command.listed and decision.allowed
+
+    asked = split_words(args)
+    if asked:
+        command = router.lookup(asked[0].lstrip("/").split("@")[0])
+        if len(asked) > 1 or command is None or not usable(command):
+            raise InvalidInput("help_unknown", command=asked[0][:30], help=ctx.cmd("hilfe"))
+        return Reply(_entry(ctx, command))
+    parts = [ctx.t("help.header"), ""]
+    parts += [_entry(ctx, command) for command in router.commands if usable(command)]
+    parts += ["", ctx.t("help.footer"), ctx.t("help.more", example=ctx.cmd("hilfe", "anmelden"))]
     return Reply(lines(*parts))
+
+
+def _entry(ctx: Context, command: Command) -> Markup:
+    """``/anmelden (/signup)`` and what it does; in English the English name first."""
+    first = ctx.app.router.spelling(command.name, ctx.language)
+    others = [n for n in (command.name, *command.aliases) if n != first]
+    names = "/" + first + (" (" + ", ".join("/" + n for n in others) + ")" if others else "")
+    return lines(ctx.t("help.entry", names=names), ctx.t(command.help_key))
 
 
 async def sprache(ctx: Context, args: str) -> Reply:

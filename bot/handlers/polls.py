@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from markupsafe import Markup
 
-from bot.context import Context, parse_id
+from bot.arguments import Flag, parse_duration, split_words, take_flags
+from bot.context import Context
 from bot.handlers.render import lines
 from bot.i18n import Translator
 from bot.live import csv_url, join_url, live_url
@@ -23,6 +23,7 @@ from core.polls import (
     ClosedPoll,
     PollResults,
     Room,
+    VoteResult,
     cast_vote,
     close_poll,
     latest_poll,
@@ -36,23 +37,14 @@ from core.ports import PollRoom, UnitOfWork
 
 BAR_WIDTH = 8
 TURNOUT_NAMES = 15
-_FLAG = re.compile(r"(?<!\S)--([a-zäöü_]+)(?:[ =]+(\d[\w]*))?", re.IGNORECASE)
-_DURATION = re.compile(r"(\d{1,6})\s*(s|sek|sec|m|min|h|std)?", re.IGNORECASE)
-_UNITS = {"s": 1, "sek": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "std": 3600}
-FLAG_NAMES = {
-    "mehrfach": "multiple",
-    "multiple": "multiple",
-    "anonym": "anonymous",
-    "anonymous": "anonymous",
-    "verdeckt": "hidden",
-    "hidden": "hidden",
-    "dauer": "duration",
-    "duration": "duration",
-    "termin": "event",
-    "event": "event",
-    "offen": "open",
-    "open": "open",
-}
+POLL_FLAGS = (
+    Flag("multiple", ("mehrfach", "multiple"), "optional-number"),
+    Flag("anonymous", ("anonym", "anonymous")),
+    Flag("hidden", ("verdeckt", "hidden")),
+    Flag("duration", ("dauer", "duration"), "duration"),
+    Flag("event", ("termin", "event"), "number"),
+    Flag("open", ("offen", "open")),
+)
 
 T = Callable[..., Markup]
 
@@ -69,11 +61,16 @@ def _number(word: str) -> int:
     return int(word)
 
 
-async def _poll_id(ctx: Context, args: str) -> int:
-    words = args.split()
-    if words:
-        return _number(words[0])
-    poll = await latest_poll(ctx.uow(), room=_room(ctx), person_id=ctx.person.id)
+async def _poll_id(ctx: Context, args: str, *, running: bool = False) -> int:
+    """The poll id the arguments give (exactly one number), or else the newest poll here
+    (``running``: the newest still running)."""
+    given = split_words(args)
+    if len(given) > 1:
+        raise InvalidInput("extra_arguments", extra=" ".join(given[1:])[:40], example=ctx.example())
+    if given:
+        return _number(given[0])
+    open_at = ctx.now if running else None
+    poll = await latest_poll(ctx.uow(), room=_room(ctx), person_id=ctx.person.id, open_at=open_at)
     return poll.id
 
 
@@ -86,10 +83,13 @@ async def umfrage(ctx: Context, args: str) -> list[Reply]:
     words = args.split()
     if len(words) == 1 and words[0].removeprefix("#").isdigit():
         poll_id = _number(words[0])
-        if _room(ctx) is None:  # the terminal: show the poll
+        if _room(ctx) is None:  # the terminal: show the poll (its result, once it ended)
             results = await poll_results(
                 ctx.uow(), poll_id=poll_id, actor_id=ctx.person.id, now=ctx.now, place=ctx.place
             )
+            if not results.poll.is_open(ctx.now):
+                text = results_text(ctx.t, results, ctx.app.translator, ctx.language, now=ctx.now)
+                return [Reply(text)]
             return [poll_post(ctx.t, results.poll, ctx.app.translator, ctx.language)]
         poll = await post_poll(
             ctx.uow(),
@@ -132,9 +132,11 @@ async def umfrage(ctx: Context, args: str) -> list[Reply]:
 async def termin_raum(ctx: Context, args: str) -> Reply:
     """``/termin_raum ID [aus]``: this group belongs to the event, so that a poll started with
     ``--termin ID`` appears here too, at once, and its votes count in the one tally."""
-    event_id = parse_id(args)
-    words = args.split()
-    linked = not (len(words) > 1 and words[1].lower() in ("aus", "off"))
+    event_id = ctx.id_arg(args, rest=True)
+    given = split_words(args)[1:]
+    if given and (len(given) > 1 or given[0].lower() not in ("aus", "off")):
+        raise InvalidInput("event_room_usage", example=ctx.example())
+    linked = not given
     event = await link_event_room(
         ctx.uow(),
         actor_id=ctx.person.id,
@@ -198,13 +200,13 @@ async def abstimmen(ctx: Context, args: str) -> Reply:
         # Said in the group, where the vote was typed; the command itself is taken down.
         hint = ctx.t("error.poll_vote_visible", id=poll_id)
         return Reply(hint, is_error=True, retract_command=True)
-    text = vote_text(ctx.t, result.poll, result.choices, result.changed)
+    text = vote_text(ctx.t, result)
     # An anonymous vote's confirmation would say who voted when: forgotten once delivered.
     return Reply(text, private=True, ephemeral=result.poll.anonymous)
 
 
 async def umfrage_ende(ctx: Context, args: str) -> Reply:
-    poll_id = await _poll_id(ctx, args)
+    poll_id = await _poll_id(ctx, args, running=True)
     uow = ctx.uow()
     closed = await close_poll(
         uow,
@@ -243,40 +245,30 @@ async def ergebnis(ctx: Context, args: str) -> list[Reply]:
 
 
 def parse_poll(args: str) -> dict[str, Any]:
-    """The arguments of ``/umfrage`` as keyword arguments for :func:`core.polls.start_poll`."""
+    """The arguments of ``/umfrage`` as keyword arguments for :func:`core.polls.start_poll`.
+
+    Raises InvalidInput: ``poll_flag`` (unknown flag), ``poll_usage`` (no question or options),
+    ``poll_duration``, ``poll_id_not_number``."""
+    rest, flags = take_flags(args, POLL_FLAGS, "poll_flag")
     spec: dict[str, Any] = {}
-    multiple: str | None = None
-    for match in _FLAG.finditer(args):
-        name, value = FLAG_NAMES.get(match.group(1).lower()), match.group(2)
-        if name is None:
-            raise InvalidInput("poll_flag", flag=match.group(1)[:20])
-        if name == "multiple":
-            multiple = value or "all"
-        elif name == "anonymous":
-            spec["anonymous"] = True
-        elif name == "hidden":
-            spec["hidden_results"] = True
-        elif name == "duration":
-            spec["duration"] = parse_duration(value or "")
-        elif name == "event":
-            spec["event_id"] = _number(value or "")
-        elif name == "open":
-            spec["open_to_guests"] = True
-    parts = [p.strip() for p in _FLAG.sub(" ", args).split("|")]
+    if "anonymous" in flags:
+        spec["anonymous"] = True
+    if "hidden" in flags:
+        spec["hidden_results"] = True
+    if "open" in flags:
+        spec["open_to_guests"] = True
+    if "duration" in flags:
+        spec["duration"] = parse_duration(flags["duration"])
+    if "event" in flags:
+        spec["event_id"] = _number(flags["event"])
+    parts = [p.strip() for p in rest.split("|")]
     if len(parts) < 2 or not parts[0]:
         raise InvalidInput("poll_usage")
     spec["question"], spec["options"] = parts[0], parts[1:]
-    if multiple is not None:
-        spec["max_choices"] = len(spec["options"]) if multiple == "all" else int(multiple)
+    if "multiple" in flags:
+        value = flags["multiple"]
+        spec["max_choices"] = int(value) if value else len(spec["options"])
     return spec
-
-
-def parse_duration(text: str) -> timedelta:
-    """``90s``, ``5m``, ``5 min``, ``2h``; a bare number means minutes."""
-    match = _DURATION.fullmatch(text.strip())
-    if match is None:
-        raise InvalidInput("poll_duration")
-    return timedelta(seconds=int(match.group(1)) * _UNITS[(match.group(2) or "m").lower()])
 
 
 # --- texts (also used by the deadline job, which has no context) ------------------------------
@@ -318,31 +310,49 @@ def poll_post(
     if poll.hidden_results:
         notes.append(t("poll.hidden"))
     if poll.closes_at:
-        notes.append(t("poll.until", time=translator.time(language, poll.closes_at)))
+        notes.append(_until(t, poll, translator, language))
     parts += ["", *notes]
+    from bot.handlers import spell  # the command table imports this module
+
     prefix = "+" if poll.multiple else ""
     buttons = tuple(
-        (Button(f"{n}. {option[:60]}", f"/abstimmen {poll.id} {prefix}{n}"),)
+        (Button(f"{n}. {option[:60]}", spell("abstimmen", language, poll.id, f"{prefix}{n}")),)
         for n, option in enumerate(poll.options, 1)
     )
     if poll.anonymous and not direct:  # typed into a room, a vote is seen by all
         parts.append(t("poll.how_to_vote_anonymous", id=poll.id))
-        buttons = ((Button(t("poll.vote_privately"), f"/abstimmen {poll.id}"),),)
+        buttons = ((Button(t("poll.vote_privately"), spell("abstimmen", language, poll.id)),),)
     else:
         how = "poll.how_to_vote_multiple" if poll.multiple else "poll.how_to_vote"
         parts.append(t(how, id=poll.id))
     return Reply(lines(*parts), buttons=buttons, poll=_spec(poll))
 
 
-def vote_text(t: T, poll: Poll, choices: tuple[int, ...], changed: bool) -> Markup:
+def _until(t: T, poll: Poll, translator: Translator, language: str) -> Markup:
+    """When the poll ends: the time alone on the day it started, else the full date."""
+    assert poll.closes_at is not None
+    day = translator.date(language, poll.closes_at)
+    if day == translator.date(language, poll.created_at):
+        return t("poll.until", time=translator.time(language, poll.closes_at))
+    return t("poll.until_date", time=translator.datetime(language, poll.closes_at))
+
+
+def vote_text(t: T, result: VoteResult) -> Markup:
     """The voter's confirmation. For anonymous polls it never names the choice: confirmations
     are stored in the outbox next to the recipient, and that would link person and vote."""
+    poll, choices = result.poll, result.choices
     if not choices:
-        return t("poll.vote_withdrawn", id=poll.id)
+        key = "poll.vote_none" if result.unchanged else "poll.vote_withdrawn"
+        return t(key, id=poll.id)
     if poll.anonymous:
-        return t("poll.vote_changed_anonymous" if changed else "poll.voted_anonymous", id=poll.id)
+        if result.unchanged:
+            return t("poll.vote_unchanged_anonymous", id=poll.id)
+        key = "poll.vote_changed_anonymous" if result.changed else "poll.voted_anonymous"
+        return t(key, id=poll.id)
     chosen = ", ".join(poll.options[c] for c in choices)
-    return t("poll.vote_changed" if changed else "poll.voted", id=poll.id, choices=chosen)
+    if result.unchanged:
+        return t("poll.vote_unchanged", id=poll.id, choices=chosen)
+    return t("poll.vote_changed" if result.changed else "poll.voted", id=poll.id, choices=chosen)
 
 
 def bar(share: float, width: int = BAR_WIDTH) -> str:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 
+from bot.arguments import split_words
 from bot.context import Context
 from bot.handlers.render import lines
 from bot.reply import Attachment, Button, Reply
 from core.privacy import erase_person, export_person_data
 
 CONFIRM_WORDS = {"ja", "yes", "bestätigen", "bestaetigen", "confirm"}
+DECLINE_WORDS = {"nein", "no", "abbrechen", "cancel", "stop"}
 
 
 async def meine_daten(ctx: Context, args: str) -> Reply:
@@ -24,7 +26,7 @@ async def meine_daten(ctx: Context, args: str) -> Reply:
     )
     return Reply(
         lines(ctx.t("mydata.header"), summary, "", ctx.t("mydata.delete_hint")),
-        attachment=Attachment("meine-daten.json", content, "application/json"),
+        attachment=Attachment(str(ctx.t("mydata.filename")), content, "application/json"),
         private=True,
     )
 
@@ -44,9 +46,17 @@ async def datenschutz(ctx: Context, args: str) -> Reply:
 
 
 async def daten_loeschen(ctx: Context, args: str) -> Reply:
-    if args.strip().lower() not in CONFIRM_WORDS:
-        button = Button(ctx.t("button.confirm_delete"), "/daten_loeschen ja")
-        return Reply(ctx.t("delete.confirm"), buttons=((button,),), private=True)
+    """``/daten_loeschen`` asks back; ``ja`` erases (Art. 17 DSGVO), ``nein`` keeps all."""
+    word = " ".join(split_words(args)).lower().strip(".!")
+    if word in DECLINE_WORDS:
+        return Reply(ctx.t("delete.kept"), private=True)
+    if word not in CONFIRM_WORDS:
+        yes = ctx.cmd(ctx.command, ctx.t("word.yes"))
+        button = Button(ctx.t("button.confirm_delete"), yes)
+        text = ctx.t("delete.confirm", confirm=yes)
+        if word:
+            text = lines(ctx.t("error.delete_word", value=word[:20]), "", text)
+        return Reply(text, buttons=((button,),), private=True)
     report = await erase_person(ctx.uow(), person_id=ctx.person.id, now=ctx.now)
-    text = ctx.t("delete.done", withdrawn=report.registrations_withdrawn)
+    text = ctx.t("delete.done", count=report.registrations_withdrawn)
     return Reply(text, private=True, ephemeral=True)

@@ -1,24 +1,25 @@
-"""Pieces of text several handlers share: an event's time, place and free places."""
+"""Pieces of text several handlers share: an event's time, place and state."""
 
 from __future__ import annotations
 
 from markupsafe import Markup
 
 from bot.context import Context
-from core.domain.events import Audience, Event
+from core.domain.events import Audience, Event, EventState, SignupState
+from core.domain.registrations import RegistrationStatus
 from core.ports import EventWithCounts
+
+CONFIRMED = RegistrationStatus.CONFIRMED
 
 
 def when(ctx: Context, event: Event) -> Markup:
-    tr = ctx.app.translator
-    start = tr.datetime(ctx.language, event.starts_at)
-    same_day = event.starts_at.astimezone(tr.tz).date() == event.ends_at.astimezone(tr.tz).date()
-    end = (
-        tr.time(ctx.language, event.ends_at)
-        if same_day
-        else tr.datetime(ctx.language, event.ends_at)
-    )
-    return ctx.t("event.when", start=start, end=end)
+    """``Do., 3. Dezember 2026, 10:00–11:30 Uhr``; over several days both ends in full."""
+    tr, language = ctx.app.translator, ctx.language
+    start, end = event.starts_at, event.ends_at
+    if start.astimezone(tr.tz).date() == end.astimezone(tr.tz).date():
+        day = tr.date(language, start)
+        return ctx.t("event.when_day", date=day, start=tr.clock(start), end=tr.clock(end))
+    return ctx.t("event.when", start=tr.datetime(language, start), end=tr.datetime(language, end))
 
 
 def kind(ctx: Context, event: Event) -> Markup:
@@ -28,17 +29,41 @@ def kind(ctx: Context, event: Event) -> Markup:
     return ctx.t("event.kind_audience", kind=label, audience=ctx.t(f"audience.{event.audience}"))
 
 
-def places(ctx: Context, info: EventWithCounts) -> Markup:
-    if info.event.capacity is None:
-        return ctx.t("event.places_unlimited", confirmed=info.confirmed)
-    if info.free_places:
-        return ctx.t("event.places_free", free=info.free_places, capacity=info.event.capacity)
-    return ctx.t("event.places_full", waitlisted=info.waitlisted)
+def status(ctx: Context, info: EventWithCounts, state: EventState) -> Markup:
+    """The one line saying where signing up stands (every view shows this same line)."""
+    event = info.event
+    match state.signup:
+        case SignupState.CANCELLED:
+            return ctx.t("event.cancelled")
+        case SignupState.OVER:
+            return ctx.t("event.over")
+        case SignupState.RUNNING:
+            return ctx.t("event.running")
+        case SignupState.DEADLINE_PASSED:
+            return ctx.t("event.deadline_passed", deadline=event.registration_deadline)
+        case SignupState.WAITLIST:
+            return ctx.t("event.places_full", count=info.waitlisted)
+    if event.capacity is None:
+        return ctx.t("event.places_unlimited", count=info.confirmed)
+    return ctx.t("event.places_free", free=info.free_places, count=event.capacity)
 
 
-def headline(info: EventWithCounts | Event) -> Markup:
+def own_status(ctx: Context, state: EventState, rank: int | None) -> Markup | None:
+    """The person's own registration as the event's state makes it: ``None`` for none."""
+    if state.own is None:
+        return None
+    if state.void:
+        return ctx.t("event.you_void")
+    if state.signup is SignupState.OVER:
+        return ctx.t("event.you_were_there" if state.own is CONFIRMED else "event.you_waited")
+    if state.own is CONFIRMED:
+        return ctx.t("event.you_confirmed")
+    return ctx.t("event.you_waitlisted", rank=rank)
+
+
+def headline(ctx: Context, info: EventWithCounts | Event) -> Markup:
     event = info.event if isinstance(info, EventWithCounts) else info
-    return Markup("<b>#{id} {title}</b>").format(id=event.id, title=event.title)
+    return ctx.t("event.headline", id=event.id, title=event.title)
 
 
 def lines(*parts: Markup | str | None) -> Markup:

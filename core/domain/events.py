@@ -9,6 +9,7 @@ from enum import StrEnum
 from core.domain.errors import InvalidInput, NotAllowed, NotFound, SignupClosed
 from core.domain.members import Member
 from core.domain.people import Person, Role
+from core.domain.registrations import RegistrationStatus
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 4000
@@ -31,6 +32,46 @@ class Audience(StrEnum):
     MEMBERS = "members"  # member municipalities only
     LEADERSHIP = "leadership"  # Verwaltungsspitzen
     NEW_MEMBERS = "new_members"  # new member municipalities
+
+
+class SignupState(StrEnum):
+    """Where an event stands for signing up; every view renders this one state."""
+
+    OPEN = "open"  # places free (or unlimited)
+    WAITLIST = "waitlist"  # full: a signup joins the waiting list
+    DEADLINE_PASSED = "deadline_passed"  # the registration deadline is over
+    RUNNING = "running"  # has begun, not yet over
+    OVER = "over"
+    CANCELLED = "cancelled"
+
+
+#: States in which a signup (or a waiting-list entry) is still taken.
+SIGNUP_OPEN = (SignupState.OPEN, SignupState.WAITLIST)
+
+
+@dataclass(frozen=True, slots=True)
+class EventState:
+    """An event's state as one person sees it: the signup state, their own active
+    registration (``None``: none) and whether they belong to the audience."""
+
+    signup: SignupState
+    own: RegistrationStatus | None = None
+    admitted: bool = True
+
+    @property
+    def can_sign_up(self) -> bool:
+        return self.own is None and self.admitted and self.signup in SIGNUP_OPEN
+
+    @property
+    def can_cancel(self) -> bool:
+        """A registration can be withdrawn until the event begins, unless it was cancelled
+        (then the registration is void already)."""
+        return self.own is not None and self.signup in (*SIGNUP_OPEN, SignupState.DEADLINE_PASSED)
+
+    @property
+    def void(self) -> bool:
+        """The person was registered for an event that was cancelled."""
+        return self.own is not None and self.signup is SignupState.CANCELLED
 
 
 @dataclass(slots=True)
@@ -66,19 +107,49 @@ class Event:
         if self.registration_deadline is not None and self.registration_deadline > self.starts_at:
             raise InvalidInput("deadline_after_start")
 
+    def check_future(self, now: datetime) -> None:
+        """Raise unless the start and the registration deadline both lie after ``now``."""
+        if self.starts_at <= now:
+            raise InvalidInput("start_in_past", start=self.starts_at)
+        if self.registration_deadline is not None and self.registration_deadline <= now:
+            raise InvalidInput("deadline_in_past", deadline=self.registration_deadline)
+
     def signup_closes_at(self) -> datetime:
         return self.registration_deadline or self.starts_at
 
-    def check_open(self, now: datetime) -> None:
-        """Raise unless a signup (or a waiting-list entry) is possible at ``now``."""
+    def signup_state(self, now: datetime, *, free_places: int | None = None) -> SignupState:
+        """The signup state at ``now``; ``free_places`` as counted (``None``: unlimited)."""
         if self.cancelled:
-            raise SignupClosed("event_cancelled", title=self.title)
+            return SignupState.CANCELLED
+        if self.ends_at <= now:
+            return SignupState.OVER
         if self.starts_at <= now:
-            raise SignupClosed("event_past", title=self.title)
+            return SignupState.RUNNING
         if self.registration_deadline is not None and self.registration_deadline <= now:
+            return SignupState.DEADLINE_PASSED
+        if free_places == 0:
+            return SignupState.WAITLIST
+        return SignupState.OPEN
+
+    def check_open(self, now: datetime) -> None:
+        """Raise SignupClosed unless a signup (or a waiting-list entry) is possible at ``now``."""
+        state = self.signup_state(now)
+        if state is SignupState.CANCELLED:
+            raise SignupClosed("event_cancelled", title=self.title)
+        if state in (SignupState.RUNNING, SignupState.OVER):
+            raise SignupClosed("event_past", title=self.title)
+        if state is SignupState.DEADLINE_PASSED:
             raise SignupClosed(
                 "deadline_passed", title=self.title, deadline=self.registration_deadline
             )
+
+    def check_withdrawable(self, now: datetime) -> None:
+        """Raise SignupClosed unless a registration can be withdrawn at ``now``."""
+        state = self.signup_state(now)
+        if state is SignupState.CANCELLED:
+            raise SignupClosed("registration_void", title=self.title)
+        if state in (SignupState.RUNNING, SignupState.OVER):
+            raise SignupClosed("event_past", title=self.title)
 
     def visible_to(self, person: Person, member: Member | None, now: datetime) -> bool:
         """Whether ``person`` may know the event exists: restricted audiences (members,

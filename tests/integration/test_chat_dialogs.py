@@ -24,7 +24,11 @@ async def test_signup_dialog(app):
     dialog = [
         (
             "/termine",
-            ["Kommende Veranstaltungen", f"#{event.id} Kurzformat Kultur", "2 von 2 Plätzen frei"],
+            [
+                "Kommende Veranstaltungen",
+                f"Nr. {event.id}: Kurzformat Kultur",
+                "2 von 2 Plätzen frei",
+            ],
         ),
         (
             f"/termin {event.id}",
@@ -166,9 +170,9 @@ BAD_INPUT = [
     ("/gibtsnicht", "kenne ich leider nicht"),
     ("/anmeldn 1", "Meinten Sie /anmelden?"),
     ("/anmelden", "Bitte geben Sie die Nummer der Veranstaltung an"),
-    ("/anmelden eins", "„eins“ ist keine Veranstaltungsnummer"),
-    ("/anmelden -3", "keine Veranstaltungsnummer"),
-    ("/anmelden 99999999999999999999", "keine Veranstaltungsnummer"),
+    ("/anmelden eins", "„eins“ ist keine Nummer"),
+    ("/anmelden -3", "keine Nummer"),
+    ("/anmelden 99999999999999999999", "keine Nummer"),
     ("/anmelden 4242", "Eine Veranstaltung mit der Nummer 4242 gibt es nicht"),
     ("/termin 4242", "gibt es nicht"),
     ("/abmelden {open}", "Sie sind für „Offen“ nicht angemeldet"),

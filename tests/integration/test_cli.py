@@ -31,7 +31,7 @@ def test_scripted_demo_signup_round_trip(env):
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "Kommende Veranstaltungen des Netzwerks" in out
-    assert "#1 Kultur. Ländliche Räume. Bürgerschaftliches Engagement" in out
+    assert "Nr. 1: Kultur. Ländliche Räume. Bürgerschaftliches Engagement" in out
     assert "Sie sind angemeldet für Kultur. Ländliche Räume." in out
     assert "Ihre Anmeldungen" in out
     assert "Sie sind von Kultur. Ländliche Räume. Bürgerschaftliches Engagement abgemeldet" in out
@@ -97,8 +97,12 @@ def test_operator_workflow_on_the_real_database(env):
             "unbekannte Art „party“",
         ),
         (
+            ["event", "add", "--title", "X", "--kind", "kurzformat", "--start", "bald"],
+            "„bald“ ist kein Zeitpunkt",
+        ),
+        (
             ["event", "add", "--title", "X", "--kind", "kurzformat", "--start", "morgen"],
-            "kein Zeitpunkt",
+            "Bitte geben Sie auch die Uhrzeit an",
         ),
         (
             [
@@ -148,6 +152,7 @@ def test_bad_arguments_exit_non_zero_with_one_clear_line(env, args, message):
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "usage" not in result.stderr
 
 
 def test_a_bad_setting_stops_the_start_naming_it(env):

@@ -134,7 +134,7 @@ async def test_a_poll_is_an_msc3381_poll_and_responses_add_to_one_tally(
         await respond(host, room, start.event_id, [presence])
         await respond(bernd, room, start.event_id, [online])  # changes his mind: last wins
         results = await sara.command(room, "!ergebnis")
-        assert "50 % (1)" in results.body and "Abgestimmt haben: 2" in results.body
+        assert "50 % (1)" in results.body and "Abgestimmt haben 2 Personen" in results.body
         assert await tally(app, poll_id) == ((1, 1), 2)
         assert await choices_of_voter(app, poll_id, bernd.user_id) == (1,)  # his last response
 
@@ -152,7 +152,7 @@ async def test_a_poll_is_an_msc3381_poll_and_responses_add_to_one_tally(
         # Sara answers in the stable namespace.
         await respond(sara, room, start.event_id, [presence], stable=True)
         results = await sara.command(room, "!ergebnis")
-        assert "Abgestimmt haben: 4" in results.body
+        assert "Abgestimmt haben 4 Personen" in results.body
         assert await tally(app, poll_id) == ((2, 2), 4)
 
         closing = await sara.say(room, "!umfrage_ende")
@@ -161,13 +161,13 @@ async def test_a_poll_is_an_msc3381_poll_and_responses_add_to_one_tally(
         relation = end.source["content"]["m.relates_to"]
         assert relation == {"rel_type": "m.reference", "event_id": start.event_id}
         assert "beendet" in end.source["content"][TEXT]
-        assert "Abgestimmt haben: 4" in result[0].body
+        assert "Abgestimmt haben 4 Personen" in result[0].body
         order = [e.event_id for r, e in sara.events if r == room]
         assert order.index(end.event_id) < order.index(result[0].event_id)
 
         await respond(bernd, room, start.event_id, [presence])  # after the end: ignored
         marker = await sara.command(room, f"!ergebnis {poll_id}")
-        assert "Abgestimmt haben: 4" in marker.body
+        assert "Abgestimmt haben 4 Personen" in marker.body
     assert await tally(app, poll_id) == ((2, 2), 4)
     assert await choices_of_voter(app, poll_id, bernd.user_id) == (1,)  # not the late one
     assert "not counted (poll_closed)" in caplog.text

@@ -377,14 +377,14 @@ async def test_console_speaker_poll_two_votes_results_and_live_page(app):
     anna = await factories.person(app, "Anna Amt", member=town)
     bernd = await factories.person(app, "Bernd Bau", member=town)
     started = await say_text(app, sara, "/umfrage Nächstes Treffen? | Köln | Online --dauer 10m")
-    assert "Umfrage #1: Nächstes Treffen?" in started
+    assert "Umfrage Nr. 1: Nächstes Treffen?" in started
     assert "[1. Köln: /abstimmen 1 1]" in started
     live = re.search(r"(http://\S+/live/poll/(\S+))\n", started)
-    assert "Ihre Stimme in Umfrage #1: Köln" in await say_text(app, anna, "/abstimmen 1 1")
+    assert "Ihre Stimme in Umfrage Nr. 1: Köln" in await say_text(app, anna, "/abstimmen 1 1")
     assert "Online" in await say_text(app, bernd, "/abstimmen 1 2")
     assert "geändert: Köln" in await say_text(app, bernd, "/abstimmen 1 1")
     results = await say_text(app, sara, "/ergebnis")
-    assert "████████ 100 % (2)\nOnline\n░░░░░░░░ 0 % (0)\nAbgestimmt haben: 2" in results
+    assert "████████ 100 % (2)\nOnline\n░░░░░░░░ 0 % (0)\nAbgestimmt haben 2 Personen" in results
 
     web = create_web_app(app)
     async with httpx.AsyncClient(

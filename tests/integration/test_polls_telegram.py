@@ -88,7 +88,7 @@ async def test_named_poll_is_a_native_telegram_poll_and_answers_are_votes(rig):
     rig.api.inject_message(GROUP, SARA, "/umfrage_ende", "supergroup")
     await rig.api.wait_for(lambda: rig.api.sent_to(GROUP, "stopPoll"))
     result = await rig.api.wait_for(
-        lambda: [t for t in rig.api.texts_to(GROUP) if "Umfrage #1 ist beendet" in t]
+        lambda: [t for t in rig.api.texts_to(GROUP) if "Umfrage Nr. 1 ist beendet" in t]
     )
     assert "████████ 100 % (1)" in result[0]
     assert rig.api.polls[telegram_poll]["is_closed"]

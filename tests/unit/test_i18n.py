@@ -11,16 +11,57 @@ from bot.reply import plain_text
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def placeholders(template: str) -> set[str]:
-    return {name for _, name, _, _ in Formatter().parse(template) if name}
+def forms(template: str | dict[str, str]) -> list[str]:
+    return [template] if isinstance(template, str) else list(template.values())
 
 
-def test_both_catalogues_have_every_key_with_the_same_placeholders():
+def placeholders(template: str | dict[str, str]) -> set[str]:
+    found = [{name for _, name, _, _ in Formatter().parse(f) if name} for f in forms(template)]
+    assert all(names == found[0] for names in found), template  # every plural form alike
+    return found[0]
+
+
+#: Words that are the same in both languages (names, file types, symbols).
+SAME_IN_BOTH = {"platform.telegram", "platform.matrix", "help.entry", "poll.option", "poll.bar"}
+SAME_IN_BOTH |= {"event.when", "delivery.entry", "csv.option", "event.kind_audience"}
+SAME_IN_BOTH |= {"button.details", "calendar.feed_name"}  # the same word; the network's name
+
+
+def test_both_catalogues_have_every_key_with_the_same_placeholders_and_forms():
     de, en = catalogue("de"), catalogue("en")
     assert set(de) == set(en)
     for key in de:
         assert placeholders(de[key]) == placeholders(en[key]), key
-        assert de[key].strip() and en[key].strip(), key
+        assert all(f.strip() for f in forms(de[key]) + forms(en[key])), key
+        assert type(de[key]) is type(en[key]), key
+        if isinstance(de[key], dict):  # German and English: one and other
+            assert set(de[key]) == set(en[key]) == {"one", "other"}, key
+            assert "count" in placeholders(de[key]), key
+
+
+def test_no_english_entry_is_left_german():
+    de, en = catalogue("de"), catalogue("en")
+    same = {key for key in de if de[key] == en[key]}
+    assert same <= SAME_IN_BOTH, sorted(same - SAME_IN_BOTH)
+
+
+def test_plural_forms_follow_the_number():
+    tr = Translator(ZoneInfo("Europe/Berlin"))
+    assert tr.t("de", "event.places_free", free=1, count=1) == "1 von 1 Platz frei"
+    assert tr.t("de", "event.places_free", free=1, count=2) == "1 von 2 Plätzen frei"
+    assert tr.t("en", "event.places_free", free=1, count=1) == "1 of 1 place free"
+    assert "0 Personen warten" in tr.t("de", "event.places_full", count=0)
+    assert "1 Person wartet" in tr.t("de", "event.places_full", count=1)
+    assert "1 Anmeldung storniert" in tr.t("de", "delete.done", count=1)
+    assert "2 Anmeldungen storniert" in tr.t("de", "delete.done", count=2)
+
+
+def test_no_template_writes_a_plural_in_brackets():
+    """ "Person(en)" and "Anmeldung(en)" are what plural forms replace."""
+    for language in ("de", "en"):
+        for key, template in catalogue(language).items():
+            for form in forms(template):
+                assert not re.search(r"\w\((?:en|n|e|s)\)", form), (language, key)
 
 
 def test_every_error_code_raised_anywhere_has_a_message():

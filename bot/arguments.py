@@ -1,0 +1,105 @@
+"""One tolerant reading of what people type after a command, for every command.
+
+Phone keyboards turn ``--`` into a dash (``–``, ``—``) and quotes into typographic ones
+(„…“, “…”, »…«); people write durations as ``2 Tage``, ``48h`` or ``5 Minuten``. Everything a
+command reads from its arguments goes through here, so a flag typed on a phone means the same
+as one typed on a keyboard, and a word the command does not expect is refused, never ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.dates import DASHES
+from core.domain.errors import InvalidInput
+
+#: ``--flag``, ``–flag``, ``—flag`` or ``-flag`` at the start of a word, before a letter.
+_FLAG_START = re.compile(rf"(?<!\S)(?:--|[{DASHES}]+|-)(?=[^\W\d_])")
+_QUOTES = str.maketrans({c: '"' for c in "„“”«»‟″"} | {c: "'" for c in "‚‘’‹›"})
+
+_NUMBER = r"\d{1,6}(?:[.,]\d{1,3})?"
+#: Duration units in German and English, singular, plural and short, in seconds.
+DURATION_UNITS: dict[str, int] = {
+    **dict.fromkeys(("s", "sek", "sec", "sekunde", "sekunden", "second", "seconds"), 1),
+    **dict.fromkeys(("m", "min", "mins", "minute", "minuten", "minutes"), 60),
+    **dict.fromkeys(("h", "std", "stunde", "stunden", "hour", "hours"), 3600),
+    **dict.fromkeys(("d", "t", "tag", "tage", "tagen", "day", "days"), 86400),
+    **dict.fromkeys(("w", "woche", "wochen", "week", "weeks"), 604800),
+}
+_UNIT = "|".join(sorted(map(re.escape, DURATION_UNITS), key=len, reverse=True))
+DURATION = re.compile(rf"(?P<number>{_NUMBER})\s*(?P<unit>{_UNIT})?\.?", re.IGNORECASE)
+_DURATION_VALUE = rf"{_NUMBER}(?:\s*(?:{_UNIT})\b\.?)?"
+
+
+def normalize(text: str) -> str:
+    """``text`` with typographic quotes made plain and a dash before a word made ``--``.
+
+    ``Nein –anonym`` → ``Nein --anonym``; a dash between words (``Ja – gern``) stays."""
+    return _FLAG_START.sub("--", text.translate(_QUOTES))
+
+
+def parse_duration(text: str) -> timedelta:
+    """``90s``, ``5 min``, ``5 Minuten``, ``2h``, ``1,5 Stunden``, ``2d``, ``2 Tage``, ``1 Woche``;
+    a bare number means minutes. Raises InvalidInput("poll_duration") for anything else."""
+    match = DURATION.fullmatch(text.strip())
+    if match is None:
+        raise InvalidInput("poll_duration")
+    number = float(match.group("number").replace(",", "."))
+    unit = DURATION_UNITS[(match.group("unit") or "min").lower()]
+    return timedelta(seconds=round(number * unit))
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """A flag the command knows: its canonical name, all spellings, and its value."""
+
+    name: str
+    spellings: tuple[str, ...]
+    value: str = ""  # "" no value; "number"; "optional-number"; "duration"
+
+    def pattern(self) -> str:
+        if self.value == "duration":
+            return rf"\s*[= ]\s*(?P<value>{_DURATION_VALUE})"
+        if self.value == "number":
+            return r"\s*[= ]\s*(?P<value>#?\d+)"
+        if self.value == "optional-number":
+            return r"(?:\s*[= ]\s*(?P<value>\d+))?"
+        return ""
+
+
+def take_flags(text: str, flags: tuple[Flag, ...], unknown: str) -> tuple[str, dict[str, str]]:
+    """Split ``text`` into what is left and the flags found (name → value, ``""`` when the
+    flag takes none). A flag takes its value only in the form it expects (``--dauer 2 Tage``
+    takes ``2 Tage``). Raises InvalidInput(``unknown``, flag=…) for a flag the command does not
+    know, and for a flag that needs a value and has none."""
+    text = normalize(text)
+    found: dict[str, str] = {}
+    for flag in flags:
+        names = "|".join(map(re.escape, flag.spellings))
+        pattern = re.compile(rf"(?<!\S)--(?:{names})(?![\w-]){flag.pattern()}", re.IGNORECASE)
+        for match in pattern.finditer(text):
+            found[flag.name] = (match.groupdict().get("value") or "").strip()
+        text = pattern.sub(" ", text)
+    if leftover := re.search(r"(?<!\S)--([^\W\d_]\S*)", text):
+        raise InvalidInput(unknown, flag=leftover.group(1)[:20])
+    return text, found
+
+
+def split_words(text: str) -> list[str]:
+    """The whitespace-separated words of ``text`` after :func:`normalize`."""
+    return normalize(text).split()
+
+
+def quoted_prefix(text: str) -> tuple[str, str] | None:
+    """``"Stadt Auenburg" Hallo`` → ``("Stadt Auenburg", "Hallo")``; ``None`` when ``text``
+    does not start with a quote (typographic quotes count)."""
+    text = normalize(text).lstrip()
+    quote = text[:1]
+    if quote not in ('"', "'"):
+        return None
+    inner, closed, rest = text[1:].partition(quote)
+    if not closed:
+        return None
+    return inner.strip(), rest.strip()
