@@ -279,14 +279,15 @@ async def run_event_add(settings: Settings, args: argparse.Namespace) -> None:
 
 async def run_event_list(settings: Settings, args: argparse.Namespace) -> None:
     async def work(app: App) -> None:
-        tr = app.translator
-        for info in await upcoming_events(app.uow(), now=app.clock.now()):
+        tr, now = app.translator, app.clock.now()
+        for info in await upcoming_events(app.uow(), now=now):
             event = info.event
             capacity = "∞" if event.capacity is None else event.capacity
+            state = say(f"cli.state.{info.state(now).signup.value}")
             print(
                 f"{event.id}\t{tr.datetime('de', event.starts_at)}\t{event.kind.value}\t"
                 f"{event.audience.value}\t{info.confirmed}/{capacity} (+{info.waitlisted})\t"
-                f"{event.title}"
+                f"{state}\t{event.title}"
             )
 
     await _with_app(settings, work)

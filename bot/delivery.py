@@ -24,6 +24,26 @@ class PermanentDeliveryError(Exception):
     """Retrying cannot help (the chat is gone, the bot was blocked)."""
 
 
+#: Why something was not delivered, as the office reads it: a code of
+#: ``delivery.reason.*``, recognised in the stored error (platforms answer in English).
+REASONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("unreachable", ("unreachable", "no chat on a platform")),
+    ("erased", ("erased",)),
+    ("blocked", ("forbidden", "blocked", "deactivated", "kicked")),
+    ("chat_not_found", ("chat not found", "peer_id_invalid", "not in the room", "m_forbidden")),
+    ("invite", ("cannot invite",)),
+    ("rejected", ("bad request", "badrequest", "can't parse", "too long")),
+    ("waiting", ("retry after", "retrylater", "flood")),
+    ("network", ("timed out", "timeout", "network", "connect", "unreachable host")),
+)
+
+
+def reason(error: str) -> str:
+    """The ``delivery.reason.*`` code for a stored delivery error (``other`` if unknown)."""
+    lowered = error.lower()
+    return next((code for code, marks in REASONS if any(m in lowered for m in marks)), "other")
+
+
 class RetryLater(Exception):
     """The platform asked us to wait (flood control); try again after ``delay``."""
 

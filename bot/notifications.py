@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 Sender = Callable[[ChatIdentity, Markup], Awaitable[None]]
 Fallback = Callable[[Person, Markup], Awaitable[None]]
 BATCH = 200
-UNREACHABLE = "no chat on a platform this bot serves"
+UNREACHABLE = "unreachable: no chat on a platform this bot serves"
 
 
 def outbox_platforms(settings: Settings) -> set[Platform]:

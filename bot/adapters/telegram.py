@@ -189,12 +189,12 @@ class TelegramTransport:
     async def _publish_commands(self) -> None:
         """The command menu in German (default) and English, from the command table: what
         anybody may do (``/hilfe`` lists the rest by role)."""
-        for language, english in (("de", False), ("en", True)):
+        for language in ("de", "en"):
             commands = []
             for command in COMMANDS:
                 if not command.listed or command.action not in EVERYONE:
                     continue
-                name = command.aliases[0] if english and command.aliases else command.name
+                name = command.spelled(language)
                 text = plain_text(self.app.translator.t(language, command.help_key))
                 commands.append(BotCommand(name, text[:256]))
             await self.bot.set_my_commands(commands, language_code=language)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.arguments import normalize, quoted_prefix
 from bot.context import Context
+from bot.delivery import reason
 from bot.handlers.render import lines
 from bot.reply import Reply
 from core.announcements import (
@@ -107,6 +108,11 @@ async def zustellung(ctx: Context, args: str) -> Reply:
     parts = [ctx.t("delivery.header")]
     for item in problems:
         parts.append(
-            ctx.t("delivery.entry", name=item.person_name, at=item.at, error=item.error[:120])
+            ctx.t(
+                "delivery.entry",
+                name=item.person_name,
+                at=item.at,
+                error=ctx.t(f"delivery.reason.{reason(item.error)}"),
+            )
         )
     return Reply(lines(*parts), private=True)

@@ -152,8 +152,10 @@ async def test_failed_delivery_is_retried_with_backoff_then_given_up_visibly(app
     (status,) = await say(app, office, "/ankuendigung status 1")
     assert "1 von 3 zugestellt, 2 nicht zustellbar, 0 unterwegs" in status.plain
     (problems,) = await say(app, office, "/zustellung")
-    assert "Ohne Chat" in problems.plain and "no chat on a platform" in problems.plain
-    assert "Person 1" in problems.plain and "network down" in problems.plain
+    assert "Ohne Chat" in problems.plain
+    assert "kein Chat-Konto auf Telegram oder Matrix" in problems.plain
+    assert "Person 1" in problems.plain and "Plattform war nicht erreichbar" in problems.plain
+    assert "network down" not in problems.plain  # the platform's English stays in the log
     assert "Person 0" not in problems.plain
     scheduler = scheduler_for(app, hub)
     await scheduler.round()

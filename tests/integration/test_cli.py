@@ -86,7 +86,8 @@ def test_operator_workflow_on_the_real_database(env):
     assert "3. Netzwerktreffen" in again.stdout
     office = run(env, "chat", "--as", "Olga Orga", stdin=f"/teilnehmende {event_id}\n")
     assert "Stadt Musterstadt" in office.stdout
-    assert "1/1" in run(env, "event", "list").stdout
+    listing = run(env, "event", "list").stdout
+    assert "1/1" in listing and "ausgebucht, Warteliste" in listing
 
 
 @pytest.mark.parametrize(

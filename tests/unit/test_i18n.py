@@ -110,3 +110,15 @@ def test_unknown_language_falls_back_to_default():
     tr = Translator(ZoneInfo("Europe/Berlin"), "de")
     assert tr.language("fr") == "de"
     assert tr.language("en") == "en"
+
+
+def test_every_delivery_reason_reads_german():
+    from bot.delivery import REASONS, reason
+
+    assert reason("unreachable: no chat on a platform this bot serves") == "unreachable"
+    assert reason("Forbidden: bot was blocked by the user") == "blocked"
+    assert reason("Bad Request: chat not found") == "chat_not_found"
+    assert reason("TimedOut('Timed out')") == "network"
+    assert reason("something nobody foresaw") == "other"
+    for code in [*(code for code, _ in REASONS), "other"]:
+        assert f"delivery.reason.{code}" in catalogue("de")
