@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.flood import FloodGuard
-from bot.handlers import COMMANDS
+from bot.handlers import COMMANDS, PLAIN_TEXT
 from bot.i18n import Translator
 from bot.notifications import NotificationHub, outbox_platforms
 from bot.rooms import Rooms
@@ -62,6 +62,6 @@ async def build(
     app.notifier = notifier or NotificationHub(
         app.uow, translator, app.clock, queued=outbox_platforms(settings)
     )
-    app.router = Router(app, COMMANDS)
+    app.router = Router(app, COMMANDS, PLAIN_TEXT)
     app.faq = await load_index(app.uow())
     return app

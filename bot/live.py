@@ -189,7 +189,7 @@ def results_csv(app: App, results: PollResults) -> str:
         if poll.closed_at
         else t("csv.as_of", time=tr.datetime(language, app.clock.now()))
     )
-    writer.writerow([str(t("csv.poll")), f"#{poll.id}", poll.question])
+    writer.writerow([str(t("csv.poll")), str(poll.id), poll.question])
     writer.writerow([str(state)])
     writer.writerow([])
     writer.writerow([str(t("csv.option")), str(t("csv.votes")), str(t("csv.share"))])

@@ -85,8 +85,12 @@ OBJECT_ACTIONS = frozenset(
 
 
 class Router:
-    def __init__(self, app: App, commands: Sequence[Command]) -> None:
+    def __init__(
+        self, app: App, commands: Sequence[Command], plain_text: Command | None = None
+    ) -> None:
         self.app = app
+        #: What a message without a command means in a private chat (``None``: not understood).
+        self.plain_text = plain_text
         self.flood = FloodGuard(app.settings.flood_messages, app.settings.flood_seconds)
         self.commands = list(commands)
         self._table: dict[str, Command] = {}
@@ -149,11 +153,16 @@ class Router:
         parsed = _parse(message.text)
         if parsed is None and not message.is_private:
             return []
-        command = self.lookup(parsed[0]) if parsed else None
-        if command is None and parsed is not None and not message.is_private:
+        if parsed is None and message.text.strip() == "/":
+            command, args = None, ""
+        elif parsed is None:  # a plain message in a private chat: a dialogue step or a question
+            command, args = self.plain_text, message.text.strip()
+        else:
+            command, args = self.lookup(parsed[0]), parsed[1]
+        if command is None and not message.is_private:
             return []  # in groups, commands meant for other bots are none of our business
         problem = _check_text(message.text)
-        if problem or command is None:
+        if problem or command is None or (not args and parsed is None):
             language = await self._language_of(message, uow_factory)
             if problem:
                 return [self._error(language, problem)]
@@ -161,7 +170,6 @@ class Router:
                 return [self._error(language, "not_understood")]
             return [self._unknown(language, parsed[0])]
         language = self.app.settings.default_language
-        args = parsed[1]
         try:
             ctx = await self._context(message, uow_factory)
         except NotFound as exc:  # ``--as`` a person erased meanwhile

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, Self, runtime_checkable
 
+from core.domain.dialogues import Dialogue
 from core.domain.events import Event, EventState
 from core.domain.faq import FaqEntry
 from core.domain.invitations import Invitation
@@ -147,6 +148,15 @@ class StateRepository(Protocol):
     async def get(self, key: str) -> str | None: ...
     async def set(self, key: str, value: str, now: datetime) -> None: ...
     async def delete(self, key: str) -> None: ...
+
+
+class DialogueRepository(Protocol):
+    """Each person's one pending dialogue step (``core.dialogues``)."""
+
+    async def get(self, person_id: int) -> Dialogue | None: ...
+    async def put(self, dialogue: Dialogue) -> None: ...
+    async def delete(self, person_id: int) -> None: ...
+    async def purge_expired(self, now: datetime) -> int: ...
 
 
 class OutboxRepository(Protocol):
@@ -404,6 +414,7 @@ class UnitOfWork(Protocol):
     invitations: InvitationRepository
     inbound: InboundRepository
     state: StateRepository
+    dialogues: DialogueRepository
     outbox: OutboxRepository
     faq_entries: FaqEntryRepository
     faq_questions: FaqQuestionRepository

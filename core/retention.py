@@ -88,6 +88,12 @@ async def _outbox(uow: UnitOfWork, now: datetime, periods: RetentionPeriods) -> 
     return await uow.retention.outbox(now - timedelta(days=periods.delivered_days))
 
 
+@retention_purge("dialogues")
+async def _dialogues(uow: UnitOfWork, now: datetime, periods: RetentionPeriods) -> int:
+    """Dialogue steps nobody answered in time (they live half an hour)."""
+    return await uow.dialogues.purge_expired(now)
+
+
 async def apply_retention(
     uow: UnitOfWork, *, now: datetime, periods: RetentionPeriods
 ) -> dict[str, int]:

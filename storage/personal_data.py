@@ -151,6 +151,11 @@ REGISTRY: dict[str, TableData] = {
     ),
     "processed_inputs": TableData({"platform": N, "external_id": N, "processed_at": N}),
     "transport_state": TableData({"key": T, "value": T, "updated_at": N}),
+    "dialogues": TableData(
+        {"person_id": OWN, "kind": N, "data": T, "expires_at": N},
+        explanation="Worauf der Bot gerade eine Antwort von Ihnen erwartet, etwa eine Auswahl "
+        "aus einer Liste, die er Ihnen angeboten hat (gilt höchstens eine halbe Stunde).",
+    ),
     "outbox": TableData(
         {
             "id": N,

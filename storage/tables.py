@@ -156,6 +156,16 @@ processed_inputs = sa.Table(
     sa.Column("processed_at", UTCDateTime, nullable=False, index=True),
 )
 
+#: What the bot waits for from a person: one pending dialogue step each (``core.dialogues``).
+dialogues = sa.Table(
+    "dialogues",
+    metadata,
+    sa.Column("person_id", sa.ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("data", sa.JSON, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+)
+
 transport_state = sa.Table(
     "transport_state",
     metadata,

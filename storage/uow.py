@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransactio
 from core.domain.notices import Notice
 from core.ports import DurableNotifier, Notifier
 from storage.delivery import InboundRepository, OutboxRepository, StateRepository
+from storage.dialogues import DialogueRepository
 from storage.faq import FaqEntryRepository, FaqGapRepository, FaqQuestionRepository
 from storage.notifications import (
     AnnouncementRepository,
@@ -71,6 +72,7 @@ class SqlUnitOfWork:
         self.invitations = InvitationRepository(conn)
         self.inbound = InboundRepository(conn)
         self.state = StateRepository(conn)
+        self.dialogues = DialogueRepository(conn)
         self.outbox = OutboxRepository(conn, row_locks=self._row_locks)
         self.faq_entries = FaqEntryRepository(conn)
         self.faq_questions = FaqQuestionRepository(conn)

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from bot.handlers import announcements, calendar, events, faq, general, polls, privacy, reminders
+from bot.handlers import (
+    announcements,
+    calendar,
+    dialogue,
+    events,
+    faq,
+    general,
+    polls,
+    privacy,
+    reminders,
+)
 from bot.router import Command
 from core.domain.authority import Action
 
@@ -38,6 +48,9 @@ COMMANDS = (
     Command("daten_loeschen", ("deletedata",), privacy.daten_loeschen),
     Command("sprache", ("language",), general.sprache),
 )
+
+#: A message without a command in a private chat (not in the table: nobody types it).
+PLAIN_TEXT = Command("faq", (), dialogue.plain, listed=False)
 
 
 def spell(name: str, language: str, *args: object) -> str:

@@ -9,6 +9,7 @@ from markupsafe import Markup, escape
 from bot.context import Context
 from bot.handlers.render import lines
 from bot.reply import Button, Reply
+from core.dialogues import offer_faq_choice
 from core.domain import guests
 from core.domain.errors import DomainError, InvalidInput
 from core.domain.faq import FaqEntry
@@ -117,6 +118,10 @@ async def faq(ctx: Context, args: str) -> Reply:
             *(Markup("{}. {}").format(n, e.question) for n, e in enumerate(choices, 1)),
         )
         buttons = tuple((Button(_label(e.question), ctx.cmd("faq_zeigen", e.id)),) for e in choices)
+        if not in_group:  # a plain number picks one (the dialogue remembers the list)
+            ids = [e.id for e in choices]
+            await offer_faq_choice(ctx.uow(), person_id=ctx.person.id, entry_ids=ids, now=ctx.now)
+            text = lines(text, "", ctx.t("faq.choose_number", count=len(choices)))
         return Reply(text, buttons=buttons)
     question = " ".join(args.split())
     button = Button(ctx.t("button.faq_forward"), ctx.cmd("weiterleiten", question))

@@ -137,8 +137,8 @@ async def test_group_chatter_gets_no_answer_but_group_commands_do(app):
     assert await say(app, person, "Guten Morgen zusammen!", private=False) == []
     assert await say(app, person, "/wetter", private=False) == []
     assert await say(app, person, "/termine@EngagiertBot", private=False) != []
-    # In a private chat the same chatter gets a hint.
-    assert "nicht verstanden" in await say_text(app, person, "Guten Morgen!")
+    # In a private chat the same greeting is answered kindly.
+    assert "Guten Tag! Fragen Sie mich einfach" in await say_text(app, person, "Guten Morgen!")
 
 
 async def test_export_is_json_with_the_persons_rows(app):
@@ -190,9 +190,9 @@ BAD_INPUT = [
     ("/anmelden \x00 1", "Steuerzeichen"),
     ("/termine\x1b[2J", "Steuerzeichen"),
     ("/anmelden 1\u202e", "Steuerzeichen"),
-    ("hallo", "nicht verstanden"),
     ("/", "nicht verstanden"),
-    ("<b>/anmelden 1</b>", "nicht verstanden"),
+    ("<b>/anmelden 1</b>", "Meinten Sie /anmelden 1?"),
+    ("anmelden 1", "Meinten Sie /anmelden 1?"),
 ]
 
 

@@ -1,0 +1,92 @@
+"""A plain message in a private chat: the answer to a pending step, small talk, or a question.
+
+In this order: a step the bot waits for (a number picking from the list it just offered),
+then greetings and thanks (answered kindly, never counted as unanswered questions), then
+the knowledge base (``/faq``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.context import Context
+from bot.handlers.faq import faq, faq_zeigen
+from bot.reply import Reply
+from core.dialogues import finish_step, pending_step
+from core.domain.dialogues import DialogueKind
+from core.domain.errors import InvalidInput
+from core.faq.normalize import fold
+
+#: Whole messages that are only a greeting or thanks (folded: lower case, umlauts spelled out).
+SMALL_TALK = {
+    "greeting": {
+        "hallo",
+        "hallo zusammen",
+        "hi",
+        "hey",
+        "moin",
+        "moin moin",
+        "servus",
+        "guten tag",
+        "guten morgen",
+        "guten abend",
+        "gruess gott",
+        "hello",
+        "good morning",
+    },
+    "thanks": {
+        "danke",
+        "danke schoen",
+        "dankeschoen",
+        "vielen dank",
+        "besten dank",
+        "herzlichen dank",
+        "danke sehr",
+        "super danke",
+        "thanks",
+        "thank you",
+        "thx",
+    },
+    "goodbye": {"tschuess", "tschuss", "ciao", "bis bald", "auf wiedersehen", "bye"},
+}
+_CHOICE = re.compile(r"(?:nr\.?\s*)?(\d{1,2})[.)]?", re.IGNORECASE)
+
+
+async def plain(ctx: Context, text: str) -> Reply:
+    """Answer a message that is not a command (private chats only)."""
+    step = await pending_step(ctx.uow(), person_id=ctx.person.id, now=ctx.now)
+    if step is not None and step.kind is DialogueKind.FAQ_CHOICE:
+        if choice := _CHOICE.fullmatch(text.strip()):
+            entries = step.data.get("entries", [])
+            number = int(choice.group(1))
+            if not 1 <= number <= len(entries):
+                raise InvalidInput("choice_range", count=len(entries))
+            await finish_step(ctx.uow(), person_id=ctx.person.id)
+            return await faq_zeigen(ctx, entries[number - 1])
+        await finish_step(ctx.uow(), person_id=ctx.person.id)
+    if talk := small_talk(text):
+        return Reply(ctx.t(f"talk.{talk}", example=ctx.cmd("termine")))
+    if meant := _command_inside(ctx, text):
+        return Reply(ctx.t("error.command_not_first", suggestion=meant), is_error=True)
+    return await faq(ctx, text)
+
+
+def _command_inside(ctx: Context, text: str) -> str | None:
+    """``anmelden 3`` (a command alone, without its slash) or ``<b>/anmelden 3</b>`` (one
+    wrapped in something): the command as meant, ``/anmelden 3``. Questions are not commands:
+    ``Termin für das Treffen?`` goes to the knowledge base."""
+    text = text.strip().lower()
+    bare = re.fullmatch(r"([a-z_]{3,})((?:\s+\d{1,9})*)[.!]?", text)
+    found = [bare] if bare else list(re.finditer(r"/([a-z_]{3,})\b((?:\s+\d{1,9})*)", text))
+    for match in found:
+        command = ctx.app.router.lookup(match.group(1))
+        if command is not None and command.listed and command.name != "faq":
+            return ctx.cmd(command.name, *match.group(2).split())
+    return None
+
+
+def small_talk(text: str) -> str | None:
+    """``greeting``, ``thanks`` or ``goodbye`` when the whole message is just that."""
+    words = re.sub(r"[^\w\s]", " ", fold(text)).split()
+    phrase = " ".join(w for w in words if w not in ("bot", "engagiert", "und", "an", "euch"))
+    return next((kind for kind, phrases in SMALL_TALK.items() if phrase in phrases), None)

@@ -1,0 +1,83 @@
+"""A message without a command in a private chat (#15): a pending step, small talk, a question."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from core.kb import import_entries
+from tests.conftest import snapshot
+from tests.integration.test_faq_chat import ENTRIES
+from tests.support import factories
+from tests.support.chat import say, say_text
+
+
+@pytest.fixture
+async def kb_app(any_app):
+    await import_entries(
+        any_app.uow(), any_app.faq, ENTRIES, replace_all=False, now=any_app.clock.now()
+    )
+    return any_app
+
+
+async def test_a_plain_question_is_answered_from_the_knowledge_base(kb_app):
+    miriam = await factories.person(kb_app, "Miriam")
+    text = await say_text(kb_app, miriam, "Was ist die Ehrenamtskarte NRW?")
+    assert "Ein Programm des Landes" in text
+
+
+async def test_a_number_after_a_choice_list_picks_that_entry(kb_app):
+    miriam = await factories.person(kb_app, "Miriam")
+    [choices] = await say(kb_app, miriam, "naechstes netzwerktreffen")
+    assert "Welchen meinen Sie?" in choices.plain and "Nummer (1 bis 2)" in choices.plain
+    second = [row[0].command for row in choices.buttons][1].split()[-1]
+    picked = await say_text(kb_app, miriam, "2")
+    expected = "In Köln." if second == "treffen-ort" else "Siehe /termine."
+    assert expected in picked
+    # The step is used up: "2" again is a question like any other, not a choice.
+    assert expected not in await say_text(kb_app, miriam, "2")
+
+
+async def test_a_number_out_of_range_keeps_the_list(kb_app):
+    miriam = await factories.person(kb_app, "Miriam")
+    [choices] = await say(kb_app, miriam, "naechstes netzwerktreffen")
+    second = [row[0].command for row in choices.buttons][1].split()[-1]
+    assert "von 1 bis 2" in await say_text(kb_app, miriam, "7")
+    picked = await say_text(kb_app, miriam, "Nr. 2")
+    assert ("In Köln." if second == "treffen-ort" else "Siehe /termine.") in picked
+
+
+async def test_the_pending_choice_survives_a_restart_and_expires(kb_app):
+    from bot.app import build
+
+    miriam = await factories.person(kb_app, "Miriam")
+    [choices] = await say(kb_app, miriam, "naechstes netzwerktreffen")
+    first = choices.buttons[0][0].command.split()[-1]
+    restarted = await build(
+        kb_app.settings,
+        database=kb_app.database,
+        notifier=kb_app.notifier,
+        clock=kb_app.clock,
+        migrate=False,
+    )
+    text = await say_text(restarted, miriam, "1")
+    assert ("In Köln." if first == "treffen-ort" else "Siehe /termine.") in text
+
+    await say(restarted, miriam, "naechstes netzwerktreffen")
+    restarted.clock.advance(timedelta(minutes=31))
+    assert "Welchen meinen Sie?" not in await say_text(restarted, miriam, "1")
+
+
+@pytest.mark.parametrize("text", ["Hallo", "Danke!", "vielen Dank 🙂", "Moin", "Tschüss"])
+async def test_greetings_and_thanks_are_answered_and_not_counted_as_gaps(kb_app, text):
+    miriam = await factories.person(kb_app, "Miriam")
+    before = await snapshot(kb_app.database)
+    [reply] = await say(kb_app, miriam, text)
+    assert not reply.is_error and "Wissensbasis" not in reply.plain
+    assert (await snapshot(kb_app.database))["faq_gaps"] == before["faq_gaps"]
+
+
+async def test_plain_text_in_a_group_stays_unanswered(kb_app):
+    miriam = await factories.person(kb_app, "Miriam")
+    assert await say(kb_app, miriam, "Was ist die Ehrenamtskarte NRW?", private=False) == []
