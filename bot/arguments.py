@@ -17,7 +17,8 @@ from core.domain.errors import InvalidInput
 
 #: ``--flag``, ``–flag``, ``—flag`` or ``-flag`` at the start of a word, before a letter.
 _FLAG_START = re.compile(rf"(?<!\S)(?:--|[{DASHES}]+|-)(?=[^\W\d_])")
-_QUOTES = str.maketrans({c: '"' for c in "„“”«»‟″"} | {c: "'" for c in "‚‘’‹›"})
+#: Opening quotation marks and the marks that close them.
+_QUOTE_PAIRS = {'"': '"“”', "'": "'‘’", "„": '“”"', "“": "”“", "‚": "‘’'", "«": "»", "»": "«"}
 
 _NUMBER = r"\d{1,6}(?:[.,]\d{1,3})?"
 #: Duration units in German and English, singular, plural and short, in seconds.
@@ -34,10 +35,10 @@ _DURATION_VALUE = rf"{_NUMBER}(?:\s*(?:{_UNIT})\b\.?)?"
 
 
 def normalize(text: str) -> str:
-    """``text`` with typographic quotes made plain and a dash before a word made ``--``.
+    """``text`` with a dash before a word made ``--`` (what people wrote stays as it is).
 
     ``Nein –anonym`` → ``Nein --anonym``; a dash between words (``Ja – gern``) stays."""
-    return _FLAG_START.sub("--", text.translate(_QUOTES))
+    return _FLAG_START.sub("--", text)
 
 
 def parse_duration(text: str) -> timedelta:
@@ -58,6 +59,8 @@ class Flag:
     name: str
     spellings: tuple[str, ...]
     value: str = ""  # "" no value; "number"; "optional-number"; "duration"
+    #: The error code when the flag is there but its value is not as expected.
+    invalid: str = ""
 
     def pattern(self) -> str:
         if self.value == "duration":
@@ -73,7 +76,8 @@ def take_flags(text: str, flags: tuple[Flag, ...], unknown: str) -> tuple[str, d
     """Split ``text`` into what is left and the flags found (name → value, ``""`` when the
     flag takes none). A flag takes its value only in the form it expects (``--dauer 2 Tage``
     takes ``2 Tage``). Raises InvalidInput(``unknown``, flag=…) for a flag the command does not
-    know, and for a flag that needs a value and has none."""
+    know, and the flag's own ``invalid`` code for a known flag whose value is missing or not
+    understood (``--dauer -5m``)."""
     text = normalize(text)
     found: dict[str, str] = {}
     for flag in flags:
@@ -83,6 +87,10 @@ def take_flags(text: str, flags: tuple[Flag, ...], unknown: str) -> tuple[str, d
             found[flag.name] = (match.groupdict().get("value") or "").strip()
         text = pattern.sub(" ", text)
     if leftover := re.search(r"(?<!\S)--([^\W\d_]\S*)", text):
+        name = leftover.group(1).split("=")[0].lower()
+        known = next((f for f in flags if name in f.spellings), None)
+        if known is not None:  # there, but its value is missing or not understood
+            raise InvalidInput(known.invalid or unknown, flag=name[:20])
         raise InvalidInput(unknown, flag=leftover.group(1)[:20])
     return text, found
 
@@ -96,10 +104,10 @@ def quoted_prefix(text: str) -> tuple[str, str] | None:
     """``"Stadt Auenburg" Hallo`` → ``("Stadt Auenburg", "Hallo")``; ``None`` when ``text``
     does not start with a quote (typographic quotes count)."""
     text = normalize(text).lstrip()
-    quote = text[:1]
-    if quote not in ('"', "'"):
+    closing = _QUOTE_PAIRS.get(text[:1])
+    if closing is None:
         return None
-    inner, closed, rest = text[1:].partition(quote)
-    if not closed:
+    end = next((i for i, c in enumerate(text[1:], 1) if c in closing), None)
+    if end is None:
         return None
-    return inner.strip(), rest.strip()
+    return text[1:end].strip(), text[end + 1 :].strip()

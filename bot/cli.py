@@ -25,6 +25,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from babel.numbers import format_decimal
+
 from bot import arguments
 from bot.adapters.console import ConsoleChat, stdin_lines
 from bot.app import App, build
@@ -110,7 +112,10 @@ async def _with_app(settings: Settings, work: Callable[[App], Awaitable[Any]]) -
     try:
         return await work(app)
     except DomainError as exc:
-        reply = app.router.error_reply(settings.default_language, exc)
+        # The chat's message, unless it names chat commands: then the CLI's own.
+        if f"cli.error.{exc.code}" in catalogue("de"):
+            raise UsageError(say(f"cli.error.{exc.code}", **exc.params)) from None
+        reply = app.router.error_reply("de", exc)
         raise UsageError(plain_text(reply.text)) from None
     finally:
         await app.close()
@@ -198,11 +203,12 @@ async def run_db_upgrade(settings: Settings, args: argparse.Namespace) -> None:
     await _with_app(settings, work)
 
 
-def parse_moment(text: str, option: str, app: App) -> datetime:
+def parse_moment(text: str, option: str, app: App, day: datetime | None = None) -> datetime:
     """``text`` of ``option`` as a point in time with a time of day (:mod:`bot.dates`),
-    relative to the app clock's now. Raises :class:`UsageError` naming the option."""
+    relative to the app clock's now; a bare time is on ``day`` when given. Raises
+    :class:`UsageError` naming the option."""
     try:
-        return parse_date(text, now=app.clock.now(), tz=app.settings.tz, require_time=True)
+        return parse_date(text, now=app.clock.now(), tz=app.settings.tz, day=day)
     except DateError as exc:
         raise UsageError(f"{option}: {exc}") from None
 
@@ -240,7 +246,11 @@ async def run_event_add(settings: Settings, args: argparse.Namespace) -> None:
     async def work(app: App) -> None:
         now = app.clock.now()
         starts = parse_moment(args.start, "--start", app)
-        ends = parse_moment(args.end, "--end", app) if args.end else starts + DEFAULT_DURATION
+        ends = (
+            parse_moment(args.end, "--end", app, day=starts)
+            if args.end
+            else starts + DEFAULT_DURATION
+        )
         deadline = parse_moment(args.deadline, "--deadline", app) if args.deadline else None
         event = Event(
             kind=kind,
@@ -280,7 +290,10 @@ async def run_event_add(settings: Settings, args: argparse.Namespace) -> None:
 async def run_event_list(settings: Settings, args: argparse.Namespace) -> None:
     async def work(app: App) -> None:
         tr, now = app.translator, app.clock.now()
-        for info in await upcoming_events(app.uow(), now=now):
+        listed = await upcoming_events(app.uow(), now=now)
+        if not listed:
+            print(say("cli.event.none"), file=sys.stderr)
+        for info in listed:
             event = info.event
             capacity = "∞" if event.capacity is None else event.capacity
             state = say(f"cli.state.{info.state(now).signup.value}")
@@ -295,9 +308,16 @@ async def run_event_list(settings: Settings, args: argparse.Namespace) -> None:
 
 async def run_event_cancel(settings: Settings, args: argparse.Namespace) -> None:
     async def work(app: App) -> None:
-        told = await cancel_event(app.uow(), actor_id=None, event_id=args.id)
-        key = "cli.event.cancelled" if told else "cli.event.cancelled_nobody"
-        print(plain_text(app.translator.t("de", key, count=told)))
+        told = await cancel_event(app.uow(), actor_id=None, event_id=args.id, now=app.clock.now())
+        groups = [
+            say(f"cli.told.{kind}", count=count)
+            for kind, count in (("confirmed", told.confirmed), ("waitlisted", told.waitlisted))
+            if count
+        ]
+        if groups:
+            print(say("cli.event.cancelled", who=" und ".join(groups)))
+        else:
+            print(say("cli.event.cancelled_nobody"))
 
     await _with_app(settings, work)
 
@@ -356,7 +376,7 @@ async def run_retention(settings: Settings, args: argparse.Namespace) -> None:
     async def work(app: App) -> None:
         counts = await apply_retention(app.uow(), now=app.clock.now(), periods=periods)
         for name, count in counts.items():
-            print(f"{name}\t{count}")
+            print(f"{say(f'cli.retention.{name}')}\t{count}")
 
     await _with_app(settings, work)
 
@@ -641,11 +661,16 @@ def _as_json(result: FaqResult) -> dict[str, Any]:
 
 
 def _as_text(result: FaqResult) -> str:
-    listing = [f"  {hit.score:.2f}  {hit.entry.id}: {hit.entry.question}" for hit in result.hits]
+    listing = [
+        f"  {format_decimal(round(hit.score, 2), '0.00', locale='de_DE')}  "
+        f"{hit.entry.id}: {hit.entry.question}"
+        for hit in result.hits
+    ]
     if result.best is not None and not result.ambiguous:
         entry = result.best.entry
         answer = plain_text("\n\n".join(markdown_blocks(entry.answer)))
-        return f"{entry.question}\n\n{answer}\n\n({entry.id}, Sicherheit {result.best.score:.2f})"
+        certainty = format_decimal(round(result.best.score, 2), "0.00", locale="de_DE")
+        return f"{entry.question}\n\n{answer}\n\n({entry.id}, Sicherheit {certainty})"
     if result.answered:
         return "\n".join(["Mehrere Einträge passen:", *listing])
     if not result.hits:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import datetime
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from dateparser.date import DateDataParser
@@ -68,12 +68,20 @@ class DateError(ValueError):
     """The text is not a usable point in time; the message is one German sentence."""
 
 
-def parse_moment(text: str, *, now: datetime, tz: ZoneInfo, require_time: bool = True) -> datetime:
+def parse_moment(
+    text: str,
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+    require_time: bool = True,
+    day: datetime | None = None,
+) -> datetime:
     """The point in time ``text`` means, read relative to ``now`` in zone ``tz``.
 
-    ``now`` must be timezone-aware (the app clock's ``now()``). Returns an aware datetime in
-    ``tz`` (ISO input with an explicit offset keeps its offset). With ``require_time`` (the
-    default) a date without a time of day is refused.
+    ``now`` must be timezone-aware (the app clock's ``now()``). With ``day``, a bare time of
+    day (``16 Uhr``) is on that day instead of today (an event's end on its start's day).
+    Returns an aware datetime in ``tz`` (ISO input with an explicit offset keeps its
+    offset). With ``require_time`` (the default) a date without a time of day is refused.
 
     Raises :class:`DateError` (German message) for empty or unreadable text, a date or time
     that does not exist, and a missing time of day. It does not check past or future: that is
@@ -86,6 +94,9 @@ def parse_moment(text: str, *, now: datetime, tz: ZoneInfo, require_time: bool =
         return _iso(cleaned, has_time=iso.group("time") is not None, tz=tz, need=require_time)
 
     prepared = _prepare(cleaned)
+    if day is not None and prepared.startswith("heute ") and TIME_ONLY.fullmatch(prepared[6:]):
+        hour, minute = map(int, prepared[6:].split(":")[:2])
+        return datetime.combine(day.astimezone(tz).date(), time(hour, minute), tzinfo=tz)
     has_time = CLOCK.search(prepared) or AM_PM.search(prepared)
     if _check_written_date(prepared, cleaned) and not has_time:
         # A date written alone: dateparser would read "3.12." as 03:12.

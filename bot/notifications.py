@@ -153,7 +153,7 @@ class NotificationHub:
         identity = await self._channel(uow, person)
         if identity is None:
             if self.fallback is None:
-                log.warning("notification %s: person %s unreachable", item.id, person.id)
+                log.info("notification %s: person %s unreachable", item.id, person.id)
                 await uow.notifications.mark_failed(item.id, now, UNREACHABLE)
                 return None
             fallback = self.fallback

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import unicodedata
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
@@ -24,6 +23,7 @@ from core.domain.authority import Action
 from core.domain.errors import DomainError, InvalidInput, NotFound
 from core.domain.outbox import OutgoingMessage
 from core.domain.people import Platform
+from core.domain.text import has_control_characters
 from core.members import resolve_identity
 from core.ports import UnitOfWork
 from storage.uow import JoinedUnitOfWork
@@ -34,8 +34,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_LENGTH = 4000
-#: Line breaks and tabs are fine; other control and format characters are refused.
-ALLOWED_CONTROL = {"\n", "\r", "\t", "\u200c", "\u200d"}  # + joiners inside emoji
 
 Handler = Callable[[Context, str], Awaitable[Reply | Sequence[Reply]]]
 
@@ -332,10 +330,7 @@ def outgoing(message: IncomingMessage, reply: Reply, now: datetime) -> OutgoingM
 def _check_text(text: str) -> str | None:
     if len(text) > MAX_MESSAGE_LENGTH:
         return "too_long"
-    for char in text:
-        if char not in ALLOWED_CONTROL and unicodedata.category(char) in ("Cc", "Cf", "Cs"):
-            return "control_characters"
-    return None
+    return "control_characters" if has_control_characters(text) else None
 
 
 def _parse(text: str) -> tuple[str, str] | None:

@@ -17,6 +17,7 @@ from core.domain.notifications import (
     GivenUp,
     Notification,
 )
+from core.domain.text import has_control_characters
 from core.ports import UnitOfWork
 
 TEXT_MAX = 3500
@@ -71,11 +72,17 @@ async def announce(
 ) -> Announcement:
     """Store the announcement and one notification per recipient, in one transaction."""
     text = text.strip()
-    if not text or len(text) > TEXT_MAX:
+    if not text:
         raise InvalidInput("announcement_text", max=TEXT_MAX)
+    if len(text) > TEXT_MAX:
+        raise InvalidInput("announcement_too_long", max=TEXT_MAX, length=len(text))
+    if has_control_characters(text):
+        raise InvalidInput("control_characters")
     async with uow:
         await require(uow, actor_id, Action.ANNOUNCE)
         people = await uow.announcements.recipients(audience.kind, audience.ref)
+        if not people:
+            raise InvalidInput("announcement_nobody")
         stored = await uow.announcements.add(
             Announcement(text, audience.kind, audience.ref, actor_id, now, len(people))
         )

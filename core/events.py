@@ -27,9 +27,8 @@ NOTIFIED_CHANGES = frozenset({"starts_at", "ends_at", "place", "video_url"})
 
 @dataclass(frozen=True, slots=True)
 class EventDetails:
-    info: EventWithCounts  # with the asking person's own status
+    info: EventWithCounts  # with the asking person's own status and admission
     own_rank: int | None  # place on the waiting list, 1-based
-    admitted: bool = True  # the person belongs to the event's audience (may sign up)
 
 
 async def upcoming_events(
@@ -41,7 +40,11 @@ async def upcoming_events(
         events = await uow.events.upcoming(now, None if person_id is not None else UPCOMING_LIMIT)
         if person_id is not None:
             viewer = await _viewer(uow, person_id)
-            events = [info for info in events if info.event.visible_to(*viewer, now)]
+            events = [
+                replace(info, admitted=info.event.admits(*viewer, now))
+                for info in events
+                if info.event.visible_to(*viewer, now)
+            ]
     return events[:UPCOMING_LIMIT]
 
 
@@ -54,17 +57,16 @@ async def event_details(
         info = await uow.events.get(event_id, person_id=person_id)
         if info is None:
             raise NotFound("event_not_found", id=event_id)
-        admitted = True
         if person_id is not None:
             viewer = await _viewer(uow, person_id)
             if not info.event.visible_to(*viewer, now):
                 raise NotFound("event_not_found", id=event_id)
-            admitted = info.event.admits(*viewer, now)
+            info = replace(info, admitted=info.event.admits(*viewer, now))
         rank = None
         if info.own_status is RegistrationStatus.WAITLISTED:
             own = await uow.registrations.active_for(event_id, person_id)
             rank = await uow.registrations.waitlist_rank(own)
-        return EventDetails(info, rank, admitted)
+        return EventDetails(info, rank)
 
 
 async def speaks_at_any(uow: UnitOfWork, *, person_id: int, now: datetime) -> bool:
@@ -152,8 +154,24 @@ async def assign_speaker(
     return info.event, speaker
 
 
-async def cancel_event(uow: UnitOfWork, *, actor_id: int | None, event_id: int) -> int:
-    """Cancel the event and tell everyone registered; returns how many were told."""
+@dataclass(frozen=True, slots=True)
+class Told:
+    """Who was told of a change or cancellation: registered people and those waiting."""
+
+    confirmed: int
+    waitlisted: int
+
+    @property
+    def total(self) -> int:
+        return self.confirmed + self.waitlisted
+
+
+async def cancel_event(
+    uow: UnitOfWork, *, actor_id: int | None, event_id: int, now: datetime
+) -> Told:
+    """Cancel the event and tell everyone registered or waiting. An event that has begun or
+    is over cannot be cancelled (``event_began``); nor twice (``already_cancelled``).
+    Raises InvalidInput, NotFound, NotAllowed."""
     async with uow:
         await require(uow, actor_id, Action.MANAGE_EVENTS)
         info = await uow.events.lock(event_id)
@@ -161,6 +179,8 @@ async def cancel_event(uow: UnitOfWork, *, actor_id: int | None, event_id: int) 
             raise NotFound("event_not_found", id=event_id)
         if info.event.cancelled:
             raise InvalidInput("already_cancelled", title=info.event.title)
+        if info.event.starts_at <= now:
+            raise InvalidInput("event_began", title=info.event.title)
         info.event.cancelled = True
         await uow.events.update(info.event)
         told = await _tell_registered(uow, info.event, "event_cancelled")
@@ -168,15 +188,16 @@ async def cancel_event(uow: UnitOfWork, *, actor_id: int | None, event_id: int) 
     return told
 
 
-async def _tell_registered(uow: UnitOfWork, event: Event, key: str) -> int:
+async def _tell_registered(uow: UnitOfWork, event: Event, key: str) -> Told:
     views = await uow.registrations.for_event(event.id)
-    people = [v.registration.person_id for v in views if v.registration.person_id is not None]
-    for person_id in people:
+    told = [v.registration for v in views if v.registration.person_id is not None]
+    for registration in told:
         uow.notify(
             Notice(
-                person_id,
+                registration.person_id,
                 key,
                 {"event_id": event.id, "title": event.title, "starts_at": event.starts_at},
             )
         )
-    return len(people)
+    waiting = sum(r.status is RegistrationStatus.WAITLISTED for r in told)
+    return Told(len(told) - waiting, waiting)

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from core.authority import load_person
 from core.domain.errors import DomainError, InvalidInput, NotFound
 from core.domain.members import Member, MemberKind, validate_municipality_key
-from core.domain.people import LANGUAGES, ChatIdentity, Person, Platform, Role
+from core.domain.people import LANGUAGES, ChatIdentity, Person, Platform, Role, unquote
 from core.ports import UnitOfWork
 
 NAME_MAX = 120
@@ -93,6 +93,7 @@ async def person_by_ref(uow: UnitOfWork, ref: str) -> Person:
 
     Raises ``person_ref_not_found`` or ``person_ref_ambiguous`` (with the candidates' ids).
     """
+    ref = unquote(ref)
     found = await uow.persons.matching(ref)
     if not found:
         raise NotFound("person_ref_not_found", ref=ref[:60])

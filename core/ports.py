@@ -37,6 +37,7 @@ class EventWithCounts:
     waitlisted: int
     waitlist_tail: int = 0  # highest position on the waiting list; the next one gets tail + 1
     own_status: RegistrationStatus | None = None  # the person's active registration, if any
+    admitted: bool = True  # the person (if given) belongs to the audience and may sign up
 
     @property
     def free_places(self) -> int | None:
@@ -44,10 +45,10 @@ class EventWithCounts:
             return None
         return max(self.event.capacity - self.confirmed, 0)
 
-    def state(self, now: datetime, *, admitted: bool = True) -> EventState:
+    def state(self, now: datetime) -> EventState:
         """The one state every view of this event renders (list, details, buttons)."""
         signup = self.event.signup_state(now, free_places=self.free_places)
-        return EventState(signup, self.own_status, admitted)
+        return EventState(signup, self.own_status, self.admitted)
 
 
 @dataclass(frozen=True, slots=True)

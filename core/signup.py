@@ -57,10 +57,12 @@ async def sign_up(uow: UnitOfWork, *, person_id: int, event_id: int, now: dateti
         if info is None:
             raise NotFound("event_not_found", id=event_id)
         event = info.event
+        if not event.visible_to(person, member, now):  # never reveal its title or state
+            raise NotFound("event_not_found", id=event_id)
+        if info.own_status is not None:  # said first: it reassures, whatever else holds
+            raise AlreadyRegistered(f"already_{info.own_status.value}", title=event.title)
         event.check_open(now)
         event.check_audience(person, member, now)
-        if info.own_status is not None:
-            raise AlreadyRegistered(f"already_{info.own_status.value}", title=event.title)
         if person.is_guest:
             held = await uow.registrations.for_person(person_id, active_only=True)
             if sum(v.event.ends_at > now for v in held) >= guests.ACTIVE_REGISTRATIONS:
@@ -86,6 +88,9 @@ async def cancel_signup(
             raise NotFound("event_not_found", id=event_id)
         registration = await uow.registrations.active_for(event_id, person_id)
         if registration is None:
+            found = await uow.persons.get_with_member(person_id)
+            if found is None or not info.event.visible_to(*found, now):
+                raise NotFound("event_not_found", id=event_id)  # never reveal its title
             raise NotRegistered(title=info.event.title)
         info.event.check_withdrawable(now)
         previous = registration.status

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from core.domain.events import Audience, Event, EventKind
 from core.domain.invitations import Invitation
 from core.domain.members import Member, MemberKind
-from core.domain.people import ChatIdentity, Person, Platform, Role
+from core.domain.people import ChatIdentity, Person, Platform, Role, unquote
 from core.domain.registrations import Registration, RegistrationStatus
 from core.ports import EventWithCounts, RegistrationView
 from storage.tables import (
@@ -65,8 +65,9 @@ class MemberRepository(_Repository):
         return _member(row) if row else None
 
     async def find(self, ref: str) -> Member | None:
-        """By id, exact name or municipality key, then by a unique case-insensitive match."""
-        ref = ref.strip()
+        """By id, exact name or municipality key, then by a unique case-insensitive match;
+        quotes around the reference do not count."""
+        ref = unquote(ref)
         query = members.select().where(
             sa.or_(members.c.name == ref, members.c.municipality_key == ref)
         )

@@ -17,6 +17,7 @@ from core.announcements import (
 )
 from core.domain.errors import InvalidInput
 from core.domain.notifications import AudienceKind
+from core.domain.people import unquote
 
 WHOLE = {"alle": AudienceKind.ALL, "all": AudienceKind.ALL}
 PROBLEMS_SHOWN = 10
@@ -33,12 +34,12 @@ PREFIXED = {
 def parse_target(word: str) -> tuple[AudienceKind, str | None]:
     """One word naming the audience: ``alle``, ``termin:3``, ``mitglied:Auenburg`` or
     ``art:kreis`` (English words too). Raises InvalidInput ``announce_usage``."""
-    word = normalize(word).strip().strip('"')
+    word = unquote(normalize(word))
     if word.lower() in WHOLE:
         return WHOLE[word.lower()], None
     prefix, colon, ref = word.partition(":")
     kind = PREFIXED.get(prefix.lower())
-    ref = ref.strip().strip('"')
+    ref = unquote(ref)
     if kind is None or not colon or not ref:
         raise InvalidInput("announce_usage")
     return kind, ref.lower() if kind is AudienceKind.MEMBER_KIND else ref

@@ -23,7 +23,8 @@ async def kalender(ctx: Context, args: str) -> Reply:
     confirmed = details.info.own_status is RegistrationStatus.CONFIRMED
     content = calendar_file([Entry(event, confirmed)], name=event.title, now=ctx.now)
     file = Attachment(str(ctx.t("calendar.filename", id=event.id)), content, "text/calendar")
-    return Reply(ctx.t("calendar.file", title=event.title), attachment=file, private=True)
+    key = "calendar.file_cancelled" if event.cancelled else "calendar.file"
+    return Reply(ctx.t(key, title=event.title), attachment=file, private=True)
 
 
 async def kalender_abo(ctx: Context, args: str) -> Reply:

@@ -35,7 +35,7 @@ async def termin(ctx: Context, args: str) -> Reply:
         ctx.uow(), event_id=ctx.id_arg(args), person_id=ctx.person.id, now=ctx.now
     )
     info, event = details.info, details.info.event
-    state = info.state(ctx.now, admitted=details.admitted)
+    state = info.state(ctx.now)
     parts = [headline(ctx, info), kind(ctx, event), when(ctx, event)]
     if event.place:
         parts.append(ctx.t("event.place", place=event.place))
@@ -52,7 +52,7 @@ async def termin(ctx: Context, args: str) -> Reply:
     own = own_status(ctx, state, details.own_rank)
     if own is not None:
         parts += ["", own]
-    elif state.signup in SIGNUP_OPEN and not details.admitted:
+    elif state.signup in SIGNUP_OPEN and not state.admitted:
         parts += ["", ctx.t("event.not_admitted")]
     buttons: tuple[Button, ...] = ()
     if state.can_sign_up:

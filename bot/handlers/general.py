@@ -12,6 +12,7 @@ from bot.router import Command
 from core.accounts import redeem_invitation
 from core.domain.authority import decide
 from core.domain.errors import InvalidInput
+from core.domain.people import unquote
 from core.events import speaks_at_any
 from core.members import set_language
 
@@ -44,7 +45,7 @@ def _invitation_code(payload: str) -> str:
 
 
 async def start(ctx: Context, args: str) -> Reply:
-    payload = "".join(args.split())[:64]
+    payload = "".join(unquote(args).split())[:64]
     if payload:
         redeemed = await redeem_invitation(
             ctx.uow(), person_id=ctx.person.id, code=_invitation_code(payload), now=ctx.now
@@ -96,7 +97,13 @@ async def hilfe(ctx: Context, args: str) -> Reply:
         return Reply(_entry(ctx, command))
     parts = [ctx.t("help.header"), ""]
     parts += [_entry(ctx, command) for command in router.commands if usable(command)]
-    parts += ["", ctx.t("help.footer"), ctx.t("help.more", example=ctx.cmd("hilfe", "anmelden"))]
+    parts += [
+        "",
+        ctx.t("help.footer"),
+        ctx.t(
+            "help.more", example=ctx.cmd("hilfe", ctx.app.router.spelling("anmelden", ctx.language))
+        ),
+    ]
     return Reply(lines(*parts))
 
 

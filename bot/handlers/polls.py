@@ -38,11 +38,11 @@ from core.ports import PollRoom, UnitOfWork
 BAR_WIDTH = 8
 TURNOUT_NAMES = 15
 POLL_FLAGS = (
-    Flag("multiple", ("mehrfach", "multiple"), "optional-number"),
+    Flag("multiple", ("mehrfach", "multiple"), "optional-number", "poll_flag_value"),
     Flag("anonymous", ("anonym", "anonymous")),
     Flag("hidden", ("verdeckt", "hidden")),
-    Flag("duration", ("dauer", "duration"), "duration"),
-    Flag("event", ("termin", "event"), "number"),
+    Flag("duration", ("dauer", "duration"), "duration", "poll_duration"),
+    Flag("event", ("termin", "event"), "number", "poll_flag_value"),
     Flag("open", ("offen", "open")),
 )
 

@@ -41,6 +41,8 @@ def status(ctx: Context, info: EventWithCounts, state: EventState) -> Markup:
             return ctx.t("event.running")
         case SignupState.DEADLINE_PASSED:
             return ctx.t("event.deadline_passed", deadline=event.registration_deadline)
+        case _ if not state.admitted:
+            return ctx.t("event.network_only")
         case SignupState.WAITLIST:
             return ctx.t("event.places_full", count=info.waitlisted)
     if event.capacity is None:

@@ -10,9 +10,12 @@ from core.domain.errors import InvalidInput, NotAllowed, NotFound, SignupClosed
 from core.domain.members import Member
 from core.domain.people import Person, Role
 from core.domain.registrations import RegistrationStatus
+from core.domain.text import has_control_characters
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 4000
+#: More places than the largest hall of the network (the Engagementkongress) is a typo.
+CAPACITY_MAX = 100_000
 
 
 class EventKind(StrEnum):
@@ -97,6 +100,10 @@ class Event:
             raise InvalidInput("title", max=TITLE_MAX)
         if len(self.description) > DESCRIPTION_MAX:
             raise InvalidInput("description", max=DESCRIPTION_MAX)
+        if any(has_control_characters(t or "") for t in (self.title, self.description, self.place)):
+            raise InvalidInput("control_characters")
+        if self.capacity is not None and self.capacity > CAPACITY_MAX:
+            raise InvalidInput("capacity_max", max=CAPACITY_MAX)
         for moment in (self.starts_at, self.ends_at, self.registration_deadline):
             if moment is not None and moment.tzinfo is None:
                 raise InvalidInput("naive_datetime")

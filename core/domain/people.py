@@ -61,3 +61,12 @@ class ChatIdentity:
     person_id: int
     display_name: str | None = None
     created_at: datetime | None = field(default=None, compare=False)
+
+
+#: Quotation marks people put around a name they type (German, English, French, plain).
+QUOTES = "\"'„“”‚‘’«»‹›"
+
+
+def unquote(ref: str) -> str:
+    """``„Stadt Auenburg“`` → ``Stadt Auenburg``: a reference without the quotes around it."""
+    return ref.strip().strip(QUOTES).strip()

@@ -81,7 +81,7 @@ async def test_the_feed_follows_changes_and_cancellations_and_dies_when_revoked(
         changes={"starts_at": moved, "ends_at": moved + timedelta(hours=2)},
         now=app.clock.now(),
     )
-    await cancel_event(app.uow(), actor_id=None, event_id=dropped.id)
+    await cancel_event(app.uow(), actor_id=None, event_id=dropped.id, now=app.clock.now())
     items = {str(e["summary"]): e for e in events_in((await feed(app, url)).content)}
     assert items["Kurzformat"].decoded("dtstart") == moved
     assert str(items["Workshop"]["status"]) == "CANCELLED"

@@ -108,7 +108,7 @@ async def test_invitation_code_links_a_guest_to_the_member(app):
     ).code
     newcomer = IncomingMessage(Platform.TELEGRAM, "4711", "/start", "Neu im Amt")
     replies = await app.router.handle(newcomer)
-    assert "als Gast angemeldet" in replies[0].plain
+    assert "schreiben mir als Gast" in replies[0].plain
     members_only = await factories.event(app, audience=Audience.MEMBERS, title="Nur Mitglieder")
     attempt = IncomingMessage(Platform.TELEGRAM, "4711", f"/anmelden {members_only.id}", "Neu")
     # Outside its audience the event does not exist for the guest.
@@ -210,7 +210,7 @@ async def test_bad_input_gets_a_polite_german_reply_and_changes_nothing(app, tex
         "mine": (await factories.event(app, title="Schon dabei")).id,
         "members": (await factories.event(app, title="Mitglieder", audience=Audience.MEMBERS)).id,
     }
-    await cancel_event(app.uow(), actor_id=None, event_id=ids["cancelled"])
+    await cancel_event(app.uow(), actor_id=None, event_id=ids["cancelled"], now=app.clock.now())
     await sign_up(app.uow(), person_id=guest.id, event_id=ids["mine"], now=app.clock.now())
     app.clock.advance(timedelta(days=2))  # past the "closed" deadline
     before = await snapshot(app.database)

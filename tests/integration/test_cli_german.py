@@ -113,6 +113,18 @@ def test_tomorrow_with_a_time_and_a_deadline(env):
     assert "Anmeldeschluss: " in result.stderr and ", 09:00 Uhr" in result.stderr
 
 
+def test_an_end_given_as_a_time_is_on_the_start_day(env):
+    result = add_event(env, "--kind", "sonstiges", "--start", "3.12.2099 14 Uhr", "--end", "16 Uhr")
+    assert result.returncode == 0, result.stderr
+    assert "Ende: Do., 3. Dezember 2099, 16:00 Uhr" in result.stderr
+
+
+def test_a_member_in_typographic_quotes_is_found(env):
+    assert run(env, "member", "add", "--name", "Stadt Auenburg", "--kind", "stadt").returncode == 0
+    invited = run(env, "invite", "--member", "„Stadt Auenburg“")
+    assert invited.returncode == 0, invited.stderr
+
+
 @pytest.mark.parametrize(
     ("start", "message"),
     [
@@ -389,7 +401,10 @@ def test_numbers_meet_nouns_in_the_right_form(env, tmp_path):
     chat = run(env, "chat", stdin=f"/start {code}\n/anmelden {event}\n")
     assert "Sie sind angemeldet" in chat.stdout, chat.stdout + chat.stderr
     cancelled = run(env, "event", "cancel", event)
-    assert cancelled.stdout.strip() == "Abgesagt; 1 angemeldete Person wird benachrichtigt."
+    assert cancelled.stdout.strip() == (
+        "Abgesagt. Die Nachricht darüber geht an 1 angemeldete Person; ob sie ankommt, zeigt "
+        "/zustellung im Chat."
+    )
     other = add_event(env, "--kind", "kurzformat", "--start", "2099-12-04T14:00").stdout.strip()
     assert run(env, "event", "cancel", other).stdout.strip() == (
         "Abgesagt; es war niemand angemeldet."

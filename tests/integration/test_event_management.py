@@ -61,19 +61,20 @@ async def test_cancelling_tells_confirmed_and_waiting_people(app, notifier):
     a, b = await factories.person(app), await factories.person(app)
     for p in (a, b):
         await sign_up(app.uow(), person_id=p.id, event_id=event.id, now=app.clock.now())
-    assert await cancel_event(app.uow(), actor_id=None, event_id=event.id) == 2
+    told = await cancel_event(app.uow(), actor_id=None, event_id=event.id, now=app.clock.now())
+    assert (told.confirmed, told.waitlisted) == (1, 1)
     assert sorted(n.person_id for n in notifier.sent if n.key == "event_cancelled") == sorted(
         [a.id, b.id]
     )
     with pytest.raises(InvalidInput, match="already_cancelled"):
-        await cancel_event(app.uow(), actor_id=None, event_id=event.id)
+        await cancel_event(app.uow(), actor_id=None, event_id=event.id, now=app.clock.now())
 
 
 async def test_only_organizers_manage_events(app):
     event = await factories.event(app)
     member = await factories.person(app)
     with pytest.raises(NotAllowed):
-        await cancel_event(app.uow(), actor_id=member.id, event_id=event.id)
+        await cancel_event(app.uow(), actor_id=member.id, event_id=event.id, now=app.clock.now())
     with pytest.raises(NotAllowed):
         await change_event(
             app.uow(),

@@ -39,7 +39,8 @@ def test_announce_event_reminders_and_retention_from_the_command_line(env):
     assert "0 von 1 zugestellt, 1 nicht zustellbar" in kreise.stdout
     wrong = run(env, "announce", "--to", "termin:99", "Hallo")
     assert wrong.returncode == 2 and "Nummer 99 gibt es nicht" in wrong.stderr
+    assert "engagiert-bot event list" in wrong.stderr and "/termine" not in wrong.stderr
 
     retention = run(env, "retention", "--months", "12")
     assert retention.returncode == 0, retention.stderr
-    assert "registrations\t0" in retention.stdout
+    assert "Anmeldungen vergangener Veranstaltungen\t0" in retention.stdout

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from core.calendar import calendar_feed, subscribe_calendar
+from core.domain.events import Audience
 from core.domain.people import Role
 from core.events import cancel_event
 from tests.conftest import snapshot
@@ -30,7 +31,7 @@ async def test_a_cancelled_event_says_so_everywhere_and_the_registration_is_void
     miriam = await member_person(app)
     event = await factories.event(app, title="3. Netzwerktreffen", capacity=2)
     await say(app, miriam, f"/anmelden {event.id}")
-    await cancel_event(app.uow(), actor_id=None, event_id=event.id)
+    await cancel_event(app.uow(), actor_id=None, event_id=event.id, now=app.clock.now())
 
     mine = await say_text(app, miriam, "/meine")
     assert "Sie sind angemeldet" not in mine
@@ -272,3 +273,61 @@ async def test_english_mode_answers_unknown_input_and_buttons_in_english(app):
     assert signup.command == f"/signup {event.id}" and signup.label == "Sign up"
     help_text = await say_text(app, miriam, "/help")
     assert "/signup (/anmelden)" in help_text
+
+
+# --- found by a fresh pair of eyes ---------------------------------------------------------------
+
+
+async def test_a_hidden_event_stays_hidden_to_every_command(app):
+    miriam = await member_person(app)
+    hidden = await factories.event(app, title="Nur Spitzen", audience=Audience.LEADERSHIP)
+    for command in ("termin", "abmelden", "anmelden", "kalender"):
+        reply = await say_text(app, miriam, f"/{command} {hidden.id}")
+        assert "Nur Spitzen" not in reply and "gibt es nicht" in reply, (command, reply)
+
+
+async def test_an_event_that_began_cannot_be_cancelled(app):
+    from core.domain.errors import InvalidInput
+
+    event = await factories.event(app, title="Schon vorbei", days=-1)
+    with pytest.raises(InvalidInput, match="event_began"):
+        await cancel_event(app.uow(), actor_id=None, event_id=event.id, now=app.clock.now())
+
+
+async def test_a_guest_sees_that_signing_up_is_for_the_network(app):
+    from bot.messages import IncomingMessage
+    from core.domain.people import Platform
+
+    await factories.event(app, title="Netzwerkabend", capacity=5, audience=Audience.NETWORK)
+    message = IncomingMessage(Platform.CONSOLE, "guest-1", "/termine", "Gustav Gast")
+    [listing] = await app.router.handle(message)
+    assert "Anmeldung nur für Personen des Netzwerks" in listing.plain
+    assert "Plätzen frei" not in listing.plain
+
+
+async def test_a_poll_keeps_the_quotes_people_typed(app):
+    speaker = await factories.person(app, "Sina Sprecherin", roles={Role.SPEAKER})
+    [post, _] = await say(app, speaker, "/umfrage Lieber „Präsenz“ oder Online? | Präsenz | Online")
+    assert post.poll.question == "Lieber „Präsenz“ oder Online?"
+
+
+async def test_an_invitation_code_in_quotes_is_read(app):
+    from core.accounts import create_personal_invitation
+
+    person = await factories.person(app, "Tobias Feldmann", informed=True)
+    created = await create_personal_invitation(
+        app.uow(), actor_id=None, person_ref=str(person.id), now=app.clock.now()
+    )
+    guest = await factories.person(app, "Gast")
+    reply = await say_text(app, guest, f"/start „p_{created.code}“")
+    assert "kenne ich nicht" not in reply
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [("--dauer -5m", "Die Dauer verstehe ich nicht"), ("--termin x", "Den Wert hinter „--termin“")],
+)
+async def test_a_known_flag_with_a_bad_value_says_so(app, typed, said):
+    speaker = await factories.person(app, "Sina Sprecherin", roles={Role.SPEAKER})
+    reply = await say_text(app, speaker, f"/umfrage Test? | A | B {typed}")
+    assert said in reply and "kenne ich nicht" not in reply

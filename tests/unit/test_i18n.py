@@ -122,3 +122,9 @@ def test_every_delivery_reason_reads_german():
     assert reason("something nobody foresaw") == "other"
     for code in [*(code for code, _ in REASONS), "other"]:
         assert f"delivery.reason.{code}" in catalogue("de")
+
+
+def test_every_retention_kind_has_a_german_name_for_the_cli():
+    from core.retention import PURGES
+
+    assert PURGES and all(f"cli.retention.{name}" in catalogue("de") for name in PURGES)
