@@ -413,6 +413,12 @@ async def run_person_add(settings: Settings, args: argparse.Namespace) -> None:
     roles = frozenset(_choice(Role, r, "Rolle", labels="role") for r in args.role)
 
     async def work(app: App) -> None:
+        async with app.uow() as uow:
+            namesakes = [
+                p
+                for p in await uow.persons.matching(args.name)
+                if p.display_name.casefold() == args.name.strip().casefold()
+            ]
         person = await add_person(
             app.uow(),
             display_name=args.name,
@@ -422,6 +428,9 @@ async def run_person_add(settings: Settings, args: argparse.Namespace) -> None:
             language=args.language,
             now=app.clock.now(),
         )
+        if namesakes:  # two entries of one name: later references need the number
+            ids = ", ".join(str(p.id) for p in namesakes)
+            print(say("cli.person.namesake", name=person.display_name, ids=ids), file=sys.stderr)
         print(person.id)
 
     await _with_app(settings, work)
@@ -687,6 +696,19 @@ def _positive(text: str) -> int:
     return int(text)
 
 
+def _days(text: str) -> int:
+    """``14``, ``14 Tage``, ``2 Wochen``: whole days."""
+    if text.strip().isdigit():
+        return _positive(text.strip())
+    try:
+        days = arguments.parse_duration(text).total_seconds() / 86400
+    except InvalidInput:
+        days = 0
+    if days < 1 or days != int(days):
+        raise argparse.ArgumentTypeError(f"„{text}“ ist keine Zahl von Tagen")
+    return int(days)
+
+
 def _months(text: str) -> int:
     months = _positive(text)
     if months > 120:
@@ -858,7 +880,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     invite.add_argument(
         "--days",
-        type=_positive,
+        type=_days,
         metavar="TAGE",
         help=f"Gültigkeit in Tagen (Standard {PERSONAL_DAYS} bzw. 30)",
     )

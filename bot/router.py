@@ -338,9 +338,6 @@ def _parse(text: str) -> tuple[str, str] | None:
     text = text.strip()
     if not text.startswith("/") or len(text) < 2:
         return None
-    head, _, args = text[1:].partition(" ")
-    name = head.split("@", 1)[0].strip()
-    if "\n" in name:
-        name, _, rest = name.partition("\n")
-        args = f"{rest} {args}".strip()
-    return name, args.strip()
+    head, *rest = text[1:].split(maxsplit=1)  # a space, a tab or a line break ends the name
+    name = head.split("@", 1)[0]
+    return name, rest[0].strip() if rest else ""

@@ -436,3 +436,17 @@ def test_the_empty_base_hint_only_at_db_upgrade(env):
     assert faq.returncode == 0 and hint not in faq.stderr
     assert faq.stdout.startswith("Wie kann unsere Kommune Mitglied")  # still the starter base
     assert hint not in run(env, "event", "list").stderr
+
+
+def test_a_second_person_of_the_same_name_is_pointed_out(env):
+    first = run(env, "person", "add", "--name", "Miriam Lindner").stdout.strip()
+    second = run(env, "person", "add", "--name", "miriam lindner")
+    assert second.returncode == 0 and f"gibt es schon (Nr. {first})" in second.stderr
+
+
+def test_invitation_days_as_people_write_them(env):
+    person = run(env, "person", "add", "--name", "Tobias Feldmann").stdout.strip()
+    invited = run(env, "invite", "--person", person, "--days", "2 Wochen")
+    assert invited.returncode == 0, invited.stderr
+    refused = run(env, "invite", "--person", person, "--days", "1,5 Tage")
+    assert refused.returncode == 2 and "keine Zahl von Tagen" in refused.stderr

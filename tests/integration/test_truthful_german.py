@@ -331,3 +331,10 @@ async def test_a_known_flag_with_a_bad_value_says_so(app, typed, said):
     speaker = await factories.person(app, "Sina Sprecherin", roles={Role.SPEAKER})
     reply = await say_text(app, speaker, f"/umfrage Test? | A | B {typed}")
     assert said in reply and "kenne ich nicht" not in reply
+
+
+@pytest.mark.parametrize("separator", ["\t", "\n", "  "])
+async def test_any_whitespace_ends_the_command_name(app, separator):
+    miriam = await member_person(app)
+    event = await factories.event(app, title="Trenner")
+    assert "Nr. 1: Trenner" in await say_text(app, miriam, f"/termin{separator}{event.id}")
