@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from markupsafe import Markup, escape
 
 from bot.context import Context
+from bot.handlers.events import termin
 from bot.handlers.render import lines
 from bot.reply import Button, Reply
 from core.dialogues import offer_faq_choice
 from core.domain import guests
 from core.domain.errors import DomainError, InvalidInput
 from core.domain.faq import FaqEntry
+from core.events import upcoming_events
+from core.faq.event_questions import asked_kinds
 from core.kb import (
     LONG_GAP,
     answer_question,
@@ -107,6 +111,14 @@ def _label(text: str) -> str:
 
 
 async def faq(ctx: Context, args: str) -> Reply:
+    """The best answer to a question: about the network's dates from the event list (always
+    current), otherwise from the knowledge base."""
+    if (kinds := asked_kinds(args)) is not None:
+        coming = await upcoming_events(ctx.uow(), now=ctx.now, person_id=ctx.person.id)
+        matching = [i for i in coming if i.event.kind in kinds and i.event.starts_at > ctx.now]
+        if matching:
+            card = await termin(ctx, str(matching[0].event.id))
+            return replace(card, text=lines(ctx.t("faq.next_event"), "", card.text))
     result = await ask(ctx.uow(), ctx.app.faq, query=args, now=ctx.now)
     in_group = not ctx.message.is_private
     if result.best is not None and not result.ambiguous:

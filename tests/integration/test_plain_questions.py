@@ -81,3 +81,32 @@ async def test_greetings_and_thanks_are_answered_and_not_counted_as_gaps(kb_app,
 async def test_plain_text_in_a_group_stays_unanswered(kb_app):
     miriam = await factories.person(kb_app, "Miriam")
     assert await say(kb_app, miriam, "Was ist die Ehrenamtskarte NRW?", private=False) == []
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Wann ist das nächste Netzwerktreffen?",
+        "wann ist das naechste netzwerktreffen",
+        "/faq wann ist das nächste Netzwerktreffen",
+    ],
+)
+async def test_the_next_meeting_is_answered_from_the_events(kb_app, question):
+    miriam = await factories.person(kb_app, "Miriam", member=await factories.member(kb_app))
+    later = await factories.event(kb_app, title="Zweites Treffen", days=30)
+    sooner = await factories.event(kb_app, title="Erstes Treffen", days=10, capacity=20)
+    [reply] = await say(kb_app, miriam, question)
+    assert "Die nächste passende Veranstaltung" in reply.plain
+    assert "Erstes Treffen" in reply.plain and "Zweites Treffen" not in reply.plain
+    assert "20 von 20 Plätzen frei" in reply.plain
+    assert [[b.command for b in row] for row in reply.buttons] == [[f"/anmelden {sooner.id}"]]
+    assert later.id != sooner.id
+    async with kb_app.uow() as uow:
+        assert await uow.faq_gaps.top(10) == []  # answered: not a gap
+
+
+async def test_without_a_matching_event_the_knowledge_base_answers(kb_app):
+    miriam = await factories.person(kb_app, "Miriam")
+    text = await say_text(kb_app, miriam, "Wann ist das nächste Netzwerktreffen?")
+    assert "Die nächste passende Veranstaltung" not in text
+    assert "/faq_zeigen treffen" in text  # the knowledge base's entries
