@@ -17,7 +17,7 @@ from core.domain.faq import FaqEntry
 from core.domain.notices import Notice
 from core.domain.people import Person, Role
 from core.faq import FaqIndex, FaqResult, Synonyms
-from core.faq.normalize import fold
+from core.faq.normalize import fold, is_stop, tokenize
 from core.faq.records import FaqGap, ForwardedQuestion
 from core.ports import UnitOfWork
 
@@ -275,6 +275,75 @@ async def answer_question(
         await uow.commit()
     question.answered_by, question.answered_at, question.answer = actor.id, now, text
     return question
+
+
+@dataclass(frozen=True, slots=True)
+class Adopted:
+    entry: FaqEntry
+    created: bool  # a new entry (else the question became a variant of ``entry``)
+
+
+async def adopt_answer(
+    uow: UnitOfWork,
+    index: FaqIndex,
+    *,
+    actor_id: int,
+    question_id: int,
+    entry_id: str | None,
+    now: datetime,
+) -> Adopted:
+    """What the network learnt from a forwarded question goes into the knowledge base
+    (organizers): with ``entry_id`` the question becomes a variant of that entry (so the
+    next person asking it so gets that answer); without, a new entry with the question and
+    the answer given, under the question's topic. The index follows at once.
+
+    Raises NotFound ``faq_question_not_found`` / ``faq_entry_not_found``, InvalidInput
+    ``faq_not_answered_yet``, NotAllowed."""
+    async with uow:
+        await require(uow, actor_id, Action.MANAGE_KB)
+        question = await uow.faq_questions.get(question_id)
+        if question is None:
+            raise NotFound("faq_question_not_found", id=question_id)
+        if question.answer is None:
+            raise InvalidInput("faq_not_answered_yet", id=question_id)
+        entries = await uow.faq_entries.list()
+        if entry_id is not None:
+            position, entry = next(
+                ((i, e) for i, e in enumerate(entries) if e.id == entry_id), (None, None)
+            )
+            if entry is None or position is None:
+                raise NotFound("faq_entry_not_found", id=entry_id)
+            if question.text not in entry.variants:
+                entry = replace(entry, variants=(*entry.variants, question.text), updated=now)
+                check_entries([entry])
+                await uow.faq_entries.update(entry, position)
+            created = False
+        else:
+            taken = {e.id for e in entries}
+            entry = FaqEntry(
+                _new_id(question.text, taken),
+                question.text,
+                question.answer,
+                topic=question.topic,
+                updated=now,
+            )
+            check_entries([entry])
+            await uow.faq_entries.add(entry, len(entries))
+            created = True
+        await uow.commit()
+    index.upsert(entry)
+    return Adopted(entry, created)
+
+
+def _new_id(question: str, taken: set[str]) -> str:
+    """A slug of the question's first content words (``foerdermittel-ehrenamtsfest``),
+    numbered when taken."""
+    words = [w for w in tokenize(question) if not is_stop(w)][:4] or ["frage"]
+    base = "-".join(re.sub(r"[^a-z0-9]+", "", w) for w in words).strip("-")[:60] or "frage"
+    candidate, n = base, 2
+    while candidate in taken:
+        candidate, n = f"{base}-{n}", n + 1
+    return candidate
 
 
 async def open_questions(

@@ -37,6 +37,7 @@ COMMANDS = (
     Command("weiterleiten", ("forward",), faq.weiterleiten, Action.FORWARD_QUESTION),
     Command("antworten", ("answer",), faq.antworten, Action.ANSWER_QUESTIONS),
     Command("faq_offen", ("faq_open",), faq.faq_offen, Action.ANSWER_QUESTIONS, arguments=False),
+    Command("faq_aufnehmen", ("faq_adopt",), faq.faq_aufnehmen, Action.MANAGE_KB),
     Command("faq_luecken", ("faq_gaps",), faq.faq_luecken, Action.VIEW_FAQ_GAPS, arguments=False),
     Command("umfrage", ("poll",), polls.umfrage, Action.START_POLL),
     Command("umfrage_ende", ("poll_end",), polls.umfrage_ende, Action.CONTROL_POLL),

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from markupsafe import Markup, escape
 
+from bot.arguments import split_words
 from bot.context import Context
 from bot.handlers.events import termin
 from bot.handlers.render import lines
@@ -19,6 +20,7 @@ from core.events import upcoming_events
 from core.faq.event_questions import asked_kinds
 from core.kb import (
     LONG_GAP,
+    adopt_answer,
     answer_question,
     ask,
     find_entry,
@@ -176,6 +178,26 @@ async def antworten(ctx: Context, args: str) -> Reply:
         ctx.uow(), actor_id=ctx.person.id, question_id=question_id, text=text, now=ctx.now
     )
     return Reply(ctx.t("faq.answer_sent", id=question_id), private=True)
+
+
+async def faq_aufnehmen(ctx: Context, args: str) -> Reply:
+    """``/faq_aufnehmen NR [EINTRAG]``: an answered forwarded question becomes a new entry,
+    or a variant of the entry ``EINTRAG`` (network office)."""
+    question_id = ctx.id_arg(args, missing="faq_adopt_usage", rest=True)
+    rest = split_words(args)[1:]
+    if len(rest) > 1:
+        raise InvalidInput("extra_arguments", extra=" ".join(rest[1:])[:40], example=ctx.example())
+    adopted = await adopt_answer(
+        ctx.uow(),
+        ctx.app.faq,
+        actor_id=ctx.person.id,
+        question_id=question_id,
+        entry_id=rest[0] if rest else None,
+        now=ctx.now,
+    )
+    key = "faq.adopted_new" if adopted.created else "faq.adopted_variant"
+    entry = adopted.entry
+    return Reply(ctx.t(key, id=question_id, entry=entry.id, question=entry.question), private=True)
 
 
 async def faq_offen(ctx: Context, args: str) -> Reply:

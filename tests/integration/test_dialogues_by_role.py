@@ -49,6 +49,7 @@ TRIES: dict[str, list[str]] = {
     "weiterleiten": ["Gibt es Geld für ein Ehrenamtsfest?", ""],
     "antworten": ["{question} Ja, beim Land.", "", "99 Antwort", "{question} zweimal"],
     "faq_offen": [""],
+    "faq_aufnehmen": ["{question}", "", "99", "{question} {entry}", "{question} x y"],
     "faq_luecken": [""],
     "umfrage": ["Wann? | Mo | Di –dauer 2 Tage", "{poll}", "nur Text", "Frage? | A | B --quatsch"],
     "abstimmen": ["{poll} 1", "{poll} 1", "{poll} 9", "{poll}", "{poll} +2"],
@@ -89,6 +90,8 @@ DATA = [
     "xylophon zebra quux",
     "Hallo",
     "quatsch",
+    "geld-ehrenamtsfest",  # the id of an adopted question
+    "mitglied-werden",
 ]
 MARKERS = ("usage:", "error:", "Traceback", "Errno", "validation error", "Field required")
 

@@ -110,3 +110,31 @@ async def test_without_a_matching_event_the_knowledge_base_answers(kb_app):
     text = await say_text(kb_app, miriam, "Wann ist das nächste Netzwerktreffen?")
     assert "Die nächste passende Veranstaltung" not in text
     assert "/faq_zeigen treffen" in text  # the knowledge base's entries
+
+
+async def test_an_answered_question_becomes_a_variant_and_then_finds_its_entry(kb_app):
+    from core.domain.people import Role
+
+    olga = await factories.person(kb_app, "Olga Office", roles={Role.ORGANIZER})
+    miriam = await factories.person(kb_app, "Miriam")
+    asked = "Bekommen wir als Verein so eine Karte fürs Engagement?"
+    assert "keine sichere Antwort" in await say_text(kb_app, miriam, f"/faq {asked}")
+    await say(kb_app, miriam, f"/weiterleiten {asked}")
+    await say(kb_app, olga, "/antworten 1 Ja, über die Ehrenamtskarte NRW.")
+    adopted = await say_text(kb_app, olga, "/faq_aufnehmen 1 ehrenamtskarte")
+    assert "weitere Formulierung von Was ist die Ehrenamtskarte NRW?" in adopted
+    assert "Ein Programm des Landes" in await say_text(kb_app, miriam, f"/faq {asked}")
+
+
+async def test_an_answered_question_becomes_a_new_entry(kb_app):
+    from core.domain.people import Role
+
+    olga = await factories.person(kb_app, "Olga Office", roles={Role.ORGANIZER})
+    miriam = await factories.person(kb_app, "Miriam")
+    asked = "Gibt es Zuschüsse für ein Ehrenamtsfest im Sommer?"
+    await say(kb_app, miriam, f"/weiterleiten {asked}")
+    assert "noch nicht beantwortet" in await say_text(kb_app, olga, "/faq_aufnehmen 1")
+    await say(kb_app, olga, "/antworten 1 Ja, beim Land über das Programm X.")
+    assert "ist jetzt ein Eintrag" in await say_text(kb_app, olga, "/faq_aufnehmen 1")
+    assert "beim Land über das Programm X" in await say_text(kb_app, miriam, asked)
+    assert "Netzwerkbüros" in await say_text(kb_app, miriam, "/faq_aufnehmen 1")  # organizers only
