@@ -346,6 +346,24 @@ def _new_id(question: str, taken: set[str]) -> str:
     return candidate
 
 
+async def rate_answer(uow: UnitOfWork, index: FaqIndex, *, entry_id: str, helpful: bool) -> None:
+    """Count one "Hat das geholfen? 👍/👎" for the entry, without the person's name.
+    Raises NotFound ``faq_entry_not_found``."""
+    find_entry(index, entry_id)
+    async with uow:
+        await uow.faq_feedback.count(entry_id, helpful=helpful)
+        await uow.commit()
+
+
+async def unhelpful_entries(
+    uow: UnitOfWork, *, actor_id: int, limit: int = 10
+) -> list[tuple[str, int, int]]:
+    """Entries somebody found unhelpful: (id, 👍, 👎), most 👎 first (organizers)."""
+    async with uow:
+        await require(uow, actor_id, Action.VIEW_FAQ_GAPS)
+        return await uow.faq_feedback.unhelpful_first(limit)
+
+
 async def open_questions(
     uow: UnitOfWork, *, actor_id: int, limit: int = 20
 ) -> list[ForwardedQuestion]:

@@ -151,6 +151,13 @@ class StateRepository(Protocol):
     async def delete(self, key: str) -> None: ...
 
 
+class FaqFeedbackRepository(Protocol):
+    """ "Hat das geholfen?" counted per knowledge-base entry, without names."""
+
+    async def count(self, entry_id: str, *, helpful: bool) -> None: ...
+    async def unhelpful_first(self, limit: int) -> list[tuple[str, int, int]]: ...
+
+
 class DialogueRepository(Protocol):
     """Each person's one pending dialogue step (``core.dialogues``)."""
 
@@ -416,6 +423,7 @@ class UnitOfWork(Protocol):
     inbound: InboundRepository
     state: StateRepository
     dialogues: DialogueRepository
+    faq_feedback: FaqFeedbackRepository
     outbox: OutboxRepository
     faq_entries: FaqEntryRepository
     faq_questions: FaqQuestionRepository

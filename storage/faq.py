@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from core.domain.faq import FaqEntry
 from core.faq.records import FaqGap, ForwardedQuestion
 from storage import upsert
-from storage.tables import faq_entries, faq_gaps, faq_questions
+from storage.tables import faq_entries, faq_feedback, faq_gaps, faq_questions
 
 
 class _Repository:
@@ -147,3 +147,28 @@ class FaqGapRepository(_Repository):
             FaqGap(r.query, r.count, r.first_seen, r.last_seen)
             for r in await self.conn.execute(query)
         ]
+
+
+class FaqFeedbackRepository(_Repository):
+    """ "Hat das geholfen?" counted per entry, without names."""
+
+    async def count(self, entry_id: str, *, helpful: bool) -> None:
+        column = "helpful" if helpful else "unhelpful"
+        statement = upsert.insert(self.conn.dialect.name, faq_feedback).values(
+            entry_id=entry_id, helpful=int(helpful), unhelpful=int(not helpful)
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=[faq_feedback.c.entry_id],
+            set_={column: faq_feedback.c[column] + 1},
+        )
+        await self.conn.execute(statement)
+
+    async def unhelpful_first(self, limit: int) -> list[tuple[str, int, int]]:
+        """(entry id, helpful, unhelpful) of entries somebody found unhelpful, most first."""
+        query = (
+            sa.select(faq_feedback.c.entry_id, faq_feedback.c.helpful, faq_feedback.c.unhelpful)
+            .where(faq_feedback.c.unhelpful > 0)
+            .order_by(faq_feedback.c.unhelpful.desc(), faq_feedback.c.entry_id)
+            .limit(limit)
+        )
+        return [tuple(row) for row in await self.conn.execute(query)]

@@ -205,6 +205,7 @@ REGISTRY: dict[str, TableData] = {
         authored={"text": "asker_id", "answer": "answered_by"},
     ),
     "faq_gaps": TableData({"query": T, "count": N, "first_seen": N, "last_seen": N}),
+    "faq_feedback": TableData({"entry_id": N, "helpful": N, "unhelpful": N}),
     "notifications": TableData(
         {
             "id": N,

@@ -225,6 +225,16 @@ faq_questions = sa.Table(
 )
 
 #: Normalised query text and counts only: who asked is not recorded.
+#: "Hat das geholfen?" per entry: counts only, nobody's name (an entry's feedback outlives it
+#: only until the entry is deleted; see FaqFeedbackRepository).
+faq_feedback = sa.Table(
+    "faq_feedback",
+    metadata,
+    sa.Column("entry_id", sa.String(100), primary_key=True),
+    sa.Column("helpful", sa.Integer, nullable=False),
+    sa.Column("unhelpful", sa.Integer, nullable=False),
+)
+
 faq_gaps = sa.Table(
     "faq_gaps",
     metadata,

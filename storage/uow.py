@@ -12,7 +12,12 @@ from core.domain.notices import Notice
 from core.ports import DurableNotifier, Notifier
 from storage.delivery import InboundRepository, OutboxRepository, StateRepository
 from storage.dialogues import DialogueRepository
-from storage.faq import FaqEntryRepository, FaqGapRepository, FaqQuestionRepository
+from storage.faq import (
+    FaqEntryRepository,
+    FaqFeedbackRepository,
+    FaqGapRepository,
+    FaqQuestionRepository,
+)
 from storage.notifications import (
     AnnouncementRepository,
     NotificationRepository,
@@ -77,6 +82,7 @@ class SqlUnitOfWork:
         self.faq_entries = FaqEntryRepository(conn)
         self.faq_questions = FaqQuestionRepository(conn)
         self.faq_gaps = FaqGapRepository(conn)
+        self.faq_feedback = FaqFeedbackRepository(conn)
         self.notifications = NotificationRepository(conn, row_locks=self._row_locks)
         self.preferences = PreferencesRepository(conn)
         self.reminders = ReminderRepository(conn)

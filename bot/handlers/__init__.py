@@ -34,6 +34,7 @@ COMMANDS = (
     ),
     Command("faq", ("frage", "ask"), faq.faq),
     Command("faq_zeigen", ("faq_show",), faq.faq_zeigen),
+    Command("hilfreich", ("helpful",), faq.hilfreich),
     Command("weiterleiten", ("forward",), faq.weiterleiten, Action.FORWARD_QUESTION),
     Command("antworten", ("answer",), faq.antworten, Action.ANSWER_QUESTIONS),
     Command("faq_offen", ("faq_open",), faq.faq_offen, Action.ANSWER_QUESTIONS, arguments=False),

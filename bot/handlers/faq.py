@@ -27,6 +27,8 @@ from core.kb import (
     forward_question,
     list_gaps,
     open_questions,
+    rate_answer,
+    unhelpful_entries,
 )
 
 BUTTON_LABEL_MAX = 60
@@ -124,7 +126,8 @@ async def faq(ctx: Context, args: str) -> Reply:
     result = await ask(ctx.uow(), ctx.app.faq, query=args, now=ctx.now)
     in_group = not ctx.message.is_private
     if result.best is not None and not result.ambiguous:
-        return Reply(entry_text(ctx, result.best.entry, short=in_group))
+        entry = result.best.entry
+        return Reply(entry_text(ctx, entry, short=in_group), buttons=_rating(ctx, entry))
     if result.answered:
         choices = [hit.entry for hit in result.hits]
         text = lines(
@@ -143,7 +146,35 @@ async def faq(ctx: Context, args: str) -> Reply:
 
 
 async def faq_zeigen(ctx: Context, args: str) -> Reply:
-    return Reply(entry_text(ctx, find_entry(ctx.app.faq, args)))
+    entry = find_entry(ctx.app.faq, args)
+    return Reply(entry_text(ctx, entry), buttons=_rating(ctx, entry))
+
+
+def _rating(ctx: Context, entry: FaqEntry) -> tuple[tuple[Button, ...], ...]:
+    """ "Hat das geholfen?" under an answer in a private chat (counted without names)."""
+    if not ctx.message.is_private:
+        return ()
+    yes, no = ctx.t("word.yes"), ctx.t("word.no")
+    return (
+        (
+            Button(ctx.t("button.helpful"), ctx.cmd("hilfreich", entry.id, yes)),
+            Button(ctx.t("button.unhelpful"), ctx.cmd("hilfreich", entry.id, no)),
+        ),
+    )
+
+
+async def hilfreich(ctx: Context, args: str) -> Reply:
+    """``/hilfreich EINTRAG ja|nein``: the 👍 or 👎 under an answer."""
+    given = split_words(args)
+    answers = {"ja": True, "yes": True, "👍": True, "nein": False, "no": False, "👎": False}
+    if len(given) != 2 or given[1].lower() not in answers:
+        raise InvalidInput("faq_rating_usage")
+    helpful = answers[given[1].lower()]
+    await rate_answer(ctx.uow(), ctx.app.faq, entry_id=given[0], helpful=helpful)
+    if helpful:
+        return Reply(ctx.t("faq.rated_helpful"), private=True)
+    forward = Button(ctx.t("button.faq_forward"), ctx.cmd("weiterleiten"))
+    return Reply(ctx.t("faq.rated_unhelpful"), buttons=((forward,),), private=True)
 
 
 async def weiterleiten(ctx: Context, args: str) -> Reply:
@@ -218,9 +249,7 @@ async def faq_offen(ctx: Context, args: str) -> Reply:
 
 async def faq_luecken(ctx: Context, args: str) -> Reply:
     gaps = await list_gaps(ctx.uow(), ctx.app.faq, actor_id=ctx.person.id)
-    if not gaps:
-        return Reply(ctx.t("faq.gaps_none"), private=True)
-    parts = [ctx.t("faq.gaps_header"), ""]
+    parts = [ctx.t("faq.gaps_header"), ""] if gaps else [ctx.t("faq.gaps_none")]
     parts += [
         ctx.t("faq.gap_long", count=gap.count, last_seen=gap.last_seen)
         if gap.query == LONG_GAP
@@ -228,4 +257,11 @@ async def faq_luecken(ctx: Context, args: str) -> Reply:
         for gap in gaps
     ]
     parts += ["", ctx.t("faq.gaps_footer")]
+    rated = await unhelpful_entries(ctx.uow(), actor_id=ctx.person.id)
+    if rated:
+        parts += ["", ctx.t("faq.feedback_header")]
+        parts += [
+            ctx.t("faq.feedback", entry=entry_id, helpful=up, unhelpful=down)
+            for entry_id, up, down in rated
+        ]
     return Reply(lines(*parts), private=True)

@@ -46,6 +46,7 @@ TRIES: dict[str, list[str]] = {
     "zustellung": ["", "x"],
     "faq": ["Wie wird eine Kommune Mitglied?", "", "Xylophon Zebra Quux"],
     "faq_zeigen": ["{entry}", "gibts-nicht", ""],
+    "hilfreich": ["{entry} ja", "{entry} nein", "x", "{entry} vielleicht", "gibts-nicht ja"],
     "weiterleiten": ["Gibt es Geld für ein Ehrenamtsfest?", ""],
     "antworten": ["{question} Ja, beim Land.", "", "99 Antwort", "{question} zweimal"],
     "faq_offen": [""],

@@ -138,3 +138,23 @@ async def test_an_answered_question_becomes_a_new_entry(kb_app):
     assert "ist jetzt ein Eintrag" in await say_text(kb_app, olga, "/faq_aufnehmen 1")
     assert "beim Land über das Programm X" in await say_text(kb_app, miriam, asked)
     assert "Netzwerkbüros" in await say_text(kb_app, miriam, "/faq_aufnehmen 1")  # organizers only
+
+
+async def test_thumbs_down_is_counted_without_names_and_shown_next_to_the_gaps(kb_app):
+    from core.domain.people import Role
+
+    olga = await factories.person(kb_app, "Olga Office", roles={Role.ORGANIZER})
+    miriam = await factories.person(kb_app, "Miriam")
+    [answer] = await say(kb_app, miriam, "Was ist die Ehrenamtskarte NRW?")
+    [[up, down]] = answer.buttons
+    assert down.command == "/hilfreich ehrenamtskarte nein"
+    reply = await say_text(kb_app, miriam, down.command)
+    assert "Danke für die Rückmeldung" in reply and "/weiterleiten" in reply
+    await say(kb_app, olga, up.command)
+    async with kb_app.uow() as uow:
+        rows = await uow.faq_feedback.unhelpful_first(5)
+    assert rows == [("ehrenamtskarte", 1, 1)]  # counts only: nobody's id is kept
+    assert "ehrenamtskarte: 👍 1 · 👎 1" in await say_text(kb_app, olga, "/faq_luecken")
+    assert "gibt es in der Wissensbasis nicht" in await say_text(
+        kb_app, miriam, "/hilfreich erfunden ja"
+    )
