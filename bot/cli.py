@@ -62,7 +62,7 @@ from core.faq import FaqIndex, FaqResult
 from core.kb import import_entries, list_entries
 from core.members import add_member, add_person, find_person, resolve_identity
 from core.reminders import set_event_reminders
-from core.retention import apply_retention
+from core.retention import apply_retention, months_before
 
 log = logging.getLogger("engagiert-bot")
 
@@ -638,6 +638,20 @@ async def run_kb_export(settings: Settings, args: argparse.Namespace) -> None:
     await _with_app(settings, work)
 
 
+async def run_kb_stale(settings: Settings, args: argparse.Namespace) -> None:
+    """Entries not changed or confirmed for ``--months``: facts may have aged (re-importing
+    an entry unchanged keeps its date; editing it confirms it)."""
+
+    async def work(app: App) -> None:
+        before = months_before(app.clock.now(), args.months)
+        old = [e for e in await list_entries(app.uow()) if e.updated and e.updated < before]
+        for entry in old:
+            print(f"{entry.id}\t{app.translator.date('de', entry.updated)}\t{entry.question}")
+        print(say("cli.kb.stale", count=len(old), months=args.months), file=sys.stderr)
+
+    await _with_app(settings, work)
+
+
 async def run_faq(settings: Settings, args: argparse.Namespace) -> None:
     query = " ".join(args.query).strip()
     if not query and not args.json:
@@ -858,6 +872,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     command("export", run_kb_export, "alle Einträge als YAML-Datei schreiben", kb).add_argument(
         "file", metavar="DATEI.yaml", help="„-“ für die Standardausgabe"
+    )
+    command(
+        "stale", run_kb_stale, "Einträge, die lange niemand bestätigt hat (zum Prüfen)", kb
+    ).add_argument(
+        "--months", type=_months, default=12, metavar="MONATE", help="älter als (Standard 12)"
     )
 
     faq = command("faq", run_faq, "die Wissensbasis fragen (zählt keine Lücken)")

@@ -450,3 +450,21 @@ def test_invitation_days_as_people_write_them(env):
     assert invited.returncode == 0, invited.stderr
     refused = run(env, "invite", "--person", person, "--days", "1,5 Tage")
     assert refused.returncode == 2 and "keine Zahl von Tagen" in refused.stderr
+
+
+def test_entries_nobody_confirmed_for_a_year_are_listed(env, tmp_path):
+    import sqlite3
+
+    source = tmp_path / "kb.yaml"
+    source.write_text(
+        "- id: alt\n  question: Alt?\n  answer: A.\n- id: neu\n  question: Neu?\n  answer: B.\n",
+        "utf-8",
+    )
+    assert run(env, "kb", "import", str(source)).returncode == 0
+    assert "0 Einträge sind" in run(env, "kb", "stale").stderr
+    database = Path(env["ENGAGIERT_DATA_DIR"]) / "engagiert.db"
+    with sqlite3.connect(database) as db:
+        db.execute("UPDATE faq_entries SET updated_at = '2024-01-01 00:00:00' WHERE id = 'alt'")
+    stale = run(env, "kb", "stale")
+    assert stale.stdout.startswith("alt\t") and "neu" not in stale.stdout
+    assert "1 Eintrag ist seit mehr als 12 Monaten unverändert" in stale.stderr
