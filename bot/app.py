@@ -29,6 +29,8 @@ class App:
     notifier: Notifier = field(init=False)
     #: The knowledge base, indexed once here and kept current by ``core.kb.import_entries``.
     faq: FaqIndex = field(init=False)
+    #: The knowledge base's revision ``faq`` reflects (``core.kb.sync_index`` catches up).
+    faq_revision: int = field(init=False, default=0)
     router: Router = field(init=False)
     #: What the platforms say about rooms (moderators, members); transports register here.
     rooms: Rooms = field(default_factory=Rooms)
@@ -63,5 +65,5 @@ async def build(
         app.uow, translator, app.clock, queued=outbox_platforms(settings)
     )
     app.router = Router(app, COMMANDS, PLAIN_TEXT)
-    app.faq = await load_index(app.uow())
+    app.faq, app.faq_revision = await load_index(app.uow())
     return app

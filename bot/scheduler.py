@@ -23,6 +23,7 @@ from bot.notifications import NotificationHub
 from bot.poll_jobs import close_due_polls
 from core.announcements import finish_announcements
 from core.domain.people import Platform
+from core.kb import sync_index
 from core.polls import next_deadline
 from core.reminders import next_due, plan_due
 from core.retention import apply_retention
@@ -32,6 +33,8 @@ log = logging.getLogger(__name__)
 
 #: The safety net between precise wake-ups, and how often a standby tries to take over.
 TICK = timedelta(seconds=30)
+#: How often every process looks whether the knowledge base changed elsewhere.
+KB_SYNC = timedelta(seconds=5)
 RETENTION_AT = {"hour": 3, "minute": 30}  # local time, nightly
 #: One lock per database schema; a session that ends (a process that dies) releases it.
 LOCK_KEY = "hashtext('engagiert-bot:' || current_schema())"
@@ -86,8 +89,17 @@ class Scheduler:
         self._busy = asyncio.Lock()  # a running round; stop waits for it
 
     async def start(self) -> None:
-        """Start; lead now if no other process does, else keep trying every ``TICK``."""
+        """Start; lead now if no other process does, else keep trying every ``TICK``. Every
+        process, leading or not, follows the knowledge base's changes every ``KB_SYNC``."""
         self._jobs.start()
+        self._jobs.add_job(
+            self.sync_kb,
+            "interval",
+            seconds=KB_SYNC.total_seconds(),
+            id="kb",
+            coalesce=True,
+            max_instances=1,
+        )
         if not await self.try_to_lead():
             log.info("scheduler: another process leads; standing by")
             self._jobs.add_job(
@@ -156,6 +168,15 @@ class Scheduler:
             await next_deadline(self.app.uow()),
         ]
         return min((moment for moment in upcoming if moment is not None), default=None)
+
+    async def sync_kb(self) -> None:
+        """Take over what other processes changed in the knowledge base (no restart)."""
+        try:
+            self.app.faq, self.app.faq_revision = await sync_index(
+                self.app.uow(), self.app.faq, known=self.app.faq_revision
+            )
+        except Exception:
+            log.exception("scheduler: knowledge-base sync failed; retrying")
 
     async def retention(self) -> None:
         try:

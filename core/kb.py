@@ -4,6 +4,7 @@ counted without names."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -54,11 +55,51 @@ class ForwardReport:
 # --- entries ----------------------------------------------------------------------------
 
 
-async def load_index(uow: UnitOfWork, synonyms: Synonyms | None = None) -> FaqIndex:
-    """Build the index from the stored entries (once, when the application starts)."""
+#: The knowledge base's revision, counted up by every change in any process (state key).
+REVISION_KEY = "kb.revision"
+#: More changed entries than this and a process builds a new index in a worker thread.
+REBUILD_AT = 100
+
+
+async def load_index(uow: UnitOfWork, synonyms: Synonyms | None = None) -> tuple[FaqIndex, int]:
+    """Build the index from the stored entries (once, when the application starts); returns
+    it with the revision it reflects (read first: a change meanwhile is caught up later)."""
     async with uow:
+        revision = int(await uow.state.get(REVISION_KEY) or 0)
         entries = await uow.faq_entries.list()
-    return FaqIndex(entries, synonyms)
+    return FaqIndex(entries, synonyms), revision
+
+
+async def sync_index(uow: UnitOfWork, index: FaqIndex, *, known: int) -> tuple[FaqIndex, int]:
+    """Catch up with changes other processes made (an import, an adopted answer): returns
+    the index to use and the revision it now reflects.
+
+    Unchanged revision: nothing is read but the number. A few changed entries are applied to
+    ``index`` in place, entry by entry; more than :data:`REBUILD_AT` build a new index in a
+    worker thread (the event loop keeps answering), handed back to be swapped in at once."""
+    async with uow:
+        revision = int(await uow.state.get(REVISION_KEY) or 0)
+        if revision == known:
+            return index, revision
+        entries = await uow.faq_entries.list()
+    stored = {entry.id for entry in entries}
+    current = {entry.id: entry for entry in index.entries()}
+    changed = [entry for entry in entries if current.get(entry.id) != entry]
+    removed = [entry_id for entry_id in current if entry_id not in stored]
+    if len(changed) + len(removed) > REBUILD_AT:
+        rebuilt = await asyncio.to_thread(FaqIndex, entries, index.synonyms)
+        return rebuilt, revision
+    for entry_id in removed:
+        index.remove(entry_id)
+    for entry in changed:
+        index.upsert(entry)
+    return index, revision
+
+
+async def _count_revision(uow: UnitOfWork, now: datetime) -> None:
+    """Within a changing transaction: tell every process the knowledge base changed."""
+    revision = int(await uow.state.get(REVISION_KEY) or 0) + 1
+    await uow.state.set(REVISION_KEY, str(revision), now)
 
 
 async def list_entries(uow: UnitOfWork) -> list[FaqEntry]:
@@ -123,6 +164,8 @@ async def import_entries(
             else:
                 await uow.faq_entries.update(entry, position)
             changed.append(entry)
+        if changed or removed:
+            await _count_revision(uow, now)
         await uow.commit()
     for entry_id in removed:
         index.remove(entry_id)
@@ -330,6 +373,7 @@ async def adopt_answer(
             check_entries([entry])
             await uow.faq_entries.add(entry, len(entries))
             created = True
+        await _count_revision(uow, now)
         await uow.commit()
     index.upsert(entry)
     return Adopted(entry, created)

@@ -132,6 +132,10 @@ class FaqIndex:
             for word in self._entry_words(doc.entry):
                 self._drop_word(word)
 
+    @property
+    def synonyms(self) -> Synonyms:
+        return self._synonyms
+
     def entries(self) -> list[FaqEntry]:
         """All entries, in insertion order."""
         return [doc.entry for doc in self._docs.values()]

@@ -50,7 +50,7 @@ async def test_import_stores_entries_and_a_new_app_indexes_them(any_app):
     stored = await list_entries(app.uow())
     assert [e.id for e in stored] == [e.id for e in starter_faq()]
     assert all(e.updated == app.clock.now() for e in stored)
-    rebuilt = await load_index(app.uow())
+    rebuilt, _ = await load_index(app.uow())
     assert len(rebuilt) == 43
     assert rebuilt.get("mitglied-werden") == stored[[e.id for e in stored].index("mitglied-werden")]
 
@@ -232,3 +232,31 @@ async def test_forwarded_questions_are_exported_and_erased(any_app):
     )
     await erase_person(app.uow(), person_id=helper.id, now=app.clock.now())
     assert (await snapshot(app.database))["faq_questions"] == []
+
+
+async def test_another_process_follows_changes_without_a_restart(any_app):
+    """Two applications on one database, as two processes: what one imports or adopts, the
+    other's index has after its next sync — entry by entry, or rebuilt when many changed."""
+    from bot.app import build
+    from core.kb import REBUILD_AT, sync_index
+
+    app = any_app
+    other = await build(
+        app.settings, database=app.database, notifier=app.notifier, clock=app.clock, migrate=False
+    )
+    entry = FaqEntry("parken", "Wo parke ich beim Netzwerktreffen?", "Im Hof des Rathauses.")
+    await import_entries(app.uow(), app.faq, [entry], replace_all=False, now=app.clock.now())
+    assert other.faq.get("parken") is None
+    same_index = other.faq
+    other.faq, other.faq_revision = await sync_index(
+        other.uow(), other.faq, known=other.faq_revision
+    )
+    assert other.faq is same_index and other.faq.get("parken").answer == entry.answer
+    assert other.faq.search("wo kann ich parken").best.entry.id == "parken"
+
+    many = [FaqEntry(f"e{n}", f"Frage Nummer {n}?", f"Antwort {n}.") for n in range(REBUILD_AT + 1)]
+    await import_entries(app.uow(), app.faq, many, replace_all=True, now=app.clock.now())
+    rebuilt, revision = await sync_index(other.uow(), other.faq, known=other.faq_revision)
+    assert rebuilt is not same_index and len(rebuilt) == REBUILD_AT + 1
+    assert rebuilt.get("parken") is None
+    assert await sync_index(other.uow(), rebuilt, known=revision) == (rebuilt, revision)
