@@ -21,3 +21,6 @@ class IncomingMessage:
     reply_to_id: str | None = None
     #: Set when the sender is already known (the console's ``--as``).
     person_id: int | None = None
+    #: A group message that names the bot (a mention, a reply to it): a plain question there is
+    #: answered like one in a private chat. Adapters take the mention out of ``text``.
+    addressed: bool = False

@@ -149,15 +149,15 @@ class Router:
         savepoint: Callable[[], AbstractAsyncContextManager[object]] | None,
     ) -> list[Reply]:
         parsed = _parse(message.text)
-        if parsed is None and not message.is_private:
-            return []
+        if parsed is None and not (message.is_private or message.addressed):
+            return []  # group chatter
         if parsed is None and message.text.strip() == "/":
             command, args = None, ""
         elif parsed is None:  # a plain message in a private chat: a dialogue step or a question
             command, args = self.plain_text, message.text.strip()
         else:
             command, args = self.lookup(parsed[0]), parsed[1]
-        if command is None and not message.is_private:
+        if command is None and parsed is not None and not message.is_private:
             return []  # in groups, commands meant for other bots are none of our business
         problem = _check_text(message.text)
         if problem or command is None or (not args and parsed is None):

@@ -394,15 +394,24 @@ class TelegramTransport:
             addressed = head.split("@", 1)[1]
             if addressed.lower() != self.username.lower():
                 return None  # a command for another bot in the group
+        text, addressed = msg.text, False
+        if msg.chat.type != "private" and not head.startswith("/"):
+            mention = re.compile(rf"@{re.escape(self.username)}\b", re.IGNORECASE)
+            replied = msg.reply_to_message and msg.reply_to_message.from_user
+            addressed = bool(self.username and mention.search(text)) or bool(
+                replied and replied.id == self.bot.id
+            )
+            text = " ".join(mention.sub(" ", text).split()) if self.username else text
         return IncomingMessage(
             Platform.TELEGRAM,
             sender_id=str(msg.from_user.id),
-            text=msg.text,
+            text=text,
             sender_name=msg.from_user.full_name,
             chat_id=str(msg.chat.id),
             is_private=msg.chat.type == "private",
             message_id=str(update.update_id),
             reply_to_id=str(msg.message_id),
+            addressed=addressed,
         )
 
     async def _from_button(self, update: Update) -> IncomingMessage | None:

@@ -158,3 +158,23 @@ async def test_thumbs_down_is_counted_without_names_and_shown_next_to_the_gaps(k
     assert "gibt es in der Wissensbasis nicht" in await say_text(
         kb_app, miriam, "/hilfreich erfunden ja"
     )
+
+
+async def test_a_group_question_naming_the_bot_is_answered(kb_app):
+    from bot.messages import IncomingMessage
+    from core.domain.people import Platform
+
+    def group(text: str, addressed: bool) -> IncomingMessage:
+        return IncomingMessage(
+            Platform.TELEGRAM,
+            "77",
+            text,
+            "Miriam",
+            chat_id="-100",
+            is_private=False,
+            addressed=addressed,
+        )
+
+    assert await kb_app.router.handle(group("Was ist die Ehrenamtskarte NRW?", False)) == []
+    [reply] = await kb_app.router.handle(group("Was ist die Ehrenamtskarte NRW?", True))
+    assert "Ein Programm des Landes" in reply.plain and not reply.buttons  # no 👍/👎 in groups

@@ -311,3 +311,21 @@ async def test_after_erasure_the_next_message_starts_as_a_new_guest(rig):
     async with rig.app.uow() as uow:
         identity = await uow.identities.get(Platform.TELEGRAM, str(ANNA["id"]))
         assert (await uow.persons.get(identity.person_id)).is_guest
+
+
+async def test_a_group_question_mentioning_the_bot_is_answered_there(rig):
+    from core.domain.faq import FaqEntry
+    from core.kb import import_entries
+
+    entry = FaqEntry("parken", "Wo parke ich beim Netzwerktreffen?", "Im Hof des Rathauses.")
+    await import_entries(
+        rig.app.uow(), rig.app.faq, [entry], replace_all=False, now=rig.app.clock.now()
+    )
+    username = rig.transport.username
+    rig.api.inject_message(GROUP, BERND, "Wo parke ich beim Netzwerktreffen?", "supergroup")
+    rig.api.inject_message(
+        GROUP, BERND, f"@{username} wo parke ich beim netzwerktreffen", "supergroup"
+    )
+    (answer,) = await rig.api.wait_for_sent(GROUP, 1)
+    assert "Im Hof des Rathauses." in answer.params["text"]
+    assert rig.api.texts_to(GROUP) == [answer.params["text"]]  # the unaddressed one: silence
