@@ -366,7 +366,13 @@ async def adopt_answer(
             raise NotFound("faq_question_not_found", id=question_id)
         if question.answer is None:
             raise InvalidInput("faq_not_answered_yet", id=question_id)
+        if not [w for w in tokenize(question.text) if not is_stop(w)]:
+            raise InvalidInput("faq_adopt_empty", id=question_id)
         entries = await uow.faq_entries.list()
+        asked = fold(question.text).strip(" ?!.")
+        for known in entries:  # adopted before, or asked just so: once is enough
+            if asked in {fold(t).strip(" ?!.") for t in (known.question, *known.variants)}:
+                raise InvalidInput("faq_already_adopted", id=question_id, entry=known.id)
         if entry_id is not None:
             position, entry = next(
                 ((i, e) for i, e in enumerate(entries) if e.id == entry_id), (None, None)
@@ -408,11 +414,12 @@ def _new_id(question: str, taken: set[str]) -> str:
 
 
 async def rate_answer(uow: UnitOfWork, index: FaqIndex, *, entry_id: str, helpful: bool) -> None:
-    """Count one "Hat das geholfen? 👍/👎" for the entry, without the person's name.
-    Raises NotFound ``faq_entry_not_found``."""
-    find_entry(index, entry_id)
+    """Count one "Hat das geholfen? 👍/👎" for the entry, without the person's name (so one
+    person can count twice; the counts are a hint, not a vote). Raises NotFound
+    ``faq_entry_not_found``."""
+    entry = find_entry(index, entry_id)  # its own spelling of the id: one row per entry
     async with uow:
-        await uow.faq_feedback.count(entry_id, helpful=helpful)
+        await uow.faq_feedback.count(entry.id, helpful=helpful)
         await uow.commit()
 
 

@@ -8,6 +8,7 @@ the knowledge base (``/faq``).
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from bot.context import Context
 from bot.handlers.faq import faq, faq_zeigen
@@ -49,21 +50,43 @@ SMALL_TALK = {
     },
     "goodbye": {"tschuess", "tschuss", "ciao", "bis bald", "auf wiedersehen", "bye"},
 }
-_CHOICE = re.compile(r"(?:nr\.?\s*)?(\d{1,2})[.)]?", re.IGNORECASE)
+#: A pick from a numbered list: ``2``, ``2.``, ``Nr. 2``, ``Nummer 2``, ``die 2``, ``zwei``.
+_CHOICE = re.compile(
+    r"(?:nr\.?|nummer|no\.?|number|die|den)?\s*(?P<n>\d{1,2}|[a-z]+)[.)]?(?:\s*bitte)?"
+)
+NUMBER_WORDS = {"eins": 1, "zwei": 2, "drei": 3, "vier": 4, "fuenf": 5}
+NUMBER_WORDS |= {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
+#: Words a message of only thanks or agreement is made of ("Vielen lieben Dank!", "ok").
+ACKNOWLEDGING = {
+    "danke", "dank", "dankeschoen", "vielen", "lieben", "herzlichen", "besten", "schoen",
+    "super", "top", "prima", "toll", "klasse", "perfekt", "gut", "ok", "okay", "alles", "klar",
+    "fuer", "die", "schnelle", "hilfe", "antwort", "hat", "geklappt", "sehr", "thanks",
+    "thank", "you", "thx", "great", "fine", "👍", "🙂", "😊", "🙏",
+}  # fmt: skip
+
+
+def _pick(text: str) -> int | None:
+    """The number a message picks, or ``None`` when it is no pick."""
+    match = _CHOICE.fullmatch(fold(unicodedata.normalize("NFKC", text)).strip(" !"))
+    if match is None:
+        return None
+    word = match.group("n")
+    return int(word) if word.isdigit() else NUMBER_WORDS.get(word)
 
 
 async def plain(ctx: Context, text: str) -> Reply:
     """Answer a message that is not a command (private chats only)."""
     step = await pending_step(ctx.uow(), person_id=ctx.person.id, now=ctx.now)
+    number = _pick(text)
     if step is not None and step.kind is DialogueKind.FAQ_CHOICE:
-        if choice := _CHOICE.fullmatch(text.strip()):
+        if number is not None:  # the list stays open: another number picks again
             entries = step.data.get("entries", [])
-            number = int(choice.group(1))
             if not 1 <= number <= len(entries):
                 raise InvalidInput("choice_range", count=len(entries))
-            await finish_step(ctx.uow(), person_id=ctx.person.id)
             return await faq_zeigen(ctx, entries[number - 1])
         await finish_step(ctx.uow(), person_id=ctx.person.id)
+    elif number is not None:
+        raise InvalidInput("choice_none_open")
     if talk := small_talk(text):
         return Reply(ctx.t(f"talk.{talk}", example=ctx.cmd("termine")))
     if meant := _command_inside(ctx, text):
@@ -86,7 +109,11 @@ def _command_inside(ctx: Context, text: str) -> str | None:
 
 
 def small_talk(text: str) -> str | None:
-    """``greeting``, ``thanks`` or ``goodbye`` when the whole message is just that."""
-    words = re.sub(r"[^\w\s]", " ", fold(text)).split()
+    """``greeting``, ``thanks`` or ``goodbye`` when the whole message is just that; a message
+    made only of thanks and agreement ("Vielen lieben Dank!", "ok", "👍") is thanks."""
+    words = re.sub(r"[^\w\s👍🙂😊🙏]", " ", fold(text)).split()
     phrase = " ".join(w for w in words if w not in ("bot", "engagiert", "und", "an", "euch"))
-    return next((kind for kind, phrases in SMALL_TALK.items() if phrase in phrases), None)
+    found = next((kind for kind, phrases in SMALL_TALK.items() if phrase in phrases), None)
+    if found is None and words and all(w in ACKNOWLEDGING for w in words):
+        return "thanks"
+    return found

@@ -15,9 +15,11 @@ from bot.reply import Button, Reply
 from core.dialogues import offer_faq_choice
 from core.domain import guests
 from core.domain.errors import DomainError, InvalidInput
+from core.domain.events import Event
 from core.domain.faq import FaqEntry
 from core.events import upcoming_events
-from core.faq.event_questions import asked_kinds
+from core.faq.event_questions import asked_kinds, place_words
+from core.faq.normalize import tokenize
 from core.kb import (
     LONG_GAP,
     adopt_answer,
@@ -120,6 +122,9 @@ async def faq(ctx: Context, args: str) -> Reply:
     if (kinds := asked_kinds(args)) is not None:
         coming = await upcoming_events(ctx.uow(), now=ctx.now, person_id=ctx.person.id)
         matching = [i for i in coming if i.event.kind in kinds and i.event.starts_at > ctx.now]
+        if named := place_words(args):  # "… in Essen?": the events there, if any
+            there = [i for i in matching if named & set(tokenize(_where(i.event)))]
+            matching = there or matching
         if matching:
             card = await termin(ctx, str(matching[0].event.id))
             return replace(card, text=lines(ctx.t("faq.next_event"), "", card.text))
@@ -150,6 +155,10 @@ async def faq_zeigen(ctx: Context, args: str) -> Reply:
     return Reply(entry_text(ctx, entry), buttons=_rating(ctx, entry))
 
 
+def _where(event: Event) -> str:
+    return f"{event.title} {event.place or ''}"
+
+
 def _rating(ctx: Context, entry: FaqEntry) -> tuple[tuple[Button, ...], ...]:
     """ "Hat das geholfen?" under an answer in a private chat (counted without names)."""
     if not ctx.message.is_private:
@@ -171,10 +180,7 @@ async def hilfreich(ctx: Context, args: str) -> Reply:
         raise InvalidInput("faq_rating_usage")
     helpful = answers[given[1].lower()]
     await rate_answer(ctx.uow(), ctx.app.faq, entry_id=given[0], helpful=helpful)
-    if helpful:
-        return Reply(ctx.t("faq.rated_helpful"), private=True)
-    forward = Button(ctx.t("button.faq_forward"), ctx.cmd("weiterleiten"))
-    return Reply(ctx.t("faq.rated_unhelpful"), buttons=((forward,),), private=True)
+    return Reply(ctx.t("faq.rated_helpful" if helpful else "faq.rated_unhelpful"), private=True)
 
 
 async def weiterleiten(ctx: Context, args: str) -> Reply:

@@ -4,7 +4,7 @@ answered from the event list, which is always current, not from a knowledge-base
 from __future__ import annotations
 
 from core.domain.events import EventKind
-from core.faq.normalize import fold, tokenize
+from core.faq.normalize import fold, is_stop, tokenize
 
 #: Words that ask when, where or for the next one (folded, as :func:`fold` writes them).
 ASKING = frozenset(
@@ -12,6 +12,9 @@ ASKING = frozenset(
     | {"naechste", "naechster", "naechstes", "naechsten", "kommende", "kommender"}
     | {"kommendes", "kommenden", "stattfinden", "findet", "statt"}
 )
+#: Words that ask about the past ("Wann war das letzte …?"): the event list does not answer.
+PAST = frozenset({"war", "waren", "letzte", "letzten", "letztes", "vergangene", "vergangenen"})
+PAST |= {"last", "previous"}
 #: The start of a word naming a kind of event (``workshops``, ``netzwerktreffens`` …).
 KIND_WORDS: dict[str, frozenset[EventKind]] = {
     "netzwerktreffen": frozenset({EventKind.NETZWERKTREFFEN}),
@@ -38,7 +41,7 @@ def asked_kinds(question: str) -> frozenset[EventKind] | None:
     ``Netzwerktreffen`` before ``Treffen``."""
     folded = fold(question)
     words = tokenize(question)
-    if not ASKING & set(words):
+    if not ASKING & set(words) or PAST & set(words):
         return None
     found: list[tuple[int, frozenset[EventKind]]] = []
     for stem, kinds in KIND_WORDS.items():
@@ -46,3 +49,16 @@ def asked_kinds(question: str) -> frozenset[EventKind] | None:
         if hit:
             found.append((len(kinds), kinds))
     return min(found, key=lambda pair: pair[0])[1] if found else None
+
+
+def place_words(question: str) -> set[str]:
+    """The question's words that may name a place ("… in Essen?"): neither asking words,
+    nor words for a kind of event, nor stop words."""
+    return {
+        word
+        for word in tokenize(question)
+        if len(word) > 2
+        and not is_stop(word)
+        and word not in ASKING
+        and not any(word.startswith(stem) for stem in KIND_WORDS)
+    }

@@ -35,8 +35,10 @@ async def test_a_number_after_a_choice_list_picks_that_entry(kb_app):
     picked = await say_text(kb_app, miriam, "2")
     expected = "In Köln." if second == "treffen-ort" else "Siehe /termine."
     assert expected in picked
-    # The step is used up: "2" again is a question like any other, not a choice.
-    assert expected not in await say_text(kb_app, miriam, "2")
+    # The list stays open for its half hour: the same number picks again; a question ends it.
+    assert expected in await say_text(kb_app, miriam, "2")
+    await say(kb_app, miriam, "Was ist die Ehrenamtskarte NRW?")
+    assert "keine Auswahl offen" in await say_text(kb_app, miriam, "2")
 
 
 async def test_a_number_out_of_range_keeps_the_list(kb_app):
@@ -178,3 +180,76 @@ async def test_a_group_question_naming_the_bot_is_answered(kb_app):
     assert await kb_app.router.handle(group("Was ist die Ehrenamtskarte NRW?", False)) == []
     [reply] = await kb_app.router.handle(group("Was ist die Ehrenamtskarte NRW?", True))
     assert "Ein Programm des Landes" in reply.plain and not reply.buttons  # no 👍/👎 in groups
+
+
+# --- found by a fresh pair of eyes ---------------------------------------------------------------
+
+
+async def test_a_question_is_adopted_once_and_never_as_an_empty_one(kb_app):
+    from core.domain.people import Role
+
+    olga = await factories.person(kb_app, "Olga Office", roles={Role.ORGANIZER})
+    miriam = await factories.person(kb_app, "Miriam")
+    await say(kb_app, miriam, "/weiterleiten Gibt es einen Mitgliedsbeitrag?")
+    await say(kb_app, miriam, "/weiterleiten 🙂")
+    await say(kb_app, olga, "/antworten 1 Nein, die Mitgliedschaft ist kostenfrei.")
+    await say(kb_app, olga, "/antworten 2 Gern!")
+    assert "ist jetzt ein Eintrag" in await say_text(kb_app, olga, "/faq_aufnehmen 1")
+    before = await snapshot(kb_app.database)
+    assert "steht schon in der Wissensbasis" in await say_text(kb_app, olga, "/faq_aufnehmen 1")
+    again = await say_text(kb_app, olga, "/faq_aufnehmen 1 ehrenamtskarte")
+    assert "steht schon in der Wissensbasis" in again
+    assert "keine Wörter" in await say_text(kb_app, olga, "/faq_aufnehmen 2")
+    assert await snapshot(kb_app.database) == before
+
+
+async def test_numbers_without_a_list_and_number_words_with_one(kb_app):
+    miriam = await factories.person(kb_app, "Miriam")
+    before = await snapshot(kb_app.database)
+    assert "keine Auswahl offen" in await say_text(kb_app, miriam, "2")
+    assert (await snapshot(kb_app.database))["faq_gaps"] == before["faq_gaps"]
+    [choices] = await say(kb_app, miriam, "naechstes netzwerktreffen")
+    ids = [row[0].command.split()[-1] for row in choices.buttons]
+    answers = {"treffen": "Siehe /termine.", "treffen-ort": "In Köln."}
+    assert answers[ids[1]] in await say_text(kb_app, miriam, "zwei")
+    assert answers[ids[0]] in await say_text(kb_app, miriam, "Nummer 1")  # the list stays
+
+
+@pytest.mark.parametrize("text", ["Vielen lieben Dank für die schnelle Hilfe!", "ok", "👍"])
+async def test_thanks_and_agreement_are_not_questions(kb_app, text):
+    miriam = await factories.person(kb_app, "Miriam")
+    before = await snapshot(kb_app.database)
+    assert "Gern geschehen" in await say_text(kb_app, miriam, text)
+    assert (await snapshot(kb_app.database))["faq_gaps"] == before["faq_gaps"]
+
+
+async def test_a_rating_counts_under_the_entry_however_its_id_is_written(kb_app):
+    miriam = await factories.person(kb_app, "Miriam")
+    await say(kb_app, miriam, "/hilfreich EHRENAMTSKARTE nein")
+    await say(kb_app, miriam, "/hilfreich Ehrenamtskarte nein")
+    async with kb_app.uow() as uow:
+        assert await uow.faq_feedback.unhelpful_first(5) == [("ehrenamtskarte", 0, 2)]
+
+
+async def test_the_place_asked_for_and_the_past_tense(kb_app):
+    from core.domain.events import Event, EventKind
+    from core.events import create_event
+
+    miriam = await factories.person(kb_app, "Miriam", member=await factories.member(kb_app))
+    await factories.event(kb_app, title="Treffen in Hagen", days=5)
+    start = kb_app.clock.now() + timedelta(days=9)
+    await create_event(
+        kb_app.uow(),
+        actor_id=None,
+        event=Event(
+            EventKind.NETZWERKTREFFEN,
+            "Treffen Ruhr",
+            start,
+            start + timedelta(hours=2),
+            place="Essen, Zeche Zollverein",
+        ),
+    )
+    essen = await say_text(kb_app, miriam, "Wann ist das nächste Netzwerktreffen in Essen?")
+    assert "Treffen Ruhr" in essen and "Hagen" not in essen
+    past = await say_text(kb_app, miriam, "Wann war das letzte Netzwerktreffen?")
+    assert "Die nächste passende Veranstaltung" not in past
