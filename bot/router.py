@@ -23,7 +23,7 @@ from core.domain.authority import Action
 from core.domain.errors import DomainError, InvalidInput, NotFound
 from core.domain.outbox import OutgoingMessage
 from core.domain.people import Platform
-from core.domain.text import has_control_characters
+from core.domain.text import has_control_characters, without_invisible
 from core.members import resolve_identity
 from core.ports import UnitOfWork
 from storage.uow import JoinedUnitOfWork
@@ -148,6 +148,7 @@ class Router:
         uow_factory: Callable[[], UnitOfWork],
         savepoint: Callable[[], AbstractAsyncContextManager[object]] | None,
     ) -> list[Reply]:
+        message = replace(message, text=without_invisible(message.text))
         parsed = _parse(message.text)
         if parsed is None and not (message.is_private or message.addressed):
             return []  # group chatter

@@ -278,9 +278,14 @@ async def forward_question(
     topic = hits[0].entry.topic if hits else None
     async with uow:
         asker = await load_person(uow, person_id)
+        asked = await uow.faq_questions.asked_by(asker.id)
+        same = fold(text).strip(" ?!.")
+        for earlier in asked:  # the same question, still waiting: once is enough
+            if not earlier.is_answered and fold(earlier.text).strip(" ?!.") == same:
+                raise InvalidInput("faq_forwarded_already", id=earlier.id)
         if asker.is_guest:
             since = now - guests.FORWARD_WINDOW
-            recent = [q for q in await uow.faq_questions.asked_by(asker.id) if q.created_at > since]
+            recent = [q for q in asked if q.created_at > since]
             if len(recent) >= guests.FORWARDS:
                 raise DomainError("guest_forward_limit", max=guests.FORWARDS)
         people = [p for p in await uow.persons.list() if p.id != asker.id]

@@ -14,6 +14,7 @@ from bot.context import Context
 from bot.handlers.faq import faq, faq_zeigen
 from bot.reply import Reply
 from core.dialogues import finish_step, pending_step
+from core.domain.authority import decide
 from core.domain.dialogues import DialogueKind
 from core.domain.errors import InvalidInput
 from core.faq.normalize import fold
@@ -103,7 +104,11 @@ def _command_inside(ctx: Context, text: str) -> str | None:
     found = [bare] if bare else list(re.finditer(r"/([a-z_]{3,})\b((?:\s+\d{1,9})*)", text))
     for match in found:
         command = ctx.app.router.lookup(match.group(1))
-        if command is not None and command.listed and command.name != "faq":
+        usable = (
+            command is not None
+            and decide(ctx.person, command.action, ctx.place, any_object=True).allowed
+        )
+        if command is not None and command.listed and command.name != "faq" and usable:
             return ctx.cmd(command.name, *match.group(2).split())
     return None
 

@@ -253,3 +253,25 @@ async def test_the_place_asked_for_and_the_past_tense(kb_app):
     assert "Treffen Ruhr" in essen and "Hagen" not in essen
     past = await say_text(kb_app, miriam, "Wann war das letzte Netzwerktreffen?")
     assert "Die nächste passende Veranstaltung" not in past
+
+
+async def test_the_same_question_is_forwarded_once_while_it_waits(kb_app):
+    miriam = await factories.person(kb_app, "Miriam")
+    await say(kb_app, miriam, "/weiterleiten Gibt es einen Mitgliedsbeitrag?")
+    before = await snapshot(kb_app.database)
+    again = await say_text(kb_app, miriam, "/weiterleiten gibt es einen mitgliedsbeitrag")
+    assert "schon weitergeleitet (Nr. 1)" in again
+    assert await snapshot(kb_app.database) == before
+
+
+async def test_a_zero_width_space_from_copying_is_taken_out(kb_app):
+    miriam = await factories.person(kb_app, "Miriam")
+    text = await say_text(kb_app, miriam, "Was ist die Ehren\u200bamtskarte NRW?")
+    assert "Ein Programm des Landes" in text
+    assert "Steuerzeichen" in await say_text(kb_app, miriam, "Was ist das\u202e?")
+
+
+async def test_the_hint_for_a_command_without_slash_only_names_what_one_may_use(kb_app):
+    miriam = await factories.person(kb_app, "Miriam")
+    assert "Meinten Sie" not in await say_text(kb_app, miriam, "faq_aufnehmen 1")
+    assert "Meinten Sie /anmelden 3?" in await say_text(kb_app, miriam, "anmelden 3")
