@@ -95,6 +95,13 @@ def take_flags(text: str, flags: tuple[Flag, ...], unknown: str) -> tuple[str, d
     return text, found
 
 
+def number(word: str) -> int | None:
+    """The id a word gives (``3``, ``#3``, ``3.``), or ``None`` when it is no id (at most nine
+    digits: a database integer)."""
+    word = word.removeprefix("#").removesuffix(".")
+    return int(word) if word.isdigit() and len(word) <= 9 else None
+
+
 def split_words(text: str) -> list[str]:
     """The whitespace-separated words of ``text`` after :func:`normalize`."""
     return normalize(text).split()

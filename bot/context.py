@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
-from bot.arguments import split_words
+from bot.arguments import number, split_words
 from bot.messages import IncomingMessage
 from core.domain.authority import Place
 from core.domain.errors import InvalidInput
@@ -65,17 +65,15 @@ class Context:
         before = (sub,) if sub else ()
         if not given:
             raise InvalidInput(missing, example=self.example(*before, 3))
-        word = given[0].removeprefix("#").removesuffix(".")
-        if not word.isdigit() or len(word) > 9:
+        found = number(given[0])
+        if found is None:
             raise InvalidInput(
                 "id_not_number", value=given[0][:20], example=self.example(*before, 3)
             )
         if len(given) > 1 and not rest:
             extra = " ".join(given[1:])[:40]
-            raise InvalidInput(
-                "extra_arguments", extra=extra, example=self.example(*before, int(word))
-            )
-        return int(word)
+            raise InvalidInput("extra_arguments", extra=extra, example=self.example(*before, found))
+        return found
 
     @property
     def place(self) -> Place:

@@ -161,10 +161,6 @@ class Told:
     confirmed: int
     waitlisted: int
 
-    @property
-    def total(self) -> int:
-        return self.confirmed + self.waitlisted
-
 
 async def cancel_event(
     uow: UnitOfWork, *, actor_id: int | None, event_id: int, now: datetime

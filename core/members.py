@@ -8,6 +8,7 @@ from core.authority import load_person
 from core.domain.errors import DomainError, InvalidInput, NotFound
 from core.domain.members import Member, MemberKind, validate_municipality_key
 from core.domain.people import LANGUAGES, ChatIdentity, Person, Platform, Role, unquote
+from core.domain.text import has_control_characters
 from core.ports import UnitOfWork
 
 NAME_MAX = 120
@@ -17,6 +18,8 @@ def _clean_name(name: str) -> str:
     cleaned = " ".join(name.split())
     if not cleaned or len(cleaned) > NAME_MAX:
         raise InvalidInput("name", max=NAME_MAX)
+    if has_control_characters(cleaned):  # a name is shown to others (lists, exports)
+        raise InvalidInput("control_characters")
     return cleaned
 
 

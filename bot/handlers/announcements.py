@@ -64,21 +64,17 @@ async def ankuendigung(ctx: Context, args: str) -> Reply:
 
 
 async def _audience(ctx: Context, text: str) -> tuple[Audience, str]:
-    head, _, body = text.partition(" ")
-    if head.lower() in WHOLE:
-        return Audience(AudienceKind.ALL), body
+    """The audience at the start of ``text`` and the rest. A member's name may have spaces
+    (quoted, or the longest name that fits); every other target is one word."""
     prefix, colon, after = text.partition(":")
-    kind = PREFIXED.get(prefix.strip().lower())
-    if kind is None or not colon or not after.strip():
-        raise InvalidInput("announce_usage")
-    if kind is AudienceKind.MEMBER:
+    if colon and PREFIXED.get(prefix.strip().lower()) is AudienceKind.MEMBER and after.strip():
         quoted = quoted_prefix(after)
         if quoted is None:
             return await member_audience_at_start(ctx.uow(), after)
         ref, body = quoted
-        return await resolve_audience(ctx.uow(), kind, ref), body
-    ref, _, body = after.strip().partition(" ")
-    ref = ref.lower() if kind is AudienceKind.MEMBER_KIND else ref
+        return await resolve_audience(ctx.uow(), AudienceKind.MEMBER, ref), body
+    head, _, body = text.partition(" ")
+    kind, ref = parse_target(head)
     return await resolve_audience(ctx.uow(), kind, ref), body
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from bot.arguments import Flag, parse_duration, split_words, take_flags
+from bot.arguments import Flag, number, parse_duration, split_words, take_flags
 from bot.context import Context
 from bot.handlers.render import lines
 from bot.i18n import Translator
@@ -55,10 +55,10 @@ def _room(ctx: Context) -> Room | None:
 
 
 def _number(word: str) -> int:
-    word = word.removeprefix("#")
-    if not word.isdigit() or len(word) > 9:
+    found = number(word)
+    if found is None:
         raise InvalidInput("poll_id_not_number", value=word[:20])
-    return int(word)
+    return found
 
 
 async def _poll_id(ctx: Context, args: str, *, running: bool = False) -> int:
@@ -81,7 +81,7 @@ async def umfrage(ctx: Context, args: str) -> list[Reply]:
     """``/umfrage Frage? | A | B [--mehrfach [N]] [--anonym] [--verdeckt] [--dauer 5m]
     [--offen] [--termin ID]``; ``/umfrage ID`` posts a running poll into this chat as well."""
     words = args.split()
-    if len(words) == 1 and words[0].removeprefix("#").isdigit():
+    if len(words) == 1 and number(words[0]) is not None:
         poll_id = _number(words[0])
         if _room(ctx) is None:  # the terminal: show the poll (its result, once it ended)
             results = await poll_results(

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from core.domain.errors import DomainError, InvalidInput
 from core.domain.people import Platform
+from core.domain.text import has_control_characters
 
 MAX_QUESTION = 300
 MAX_OPTION = 100  # Telegram's limit for a native poll option
@@ -97,6 +98,8 @@ def new_poll(
         raise InvalidInput("poll_option_length", max=MAX_OPTION)
     if len({o.casefold() for o in cleaned}) < len(cleaned):
         raise InvalidInput("poll_option_twice")
+    if any(has_control_characters(t) for t in (question, *cleaned)):
+        raise InvalidInput("control_characters")
     if not 1 <= max_choices <= len(cleaned):
         raise InvalidInput("poll_max_choices", count=len(cleaned))
     if duration is not None and not MIN_DURATION <= duration <= MAX_DURATION:

@@ -338,3 +338,28 @@ async def test_any_whitespace_ends_the_command_name(app, separator):
     miriam = await member_person(app)
     event = await factories.event(app, title="Trenner")
     assert "Nr. 1: Trenner" in await say_text(app, miriam, f"/termin{separator}{event.id}")
+
+
+async def test_control_characters_are_refused_in_every_text_others_read(app):
+    """Not only in chat messages: names and poll texts made by the core (the CLI, later the
+    web desk) are refused the same way."""
+    from core.domain.errors import InvalidInput
+    from core.domain.members import MemberKind
+    from core.members import add_member, add_person
+    from core.polls import start_poll
+
+    with pytest.raises(InvalidInput, match="control_characters"):
+        await add_person(app.uow(), display_name="Eve\x1b[31m", now=app.clock.now())
+    with pytest.raises(InvalidInput, match="control_characters"):
+        await add_member(
+            app.uow(), name="Stadt\u202eX", kind=MemberKind.STADT, joined_on=app.clock.now().date()
+        )
+    speaker = await factories.person(app, "Sina Sprecherin", roles={Role.SPEAKER})
+    with pytest.raises(InvalidInput, match="control_characters"):
+        await start_poll(
+            app.uow(),
+            actor_id=speaker.id,
+            question="Frage\x00?",
+            options=["A", "B"],
+            now=app.clock.now(),
+        )
