@@ -15,9 +15,10 @@ from core.authority import load_person, require
 from core.domain import guests
 from core.domain.authority import Action
 from core.domain.errors import DomainError, InvalidInput, NotFound
-from core.domain.faq import FaqEntry
+from core.domain.faq import FaqEntry, topic_label
 from core.domain.notices import Notice
 from core.domain.people import Person, Role
+from core.domain.text import without_markup
 from core.faq import FaqIndex, FaqResult, Synonyms
 from core.faq.normalize import fold, is_stop, tokenize
 from core.faq.records import FaqGap, ForwardedQuestion
@@ -212,8 +213,11 @@ def find_entry(index: FaqIndex, entry_id: str) -> FaqEntry:
 async def ask(
     uow: UnitOfWork, index: FaqIndex, *, query: str, now: datetime, limit: int = RESULTS
 ) -> FaqResult:
-    """Search the base; a query without a confident answer is counted, without the asker."""
-    query = " ".join(query.split())
+    """Search the base; a query without a confident answer is counted, without the asker.
+
+    Markup pasted into a question (HTML tags) is no part of it: it is neither searched nor
+    counted. Raises :class:`InvalidInput` ``faq_question_missing`` when nothing is left."""
+    query = without_markup(query)
     if not query:
         raise InvalidInput("faq_question_missing")
     result = index.search(query, limit)
@@ -296,7 +300,7 @@ async def forward_question(
         question = await uow.faq_questions.add(ForwardedQuestion(asker.id, text, topic, now))
         key, params = "faq_forwarded", {"id": question.id, "question": text}
         if topic:
-            key, params = "faq_forwarded_topic", {**params, "topic": topic}
+            key, params = "faq_forwarded_topic", {**params, "topic": topic_label(topic)}
         for person in recipients:
             uow.notify(Notice(person.id, key, params))
         await uow.commit()

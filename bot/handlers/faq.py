@@ -16,7 +16,7 @@ from core.dialogues import offer_faq_choice
 from core.domain import guests
 from core.domain.errors import DomainError, InvalidInput
 from core.domain.events import Event
-from core.domain.faq import FaqEntry
+from core.domain.faq import FaqEntry, topic_label
 from core.events import upcoming_events
 from core.faq.event_questions import asked_kinds, place_words
 from core.faq.normalize import tokenize
@@ -133,21 +133,23 @@ async def faq(ctx: Context, args: str) -> Reply:
     if result.best is not None and not result.ambiguous:
         entry = result.best.entry
         return Reply(entry_text(ctx, entry, short=in_group), buttons=_rating(ctx, entry))
-    if result.answered:
-        choices = [hit.entry for hit in result.hits]
+    question = " ".join(args.split())
+    forward = (Button(ctx.t("button.faq_forward"), ctx.cmd("weiterleiten", question)),)
+    if result.answered or result.near:
+        choices = [hit.entry for hit in (result.hits if result.answered else result.near)]
         text = lines(
-            ctx.t("faq.choose"),
+            ctx.t("faq.choose" if result.answered else "faq.near"),
             *(Markup("{}. {}").format(n, e.question) for n, e in enumerate(choices, 1)),
         )
         buttons = tuple((Button(_label(e.question), ctx.cmd("faq_zeigen", e.id)),) for e in choices)
+        if not result.answered:
+            buttons = (*buttons, forward)
         if not in_group:  # a plain number picks one (the dialogue remembers the list)
             ids = [e.id for e in choices]
             await offer_faq_choice(ctx.uow(), person_id=ctx.person.id, entry_ids=ids, now=ctx.now)
             text = lines(text, "", ctx.t("faq.choose_number", count=len(choices)))
         return Reply(text, buttons=buttons)
-    question = " ".join(args.split())
-    button = Button(ctx.t("button.faq_forward"), ctx.cmd("weiterleiten", question))
-    return Reply(ctx.t("faq.none"), buttons=((button,),))
+    return Reply(ctx.t("faq.none"), buttons=(forward,))
 
 
 async def faq_zeigen(ctx: Context, args: str) -> Reply:
@@ -197,7 +199,7 @@ async def weiterleiten(ctx: Context, args: str) -> Reply:
     if not report.recipients:
         text = ctx.t("faq.forwarded_nobody", id=question.id)
     elif report.to_supporters:
-        text = ctx.t("faq.forwarded_supporters", id=question.id, topic=question.topic)
+        text = ctx.t("faq.forwarded_supporters", id=question.id, topic=topic_label(question.topic))
     else:
         text = ctx.t("faq.forwarded_organizers", id=question.id)
     return Reply(text, private=True)
@@ -245,7 +247,7 @@ async def faq_offen(ctx: Context, args: str) -> Reply:
     for question in questions:
         parts += [
             ctx.t("faq.open_entry", id=question.id, created=question.created_at),
-            ctx.t("faq.open_topic", topic=question.topic) if question.topic else None,
+            ctx.t("faq.open_topic", topic=topic_label(question.topic)) if question.topic else None,
             question.text,
             "",
         ]

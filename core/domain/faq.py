@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-__all__ = ["FaqEntry"]
+__all__ = ["FaqEntry", "topic_label"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,3 +24,10 @@ class FaqEntry:
     links: tuple[str, ...] = ()
     topic: str | None = None
     updated: datetime | None = None
+
+
+def topic_label(topic: str) -> str:
+    """A topic code as people read it: "digitale-werkzeuge" → "Digitale Werkzeuge",
+    "ehrenamtskarte" → "Ehrenamtskarte" (each word's first letter raised, nothing else)."""
+    words = topic.replace("-", " ").replace("_", " ").split()
+    return " ".join(word[:1].upper() + word[1:] for word in words)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from html.parser import HTMLParser
 
 #: Line breaks and tabs are fine; so are the joiners inside emoji. Other control and format
 #: characters (escape sequences, bidirectional overrides, NUL) are refused.
@@ -26,3 +27,26 @@ def has_control_characters(text: str) -> bool:
         char not in ALLOWED_CONTROL and unicodedata.category(char) in ("Cc", "Cf", "Cs")
         for char in text
     )
+
+
+class _Text(HTMLParser):
+    """The text of an HTML fragment as the standard library's parser reads it, without
+    the content of scripts and styles."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        if self.cdata_elem is None:
+            self.parts.append(data)
+
+
+def without_markup(text: str) -> str:
+    """``text`` as read: HTML tags out, entities decoded, on one line
+    ("<b>Wie</b> werde ich &quot;Mitglied&quot;?" becomes: Wie werde ich "Mitglied"?).
+    A ``<`` that opens no tag stays ("<5000 Einwohner", "a < b")."""
+    parser = _Text()
+    parser.feed(text)
+    parser.close()
+    return " ".join("".join(parser.parts).split())

@@ -25,24 +25,30 @@ from core.domain.faq import FaqEntry
 from core.faq.analyze import SYNONYM_FACTOR, Analyzer, Slot
 from core.faq.normalize import is_stop, stem, tokenize
 from core.faq.synonyms import Synonyms, load_synonyms
+from core.faq.thesaurus import Thesaurus, load_thesaurus
 
 __all__ = [
     "AMBIGUITY_MARGIN",
     "ANSWER_THRESHOLD",
+    "OFFER_THRESHOLD",
     "FaqHit",
     "FaqIndex",
     "FaqResult",
 ]
 
-ANSWER_THRESHOLD = 0.35
-"""A top score at or above this is a confident answer; below it the bot abstains."""
+ANSWER_THRESHOLD = 0.30
+"""A top score at or above this is a confident answer."""
+OFFER_THRESHOLD = 0.22
+"""Below the answer threshold, hits at or above this are offered as "did you mean"; a top
+score below it means nothing is near and the bot abstains (calibrated on
+``bench/data/kb_tuning*.yaml`` and the starter base, never on the second base)."""
 AMBIGUITY_MARGIN = 0.06
 """A runner-up within this distance of the top score makes the result ambiguous."""
 
 FIELD_WEIGHTS = {"question": 1.0, "variants": 1.0, "tags": 0.8, "answer": 0.5}
 PRECISION_FLOOR = 0.4
 MIN_INFORMATION = 0.45  # share of a unique term's weight a query needs for full confidence
-UNKNOWN_WEIGHT = 0.6  # weight of a word the base does not know, relative to the rarest term
+UNKNOWN_WEIGHT = 0.8  # weight of a word the base does not know, relative to the rarest term
 MIN_SCORE = 0.05
 _CANDIDATES = 40
 _COMMON_SHARE = 0.25  # terms in more than this share of entries do not generate candidates
@@ -58,8 +64,9 @@ class FaqHit:
 
 @dataclass(frozen=True)
 class FaqResult:
-    """Best hits first; ``answered`` when the top one is confident, ``ambiguous`` when the
-    runner-up is about as good (offer the top three)."""
+    """Best hits first. Three bands: ``answered`` when the top one is confident (then
+    ``ambiguous`` when the runner-up is about as good: offer the top three); ``near`` when it
+    is not confident but close (offer what is near); otherwise nothing is near (abstain)."""
 
     query: str
     hits: tuple[FaqHit, ...]
@@ -71,6 +78,13 @@ class FaqResult:
         """The confident answer, if any."""
         return self.hits[0] if self.answered else None
 
+    @property
+    def near(self) -> tuple[FaqHit, ...]:
+        """Without a confident answer: the hits close enough to offer (may be empty)."""
+        if self.answered:
+            return ()
+        return tuple(hit for hit in self.hits if hit.score >= OFFER_THRESHOLD)
+
 
 @dataclass(slots=True)
 class _Doc:
@@ -79,18 +93,42 @@ class _Doc:
     texts: tuple[tuple[tuple[Slot, ...], float], ...]  # question, variants, tags; weight
     words: frozenset[str]  # folded content words
     unsplit: frozenset[str]  # long folded words without a compound split
+    weighed: list[tuple[float, _Compiled]] | None = None  # ``texts`` weighed as of ``epoch``
+    epoch: int = -1
 
 
 Part = tuple[str, ...]
 _Compiled = list[tuple[float, list[tuple[float, list[tuple[float, Part]]]]]]
+# Per slot: its weight and per option (factor, parts with their shares of the option's weight).
+
+
+class _Idf(dict[str, float]):
+    """A term's BM25 IDF, computed on first use (the postings do not change during a search)."""
+
+    __slots__ = ("_index",)
+
+    def __init__(self, index: FaqIndex) -> None:
+        super().__init__()
+        self._index = index
+
+    def __missing__(self, term: str) -> float:
+        value = self[term] = self._index._idf(term)
+        return value
 
 
 class FaqIndex:
     """The FAQ knowledge base, indexed once and updated entry by entry."""
 
-    def __init__(self, entries: Iterable[FaqEntry] = (), synonyms: Synonyms | None = None) -> None:
+    def __init__(
+        self,
+        entries: Iterable[FaqEntry] = (),
+        synonyms: Synonyms | None = None,
+        thesaurus: Thesaurus | None = None,
+    ) -> None:
         self._synonyms = synonyms if synonyms is not None else load_synonyms()
+        self._thesaurus = thesaurus  # the packaged one is read at the first search
         self._docs: dict[str, _Doc] = {}
+        self._epoch = 0  # counts changes; cached per-entry weights of another epoch are stale
         self._postings: dict[str, dict[str, float]] = {}
         self._word_df: Counter[str] = Counter()  # folded words, for compound splitting
         self._stem_df: Counter[str] = Counter()  # their stems, for typo correction
@@ -151,12 +189,11 @@ class FaqIndex:
     def search(self, query: str, limit: int = 3) -> FaqResult:
         """Best entries for ``query`` with confidence scores; never rebuilds anything."""
         # Repeating a word adds no information: one slot per term.
-        slots = list(
-            {slot.key: slot for slot in self._analyzer.slots(query, self._similar)}.values()
-        )
+        slots = list({slot.key: slot for slot in self._analyzer.slots(query, self)}.values())
         if not slots or not self._docs or limit < 1:
             return FaqResult(query, (), False, False)
-        compiled = self._compile(slots)
+        idf = _Idf(self)  # every term's weight, worked out once per search
+        compiled = self._weigh(slots, idf)
         weight_sum = sum(weight for weight, _ in compiled)
         # A query made only of words found nearly everywhere ("Netzwerk") says too little
         # to be answered confidently: normalise by at least a share of the rarest term's weight.
@@ -173,13 +210,7 @@ class FaqIndex:
         for entry_id, cov in ranked:
             if len(scored) >= limit and cov <= scored[limit - 1][0]:
                 break
-            precision = max(
-                (
-                    weight * self._text_match(text, query_terms)
-                    for text, weight in self._docs[entry_id].texts
-                ),
-                default=0.0,
-            )
+            precision = self._precision(self._docs[entry_id], query_terms, idf)
             score = cov * (PRECISION_FLOOR + (1.0 - PRECISION_FLOOR) * precision)
             scored.append((score, entry_id))
             scored.sort(key=lambda se: (-se[0], se[1]))
@@ -205,30 +236,21 @@ class FaqIndex:
         n = len(self._docs)
         return math.log(1.0 + (n - 0.5) / 1.5)
 
-    def _slot_weight(self, slot: Slot) -> float:
+    def _part_weight(self, part: Part, idf: _Idf) -> float:
+        """A part's rarity: its own term's, or — for a word the base knows only through
+        synonyms ("membership" ~ "Mitgliedschaft") — its most common group's."""
+        if part[0] in self._postings:
+            return idf[part[0]]
+        groups = [idf[group] for group in part[1:] if group in self._postings]
+        return min(groups) if groups else idf[part[0]]
+
+    def _slot_weight(self, slot: Slot, idf: _Idf) -> float:
         if slot.key in self._postings:
-            return self._idf(slot.key)
+            return idf[slot.key]
         return max(
-            sum(self._idf(part[0]) for part in option.parts) / len(option.parts)
+            sum(self._part_weight(part, idf) for part in option.parts) / len(option.parts)
             for option in slot.options
         )
-
-    def _compile(self, slots: list[Slot]) -> _Compiled:
-        """Slots with their weights and each option's parts with their shares."""
-        compiled: _Compiled = []
-        for slot in slots:
-            options = []
-            for option in slot.options:
-                idfs = [self._idf(part[0]) for part in option.parts]
-                norm = sum(idfs) or 1.0
-                options.append(
-                    (
-                        option.factor,
-                        [(i / norm, p) for i, p in zip(idfs, option.parts, strict=True)],
-                    )
-                )
-            compiled.append((self._slot_weight(slot), options))
-        return compiled
 
     def _coverage(self, compiled: _Compiled) -> dict[str, float]:
         """Candidate entries with a coverage estimate, from the postings of the query's terms.
@@ -284,29 +306,60 @@ class FaqIndex:
             total += weight * best
         return total
 
-    def _text_match(self, text: tuple[Slot, ...], query_terms: set[str]) -> float:
-        """Share of a question or variant (by weight) that the query's terms cover."""
-        got = total = 0.0
-        for slot in text:
-            weight = self._slot_weight(slot)
-            total += weight
-            best = 0.0
-            for option in slot.options:
-                idfs = [self._idf(part[0]) for part in option.parts]
-                norm = sum(idfs) or 1.0
+    def _precision(self, doc: _Doc, query_terms: set[str], idf: _Idf) -> float:
+        """Best share of a question, variant or tag (by weight) that the query's terms cover,
+        scaled by the field's weight."""
+        if doc.epoch != self._epoch or doc.weighed is None:
+            doc.weighed = [
+                (field_weight, self._weigh(text, idf)) for text, field_weight in doc.texts
+            ]
+            doc.epoch = self._epoch
+        best = 0.0
+        for field_weight, slots in doc.weighed:
+            got = total = 0.0
+            for weight, options in slots:
+                total += weight
                 value = 0.0
-                for idf, part in zip(idfs, option.parts, strict=True):
-                    if part[0] in query_terms:
-                        value += idf
-                    elif any(group in query_terms for group in part[1:]):
-                        value += SYNONYM_FACTOR * idf
-                best = max(best, option.factor * value / norm)
-            got += weight * best
-        return got / total if total else 0.0
+                for factor, parts in options:
+                    matched = 0.0
+                    for share, part in parts:
+                        if part[0] in query_terms:
+                            matched += share
+                        elif any(group in query_terms for group in part[1:]):
+                            matched += SYNONYM_FACTOR * share
+                    value = max(value, factor * matched)
+                got += weight * value
+            if total:
+                best = max(best, field_weight * got / total)
+        return best
+
+    def _weigh(self, slots: Iterable[Slot], idf: _Idf) -> _Compiled:
+        """Slots with their weights and each option's parts with their shares."""
+        weighed: _Compiled = []
+        for slot in slots:
+            options = []
+            for option in slot.options:
+                idfs = [self._part_weight(part, idf) for part in option.parts]
+                norm = sum(idfs) or 1.0
+                shares = [(i / norm, p) for i, p in zip(idfs, option.parts, strict=True)]
+                options.append((option.factor, shares))
+            weighed.append((self._slot_weight(slot, idf), options))
+        return weighed
 
     # -- typo correction --------------------------------------------------------------
 
-    def _similar(self, term: str) -> list[tuple[str, int]]:
+    def related(self, term: str) -> tuple[list[str], bool]:
+        """General synonyms (OpenThesaurus) of a query stem that the base uses, and whether
+        the base uses the stem itself (then a synonym, maybe of another sense, must not
+        compete with the word's own matches: "Treffen" → "Date" → "Daten")."""
+        if self._thesaurus is None:
+            self._thesaurus = load_thesaurus()
+        postings = self._postings
+        return [other for other in self._thesaurus.related(term) if other in postings], (
+            term in postings
+        )
+
+    def similar(self, term: str) -> list[tuple[str, int]]:
         """Known terms within one edit (two for long words) of an unknown query stem."""
         if term in self._postings or term in self._synonyms.vocabulary or term.isdigit():
             return []
@@ -390,6 +443,7 @@ class FaqIndex:
         return _Doc(entry, fields, texts, frozenset(self._entry_words(entry)), unsplit)
 
     def _add_doc(self, doc: _Doc) -> None:
+        self._epoch += 1  # every weight may have changed
         self._docs[doc.entry.id] = doc
         for term, weight in doc.fields.items():
             self._postings.setdefault(term, {})[doc.entry.id] = weight
@@ -397,6 +451,7 @@ class FaqIndex:
     def _remove_doc(self, entry_id: str) -> _Doc | None:
         doc = self._docs.pop(entry_id, None)
         if doc is not None:
+            self._epoch += 1
             for term in doc.fields:
                 posting = self._postings.get(term)
                 if posting is not None:

@@ -12,12 +12,17 @@ import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
 
+import simplemma
 import snowballstemmer
 
 __all__ = [
+    "PARTICLES",
     "STOP_WORDS",
     "fold",
     "is_stop",
+    "lemma",
+    "lemma_stem",
+    "particle_verbs",
     "split_compound",
     "stem",
     "tokenize",
@@ -51,6 +56,7 @@ hatte wuerde wuerden wuerdest wuerdet sei seid waerst schon bereits bisher leide
 vielleicht statt sowie kein keine keinem keinen keiner keines
 nen ne nem ner irgendwo irgendwas irgendwer irgendwann grad eh echt bloss nochmal
 hi hey moin servus
+gilt gelten galt gelte
 """
 _ENGLISH_STOP = """
 a about an and any are as at be been can could did do does for from get has have how i if is it
@@ -64,6 +70,7 @@ STOP_WORDS: frozenset[str] = frozenset((_GERMAN_STOP + _ENGLISH_STOP).split())
 _stemmer = snowballstemmer.stemmer("german")
 
 _LINKS = ("s", "es", "n", "en")
+_PARTICLE_GAP = 7  # words between a verb and its particle ("treten wir zum Jahresende aus")
 _MIN_PART = 4
 _MIN_COMPOUND = 8
 
@@ -93,6 +100,72 @@ def stem(word: str) -> str:
     if word.isdigit():
         return word
     return _stemmer.stemWord(word)
+
+
+@lru_cache(maxsize=262_144)
+def lemma(word: str) -> str:
+    """Dictionary form of a folded word, folded ("tritt" → "treten"; simplemma's German
+    dictionary; the word itself when it knows none)."""
+    return word if word.isdigit() else fold(simplemma.lemmatize(word, lang="de"))
+
+
+def lemma_stem(word: str) -> str | None:
+    """Stem of a folded word's dictionary form when it differs from the word's own stem.
+
+    Irregular forms ("tritt", "trat", "bekam") then meet their infinitive; ``None`` when the
+    lemmatiser knows nothing better than the stem, or the lemma is a stop word.
+    """
+    found = lemma(word)
+    if is_stop(found):
+        return None
+    term = stem(found)
+    return term if term != stem(word) else None
+
+
+PARTICLES = frozenset(
+    [
+        "ab",
+        "an",
+        "auf",
+        "aus",
+        "bei",
+        "ein",
+        "fest",
+        "fort",
+        "her",
+        "hin",
+        "los",
+        "mit",
+        "nach",
+        "vor",
+        "weg",
+        "weiter",
+        "zu",
+        "zurueck",
+        "zusammen",
+        "teil",
+    ]
+)
+"""Separable verb particles: "wir treten aus" is "austreten", "sie nimmt teil" "teilnehmen"."""
+
+
+def particle_verbs(words: list[str], is_known: Callable[[str], bool]) -> dict[int, tuple[str, int]]:
+    """Separated particle verbs in folded ``words``: verb position → (joined infinitive,
+    particle position), for verbs followed within a few words by a particle with which they
+    form a known word ("treten wir aus" → "austreten" when ``is_known("austreten")``)."""
+    found: dict[int, tuple[str, int]] = {}
+    used: set[int] = set()
+    for i, word in enumerate(words):
+        if word in PARTICLES or word.isdigit():
+            continue
+        for j in range(i + 1, min(len(words), i + 1 + _PARTICLE_GAP)):
+            if words[j] in PARTICLES and j not in used:
+                joined = words[j] + lemma(word)
+                if is_known(joined):
+                    found[i] = (joined, j)
+                    used.add(j)
+                    break
+    return found
 
 
 def split_compound(word: str, is_known: Callable[[str], bool]) -> list[str] | None:

@@ -1,4 +1,5 @@
-"""The editable synonym table (``core/data/faq_synonyms.yaml``) in analysed form."""
+"""The editable synonym tables (``core/data/faq_synonyms.yaml``, the network's own terms, and
+``core/data/faq_domain.yaml``, the field's vocabulary) in analysed form."""
 
 from __future__ import annotations
 
@@ -90,16 +91,27 @@ class Synonyms:
         return len(self.groups)
 
 
+PACKAGED = ("faq_synonyms.yaml", "faq_domain.yaml")
+"""The network's own terms and the field's vocabulary (engagement promotion, administration)."""
+
+
 def load_synonyms(path: str | Path | None = None) -> Synonyms:
-    """Read a synonym file; default: the packaged ``core/data/faq_synonyms.yaml``."""
+    """Read a synonym file; default: the packaged files :data:`PACKAGED`, together.
+
+    Raises :class:`SynonymFileError` when a file is not a list of lists of phrases."""
     if path is None:
-        text = resources.files("core.data").joinpath("faq_synonyms.yaml").read_text("utf-8")
-    else:
-        text = Path(path).read_text(encoding="utf-8")
+        data: list = []
+        for name in PACKAGED:
+            data.extend(_groups(resources.files("core.data").joinpath(name).read_text("utf-8")))
+        return Synonyms(data)
+    return Synonyms(_groups(Path(path).read_text(encoding="utf-8")))
+
+
+def _groups(text: str) -> list:
     data = yaml.safe_load(text) or []
     if not isinstance(data, list):
         raise SynonymFileError("the synonym file must be a list of groups")
     for n, group in enumerate(data, start=1):
         if not isinstance(group, list) or not all(isinstance(p, str) and p for p in group):
             raise SynonymFileError(f"group {n} must be a list of non-empty strings")
-    return Synonyms(data)
+    return data

@@ -76,6 +76,22 @@ async def test_close_matches_are_offered_as_choices(kb_app):
     assert sorted(commands) == ["/faq_zeigen treffen", "/faq_zeigen treffen-ort"]
 
 
+async def test_a_near_miss_is_offered_with_the_way_to_forward_it(kb_app):
+    # Not a confident answer, but something is near: offer it, and the forward button.
+    miriam = await factories.person(kb_app, "Miriam")
+    [reply] = await say(kb_app, miriam, "/faq ehrenamtskarte verloren", private=True)
+    assert "Meinten Sie vielleicht eine dieser Fragen?" in reply.plain
+    assert "1. Was ist die Ehrenamtskarte NRW?" in reply.plain
+    assert "Antworten Sie einfach mit der Nummer 1." in reply.plain
+    commands = [row[0].command for row in reply.buttons]
+    assert commands == ["/faq_zeigen ehrenamtskarte", "/weiterleiten ehrenamtskarte verloren"]
+    [picked] = await say(kb_app, miriam, "1", private=True)
+    assert picked.plain.startswith("Was ist die Ehrenamtskarte NRW?")
+    # Nothing near: only the offer to forward.
+    [none] = await say(kb_app, miriam, "/faq wie wird das wetter morgen", private=True)
+    assert [row[0].command for row in none.buttons] == ["/weiterleiten wie wird das wetter morgen"]
+
+
 async def test_forward_to_supporters_end_to_end(kb_app):
     app, notifier = kb_app, kb_app.notifier
     town = await factories.member(app, "Stadt Auenburg")
@@ -91,9 +107,11 @@ async def test_forward_to_supporters_end_to_end(kb_app):
     assert button.command == f"/weiterleiten {question}"
 
     text = await say_text(app, miriam, button.command)
-    assert "an die Unterstützerinnen und Unterstützer für das Thema „ehrenamtskarte“" in text
+    assert "an die Unterstützerinnen und Unterstützer für das Thema „Ehrenamtskarte“" in text
     [notice] = [n for n in notifier.sent if n.person_id == aylin.id]
     assert notice.key == "faq_forwarded_topic" and notice.params["question"] == question
+    told = app.translator.t("de", f"notice.{notice.key}", **notice.params)
+    assert "Eine Frage zum Thema „Ehrenamtskarte“" in told  # the label, not the code
     assert notifier.keys_for(other.id) == [] and notifier.keys_for(erika.id) == []
     qid = notice.params["id"]
 

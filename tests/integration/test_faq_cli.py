@@ -159,4 +159,4 @@ def test_the_demo_has_the_starter_base_and_a_supporter_to_forward_to(env):
     result = run(env, "demo", stdin=chat)
     assert result.returncode == 0, result.stderr
     assert "Wie kann unsere Kommune Mitglied im Netzwerk werden?" in result.stdout
-    assert "🔔 Nachricht an Aylin Kaya: Eine Frage zum Thema „ehrenamtskarte“" in result.stdout
+    assert "🔔 Nachricht an Aylin Kaya: Eine Frage zum Thema „Ehrenamtskarte“" in result.stdout

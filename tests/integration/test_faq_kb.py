@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from bot.starter import starter_faq
-from core.domain.errors import DomainError
+from core.domain.errors import DomainError, InvalidInput
 from core.domain.faq import FaqEntry
 from core.domain.people import Role
 from core.kb import (
@@ -100,6 +100,7 @@ async def test_unanswered_queries_are_counted_without_names(any_app):
     for query in (
         "Wie buche ich ein Hotel?",
         "wie buche ich ein  HOTEL",
+        "<b>Wie</b> buche ich ein <i>Hotel</i>?",  # pasted markup is no part of a question
         "Was ist die Ehrenamtskarte?",
     ):
         await ask(app.uow(), app.faq, query=query, now=app.clock.now())
@@ -107,9 +108,11 @@ async def test_unanswered_queries_are_counted_without_names(any_app):
     await ask(app.uow(), app.faq, query="Parkplätze am Tagungsort?", now=app.clock.now())
     gaps = await list_gaps(app.uow(), app.faq, actor_id=office.id)
     assert [(g.query, g.count) for g in gaps] == [
-        ("wie buche ich ein hotel", 2),
+        ("wie buche ich ein hotel", 3),
         ("parkplätze am tagungsort", 1),
     ]
+    with pytest.raises(InvalidInput):  # nothing but markup is no question
+        await ask(app.uow(), app.faq, query="<script>alert(1)</script>", now=app.clock.now())
     rows = (await snapshot(app.database))["faq_gaps"]
     assert all("Olga" not in str(row) for row in rows) and len(rows[0]) == 4
 

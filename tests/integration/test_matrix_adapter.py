@@ -36,7 +36,9 @@ from bot.messages import IncomingMessage
 from bot.settings import Settings
 from core.clock import SystemClock
 from core.domain.events import Audience
+from core.domain.faq import FaqEntry
 from core.domain.people import Platform
+from core.kb import import_entries
 from storage.database import Database
 from storage.tables import registrations
 from tests.support import factories
@@ -124,6 +126,11 @@ class Human:
 def in_reply_to(event: Any) -> str | None:
     relation = event.source["content"].get("m.relates_to") or {}
     return (relation.get("m.in_reply_to") or {}).get("event_id")
+
+
+JOIN = FaqEntry(
+    "beitritt", "Wie wird eine Kommune Mitglied?", "Sie unterzeichnet die Gemeinsame Erklärung."
+)
 
 
 @pytest.fixture
@@ -256,6 +263,21 @@ async def test_personal_replies_from_a_group_go_to_a_direct_chat(
         assert alice.notices(direct), "the reply text comes before the file"
 
         await bob.command(room, "!termine")
+        # A question that names the bot is answered in the room, by name or as a client
+        # marks a mention (m.mentions); a command word after the name stays a command.
+        await import_entries(app.uow(), app.faq, [JOIN], replace_all=False, now=app.clock.now())
+        localpart = bot.user_id.split(":")[0][1:]
+        named = await bob.command(room, f"{localpart}: Wie werde ich Mitglied?")
+        assert named.body.startswith("Wie wird eine Kommune Mitglied?")
+        marked = await bob.command_raw(
+            room,
+            {
+                "msgtype": "m.text",
+                "body": "Hallo Bot, wie kann unsere Stadt Mitglied werden?",
+                "m.mentions": {"user_ids": [bot.user_id]},
+            },
+        )
+        assert marked.body.startswith("Wie wird eine Kommune Mitglied?")
         # The room directory, as the authority decision asks it: power levels of this room.
         assert await app.rooms.is_moderator(Platform.MATRIX, room, alice.user_id)  # creator
         assert not await app.rooms.is_moderator(Platform.MATRIX, room, bob.user_id)

@@ -11,6 +11,10 @@ from bot.reply import Button, Reply
 NAMES = ("@engagiert:example.org", "engagiert", "@engagiert", "Engagiert Bot")
 
 
+def is_command(word: str) -> bool:  # as the router decides
+    return word.lower() in {"termine", "anmelden", "hilfe"}
+
+
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
@@ -28,7 +32,24 @@ NAMES = ("@engagiert:example.org", "engagiert", "@engagiert", "Engagiert Bot")
     ],
 )
 def test_people_write_commands_in_several_ways(body, expected):
-    assert command_text(body, "!", NAMES) == expected
+    text, addressed = command_text(body, "!", NAMES, is_command)
+    assert text == expected
+    assert addressed == (body.lower().startswith(("@engagiert", "engagiert bot", "engagiert,")))
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("@engagiert: Wie werde ich Mitglied?", "Wie werde ich Mitglied?"),
+        (
+            "Engagiert Bot, wann ist das nächste Netzwerktreffen?",
+            "wann ist das nächste Netzwerktreffen?",
+        ),
+        ("@engagiert: Termine im Mai?", "/Termine im Mai?"),  # a command word stays a command
+    ],
+)
+def test_a_question_that_names_the_bot_is_addressed_plain_text(body, expected):
+    assert command_text(body, "!", NAMES, is_command) == (expected, True)
 
 
 def test_a_reply_is_a_notice_with_html_and_plain_text():

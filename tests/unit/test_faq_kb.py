@@ -6,6 +6,7 @@ import pytest
 
 from core.domain.errors import DomainError
 from core.domain.faq import FaqEntry
+from core.domain.text import without_markup
 from core.faq import FaqIndex, Synonyms
 from core.kb import LONG_GAP, check_entries, find_entry, gap_text
 
@@ -58,3 +59,14 @@ def test_find_entry_by_id_with_polite_errors() -> None:
         with pytest.raises(DomainError) as caught:
             find_entry(index, args)
         assert caught.value.code == code
+
+
+def test_markup_is_taken_out_of_a_question_but_a_lone_angle_bracket_stays() -> None:
+    assert (
+        without_markup("<b>Wie</b> werde ich &quot;Mitglied&quot;?") == 'Wie werde ich "Mitglied"?'
+    )
+    assert without_markup("<script>alert(1)</script>Frage") == "Frage"
+    assert without_markup("Kommunen mit <5000 Einwohnern und >10 Vereinen") == (
+        "Kommunen mit <5000 Einwohnern und >10 Vereinen"
+    )
+    assert without_markup("Tom & Jerry\n  a<b") == "Tom & Jerry a<b"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from markupsafe import Markup
@@ -25,24 +25,36 @@ def strip_reply_fallback(body: str) -> str:
     return "\n".join(lines[index:]).lstrip("\n")
 
 
-def command_text(body: str, prefix: str, bot_names: Iterable[str]) -> str:
-    """``!termine``, ``/termine``, ``@bot: termine`` → ``/termine``; other text unchanged.
+def command_text(
+    body: str,
+    prefix: str,
+    bot_names: Iterable[str],
+    is_command: Callable[[str], bool] = lambda word: True,
+) -> tuple[str, bool]:
+    """Router text for a message body, and whether it addresses the bot by name.
 
+    ``!termine``, ``/termine`` and ``@bot: termine`` become ``/termine``; ``@bot: Wie werde
+    ich Mitglied?`` — a mention followed by no command (``is_command`` of its first word) —
+    becomes the question ``Wie werde ich Mitglied?``, addressed; other text is unchanged.
     ``bot_names`` are the spellings people use for the bot (user id, localpart, display name).
     """
     text = strip_reply_fallback(body).strip()
     if text.startswith("/"):
-        return text
+        return text, False
     if prefix and text.startswith(prefix):
-        return "/" + text[len(prefix) :].lstrip()
+        return "/" + text[len(prefix) :].lstrip(), False
     lowered = text.lower()
     for name in sorted({n.lower() for n in bot_names if n}, key=len, reverse=True):
         rest = text[len(name) :]
         if lowered.startswith(name) and rest[:1] in MENTION_SEPARATORS:
-            command = rest[1:].strip().removeprefix(prefix).removeprefix("/").strip()
-            if command:
-                return "/" + command
-    return text
+            rest = rest[1:].strip()
+            command = rest.removeprefix(prefix).removeprefix("/").strip()
+            if not command:
+                break
+            if rest != command or is_command(command.split()[0]):
+                return "/" + command, True
+            return rest, True
+    return text, False
 
 
 def button_commands(reply: Reply, prefix: str) -> list[str]:

@@ -486,17 +486,30 @@ class MatrixTransport:
         relation = event.source.get("content", {}).get("m.relates_to")
         if isinstance(relation, dict) and relation.get("rel_type") == "m.replace":
             return  # an edit, not a new command
+        text, named = command_text(
+            event.body, self.prefix, self._names, lambda word: bool(self.app.router.lookup(word))
+        )
         message = IncomingMessage(
             Platform.MATRIX,
             event.sender,
-            command_text(event.body, self.prefix, self._names),
+            text,
             sender_name=room.user_name(event.sender) or event.sender,
             chat_id=room.room_id,
             is_private=room.member_count <= 2,
             message_id=event.event_id,
+            addressed=named or self._mentioned(event),
         )
         if await self.app.router.handle(message):
             await self._dispatch_logged()
+
+    def _mentioned(self, event: RoomMessageText) -> bool:
+        """Whether the message mentions the bot the way clients mark it (``m.mentions``,
+        Matrix spec v1.7 "user and room mentions"; Element adds it to replies too)."""
+        mentions = event.source.get("content", {}).get("m.mentions")
+        if not isinstance(mentions, dict):
+            return False
+        user_ids = mentions.get("user_ids")
+        return isinstance(user_ids, list) and self.user_id in user_ids
 
     async def _leave_if_alone(self, room: MatrixRoom) -> None:
         if room.joined_count > 1 or room.invited_count > 0:
