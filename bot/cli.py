@@ -38,6 +38,7 @@ from bot.handlers.announcements import parse_target
 from bot.handlers.faq import markdown_blocks
 from bot.handlers.general import start_payload
 from bot.i18n import LANGUAGES, catalogue
+from bot.logs import configure_logging, quiet_terminal
 from bot.notifications import NotificationHub
 from bot.reply import plain_text
 from bot.scheduler import Scheduler
@@ -90,11 +91,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         settings = load_settings()
     except SettingsError as exc:
         fail(str(exc), 2)
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    configure_logging(settings)
     try:
         asyncio.run(args.run(settings, args))
     except SettingsError as exc:
@@ -128,7 +125,7 @@ async def _chat(
     app: App, person: Person, *, demo: bool = False, account: str | None = None
 ) -> None:
     if "log_level" not in app.settings.model_fields_set:  # the terminal is the chat
-        logging.getLogger().setLevel(logging.WARNING)
+        quiet_terminal()
     chat = ConsoleChat(app, person, everyone=demo, account=account)
     interactive = sys.stdin.isatty()
     if interactive:

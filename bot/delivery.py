@@ -8,7 +8,9 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
+from bot.reply import Reply
 from core.domain.outbox import MAX_ATTEMPTS, OutgoingMessage, retry_delay
+from core.polls import still_open
 from core.ports import Clock, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -162,3 +164,17 @@ class OutboxDispatcher:
         async with self._uow_factory() as uow:
             await uow.outbox.mark_failed(message.id, repr(exc), retry_at, now)
             await uow.commit()
+
+
+async def poll_closed_meanwhile(
+    uow: UnitOfWork, clock: Clock, reply: Reply, message: OutgoingMessage
+) -> bool:
+    """Whether ``reply`` presents a poll for voting that has closed since it was queued (a
+    retry after errors): then nothing of it may go out, the result is announced instead."""
+    spec = reply.poll
+    if spec is None or spec.closed:
+        return False
+    if await still_open(uow, poll_id=spec.poll_id, now=clock.now()):
+        return False
+    log.info("outbox %s: poll %s closed before it went out; not posted", message.id, spec.poll_id)
+    return True

@@ -169,6 +169,8 @@ class Router:
                 return [self._error(language, "not_understood")]
             return [self._unknown(language, parsed[0])]
         language = self.app.settings.default_language
+        if message.anonymous:  # the bot acts for persons: an anonymous admin is none
+            return [self._error(language, "anonymous_sender")]
         try:
             ctx = await self._context(message, uow_factory)
         except NotFound as exc:  # ``--as`` a person erased meanwhile
@@ -320,7 +322,7 @@ def outgoing(message: IncomingMessage, reply: Reply, now: datetime) -> OutgoingM
     """The outbox row for one reply, with what the adapter needs to route it."""
     payload = {
         "reply": reply.to_dict(),
-        "reply_to": message.reply_to_id or message.message_id,
+        "reply_to": message.message_id if message.reply_to_id is None else message.reply_to_id,
         "sender_id": message.sender_id,
         "sender_name": "" if reply.ephemeral else message.sender_name,
         "chat_is_private": message.is_private,

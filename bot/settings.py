@@ -15,7 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as PydanticSettingsError
+from sqlalchemy.engine import make_url
 
+from bot.redaction import protect
 from core.retention import RetentionPeriods
 from storage.database import async_url
 
@@ -38,6 +40,8 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Berlin"
     default_language: Literal["de", "en"] = "de"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    #: Everything from DEBUG on also into this file (troubleshooting); secrets stay out.
+    log_file: Path | None = None
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=1, le=65535)
     #: Where members reach the HTTP app (calendar feeds); default http://HOST:PORT.
@@ -118,6 +122,12 @@ class Settings(BaseSettings):
                     "matrix_password: ENGAGIERT_MATRIX_PASSWORD oder "
                     "ENGAGIERT_MATRIX_ACCESS_TOKEN angeben"
                 )
+        # From here on no log line of this process shows them (bot.redaction).
+        protect(
+            *(value.get_secret_value() for name in SECRET_FIELDS if (value := getattr(self, name)))
+        )
+        if self.database_url is not None:
+            protect(make_url(self.database_url).password)
         return self
 
     @field_validator("timezone")

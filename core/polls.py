@@ -397,6 +397,14 @@ async def open_poll(
     return poll
 
 
+async def still_open(uow: UnitOfWork, *, poll_id: int, now: datetime) -> bool:
+    """Whether a poll still takes votes, so that a message presenting it may go out: not
+    closed, not past its end, and not deleted."""
+    async with uow:
+        poll = await uow.polls.get(poll_id)
+    return poll is not None and poll.is_open(now)
+
+
 async def poll_for_join(uow: UnitOfWork, *, join_code: str) -> Poll | None:
     async with uow:
         return await uow.polls.find(join_code=join_code)

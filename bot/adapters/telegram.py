@@ -15,7 +15,8 @@ import json
 import logging
 import os
 import re
-from collections.abc import Awaitable, Callable, Sequence
+import warnings
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -36,9 +37,16 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application, ExtBot
+from telegram.warnings import PTBUserWarning
 
+from bot.adapters.telegram_html import split_html
 from bot.app import App
-from bot.delivery import OutboxDispatcher, PermanentDeliveryError, RetryLater
+from bot.delivery import (
+    OutboxDispatcher,
+    PermanentDeliveryError,
+    RetryLater,
+    poll_closed_meanwhile,
+)
 from bot.flood import Admission
 from bot.handlers import COMMANDS, polls
 from bot.messages import IncomingMessage
@@ -56,11 +64,13 @@ log = logging.getLogger(__name__)
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 ALLOWED_UPDATES = ("message", "callback_query", "poll_answer")
-MAX_TEXT = 4096
 WEBHOOK_PATH = "/telegram/webhook"
 MAX_WEBHOOK_BODY = 256 * 1024
 OFFSET_KEY = "telegram.offset"
 PROGRESS_KEY = "telegram.progress.{tx_id}"
+#: An update that fails this often is recorded under this key and skipped.
+SKIPPED_KEY = "telegram.skipped.{update_id}"
+UPDATE_TRIES = 3
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 BUTTON_DATA = re.compile(r"b:(\d{1,12}):(\d{1,2})")
 #: Vote buttons under our own polls: ``v:<poll id>:<option>``; ``+`` switches one option.
@@ -73,6 +83,10 @@ MEMBER_STATUSES = frozenset({"creator", "administrator", "member"})
 USERNAME_KEY = "telegram.username"
 #: Outgoing messages are retried from the outbox; between wake-ups we look every few seconds.
 DELIVERY_TICK = 5.0
+
+
+# getUpdates is fetched raw on purpose (see TelegramTransport._get_updates).
+warnings.filterwarnings("ignore", r"Please use 'Bot\.getUpdates'", PTBUserWarning)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +103,8 @@ class RateLimits:
     private_period: float = 3
     #: How often PTB waits out a RetryAfter and resends before the outbox takes over.
     max_retries: int = 3
+    #: Seconds before an update that failed is tried again (times the tries so far).
+    update_retry_pause: float = 1.0
 
 
 class TelegramTransport:
@@ -204,37 +220,72 @@ class TelegramTransport:
     # --- receiving --------------------------------------------------------------------------
 
     async def _poll(self) -> None:
+        """Long polling that never ends while the service runs: network errors back off; an
+        update that cannot be read, or keeps failing, is recorded and skipped."""
         async with self.app.uow() as uow:
             stored = await uow.state.get(OFFSET_KEY)
         offset = int(stored) if stored else None
         backoff = 1.0
+        failures: dict[int, int] = {}
         while True:
             try:
-                updates = await self.bot.get_updates(
-                    offset=offset, timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES
-                )
+                raw = await self._get_updates(offset)
             except RetryAfter as exc:
                 await asyncio.sleep(_seconds(exc.retry_after))
                 continue
-            except TelegramError as exc:
+            except Exception as exc:  # network, server or parse: retry later
                 log.warning("telegram: getUpdates failed (%s); retrying in %.0f s", exc, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 60)
                 continue
             backoff = 1.0
             handled = offset
-            for update in updates:
+            for data in raw:
+                update_id = data["update_id"]
                 try:
-                    await self.process(update)
-                except Exception:
-                    # Nothing was committed; getUpdates hands this update over again.
-                    log.exception("telegram: update %s failed; will retry", update.update_id)
-                    await asyncio.sleep(backoff)
-                    break
-                handled = update.update_id + 1
+                    await self.process(Update.de_json(data, self.bot))
+                except Exception as exc:
+                    failures[update_id] = failures.get(update_id, 0) + 1
+                    if failures[update_id] < UPDATE_TRIES:
+                        # Nothing was committed; getUpdates hands this update over again.
+                        log.exception("telegram: update %s failed; will retry", update_id)
+                        await asyncio.sleep(failures[update_id] * self.limits.update_retry_pause)
+                        break
+                    await self._skip(update_id, exc)
+                failures.pop(update_id, None)
+                handled = update_id + 1
             if handled != offset:
                 offset = handled
                 await self._save_offset(offset)
+
+    async def _get_updates(self, offset: int | None) -> list[dict[str, Any]]:
+        """getUpdates as raw JSON, so that one update PTB cannot read does not take the
+        others down with it. Raises TelegramError (or another error) as PTB does."""
+        result = await self.bot.do_api_request(
+            "getUpdates",
+            api_kwargs={
+                "offset": offset,
+                "timeout": self.poll_timeout,
+                "allowed_updates": list(ALLOWED_UPDATES),
+            },
+            read_timeout=self.poll_timeout + 10,
+        )
+        if not isinstance(result, list):
+            raise TypeError(f"getUpdates answered {type(result).__name__}, not a list")
+        return [u for u in result if isinstance(u, dict) and type(u.get("update_id")) is int]
+
+    async def _skip(self, update_id: int, exc: Exception) -> None:
+        """Record an update given up on (its id and the error, never its content)."""
+        log.error(
+            "telegram: update %s skipped after %d tries: %s", update_id, UPDATE_TRIES, repr(exc)
+        )
+        async with self.app.uow() as uow:
+            await uow.state.set(
+                SKIPPED_KEY.format(update_id=update_id),
+                f"{type(exc).__name__}: {exc}"[:500],
+                self.app.clock.now(),
+            )
+            await uow.commit()
 
     async def _save_offset(self, offset: int) -> None:
         async with self.app.uow() as uow:
@@ -254,9 +305,8 @@ class TelegramTransport:
             body += chunk
             if len(body) > MAX_WEBHOOK_BODY:
                 return Response(status_code=413)
-        try:
-            update = Update.de_json(json.loads(body), self.bot)
-        except (ValueError, TypeError, KeyError):
+        update = self._parsed(bytes(body))
+        if update is None:
             return Response(status_code=400)
         try:
             await self.process(update)
@@ -264,6 +314,23 @@ class TelegramTransport:
             log.exception("telegram: webhook update %s failed", update.update_id)
             return Response(status_code=500)  # Telegram delivers it again
         return Response(status_code=200)
+
+    def _parsed(self, body: bytes) -> Update | None:
+        """The update in a webhook body, or ``None`` when it is none: not JSON, not an object
+        with an integer ``update_id``, nested too deep, or not readable as an Update."""
+        try:
+            data = json.loads(body)
+        except (ValueError, RecursionError):
+            return None
+        if not isinstance(data, dict) or type(data.get("update_id")) is not int:
+            return None
+        try:
+            return Update.de_json(data, self.bot)
+        except Exception as exc:  # PTB raises whatever the malformed part provokes
+            log.warning(
+                "telegram: webhook update %s unreadable (%s)", data["update_id"], type(exc).__name__
+            )
+            return None
 
     async def process(self, update: Update) -> None:
         """Handle one update; returns once its effect and replies are committed."""
@@ -387,9 +454,14 @@ class TelegramTransport:
 
     def _from_message(self, update: Update) -> IncomingMessage | None:
         msg = update.message
-        if msg is None or msg.text is None or msg.from_user is None or msg.from_user.is_bot:
+        if msg is None or msg.text is None or msg.from_user is None:
             return None
         head = msg.text.split(maxsplit=1)[0] if msg.text.strip() else ""
+        # An anonymous group administrator writes as the group (sender_chat), the sender is
+        # Telegram's GroupAnonymousBot: a command gets an explanation, other text nothing.
+        anonymous = msg.sender_chat is not None and msg.sender_chat.id == msg.chat.id
+        if (msg.from_user.is_bot and not anonymous) or (anonymous and not head.startswith("/")):
+            return None
         if head.startswith("/") and "@" in head:
             addressed = head.split("@", 1)[1]
             if addressed.lower() != self.username.lower():
@@ -412,6 +484,7 @@ class TelegramTransport:
             message_id=str(update.update_id),
             reply_to_id=str(msg.message_id),
             addressed=addressed,
+            anonymous=anonymous,
         )
 
     async def _from_button(self, update: Update) -> IncomingMessage | None:
@@ -435,6 +508,7 @@ class TelegramTransport:
             chat_id=str(query.message.chat.id),
             is_private=query.message.chat.type == "private",
             message_id=str(update.update_id),
+            reply_to_id="",  # the update id is no message id: the answer quotes nothing
         )
 
     async def _button_command(self, data: str, query: CallbackQuery) -> str | None:
@@ -481,10 +555,12 @@ class TelegramTransport:
         """
         payload = message.payload
         reply = Reply.from_dict(payload["reply"])
+        if await poll_closed_meanwhile(self.app.uow(), self.app.clock, reply, message):
+            return
         owner = str(payload.get("sender_id") or "")
         personal = bool(reply.private and not payload["chat_is_private"] and owner)
         target = owner if personal else message.chat_id
-        chunks = split_text(str(reply.text))
+        chunks = split_html(str(reply.text))
         steps: list[Callable[[], Awaitable[None]]] = []
         for number, chunk in enumerate(chunks):
             markup = _keyboard(message.id, reply) if number == len(chunks) - 1 else None
@@ -688,50 +764,6 @@ def _keyboard(outbox_id: int | None, reply: Reply) -> InlineKeyboardMarkup | Non
             index += 1
         rows.append(keys)
     return InlineKeyboardMarkup(rows)
-
-
-def _utf16(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Cut at line breaks (tags never span lines in our messages) so that no part is longer
-    than Telegram's limit; a single overlong line is cut at spaces."""
-    parts: list[str] = []
-    current = ""
-    for line in _short_lines(text.split("\n"), limit):
-        candidate = f"{current}\n{line}" if current else line
-        if current and _utf16(candidate) > limit:
-            parts.append(current)
-            current = line
-        else:
-            current = candidate
-    if current or not parts:
-        parts.append(current)
-    return parts
-
-
-def _short_lines(lines: Sequence[str], limit: int) -> list[str]:
-    out: list[str] = []
-    for line in lines:
-        while _utf16(line) > limit:
-            fits = _fitting_prefix(line, limit)
-            cut = line.rfind(" ", 0, fits)
-            cut = cut if cut > 0 else fits
-            out.append(line[:cut])
-            line = line[cut:].lstrip(" ")
-        out.append(line)
-    return out
-
-
-def _fitting_prefix(line: str, limit: int) -> int:
-    """How many characters of ``line`` fit into ``limit`` UTF-16 code units."""
-    used = 0
-    for index, char in enumerate(line):
-        used += 2 if ord(char) > 0xFFFF else 1
-        if used > limit:
-            return index
-    return len(line)
 
 
 async def _translated_errors(step: Callable[[], Awaitable[None]]) -> None:

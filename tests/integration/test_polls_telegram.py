@@ -262,3 +262,29 @@ async def test_an_anonymous_vote_typed_into_the_group_is_refused_and_deleted(rig
         assert tried[0].status == 400  # Telegram refused: the hint has to do
         assert rig.api.message_exists(GROUP, message_id)
     assert await tally(rig, 1) == ((0, 0), 0)
+
+
+async def test_a_poll_that_closed_while_its_post_was_retried_is_never_posted(rig):
+    # sendPoll fails (502); the speaker ends the poll before the outbox tries again. The
+    # retry must not post an open native poll after the result was announced.
+    import sqlalchemy as sa
+
+    from storage.tables import outbox
+
+    await linked_speaker(rig)
+    rig.api.set_chat_member(GROUP, SARA, "member")
+    rig.api.fail_next("sendPoll", status=502)
+    rig.api.inject_message(GROUP, SARA, "/umfrage Format? | Präsenz | Online", "supergroup")
+    await rig.api.wait_for(lambda: [c for c in rig.api.calls if c.method == "sendPoll"])
+    rig.api.inject_message(GROUP, SARA, "/umfrage_ende 1", "supergroup")
+    await rig.api.wait_for(
+        lambda: [t for t in rig.api.texts_to(GROUP) if "Umfrage Nr. 1 ist beendet" in t]
+    )
+
+    async def all_handled() -> bool:  # the retry (after its backoff) has run
+        async with rig.app.database.engine.connect() as conn:
+            rows = await conn.execute(sa.select(outbox.c.sent_at, outbox.c.failed_at))
+            return all(sent or failed for sent, failed in rows)
+
+    await _until(all_handled, timeout=15)
+    assert rig.api.sent_to(GROUP, "sendPoll") == []  # no successful post, ever

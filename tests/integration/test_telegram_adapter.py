@@ -58,8 +58,12 @@ async def test_signup_by_command_and_cancel_by_button(rig):
     message_id = confirmation.result["message_id"]
 
     rig.api.inject_callback(ANNA["id"], ANNA, cancel["callback_data"], message_id)
-    await rig.api.wait_for_sent(ANNA["id"], 2)
+    (_, cancelled) = await rig.api.wait_for_sent(ANNA["id"], 2)
     assert "abgemeldet" in rig.api.texts_to(ANNA["id"])[1]
+    # A button press is no message of Anna's: the answer quotes nothing (the update id is
+    # no message id).
+    assert cancelled.params.get("reply_parameters") is None
+    assert "reply_to_message" not in cancelled.result
     assert [s for _, s in await registrations_of(rig.app)] == ["cancelled"]
     assert all(a.get("show_alert") is not True for a in rig.api.callback_answers.values())
 
@@ -190,7 +194,8 @@ async def test_long_replies_are_split_and_files_sent(rig):
     rig.api.inject_message(ANNA["id"], ANNA, f"/teilnehmende {event.id}")
     await rig.api.wait_for(lambda: any("Nummer 299" in t for t in rig.api.texts_to(ANNA["id"])))
     texts = rig.api.texts_to(ANNA["id"])
-    assert len(texts) == 4 and all(len(t) <= 4096 for t in texts)
+    shown = [c.result["text"] for c in rig.api.sent_to(ANNA["id"], "sendMessage")]
+    assert len(texts) == 4 and all(len(t.encode("utf-16-le")) // 2 <= 4096 for t in shown)
     lines = "\n".join(texts).splitlines()
     numbered = [line for line in lines if "Teilnehmerin" in line]
     assert [int(line.rsplit(" ", 1)[1]) for line in numbered] == list(range(300))
@@ -262,6 +267,21 @@ async def test_webhook_checks_secret_and_size_and_answers_after_commit(
                 WEBHOOK_PATH, content=b"{" + b" " * 300_000 + b"}", headers=headers
             )
             assert huge.status_code == 413
+            # Bodies with the right secret that are no update: refused, nothing changes.
+            for body in (
+                b"[1, 2]",
+                b"null",
+                b'"text"',
+                b"17",
+                b"[" * 100_000 + b"]" * 100_000,
+                ('{"update_id": 7, "message": ' + '{"a":' * 30_000 + "1" + "}" * 30_001).encode(),
+                b'{"update_id": "1"}',
+                b'{"update_id": 5, "message": "kaputt"}',
+                b'{"update_id": 6, "message": {"message_id": []}}',
+            ):
+                refused = await client.post(WEBHOOK_PATH, content=body, headers=headers)
+                assert refused.status_code == 400, body[:40]
+            assert await registrations_of(app) == []
             ok = await client.post(WEBHOOK_PATH, json=update, headers=headers)
             assert ok.status_code == 200
             assert len(await registrations_of(app)) == 1  # committed before the 200
@@ -329,3 +349,73 @@ async def test_a_group_question_mentioning_the_bot_is_answered_there(rig):
     (answer,) = await rig.api.wait_for_sent(GROUP, 1)
     assert "Im Hof des Rathauses." in answer.params["text"]
     assert rig.api.texts_to(GROUP) == [answer.params["text"]]  # the unaddressed one: silence
+
+
+async def test_a_long_answer_with_links_arrives_whole_in_valid_parts(rig):
+    # The example: one paragraph of ~8,000 characters with **fett** and a link whose
+    # address holds "&". Each part must parse as Telegram parses HTML (the stand-in refuses
+    # what Telegram refuses) and count at most 4096 visible characters.
+    from core.domain.faq import FaqEntry
+    from core.kb import import_entries
+
+    sentence = "Das ist **fett** und hier die [Seite](https://example.org/a?b=1&c=2) dazu. "
+    entry = FaqEntry("lang", "Was steht in der langen Antwort?", sentence * 110)
+    await import_entries(
+        rig.app.uow(), rig.app.faq, [entry], replace_all=False, now=rig.app.clock.now()
+    )
+    rig.api.inject_message(ANNA["id"], ANNA, "/faq_zeigen lang")
+    await rig.api.wait_for(
+        lambda: sum(t.count("fett") for t in rig.api.texts_to(ANNA["id"])) == 110
+    )
+    sent = rig.api.sent_to(ANNA["id"])
+    assert len(sent) >= 2
+    assert all('<a href="https://example.org/a?b=1&amp;c=2">' in s.params["text"] for s in sent)
+    shown = " ".join(s.result["text"] for s in sent)
+    assert shown.count("Seite") == 110 and "**" not in shown
+    assert all(len(s.result["text"].encode("utf-16-le")) // 2 <= 4096 for s in sent)
+
+
+async def test_the_token_reaches_no_log_line_even_at_debug(rig, caplog):
+    # The HTTP client logs every request URL, /bot<TOKEN>/…; no line may show the token.
+    import logging
+    from urllib.parse import quote
+
+    caplog.set_level(logging.DEBUG)
+    event = await factories.event(rig.app, capacity=5)
+    rig.api.inject_message(ANNA["id"], ANNA, f"/anmelden {event.id}")
+    await rig.api.wait_for_sent(ANNA["id"])
+    text = caplog.text
+    assert "HTTP Request: POST" in text and "/bot***/" in text  # the lines are there …
+    token = rig.api.token
+    assert token not in text and quote(token, safe="") not in text  # … without the token
+
+
+async def test_an_unreadable_update_is_recorded_and_skipped_and_polling_goes_on(rig):
+    # A poll_answer without the fields python-telegram-bot requires: reading it fails every
+    # time. Polling must go on: the update is recorded (id and error) and skipped.
+    from bot.adapters.telegram import SKIPPED_KEY
+
+    bad = rig.api.inject_update({"poll_answer": {"poll_id": "p1"}})
+    rig.api.inject_message(ANNA["id"], ANNA, "/termine")
+    (listing,) = await rig.api.wait_for_sent(ANNA["id"])
+    assert "Veranstaltungen" in listing.params["text"]
+    async with rig.app.uow() as uow:
+        recorded = await uow.state.get(SKIPPED_KEY.format(update_id=bad))
+    assert recorded and "poll_answer" not in recorded  # the error, not the content
+    rig.api.inject_message(ANNA["id"], ANNA, "/hilfe")  # and later updates still arrive
+    await rig.api.wait_for_sent(ANNA["id"], 2)
+
+
+async def test_an_anonymous_group_admin_is_told_why_the_bot_cannot_act(rig):
+    # Telegram sends their messages from GroupAnonymousBot with the group as sender_chat.
+    rig.api.add_chat(GROUP, "supergroup", title="Netzwerk")
+    rig.api.inject_anonymous_admin_message(GROUP, "/termine")
+    (answer,) = await rig.api.wait_for_sent(GROUP)
+    assert "anonyme Administration" in answer.params["text"]
+    rig.api.inject_anonymous_admin_message(GROUP, "Hallo zusammen")  # chatter: nothing
+    rig.api.inject_message(GROUP, BERND, "/termine", "supergroup")
+    await rig.api.wait_for_sent(GROUP, 2)
+    assert "anonyme" not in rig.api.texts_to(GROUP)[1]
+    async with rig.app.uow() as uow:  # nobody was made a guest for the group
+        assert await uow.identities.get(Platform.TELEGRAM, str(GROUP)) is None
+        assert await uow.identities.get(Platform.TELEGRAM, "1087968824") is None

@@ -35,6 +35,7 @@ import time
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from http import HTTPStatus
 from typing import Any, Literal, TypeVar
 
@@ -192,11 +193,103 @@ def _utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+#: The sender Telegram names for anonymous group administrators (Bot API, Message.from).
+GROUP_ANONYMOUS_BOT = {
+    "id": 1087968824,
+    "is_bot": True,
+    "first_name": "Group",
+    "username": "GroupAnonymousBot",
+}
+
+#: Telegram's HTML style: these tags (and no others), entities &lt; &gt; &amp; &quot; and
+#: numeric ones (Bot API, "Formatting options").
+HTML_TAGS = frozenset(
+    [
+        "b",
+        "strong",
+        "i",
+        "em",
+        "u",
+        "ins",
+        "s",
+        "strike",
+        "del",
+        "span",
+        "tg-spoiler",
+        "a",
+        "tg-emoji",
+        "code",
+        "pre",
+        "blockquote",
+    ]
+)
+HTML_ENTITIES = frozenset({"lt", "gt", "amp", "quot"})
+
+
+class _TelegramHtml(HTMLParser):
+    """Telegram's HTML parser, as strict as Telegram: unknown tags, unclosed or crossed
+    tags and unknown entities are refused with its error texts."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.text: list[str] = []
+        self.open: list[str] = []
+
+    def _offset(self) -> int:
+        line, column = self.getpos()
+        before = "\n".join(self.rawdata.split("\n")[: line - 1])
+        return len((before + ("\n" if line > 1 else "")).encode()) + len(
+            self.rawdata.split("\n")[line - 1][:column].encode()
+        )
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in HTML_TAGS:
+            raise _entities(f'Unsupported start tag "{tag}" at byte offset {self._offset()}')
+        self.open.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        raise _entities(f'Unsupported start tag "{tag}" at byte offset {self._offset()}')
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.open or self.open[-1] != tag:
+            expected = f'"</{self.open[-1]}>"' if self.open else "no end tag"
+            raise _entities(
+                f"Unmatched end tag at byte offset {self._offset()}, expected {expected}, "
+                f'found "</{tag}>"'
+            )
+        self.open.pop()
+
+    def handle_data(self, data: str) -> None:
+        if "<" in data:
+            raise _entities(f"Unsupported start tag at byte offset {self._offset()}")
+        self.text.append(data)
+
+    def handle_entityref(self, name: str) -> None:
+        if name not in HTML_ENTITIES:
+            raise _entities(f'Unsupported HTML entity "&{name};" at byte offset {self._offset()}')
+        self.text.append(html.unescape(f"&{name};"))
+
+    def handle_charref(self, name: str) -> None:
+        self.text.append(html.unescape(f"&#{name};"))
+
+
+def _entities(problem: str) -> ApiError:
+    return ApiError(400, f"Bad Request: can't parse entities: {problem}")
+
+
 def _plain_text(text: str, parse_mode: str | None) -> str:
-    """The text Telegram shows: HTML markup removed (other parse modes are kept verbatim)."""
-    if (parse_mode or "").lower() == "html":
-        return html.unescape(re.sub(r"<[^>]*>", "", text))
-    return text
+    """The text Telegram shows: HTML parsed as strictly as Telegram does (other parse modes
+    are kept verbatim). Raises :class:`ApiError` ("can't parse entities") like Telegram."""
+    if (parse_mode or "").lower() != "html":
+        return text
+    parser = _TelegramHtml()
+    parser.feed(text)
+    parser.close()
+    if parser.rawdata:  # an unfinished tag at the end: "<b" or "<a href="
+        raise _entities(f"Unclosed start tag at byte offset {len(text.encode())}")
+    if parser.open:
+        raise _entities(f'Can\'t find end tag corresponding to start tag "{parser.open[-1]}"')
+    return "".join(parser.text)
 
 
 def _command_entities(text: str) -> list[JSON]:
@@ -534,6 +627,13 @@ class TelegramApi:
         return self.inject_update(
             self.make_message_update(chat_id, from_user, text, chat_type, **kwargs)
         )
+
+    def inject_anonymous_admin_message(self, chat_id: int, text: str) -> int:
+        """Queue a message of an anonymous group administrator, as Telegram sends it: from
+        GroupAnonymousBot, with the group itself as ``sender_chat``."""
+        chat = self.add_chat(chat_id)
+        sender_chat = {k: chat[k] for k in ("id", "type", "title") if k in chat}
+        return self.inject_message(chat_id, GROUP_ANONYMOUS_BOT, text, sender_chat=sender_chat)
 
     def make_callback_update(
         self, chat_id: int, from_user: UserLike, data: str, message_id: int

@@ -16,7 +16,12 @@ from tests.support.telegram_api import TelegramApi
 
 #: Telegram's limits scaled for quick tests.
 FAST = RateLimits(
-    overall_per_second=100, group_messages=20, group_period=2, private_burst=50, private_period=1
+    overall_per_second=100,
+    group_messages=20,
+    group_period=2,
+    private_burst=50,
+    private_period=1,
+    update_retry_pause=0.01,
 )
 
 

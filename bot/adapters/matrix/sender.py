@@ -27,7 +27,7 @@ from bot.adapters.matrix.text import (
     hint_commands,
     notice_content,
 )
-from bot.delivery import PermanentDeliveryError, RetryLater
+from bot.delivery import PermanentDeliveryError, RetryLater, poll_closed_meanwhile
 from bot.reply import Reply
 from core.domain.outbox import OutgoingMessage
 from core.domain.people import Platform
@@ -79,6 +79,8 @@ class MatrixSender:
     async def send(self, message: OutgoingMessage) -> None:
         payload = message.payload
         reply = Reply.from_dict(payload["reply"])
+        if await poll_closed_meanwhile(self.app.uow(), self.app.clock, reply, message):
+            return
         reply_to = payload.get("reply_to")
         if message.chat_id.startswith("@"):  # a notification to a person, not to a room
             await self._send_direct(message.chat_id, reply, message.tx_id)
