@@ -407,6 +407,10 @@ class PersonalDataRepository(Protocol):
     ) -> dict[str, Any]: ...
 
 
+class ChatLinkRepository(Protocol):
+    async def move(self, platform: Platform, old_chat_id: str, new_chat_id: str) -> int: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving ``async with`` without :meth:`commit` rolls back.
 
@@ -435,6 +439,7 @@ class UnitOfWork(Protocol):
     retention: RetentionRepository
     polls: PollRepository
     personal_data: PersonalDataRepository
+    chat_links: ChatLinkRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, *exc: object) -> None: ...

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransactio
 
 from core.domain.notices import Notice
 from core.ports import DurableNotifier, Notifier
+from storage.chats import ChatLinkRepository
 from storage.delivery import InboundRepository, OutboxRepository, StateRepository
 from storage.dialogues import DialogueRepository
 from storage.faq import (
@@ -90,6 +91,7 @@ class SqlUnitOfWork:
         self.retention = RetentionRepository(conn)
         self.polls = PollRepository(conn, pepper=self._pepper, row_locks=self._row_locks)
         self.personal_data = PersonalDataRepository(conn)
+        self.chat_links = ChatLinkRepository(conn)
         self._pending, self._committed = [], []
         self._queued = False  # notifications stored directly: the notifier should look
         return self

@@ -35,7 +35,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application, ExtBot
 from telegram.warnings import PTBUserWarning
 
@@ -52,6 +52,7 @@ from bot.handlers import COMMANDS, polls
 from bot.messages import IncomingMessage
 from bot.notifications import NotificationHub
 from bot.reply import Attachment, PollSpec, Reply, plain_text
+from core.chats import move_chat
 from core.domain.authority import EVERYONE, Place
 from core.domain.errors import DomainError
 from core.domain.outbox import OutgoingMessage
@@ -334,6 +335,15 @@ class TelegramTransport:
 
     async def process(self, update: Update) -> None:
         """Handle one update; returns once its effect and replies are committed."""
+        message = update.message
+        if message is not None and (message.migrate_to_chat_id or message.migrate_from_chat_id):
+            old, new = (
+                (message.chat.id, message.migrate_to_chat_id)
+                if message.migrate_to_chat_id
+                else (message.migrate_from_chat_id, message.chat.id)
+            )
+            await self._chat_moved(str(old), str(new))
+            return
         if update.poll_answer is not None:
             await self._poll_answer(update)
             return
@@ -348,6 +358,15 @@ class TelegramTransport:
             return
         if await self.app.router.handle(message):
             self._kick.set()
+
+    async def _chat_moved(self, old_chat_id: str, new_chat_id: str) -> None:
+        await move_chat(
+            self.app.uow(),
+            platform=Platform.TELEGRAM,
+            old_chat_id=old_chat_id,
+            new_chat_id=new_chat_id,
+        )
+        self._kick.set()  # what waited for the old chat goes out to the new one
 
     # --- the room directory (core.ports.RoomDirectory) ----------------------------------------
 
@@ -579,6 +598,9 @@ class TelegramTransport:
         for number, step in enumerate(steps[done:], start=done):
             try:
                 await _translated_errors(step)
+            except ChatMigrated as exc:  # the group became a supergroup: resend there
+                await self._chat_moved(message.chat_id, str(exc.new_chat_id))
+                raise RetryLater(timedelta(0)) from None
             except PermanentDeliveryError as exc:
                 if not (personal and isinstance(exc.__cause__, Forbidden)):
                     raise

@@ -419,3 +419,46 @@ async def test_an_anonymous_group_admin_is_told_why_the_bot_cannot_act(rig):
     async with rig.app.uow() as uow:  # nobody was made a guest for the group
         assert await uow.identities.get(Platform.TELEGRAM, str(GROUP)) is None
         assert await uow.identities.get(Platform.TELEGRAM, "1087968824") is None
+
+
+async def test_a_group_upgraded_to_a_supergroup_keeps_its_links_and_messages(rig):
+    # Telegram gives the group a new id; the old one answers every send with
+    # migrate_to_chat_id. Links move with the service message, and a message still addressed
+    # to the old id goes to the new one.
+    from bot.messages import IncomingMessage
+    from bot.reply import Reply
+    from bot.router import outgoing
+
+    old, new = -4001, -1004001
+    rig.api.add_chat(old, "group", title="Kurzformat")
+    event = await factories.event(rig.app, capacity=5)
+    async with rig.app.uow() as uow:
+        await uow.polls.link_event_room(event.id, Platform.TELEGRAM, str(old), rig.app.clock.now())
+        await uow.commit()
+    rig.api.inject_message(old, BERND, "/termine", "group")
+    await rig.api.wait_for_sent(old)
+
+    rig.api.migrate_group(old, new)
+
+    async def moved() -> list:
+        async with rig.app.uow() as uow:
+            return await uow.polls.event_rooms(event.id)
+
+    for _ in range(250):
+        if await moved() == [(Platform.TELEGRAM, str(new))]:
+            break
+        await asyncio.sleep(0.02)
+    assert await moved() == [(Platform.TELEGRAM, str(new))]
+
+    # A reply still addressed to the old group (queued before the move was known).
+    late = IncomingMessage(
+        Platform.TELEGRAM, str(BERND["id"]), "", chat_id=str(old), is_private=False
+    )
+    async with rig.app.uow() as uow:
+        await uow.outbox.add(outgoing(late, Reply("Nachzügler"), rig.app.clock.now()))
+        await uow.commit()
+    rig.transport.kick()
+    (arrived,) = await rig.api.wait_for_sent(new, 1, timeout=10)
+    assert arrived.params["text"] == "Nachzügler"
+    refused = [c for c in rig.api.calls if c.chat_id == old and c.status == 400]
+    assert len(refused) <= 1  # tried once at the old id, then sent to the new one

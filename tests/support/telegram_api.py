@@ -115,16 +115,28 @@ MIN_POLL_OPTIONS = 1  # Bot API 10.0 (python-telegram-bot 22.8); it was 2 before
 class ApiError(Exception):
     """An error answer of the Bot API."""
 
-    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        description: str,
+        retry_after: int | None = None,
+        migrate_to_chat_id: int | None = None,
+    ) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
         self.retry_after = retry_after
+        self.migrate_to_chat_id = migrate_to_chat_id
 
     def body(self) -> JSON:
         body: JSON = {"ok": False, "error_code": self.status, "description": self.description}
+        parameters = {}
         if self.retry_after is not None:
-            body["parameters"] = {"retry_after": self.retry_after}
+            parameters["retry_after"] = self.retry_after
+        if self.migrate_to_chat_id is not None:
+            parameters["migrate_to_chat_id"] = self.migrate_to_chat_id
+        if parameters:
+            body["parameters"] = parameters
         return body
 
 
@@ -412,6 +424,8 @@ class TelegramApi:
         self.chats: dict[int, JSON] = {}
         self.users: dict[int, JSON] = {}
         self.blocked: set[int] = set()
+        #: Basic groups upgraded to supergroups: old id -> new id (migrate_group).
+        self.migrated: dict[int, int] = {}
         self.waiting_pollers = 0
 
         self._updates: list[JSON] = []
@@ -626,6 +640,24 @@ class TelegramApi:
         """Queue a text message from a user; returns the update_id."""
         return self.inject_update(
             self.make_message_update(chat_id, from_user, text, chat_type, **kwargs)
+        )
+
+    def migrate_group(self, old_id: int, new_id: int) -> None:
+        """Upgrade a basic group to a supergroup as Telegram does: members move over, the
+        old chat answers every send with ``migrate_to_chat_id``, and both chats get their
+        service message (``migrate_to_chat_id`` in the old, ``migrate_from_chat_id`` in the
+        new one)."""
+        old = self.chats[old_id]
+        new = self.add_chat(new_id, "supergroup", title=old.get("title"))
+        self._members[new_id].update(self._members[old_id])
+        starter = next(iter(self._members[old_id]), self.bot_user["id"])
+        user = self.user(starter) if starter != self.bot_user["id"] else self.bot_user
+        self.inject_update(
+            {"message": self._store_message(old, {"from": user, "migrate_to_chat_id": new_id})}
+        )
+        self.migrated[old_id] = new_id
+        self.inject_update(
+            {"message": self._store_message(new, {"from": user, "migrate_from_chat_id": old_id})}
         )
 
     def inject_anonymous_admin_message(self, chat_id: int, text: str) -> int:
@@ -871,6 +903,12 @@ class TelegramApi:
             raise ApiError(400, "Bad Request: chat not found")
         if chat["type"] == "private" and chat_id in self.blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
+        if chat_id in self.migrated:
+            raise ApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                migrate_to_chat_id=self.migrated[chat_id],
+            )
         return chat
 
     def _message(self, chat_id: int, message_id: int) -> JSON:
