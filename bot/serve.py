@@ -18,6 +18,7 @@ from bot.app import App
 from bot.notifications import NotificationHub
 from bot.scheduler import Scheduler
 from bot.web import create_web_app
+from core.faq.thesaurus import load_thesaurus
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +37,44 @@ def configured_transports(app: App) -> list[Transport]:
     return transports
 
 
+#: Between tries to start a transport whose server cannot be reached (seconds, doubling).
+START_BACKOFF = (1.0, 60.0)
+
+
+async def _start(transport: Transport, started: list[Transport]) -> None:
+    """Start one transport, trying again with backoff while its server cannot be reached; the
+    others and the HTTP side run meanwhile. One log line per try, no traceback."""
+    delay, longest = START_BACKOFF
+    name = transport.platform.value
+    transport.state = "starting"
+    while True:
+        try:
+            await transport.start()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            with contextlib.suppress(Exception):
+                await transport.stop()  # what started half-way, so that it can start again
+            transport.state = "down"
+            log.warning(
+                "%s: could not start (%s: %s); trying again in %.0f s",
+                name,
+                type(exc).__name__,
+                exc,
+                delay,
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, longest)
+            continue
+        started.append(transport)
+        log.info("%s transport running", name)
+        return
+
+
 async def serve(app: App) -> None:
     settings = app.settings
     transports = configured_transports(app)
-    web = create_web_app(app)
+    web = create_web_app(app, transports)
     for transport in transports:
         routes = transport.routes()
         if routes is not None:
@@ -60,13 +95,15 @@ async def serve(app: App) -> None:
         loop.add_signal_handler(sig, stop.set)
 
     http = asyncio.create_task(server.serve(), name="http")
+    # The general synonyms are read at the first question otherwise (about a second).
+    preload = asyncio.create_task(asyncio.to_thread(load_thesaurus), name="thesaurus")
     started: list[Transport] = []
+    starting = [
+        asyncio.create_task(_start(transport, started), name=f"start-{transport.platform.value}")
+        for transport in transports
+    ]
     scheduler = Scheduler(app, app.notifier) if isinstance(app.notifier, NotificationHub) else None
     try:
-        for transport in transports:
-            await transport.start()
-            started.append(transport)
-            log.info("%s transport running", transport.platform.value)
         if scheduler is not None:
             await scheduler.start()
         if not transports:
@@ -76,6 +113,10 @@ async def serve(app: App) -> None:
         await asyncio.wait({http, waiter}, return_when=asyncio.FIRST_COMPLETED)
         waiter.cancel()
     finally:
+        for task in (*starting, preload):
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(*starting, preload, return_exceptions=True)
         if scheduler is not None:
             await scheduler.stop()
         for transport in reversed(started):

@@ -3,31 +3,64 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
-import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
+from bot.adapters import Transport
 from bot.app import App
 from bot.live import live_router
 from bot.web_calendar import calendar_routes
+from storage.database import head_revision
 
 log = logging.getLogger(__name__)
 
 
-def create_web_app(app: App) -> FastAPI:
+def create_web_app(app: App, transports: Sequence[Transport] = ()) -> FastAPI:
+    """The service's HTTP app; ``transports`` are reported by ``/healthz``."""
     web = FastAPI(title="engagiert-bot", docs_url=None, redoc_url=None, openapi_url=None)
 
     @web.get("/healthz")
     async def healthz() -> JSONResponse:
-        try:
-            async with app.database.engine.connect() as conn:
-                await conn.execute(sa.text("SELECT 1"))
-        except Exception:
-            log.exception("health check: database unreachable")
-            return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
-        return JSONResponse({"status": "ok", "database": "ok"})
+        """200 while the process and its database work, with one field per component (a
+        chat platform that is down is reported, not fatal); 503 without the database."""
+        components: dict[str, str] = {t.platform.value: t.state for t in transports}
+        schema = await _schema(app)
+        status = 200 if schema is not None else 503
+        word = "ok" if schema == head_revision() else "degraded"
+        body = {"status": word if schema is not None else "error", **components}
+        body["database"] = "ok" if schema is not None else "unreachable"
+        body["schema"] = schema or "unknown"
+        return JSONResponse(body, status_code=status)
+
+    @web.get("/readyz")
+    async def readyz() -> JSONResponse:
+        """503 only while the database is unreachable or its schema is not the current one."""
+        schema = await _schema(app)
+        ready = schema is not None and schema == head_revision()
+        return JSONResponse({"ready": ready}, status_code=200 if ready else 503)
 
     web.include_router(calendar_routes(app))
     web.include_router(live_router(app))
     return web
+
+
+_down_logged = False
+
+
+async def _schema(app: App) -> str | None:
+    """The database's schema revision; ``None`` when it cannot be reached (logged once per
+    outage, not per request)."""
+    global _down_logged
+    try:
+        revision = await app.database.current_revision()
+    except Exception as exc:
+        if not _down_logged:
+            log.warning("health check: database unreachable (%s)", type(exc).__name__)
+            _down_logged = True
+        return None
+    if _down_logged:
+        log.info("health check: database reachable again")
+        _down_logged = False
+    return revision or "none"

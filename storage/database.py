@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -158,6 +159,14 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+@lru_cache(maxsize=1)
+def head_revision() -> str | None:
+    """The newest migration this code knows (the schema :meth:`Database.upgrade` brings)."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

@@ -13,6 +13,10 @@ class Transport(Protocol):
     """A chat platform connection that ``engagiert-bot serve`` runs inside its event loop."""
 
     platform: Platform
+    #: For /healthz: "starting", "down" (set by ``serve``), or the transport's own word for
+    #: running ("polling", "webhook", "syncing") and "degraded" while it cannot reach its
+    #: server.
+    state: str
 
     def routes(self) -> APIRouter | None:
         """HTTP routes the transport needs (a webhook), mounted on the service's app."""

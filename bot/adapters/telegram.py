@@ -144,6 +144,7 @@ class TelegramTransport:
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._private_limits: dict[str, AsyncLimiter] = {}
+        self.state = "starting"
 
     @property
     def bot(self) -> ExtBot[None]:
@@ -159,6 +160,7 @@ class TelegramTransport:
         return router
 
     async def start(self) -> None:
+        self._stopping.clear()
         await self.application.initialize()  # getMe: checks the token
         await self.application.start()
         self.username = self.bot.username or ""
@@ -182,26 +184,30 @@ class TelegramTransport:
             self._tasks.append(asyncio.create_task(self._poll(), name="telegram-poll"))
         self._tasks.append(asyncio.create_task(self._deliver(), name="telegram-deliver"))
         self._kick.set()  # whatever an earlier run left in the outbox goes out now
+        self.state = settings.telegram_mode
         log.info("telegram: running as @%s (%s)", self.username, settings.telegram_mode)
 
     async def stop(self) -> None:
-        if not self._tasks:
-            return  # not running
+        """Stop receiving, let the message in hand go out, close; also after a start that
+        failed half-way (so that it can be tried again)."""
         self._stopping.set()
         self._kick.set()
         for task in self._tasks:
             if task.get_name() == "telegram-poll":
                 task.cancel()
         # Let the delivery loop finish the message in hand rather than cut it off mid-send.
-        _, pending = await asyncio.wait(self._tasks, timeout=10)
-        for task in pending:
-            task.cancel()
+        if self._tasks:
+            _, pending = await asyncio.wait(self._tasks, timeout=10)
+            for task in pending:
+                task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
-        await self.application.stop()
+        if self.application.running:
+            await self.application.stop()
         await self.application.shutdown()
+        self.state = "stopped"
 
     async def _publish_commands(self) -> None:
         """The command menu in German (default) and English, from the command table: what
@@ -235,10 +241,15 @@ class TelegramTransport:
                 await asyncio.sleep(_seconds(exc.retry_after))
                 continue
             except Exception as exc:  # network, server or parse: retry later
-                log.warning("telegram: getUpdates failed (%s); retrying in %.0f s", exc, backoff)
+                if self.state != "degraded":
+                    log.warning("telegram: getUpdates failed (%s); retrying", exc)
+                self.state = "degraded"
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 60)
                 continue
+            if self.state == "degraded":
+                log.info("telegram: getUpdates works again")
+            self.state = "polling"
             backoff = 1.0
             handled = offset
             for data in raw:

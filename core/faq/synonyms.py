@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -100,15 +101,21 @@ def load_synonyms(path: str | Path | None = None) -> Synonyms:
 
     Raises :class:`SynonymFileError` when a file is not a list of lists of phrases."""
     if path is None:
-        data: list = []
-        for name in PACKAGED:
-            data.extend(_groups(resources.files("core.data").joinpath(name).read_text("utf-8")))
-        return Synonyms(data)
+        return _packaged()
     return Synonyms(_groups(Path(path).read_text(encoding="utf-8")))
 
 
+@lru_cache(maxsize=1)
+def _packaged() -> Synonyms:
+    """The packaged tables, read once per process (every index shares them; never changed)."""
+    data: list = []
+    for name in PACKAGED:
+        data.extend(_groups(resources.files("core.data").joinpath(name).read_text("utf-8")))
+    return Synonyms(data)
+
+
 def _groups(text: str) -> list:
-    data = yaml.safe_load(text) or []
+    data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or []
     if not isinstance(data, list):
         raise SynonymFileError("the synonym file must be a list of groups")
     for n, group in enumerate(data, start=1):

@@ -557,3 +557,29 @@ async def test_after_erasure_the_next_message_starts_as_a_new_guest(
         identity = await uow.identities.get(Platform.MATRIX, alice.user_id)
         assert (await uow.persons.get(identity.person_id)).is_guest
         assert await uow.state.get(f"matrix.dm.{alice.user_id}") is None  # erased with her
+
+
+async def test_a_database_outage_does_not_end_the_sync(synapse, sqlite_database, humans, tmp_path):
+    # While the database is away, handling a batch fails (ConnectionRefusedError): the sync
+    # must go on, report itself degraded, and answer once the database is back.
+    bot = synapse.register_user()
+    app = await matrix_app(sqlite_database, synapse, bot, tmp_path)
+    alice = await humans(bot)
+    async with running(app) as transport:
+        room = await alice.create_room(bot.user_id)
+        await invited_and_greeted(alice, room)
+        handle = transport._handle_batch
+        outage = {"left": 3}
+
+        async def database_away(*args: Any, **kwargs: Any) -> None:
+            if outage["left"]:
+                outage["left"] -= 1
+                raise ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 5432)")
+            await handle(*args, **kwargs)
+
+        transport._handle_batch = database_away  # type: ignore[method-assign]
+        asked = await alice.say(room, "!termine")
+        await eventually(lambda: transport.state == "degraded")
+        await alice.wait(lambda: alice.replies_to(asked))
+        assert transport.state == "syncing" and outage["left"] == 0
+        assert len(alice.replies_to(asked)) == 1

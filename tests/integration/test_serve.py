@@ -12,6 +12,8 @@ import time
 
 import httpx
 
+from storage.database import head_revision
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -42,7 +44,10 @@ def test_serve_answers_health_checks_and_stops_on_sigterm(tmp_path):
                 assert time.monotonic() < deadline, "serve did not come up"
                 time.sleep(0.1)
         assert response.status_code == 200
-        assert response.json() == {"status": "ok", "database": "ok"}
+        expected = {"status": "ok", "database": "ok", "schema": head_revision()}
+        assert response.json() == expected
+        ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5)
+        assert (ready.status_code, ready.json()) == (200, {"ready": True})
         assert (tmp_path / "engagiert.db").exists()
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -75,3 +80,41 @@ def test_the_terminal_chat_makes_its_own_key_file(tmp_path):
     key = tmp_path / "secret.key"
     assert key.stat().st_mode & 0o777 == 0o600 and len(key.read_text()) == 64
     assert (tmp_path / "engagiert.db").stat().st_mode & 0o777 == 0o600  # not for other users
+
+
+def test_telegram_unreachable_at_the_start_stops_nothing_else(tmp_path):
+    # The Bot API cannot be reached (nothing listens there): HTTP serves, /healthz reports
+    # the platform as down, the start is tried again, and SIGTERM still stops cleanly.
+    port, dead = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ENGAGIERT_")}
+    env |= {"ENGAGIERT_DATA_DIR": str(tmp_path), "ENGAGIERT_HTTP_PORT": str(port)}
+    env["ENGAGIERT_SECRET_KEY"] = secrets.token_hex(32)
+    env["ENGAGIERT_TELEGRAM_TOKEN"] = f"{secrets.randbelow(10**9)}:{secrets.token_urlsafe(30)}"
+    env["ENGAGIERT_TELEGRAM_API_URL"] = f"http://127.0.0.1:{dead}/bot"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:  # until the first start has failed and is reported, bounded
+            try:
+                body = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).json()
+                if body.get("telegram") == "down":
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None, proc.stdout.read()
+            assert time.monotonic() < deadline, "no health report of the failed start"
+            time.sleep(0.1)
+        assert body["status"] == "ok" and body["database"] == "ok"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, output
+    assert "Traceback" not in output
+    assert "telegram: could not start" in output and "trying again" in output
+    assert env["ENGAGIERT_TELEGRAM_TOKEN"] not in output

@@ -123,6 +123,7 @@ class MatrixTransport:
         self._creators: dict[str, frozenset[str]] = {}
         self._polling = False
         self._stopping = False
+        self.state = "starting"
         self._sync_task: asyncio.Task[None] | None = None
         self._delivery_task: asyncio.Task[None] | None = None
 
@@ -130,6 +131,7 @@ class MatrixTransport:
         return None
 
     async def start(self) -> None:
+        self._stopping = False
         await self._login()
         async with self.app.uow() as uow:
             self._since = await uow.state.get(SINCE_KEY)
@@ -149,6 +151,7 @@ class MatrixTransport:
         self.app.rooms.register(Platform.MATRIX, self)
         self._sync_task = asyncio.create_task(self._sync_loop(), name="matrix-sync")
         self._delivery_task = asyncio.create_task(self._delivery_loop(), name="matrix-outbox")
+        self.state = "syncing"
 
     async def stop(self) -> None:
         """Finish the batch in hand (bounded), then stop both loops and close the client."""
@@ -163,6 +166,7 @@ class MatrixTransport:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
         await self.client.close()
+        self.state = "stopped"
 
     async def dispatch(self) -> int:
         """Send what the outbox holds for Matrix, one round at a time, in order."""
@@ -231,17 +235,26 @@ class MatrixTransport:
                 response = exc
             finally:
                 self._polling = False
+            if isinstance(response, SyncResponse):
+                try:
+                    await self._keep_keys()
+                    await self._handle_batch(response, history=self._since is None)
+                    await self._retry_undecrypted()
+                    await self.save_sync_token(response.next_batch)
+                except Exception as exc:  # the database is away: the batch comes again
+                    response = exc
             if not isinstance(response, SyncResponse):
-                log.warning("Matrix sync failed (%s); next try in %.0f s", response, backoff)
+                if self.state != "degraded":
+                    log.warning("Matrix sync failed (%r); next try in %.0f s", response, backoff)
+                self.state = "degraded"
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, BACKOFF_MAX)
                 continue
+            if self.state == "degraded":
+                log.info("Matrix sync works again")
+            self.state = "syncing"
             backoff = BACKOFF_START
             first = False
-            await self._keep_keys()
-            await self._handle_batch(response, history=self._since is None)
-            await self._retry_undecrypted()
-            await self.save_sync_token(response.next_batch)
             self._synced.set()
             await self._dispatch_logged()
 
