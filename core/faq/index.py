@@ -316,6 +316,8 @@ class FaqIndex:
             doc.epoch = self._epoch
         best = 0.0
         for field_weight, slots in doc.weighed:
+            if field_weight <= best:  # a text covers at most all of itself
+                continue
             got = total = 0.0
             for weight, options in slots:
                 total += weight
@@ -325,12 +327,13 @@ class FaqIndex:
                     for share, part in parts:
                         if part[0] in query_terms:
                             matched += share
-                        elif any(group in query_terms for group in part[1:]):
+                        elif len(part) > 1 and not query_terms.isdisjoint(part[1:]):
                             matched += SYNONYM_FACTOR * share
-                    value = max(value, factor * matched)
+                    if factor * matched > value:
+                        value = factor * matched
                 got += weight * value
-            if total:
-                best = max(best, field_weight * got / total)
+            if total and field_weight * got / total > best:
+                best = field_weight * got / total
         return best
 
     def _weigh(self, slots: Iterable[Slot], idf: _Idf) -> _Compiled:
