@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import re
+import socket
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable, Sequence
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from babel.numbers import format_decimal
+from sqlalchemy.engine import make_url
 
 from bot import arguments
 from bot.adapters.console import ConsoleChat, stdin_lines
@@ -99,7 +101,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     except UsageError as exc:
         fail(f"Fehler: {exc}", 2)
     except OSError as exc:
-        fail(f"Fehler: {os_problem(exc)}", 2 if exc.filename else 1)
+        problem = os_problem(exc)
+        if exc.filename is None and isinstance(
+            exc, ConnectionError | TimeoutError | socket.gaierror
+        ):
+            # The one server every command talks to: name it, never its password.
+            url = make_url(settings.effective_database_url).render_as_string(hide_password=True)
+            problem = say("cli.database_unreachable", url=url, problem=problem)
+        fail(f"Fehler: {problem}", 2 if exc.filename else 1)
     except KeyboardInterrupt:
         sys.exit(130)
 

@@ -8,6 +8,7 @@ import argparse
 import contextlib
 import io
 import os
+import socket
 import subprocess
 import sys
 import uuid
@@ -235,6 +236,22 @@ def test_member_kinds_tolerantly(env):
 
 
 # --- 4. database URLs ---------------------------------------------------------------------
+
+
+def test_an_unreachable_database_is_named_without_its_password(env):
+    # Nothing listens on the port: one German line naming the database, not a traceback.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"postgresql://bot:geheim-{uuid.uuid4().hex[:8]}@127.0.0.1:{port}/netzwerk"
+    env = {**env, "ENGAGIERT_DATABASE_URL": url, "ENGAGIERT_SECRET_KEY": "a" * 64}
+    result = run(env, "event", "list")
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines == [
+        f"Fehler: Die Datenbank postgresql+asyncpg://bot:***@127.0.0.1:{port}/netzwerk ist nicht "
+        "erreichbar. Die Verbindung wurde abgelehnt. Läuft der Server, stimmen Rechner und Port?"
+    ]
 
 
 def test_a_plain_sqlite_url_is_used(env, tmp_path):
