@@ -28,3 +28,5 @@ class IncomingMessage:
     #: Sent on behalf of the chat itself (Telegram's anonymous group administrators): no
     #: person to act as, so commands get an explanation instead.
     anonymous: bool = False
+    #: The thread the message was written in (Matrix ``m.thread`` root): answers go there.
+    thread_id: str | None = None

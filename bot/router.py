@@ -327,6 +327,8 @@ def outgoing(message: IncomingMessage, reply: Reply, now: datetime) -> OutgoingM
         "sender_name": "" if reply.ephemeral else message.sender_name,
         "chat_is_private": message.is_private,
     }
+    if message.thread_id:
+        payload["thread"] = message.thread_id
     return OutgoingMessage(message.platform, message.chat_id, payload, uuid.uuid4().hex, now)
 
 

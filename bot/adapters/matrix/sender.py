@@ -82,14 +82,15 @@ class MatrixSender:
         if await poll_closed_meanwhile(self.app.uow(), self.app.clock, reply, message):
             return
         reply_to = payload.get("reply_to")
+        thread = payload.get("thread")
         if message.chat_id.startswith("@"):  # a notification to a person, not to a room
             await self._send_direct(message.chat_id, reply, message.tx_id)
         elif reply.private and not payload.get("chat_is_private", True):
             await self._send_privately(
-                message.chat_id, payload["sender_id"], reply, message.tx_id, reply_to
+                message.chat_id, payload["sender_id"], reply, message.tx_id, reply_to, thread
             )
         else:
-            await self._post(message.chat_id, reply, message.tx_id, reply_to)
+            await self._post(message.chat_id, reply, message.tx_id, reply_to, thread)
         if reply.retract_command and reply_to and not payload.get("chat_is_private", True):
             await self._retract(message.chat_id, reply_to, message.tx_id)
 
@@ -103,7 +104,13 @@ class MatrixSender:
             log.info("could not redact %s in %s: %s", event_id, room_id, response)
 
     async def _send_privately(
-        self, room_id: str, user_id: str, reply: Reply, tx_id: str, reply_to: str | None
+        self,
+        room_id: str,
+        user_id: str,
+        reply: Reply,
+        tx_id: str,
+        reply_to: str | None,
+        thread: str | None = None,
     ) -> None:
         """A personal reply to a command in a group: into the direct chat, a note in the room."""
         name = self._display_name(room_id, user_id)
@@ -114,7 +121,7 @@ class MatrixSender:
             note = self._t("adapter.private_unreachable", name=name)
         else:
             note = self._t("adapter.private_note", name=name)
-        await self._room_send(room_id, notice_content(note, reply_to), f"{tx_id}.note")
+        await self._room_send(room_id, notice_content(note, reply_to, thread), f"{tx_id}.note")
 
     async def _send_direct(self, user_id: str, reply: Reply, tx_id: str) -> None:
         room_id = await self.direct_room(user_id)
@@ -152,7 +159,14 @@ class MatrixSender:
             await uow.state.set(direct_room_key(user_id), room_id, self.app.clock.now())
             await uow.commit()
 
-    async def _post(self, room_id: str, reply: Reply, tx_id: str, reply_to: str | None) -> None:
+    async def _post(
+        self,
+        room_id: str,
+        reply: Reply,
+        tx_id: str,
+        reply_to: str | None,
+        thread: str | None = None,
+    ) -> None:
         if await send_poll_events(self.app, room_id, reply, tx_id, self._room_send):
             return  # posted as a Matrix poll, the text as its fallback
         text = reply.text
@@ -160,7 +174,7 @@ class MatrixSender:
         if commands:
             hint = self._t("adapter.hint_buttons", commands=hint_commands(commands))
             text = Markup("{}\n\n{}").format(text, hint)
-        await self._room_send(room_id, notice_content(text, reply_to), tx_id)
+        await self._room_send(room_id, notice_content(text, reply_to, thread), tx_id)
         if reply.attachment is not None:
             await self._send_file(room_id, reply, f"{tx_id}.file")
 

@@ -67,15 +67,25 @@ def hint_commands(commands: Iterable[str]) -> Markup:
     return Markup(", ").join(Markup("<code>{}</code>").format(command) for command in commands)
 
 
-def notice_content(text: Markup, reply_to: str | None = None) -> dict[str, Any]:
-    """An ``m.notice`` with a plain ``body`` and an HTML ``formatted_body``, maybe a reply."""
+def notice_content(
+    text: Markup, reply_to: str | None = None, thread: str | None = None
+) -> dict[str, Any]:
+    """An ``m.notice`` with a plain ``body`` and an HTML ``formatted_body``, maybe a reply,
+    maybe in the thread whose root is ``thread`` (Matrix spec, "Threading")."""
     content: dict[str, Any] = {
         "msgtype": "m.notice",
         "body": plain_text(text),
         "format": HTML_FORMAT,
         "formatted_body": str(text).replace("\n", "<br>"),
     }
-    if reply_to:
+    if thread:
+        content["m.relates_to"] = {
+            "rel_type": "m.thread",
+            "event_id": thread,
+            "is_falling_back": not reply_to,
+            "m.in_reply_to": {"event_id": reply_to or thread},
+        }
+    elif reply_to:
         content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
     return content
 

@@ -497,8 +497,13 @@ class MatrixTransport:
         if not isinstance(event, RoomMessageText) or event.sender == self.user_id:
             return
         relation = event.source.get("content", {}).get("m.relates_to")
-        if isinstance(relation, dict) and relation.get("rel_type") == "m.replace":
+        if not isinstance(relation, dict):
+            relation = {}
+        if relation.get("rel_type") == "m.replace":
             return  # an edit, not a new command
+        in_thread = relation.get("rel_type") == "m.thread" and isinstance(
+            relation.get("event_id"), str
+        )
         text, named = command_text(
             event.body, self.prefix, self._names, lambda word: bool(self.app.router.lookup(word))
         )
@@ -511,6 +516,7 @@ class MatrixTransport:
             is_private=room.member_count <= 2,
             message_id=event.event_id,
             addressed=named or self._mentioned(event),
+            thread_id=relation["event_id"] if in_thread else None,
         )
         if await self.app.router.handle(message):
             await self._dispatch_logged()
