@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from bot.flood import FloodGuard
@@ -39,6 +40,9 @@ class App:
     guest_forwards: FloodGuard = field(
         default_factory=lambda: FloodGuard(guests.FORWARDS, guests.FORWARD_WINDOW.total_seconds())
     )
+    #: Set when ``serve`` shuts down: open event streams end at once instead of holding the
+    #: HTTP server (and SIGTERM) up.
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     def uow(self) -> SqlUnitOfWork:
         return self.database.unit_of_work(self.notifier)

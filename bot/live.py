@@ -299,14 +299,24 @@ def live_router(
             yield "retry: 1000\n\n"
             loop = asyncio.get_running_loop()
             ends = loop.time() + lifetime
-            async with tallies.subscribe(token) as queue:
-                while (left := ends - loop.time()) > 0:
-                    try:
-                        view = await asyncio.wait_for(queue.get(), min(KEEPALIVE, left))
-                    except TimeoutError:
-                        yield ": keep-alive\n\n"
-                        continue
-                    yield view.event()
+            stopping = asyncio.ensure_future(app.stopping.wait())
+            try:
+                async with tallies.subscribe(token) as queue:
+                    while (left := ends - loop.time()) > 0 and not stopping.done():
+                        getter = asyncio.ensure_future(queue.get())
+                        await asyncio.wait(
+                            {getter, stopping},
+                            timeout=min(KEEPALIVE, left),
+                            return_when=asyncio.FIRST_COMPLETED,
+                        )
+                        if getter.done():
+                            yield getter.result().event()
+                            continue
+                        getter.cancel()
+                        if not stopping.done():
+                            yield ": keep-alive\n\n"
+            finally:
+                stopping.cancel()  # the service stops: the page reconnects to the next one
 
         headers = {**NO_STORE, "X-Accel-Buffering": "no"}
         return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)

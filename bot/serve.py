@@ -113,6 +113,7 @@ async def serve(app: App) -> None:
         await asyncio.wait({http, waiter}, return_when=asyncio.FIRST_COMPLETED)
         waiter.cancel()
     finally:
+        app.stopping.set()  # event streams end now, not after their lifetime
         for task in (*starting, preload):
             task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -118,3 +118,73 @@ def test_telegram_unreachable_at_the_start_stops_nothing_else(tmp_path):
     assert "Traceback" not in output
     assert "telegram: could not start" in output and "trying again" in output
     assert env["ENGAGIERT_TELEGRAM_TOKEN"] not in output
+
+
+def test_sigterm_ends_open_live_streams_at_once(tmp_path):
+    # A results page is open (its event stream would live for minutes): SIGTERM must still
+    # stop the service within docker's 10 s, the stream ending at once.
+    import asyncio
+
+    from bot.app import build
+    from bot.settings import Settings
+    from core.domain.people import Role
+    from core.members import add_person
+    from core.polls import start_poll
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ENGAGIERT_")}
+    env |= {"ENGAGIERT_DATA_DIR": str(tmp_path), "ENGAGIERT_HTTP_PORT": str(port)}
+    env["ENGAGIERT_SECRET_KEY"] = secrets.token_hex(32)
+
+    async def a_poll() -> str:
+        app = await build(Settings(data_dir=tmp_path, secret_key=env["ENGAGIERT_SECRET_KEY"]))
+        try:
+            speaker = await add_person(
+                app.uow(),
+                display_name="Sara",
+                roles=frozenset({Role.SPEAKER}),
+                now=app.clock.now(),
+            )
+            poll = await start_poll(
+                app.uow(),
+                actor_id=speaker.id,
+                question="Q?",
+                options=["a", "b"],
+                now=app.clock.now(),
+            )
+            return poll.token
+        finally:
+            await app.close()
+
+    token = asyncio.run(a_poll())
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:  # waiting for the server, bounded
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, proc.stdout.read()
+                assert time.monotonic() < deadline, "serve did not come up"
+                time.sleep(0.1)
+        url = f"http://127.0.0.1:{port}/live/poll/{token}/events"
+        with httpx.stream("GET", url, timeout=30) as stream:
+            lines = stream.iter_lines()
+            assert next(lines).startswith("retry:")  # the stream is open
+            proc.send_signal(signal.SIGTERM)
+            rest = list(lines)  # ends when the service closes it
+        output, _ = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, output
+    assert "Traceback" not in output
+    assert all(not line.startswith("data:") or "Q?" in line for line in rest)
