@@ -653,7 +653,8 @@ async def run_kb_stale(settings: Settings, args: argparse.Namespace) -> None:
         old = [e for e in await list_entries(app.uow()) if e.updated and e.updated < before]
         for entry in old:
             print(f"{entry.id}\t{app.translator.date('de', entry.updated)}\t{entry.question}")
-        print(say("cli.kb.stale", count=len(old), months=args.months), file=sys.stderr)
+        period = say("cli.kb.months", count=args.months)
+        print(say("cli.kb.stale", count=len(old), period=period), file=sys.stderr)
 
     await _with_app(settings, work)
 
@@ -664,8 +665,11 @@ async def run_faq(settings: Settings, args: argparse.Namespace) -> None:
         raise UsageError("bitte eine Frage angeben (oder --json und eine Frage je Zeile auf stdin)")
 
     async def work(app: App) -> None:
-        # An empty base answers from the starter content; the hint is for serve/db upgrade.
-        index = app.faq if len(app.faq) else FaqIndex(starter_faq())
+        # An empty base answers from the starter content, and says so: the chat would not.
+        index = app.faq
+        if not len(index):
+            print(say("cli.faq.starter_only"), file=sys.stderr)
+            index = FaqIndex(starter_faq())
         # One answer per input line, blank lines included, so that output lines match input.
         queries = [query] if query else (line.rstrip("\n") for line in sys.stdin)
         for text in queries:

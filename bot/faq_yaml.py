@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -135,6 +136,8 @@ def _parse_item(index: int, item: Any, problems: list[FaqFileProblem]) -> FaqEnt
                 problem(key, f"Element {n} muss ein Text sein, nicht {_kind(element)}")
             elif not element.strip():
                 problem(key, f"Element {n} darf nicht leer sein")
+            elif key == "links" and not _is_web_address(element.strip()):
+                problem(key, f"Element {n} ist keine Webadresse (https://… oder http://…)")
         values[key] = tuple(e.strip() for e in value if isinstance(e, str))
     topic = item.get("topic")
     if topic is not None:
@@ -155,6 +158,13 @@ def _parse_item(index: int, item: Any, problems: list[FaqFileProblem]) -> FaqEnt
         links=values.get("links", ()),
         topic=values.get("topic"),
     )
+
+
+def _is_web_address(text: str) -> bool:
+    """An absolute http(s) address with a host: what a member may safely be sent to
+    ("javascript:…", "keine-url" or "//host" are not)."""
+    parts = urlsplit(text)
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and " " not in text
 
 
 def _kind(value: Any) -> str:

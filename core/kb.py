@@ -397,7 +397,7 @@ async def adopt_answer(
             taken = {e.id for e in entries}
             entry = FaqEntry(
                 _new_id(question.text, taken),
-                question.text,
+                as_heading(question.text),
                 question.answer,
                 topic=question.topic,
                 updated=now,
@@ -409,6 +409,15 @@ async def adopt_answer(
         await uow.commit()
     index.upsert(entry)
     return Adopted(entry, created)
+
+
+def as_heading(text: str) -> str:
+    """A question as typed on a phone made an entry's heading: one line, the first letter
+    raised, a question mark where no sentence mark ends it: "was kostet die mitgliedschaft"
+    → "Was kostet die mitgliedschaft?" (nouns are for the office to correct)."""
+    text = " ".join(text.split())
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith(("?", "!", ".", "…")) else f"{text}?"
 
 
 def _new_id(question: str, taken: set[str]) -> str:

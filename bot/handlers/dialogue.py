@@ -17,6 +17,7 @@ from core.dialogues import finish_step, pending_step
 from core.domain.authority import decide
 from core.domain.dialogues import DialogueKind
 from core.domain.errors import InvalidInput
+from core.domain.text import without_markup
 from core.faq.normalize import fold
 
 #: Whole messages that are only a greeting or thanks (folded: lower case, umlauts spelled out).
@@ -48,6 +49,7 @@ SMALL_TALK = {
         "thanks",
         "thank you",
         "thx",
+        "merci",
     },
     "goodbye": {"tschuess", "tschuss", "ciao", "bis bald", "auf wiedersehen", "bye"},
 }
@@ -62,8 +64,10 @@ ACKNOWLEDGING = {
     "danke", "dank", "dankeschoen", "vielen", "lieben", "herzlichen", "besten", "schoen",
     "super", "top", "prima", "toll", "klasse", "perfekt", "gut", "ok", "okay", "alles", "klar",
     "fuer", "die", "schnelle", "hilfe", "antwort", "hat", "geklappt", "sehr", "thanks",
-    "thank", "you", "thx", "great", "fine", "👍", "🙂", "😊", "🙏",
+    "thank", "you", "thx", "great", "fine", "merci", "👍", "🙂", "😊", "🙏",
 }  # fmt: skip
+#: What may follow a greeting without making it a question ("Hallo zusammen, kurze Frage").
+ANNOUNCING = {"kurze", "kleine", "eine", "frage", "ich", "hab", "habe", "hatte", "mal", "noch"}
 
 
 def _pick(text: str) -> int | None:
@@ -77,6 +81,7 @@ def _pick(text: str) -> int | None:
 
 async def plain(ctx: Context, text: str) -> Reply:
     """Answer a message that is not a command (private chats only)."""
+    text = without_markup(text) or text  # pasted markup is no part of what was said
     step = await pending_step(ctx.uow(), person_id=ctx.person.id, now=ctx.now)
     number = _pick(text)
     if step is not None and step.kind is DialogueKind.FAQ_CHOICE:
@@ -87,7 +92,7 @@ async def plain(ctx: Context, text: str) -> Reply:
             return await faq_zeigen(ctx, entries[number - 1])
         await finish_step(ctx.uow(), person_id=ctx.person.id)
     elif number is not None:
-        raise InvalidInput("choice_none_open")
+        raise InvalidInput("choice_none_open", example=ctx.cmd("termin", str(number)))
     if talk := small_talk(text):
         return Reply(ctx.t(f"talk.{talk}", example=ctx.cmd("termine")))
     if meant := _command_inside(ctx, text):
@@ -121,4 +126,9 @@ def small_talk(text: str) -> str | None:
     found = next((kind for kind, phrases in SMALL_TALK.items() if phrase in phrases), None)
     if found is None and words and all(w in ACKNOWLEDGING for w in words):
         return "thanks"
+    if found is None:  # a greeting that announces a question still to come
+        for size in (2, 1):
+            head, rest = " ".join(phrase.split()[:size]), phrase.split()[size:]
+            if head in SMALL_TALK["greeting"] and rest and all(w in ANNOUNCING for w in rest):
+                return "greeting"
     return found

@@ -17,6 +17,7 @@ from core.domain import guests
 from core.domain.errors import DomainError, InvalidInput
 from core.domain.events import Event
 from core.domain.faq import FaqEntry, topic_label
+from core.domain.text import without_markup
 from core.events import upcoming_events
 from core.faq.event_questions import asked_kinds, place_words
 from core.faq.normalize import tokenize
@@ -133,12 +134,16 @@ async def faq(ctx: Context, args: str) -> Reply:
     if result.best is not None and not result.ambiguous:
         entry = result.best.entry
         return Reply(entry_text(ctx, entry, short=in_group), buttons=_rating(ctx, entry))
-    question = " ".join(args.split())
+    question = without_markup(args)  # as the bot read it: pasted markup is none of it
     forward = (Button(ctx.t("button.faq_forward"), ctx.cmd("weiterleiten", question)),)
     if result.answered or result.near:
         choices = [hit.entry for hit in (result.hits if result.answered else result.near)]
         text = lines(
-            ctx.t("faq.choose" if result.answered else "faq.near"),
+            ctx.t(
+                "faq.choose"
+                if result.answered
+                else ("faq.near_one" if len(choices) == 1 else "faq.near")
+            ),
             *(Markup("{}. {}").format(n, e.question) for n, e in enumerate(choices, 1)),
         )
         buttons = tuple((Button(_label(e.question), ctx.cmd("faq_zeigen", e.id)),) for e in choices)

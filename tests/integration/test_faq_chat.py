@@ -80,13 +80,22 @@ async def test_a_near_miss_is_offered_with_the_way_to_forward_it(kb_app):
     # Not a confident answer, but something is near: offer it, and the forward button.
     miriam = await factories.person(kb_app, "Miriam")
     [reply] = await say(kb_app, miriam, "/faq ehrenamtskarte verloren", private=True)
-    assert "Meinten Sie vielleicht eine dieser Fragen?" in reply.plain
+    assert "Meinten Sie vielleicht diese Frage?" in reply.plain  # one: no "eine dieser"
     assert "1. Was ist die Ehrenamtskarte NRW?" in reply.plain
     assert "Antworten Sie einfach mit der Nummer 1." in reply.plain
     commands = [row[0].command for row in reply.buttons]
     assert commands == ["/faq_zeigen ehrenamtskarte", "/weiterleiten ehrenamtskarte verloren"]
     [picked] = await say(kb_app, miriam, "1", private=True)
     assert picked.plain.startswith("Was ist die Ehrenamtskarte NRW?")
+    # Pasted markup is no part of the question, nor of the button; a greeting that only
+    # announces a question is a greeting.
+    [pasted] = await say(kb_app, miriam, "/faq <b>ehrenamtskarte</b> verloren", private=True)
+    assert pasted.buttons[-1][0].command == "/weiterleiten ehrenamtskarte verloren"
+    [hello] = await say(kb_app, miriam, "<b>Hallo</b> zusammen, kurze Frage", private=True)
+    assert not hello.buttons and "keine sichere Antwort" not in hello.plain
+    await say(kb_app, miriam, "/termine", private=True)
+    [lone] = await say(kb_app, miriam, "4", private=True)
+    assert "Meinten Sie die Veranstaltung /termin 4?" in lone.plain
     # Nothing near: only the offer to forward.
     [none] = await say(kb_app, miriam, "/faq wie wird das wetter morgen", private=True)
     assert [row[0].command for row in none.buttons] == ["/weiterleiten wie wird das wetter morgen"]

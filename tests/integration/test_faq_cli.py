@@ -44,7 +44,8 @@ def test_must_show_question_answers_from_the_starter_base(env):
     assert (
         "Gemeinsame Erklärung" in result.stdout and "(mitglied-werden, Sicherheit" in result.stdout
     )
-    assert "kb import --starter" not in result.stderr  # that hint is for serve and db upgrade
+    # It says where the answer comes from: the chat would not know it yet.
+    assert "diese Antworten kommen aus den Startinhalten" in result.stderr
 
     assert run(env, "kb", "import", "--starter").returncode == 0
     again = run(env, "faq", "wie", "wird", "meine", "stadt", "mitglied")

@@ -8,7 +8,7 @@ from core.domain.errors import DomainError
 from core.domain.faq import FaqEntry
 from core.domain.text import without_markup
 from core.faq import FaqIndex, Synonyms
-from core.kb import LONG_GAP, check_entries, find_entry, gap_text
+from core.kb import LONG_GAP, as_heading, check_entries, find_entry, gap_text
 
 ENTRY = FaqEntry("mitglied-werden", "Wie wird unsere Kommune Mitglied?", "So.")
 
@@ -70,3 +70,9 @@ def test_markup_is_taken_out_of_a_question_but_a_lone_angle_bracket_stays() -> N
         "Kommunen mit <5000 Einwohnern und >10 Vereinen"
     )
     assert without_markup("Tom & Jerry\n  a<b") == "Tom & Jerry a<b"
+
+
+def test_an_adopted_question_becomes_a_heading() -> None:
+    assert as_heading("was kostet die mitgliedschaft") == "Was kostet die mitgliedschaft?"
+    assert as_heading("  Gibt es Zuschüsse?  ") == "Gibt es Zuschüsse?"
+    assert as_heading("bitte rückruf.") == "Bitte rückruf."

@@ -91,6 +91,13 @@ def test_round_trip_keeps_every_field() -> None:
             ["„links“: Element 1 darf nicht leer sein"],
         ),
         (
+            "- {id: a, question: Frage, answer: A, links: [keine-url, 'javascript:alert(1)']}",
+            [
+                "„links“: Element 1 ist keine Webadresse (https://… oder http://…)",
+                "„links“: Element 2 ist keine Webadresse",
+            ],
+        ),
+        (
             "- {id: a, question: Frage, answer: A, topic: [x]}",
             ["Feld „topic“: muss ein Text sein, nicht Liste"],
         ),
