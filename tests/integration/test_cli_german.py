@@ -446,12 +446,13 @@ def test_unlinking_one_account_says_konto(env):
 
 
 def test_the_empty_base_hint_only_at_db_upgrade(env):
-    hint = "Die Wissensbasis ist leer"
+    hint = "Die Wissensbasis ist leer. Startinhalte übernehmen"
     assert hint in run(env, "db", "upgrade").stderr
     assert hint not in run(env, "chat", stdin="/termine\n").stderr
     faq = run(env, "faq", "wie wird meine stadt mitglied")
     assert faq.returncode == 0 and hint not in faq.stderr
     assert faq.stdout.startswith("Wie kann unsere Kommune Mitglied")  # still the starter base
+    assert "diese Antworten kommen aus den Startinhalten" in faq.stderr  # and says so
     assert hint not in run(env, "event", "list").stderr
 
 
