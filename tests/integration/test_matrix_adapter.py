@@ -623,3 +623,41 @@ async def test_a_database_outage_does_not_end_the_sync(synapse, sqlite_database,
         await alice.wait(lambda: alice.replies_to(asked))
         assert transport.state == "syncing" and outage["left"] == 0
         assert len(alice.replies_to(asked)) == 1
+
+
+async def test_an_upgraded_room_is_followed_with_its_links(
+    synapse, sqlite_database, humans, tmp_path
+):
+    # POST /rooms/{id}/upgrade: the old room is tombstoned; the bot joins the replacement,
+    # the event's room link moves there, and commands there are answered.
+    bot = synapse.register_user()
+    app = await matrix_app(sqlite_database, synapse, bot, tmp_path)
+    event = await factories.event(app, capacity=5)
+    alice, bob = await humans(bot), await humans(bot)
+    async with running(app) as transport:
+        room = await alice.create_room(bot.user_id, bob.user_id)
+        await invited_and_greeted(alice, room)
+        async with app.uow() as uow:
+            await uow.polls.link_event_room(event.id, Platform.MATRIX, room, app.clock.now())
+            await uow.commit()
+        upgraded = synapse.http.post(
+            f"/_matrix/client/v3/rooms/{room}/upgrade",
+            json={"new_version": "11"},
+            headers={"Authorization": f"Bearer {alice.client.access_token}"},
+        )
+        assert upgraded.status_code == 200, upgraded.text
+        new_room = upgraded.json()["replacement_room"]
+        # An invite-only room: members come along by invitation (Element offers it).
+        invited = await alice.client.room_invite(new_room, bot.user_id)
+        assert not hasattr(invited, "status_code"), invited
+
+        async def linked() -> list:
+            async with app.uow() as uow:
+                return await uow.polls.event_rooms(event.id)
+
+        async with asyncio.timeout(WAIT):
+            while await linked() != [(Platform.MATRIX, new_room)]:
+                await asyncio.sleep(0.05)
+        await eventually(lambda: new_room in transport.client.rooms)
+        listing = await alice.command(new_room, "!termine")
+        assert "Kommende Veranstaltungen" in listing.body

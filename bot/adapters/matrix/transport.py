@@ -41,6 +41,7 @@ from nio import (
     RoomMemberEvent,
     RoomMessagesResponse,
     RoomMessageText,
+    RoomUpgradeEvent,
     SyncResponse,
     WhoamiResponse,
 )
@@ -52,12 +53,15 @@ from bot.adapters.matrix.text import command_text
 from bot.delivery import OutboxDispatcher
 from bot.messages import IncomingMessage
 from bot.notifications import NotificationHub
+from core.chats import move_chat
 from core.domain.people import Platform
 
 if TYPE_CHECKING:
     from bot.app import App
 
 log = logging.getLogger(__name__)
+#: State key: the room a replacement room (``m.room.tombstone``) takes over from.
+REPLACES_KEY = "matrix.replaces.{room}"
 
 SINCE_KEY = "matrix.since"
 #: Encrypted messages still waiting for their room key: {event_id: [room_id, source, first_seen]}.
@@ -439,6 +443,7 @@ class MatrixTransport:
         joined = await self.client.join(room_id)
         if not isinstance(joined, JoinResponse):
             raise RuntimeError(f"joining {room_id} failed: {joined}")
+        await self._took_over(room_id)
         if event is not None and event.content.get("is_direct"):
             await self.sender.remember_direct_room(inviter, room_id)
 
@@ -485,6 +490,9 @@ class MatrixTransport:
             await uow.commit()
 
     async def _on_event(self, room: MatrixRoom, event: Any) -> None:
+        if isinstance(event, RoomUpgradeEvent) and event.replacement_room:
+            await self._follow_upgrade(room.room_id, event.replacement_room)
+            return
         if isinstance(event, MegolmEvent | RoomEncryptionEvent) and self.client.olm is None:
             await self._explain_encryption(room.room_id, event.event_id)
             return
@@ -529,6 +537,31 @@ class MatrixTransport:
             return False
         user_ids = mentions.get("user_ids")
         return isinstance(user_ids, list) and self.user_id in user_ids
+
+    async def _follow_upgrade(self, old_room: str, new_room: str) -> None:
+        """A room was upgraded (``m.room.tombstone``, Matrix spec "Room Upgrades"): join its
+        replacement, and event and poll links follow, as do messages still to send there."""
+        async with self.app.uow() as uow:  # until we are in (an invite-only room invites)
+            await uow.state.set(REPLACES_KEY.format(room=new_room), old_room, self.app.clock.now())
+            await uow.commit()
+        response = await self.client.join(new_room)
+        if not isinstance(response, JoinResponse):
+            log.info("waiting for an invitation to %s, the replacement of %s", new_room, old_room)
+            return
+        await self._took_over(new_room)
+
+    async def _took_over(self, room_id: str) -> None:
+        """In a room that replaces one we were in: the links move over (once)."""
+        key = REPLACES_KEY.format(room=room_id)
+        async with self.app.uow() as uow:
+            old_room = await uow.state.get(key)
+            await uow.state.delete(key)
+            await uow.commit()
+        if old_room:
+            await move_chat(
+                self.app.uow(), platform=Platform.MATRIX, old_chat_id=old_room, new_chat_id=room_id
+            )
+            self._wake.set()
 
     async def _leave_if_alone(self, room: MatrixRoom) -> None:
         if room.joined_count > 1 or room.invited_count > 0:
