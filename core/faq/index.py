@@ -7,8 +7,13 @@ Score of an entry for a query (0..1, independent of the query's length)::
     score     = coverage · (PRECISION_FLOOR + (1 - PRECISION_FLOOR) · precision)
 
 ``w`` is the BM25 IDF of the slot's term (unknown words weigh like rare ones, so a query about
-something the base never mentions scores low); ``match`` is 1 for the literal word in the
-question or a variant, less for tags and the answer, for synonyms, compound parts and typos.
+something the base never mentions scores low; a word known only through a synonym weighs as
+its group); ``match`` is 1 for the literal word in the question or a variant, less for tags
+and the answer, for lemmas, the synonym tables, compound parts, typos and — least — general
+synonyms from OpenThesaurus (``core.faq.thesaurus``).
+
+Three bands (:class:`FaqResult`): answer at :data:`ANSWER_THRESHOLD`, offer what is near from
+:data:`OFFER_THRESHOLD`, abstain below.
 """
 
 from __future__ import annotations
