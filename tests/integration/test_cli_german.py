@@ -36,9 +36,9 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 def run(env, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     """The CLI's ``main`` in this process, with ``env`` as the environment: a process start
-    costs seconds (the installed program itself is run below, for the help). ``chat`` reads
-    the terminal itself: it runs as a process."""
-    if args[0] == "chat":
+    costs seconds (the installed program itself is run below, for the help). ``chat`` and
+    ``demo`` read the terminal themselves: they run as a process."""
+    if args[0] in ("chat", "demo"):
         return subprocess.run(
             [*CLI, *args], input=stdin, env=env, capture_output=True, text=True, timeout=120
         )

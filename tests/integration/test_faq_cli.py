@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.faq_yaml import parse_entries
-from tests.integration.test_cli import run
+from tests.integration.test_cli_german import run  # in this process: a start costs seconds
 
 
 @pytest.fixture
