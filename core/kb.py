@@ -275,7 +275,7 @@ async def forward_question(
     The topic is that of the best hit, however weak: a question the base cannot answer is
     usually still closest to entries of the right topic.
     """
-    text = " ".join(text.split())
+    text = without_markup(text)  # pasted markup is no part of the question (see ask)
     if not text:
         raise InvalidInput("faq_forward_missing")
     hits = index.search(text, 1).hits

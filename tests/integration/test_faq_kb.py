@@ -145,9 +145,10 @@ async def test_forwarding_reaches_supporters_of_the_topic_else_organizers(any_ap
         app.uow(),
         app.faq,
         person_id=asker.id,
-        text="Gilt die Ehrenamtskarte auch im Zoo?",
+        text="Gilt die <b>Ehrenamtskarte</b> auch im Zoo?",  # pasted markup: not kept
         now=app.clock.now(),
     )
+    assert report.question.text == "Gilt die Ehrenamtskarte auch im Zoo?"
     assert report.to_supporters and report.recipients == 1
     assert report.question.topic == "Ehrenamtskarte"
     assert notifier.keys_for(card_helper.id) == ["faq_forwarded_topic"]

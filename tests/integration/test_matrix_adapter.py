@@ -123,6 +123,28 @@ class Human:
         return replies[0]
 
 
+async def answered_in_its_thread(alice: Human, room: str, expected: str) -> None:
+    """A command written in a thread is answered in that thread (``expected`` in the reply)."""
+    root = await alice.say(room, "Fragen zum Netzwerktreffen")
+    threaded = await alice.command_raw(
+        room,
+        {
+            "msgtype": "m.text",
+            "body": "!termine",
+            "m.relates_to": {
+                "rel_type": "m.thread",
+                "event_id": root,
+                "is_falling_back": True,
+                "m.in_reply_to": {"event_id": root},
+            },
+        },
+    )
+    relation = threaded.source["content"]["m.relates_to"]
+    assert (relation["rel_type"], relation["event_id"]) == ("m.thread", root)
+    assert relation["is_falling_back"] is False  # it answers the command itself
+    assert expected in threaded.body
+
+
 def in_reply_to(event: Any) -> str | None:
     relation = event.source["content"].get("m.relates_to") or {}
     return (relation.get("m.in_reply_to") or {}).get("event_id")
@@ -225,25 +247,7 @@ async def test_invite_greeting_and_signup_in_a_room(synapse, sqlite_database, hu
         assert "<b>Kommende Veranstaltungen des Netzwerks</b><br>" in content["formatted_body"]
         assert "Netzwerktreffen Köln" in content["body"] and "<b>" not in content["body"]
 
-        # A command written in a thread is answered in that thread.
-        root = await alice.say(room, "Fragen zum Netzwerktreffen")
-        threaded = await alice.command_raw(
-            room,
-            {
-                "msgtype": "m.text",
-                "body": "!termine",
-                "m.relates_to": {
-                    "rel_type": "m.thread",
-                    "event_id": root,
-                    "is_falling_back": True,
-                    "m.in_reply_to": {"event_id": root},
-                },
-            },
-        )
-        relation = threaded.source["content"]["m.relates_to"]
-        assert (relation["rel_type"], relation["event_id"]) == ("m.thread", root)
-        assert relation["is_falling_back"] is False  # it answers the command itself
-        assert "Netzwerktreffen Köln" in threaded.body
+        await answered_in_its_thread(alice, room, "Netzwerktreffen Köln")
 
         signed_up = await alice.command(room, f"!anmelden {event.id}")
         assert "Sie sind angemeldet für Netzwerktreffen Köln" in signed_up.body
@@ -501,25 +505,7 @@ async def test_an_encrypted_room_is_read_and_answered_also_after_a_restart(
         listing = await alice.command(room, "!termine")
         assert "Netzwerktreffen Köln" in listing.body
         assert listing.source["content"]["msgtype"] == "m.notice"
-        # A command written in a thread is answered in that thread.
-        root = await alice.say(room, "Fragen zum Netzwerktreffen")
-        threaded = await alice.command_raw(
-            room,
-            {
-                "msgtype": "m.text",
-                "body": "!termine",
-                "m.relates_to": {
-                    "rel_type": "m.thread",
-                    "event_id": root,
-                    "is_falling_back": True,
-                    "m.in_reply_to": {"event_id": root},
-                },
-            },
-        )
-        relation = threaded.source["content"]["m.relates_to"]
-        assert (relation["rel_type"], relation["event_id"]) == ("m.thread", root)
-        assert relation["is_falling_back"] is False  # it answers the command itself
-        assert "Netzwerktreffen Köln" in threaded.body
+        await answered_in_its_thread(alice, room, "Netzwerktreffen Köln")
 
         signed_up = await alice.command(room, f"!anmelden {event.id}")
         assert "Sie sind angemeldet für Netzwerktreffen Köln" in signed_up.body

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 
@@ -21,18 +22,28 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_serve_answers_health_checks_and_stops_on_sigterm(tmp_path):
-    port = free_port()
+def serve_env(data_dir: Path, port: int) -> dict[str, str]:
+    """A clean environment for ``serve``: this data dir and port, a throwaway secret key."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ENGAGIERT_")}
-    env |= {"ENGAGIERT_DATA_DIR": str(tmp_path), "ENGAGIERT_HTTP_PORT": str(port)}
+    env |= {"ENGAGIERT_DATA_DIR": str(data_dir), "ENGAGIERT_HTTP_PORT": str(port)}
     env["ENGAGIERT_SECRET_KEY"] = secrets.token_hex(32)
-    proc = subprocess.Popen(
+    return env
+
+
+def start_serve(env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "serve"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+def test_serve_answers_health_checks_and_stops_on_sigterm(tmp_path):
+    port = free_port()
+    env = serve_env(tmp_path, port)
+    proc = start_serve(env)
     try:
         deadline = time.monotonic() + 30
         while True:  # waiting for a server to come up, bounded
@@ -86,18 +97,10 @@ def test_telegram_unreachable_at_the_start_stops_nothing_else(tmp_path):
     # The Bot API cannot be reached (nothing listens there): HTTP serves, /healthz reports
     # the platform as down, the start is tried again, and SIGTERM still stops cleanly.
     port, dead = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ENGAGIERT_")}
-    env |= {"ENGAGIERT_DATA_DIR": str(tmp_path), "ENGAGIERT_HTTP_PORT": str(port)}
-    env["ENGAGIERT_SECRET_KEY"] = secrets.token_hex(32)
+    env = serve_env(tmp_path, port)
     env["ENGAGIERT_TELEGRAM_TOKEN"] = f"{secrets.randbelow(10**9)}:{secrets.token_urlsafe(30)}"
     env["ENGAGIERT_TELEGRAM_API_URL"] = f"http://127.0.0.1:{dead}/bot"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc = start_serve(env)
     try:
         deadline = time.monotonic() + 30
         while True:  # until the first start has failed and is reported, bounded
@@ -132,9 +135,7 @@ def test_sigterm_ends_open_live_streams_at_once(tmp_path):
     from core.polls import start_poll
 
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ENGAGIERT_")}
-    env |= {"ENGAGIERT_DATA_DIR": str(tmp_path), "ENGAGIERT_HTTP_PORT": str(port)}
-    env["ENGAGIERT_SECRET_KEY"] = secrets.token_hex(32)
+    env = serve_env(tmp_path, port)
 
     async def a_poll() -> str:
         app = await build(Settings(data_dir=tmp_path, secret_key=env["ENGAGIERT_SECRET_KEY"]))
@@ -157,13 +158,7 @@ def test_sigterm_ends_open_live_streams_at_once(tmp_path):
             await app.close()
 
     token = asyncio.run(a_poll())
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc = start_serve(env)
     try:
         deadline = time.monotonic() + 30
         while True:  # waiting for the server, bounded

@@ -53,6 +53,7 @@ from bot.adapters.matrix.text import command_text
 from bot.delivery import OutboxDispatcher
 from bot.messages import IncomingMessage
 from bot.notifications import NotificationHub
+from bot.redaction import protect
 from core.chats import move_chat
 from core.domain.people import Platform
 
@@ -222,6 +223,7 @@ class MatrixTransport:
             raise MatrixLoginError(
                 f"Matrix-Anmeldung als {self.user_id} fehlgeschlagen: {response}"
             )
+        protect(response.access_token)  # issued now, not in the settings: keep it out of logs
 
     async def _sync_loop(self) -> None:
         backoff = BACKOFF_START
