@@ -16,7 +16,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from core.ports import Notifier
-from storage.uow import SqlUnitOfWork
+from storage.uow import SqlUnitOfWork, ended
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -158,6 +158,7 @@ class Database:
             )
 
     async def dispose(self) -> None:
+        await ended()
         await self.engine.dispose()
 
 

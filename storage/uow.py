@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Self
+from collections.abc import Coroutine
+from typing import Any, Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
@@ -38,6 +39,24 @@ from storage.repositories import (
 )
 
 log = logging.getLogger(__name__)
+
+
+_ending: set[asyncio.Task[None]] = set()
+
+
+async def _shielded(ending: Coroutine[Any, Any, None]) -> None:
+    """Run ``ending`` to its end even if the awaiting task is cancelled meanwhile."""
+    task = asyncio.ensure_future(ending)
+    _ending.add(task)
+    task.add_done_callback(_ending.discard)
+    await asyncio.shield(task)
+
+
+async def ended() -> None:
+    """Wait for units of work whose task was cancelled while they gave back their connection
+    (before the engine is disposed)."""
+    if _ending:
+        await asyncio.gather(*_ending, return_exceptions=True)
 
 
 class SqlUnitOfWork:
@@ -98,6 +117,17 @@ class SqlUnitOfWork:
 
     async def __aexit__(self, *exc: object) -> None:
         conn, self._conn = self._conn, None
+        # A task cancelled here (a stopping transport, a closed live page) must not cut the
+        # rollback or the return to the pool short: that leaves the connection half-reset.
+        await _shielded(self._end(conn))
+        notices, self._committed = self._committed, []
+        if (notices or self._queued) and self._notifier is not None:
+            try:
+                await self._notifier.notify(notices)
+            except Exception:
+                log.exception("notifier failed for %d notices", len(notices))
+
+    async def _end(self, conn: AsyncConnection | None) -> None:
         try:
             if conn is not None and conn.in_transaction():
                 await conn.rollback()
@@ -105,12 +135,6 @@ class SqlUnitOfWork:
             if conn is not None:
                 await conn.close()
             await self._release()
-        notices, self._committed = self._committed, []
-        if (notices or self._queued) and self._notifier is not None:
-            try:
-                await self._notifier.notify(notices)
-            except Exception:
-                log.exception("notifier failed for %d notices", len(notices))
 
     async def _release(self) -> None:
         if self._writer_lock is not None and self._writer_lock.locked():

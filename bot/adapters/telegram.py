@@ -143,6 +143,7 @@ class TelegramTransport:
         self._kick = asyncio.Event()
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._waiting_for_updates = False  # the poll loop may be cancelled only then
         self._private_limits: dict[str, AsyncLimiter] = {}
         self.state = "starting"
 
@@ -193,7 +194,8 @@ class TelegramTransport:
         self._stopping.set()
         self._kick.set()
         for task in self._tasks:
-            if task.get_name() == "telegram-poll":
+            # Cut the long poll short, never the update in hand (its transaction would be cut).
+            if task.get_name() == "telegram-poll" and self._waiting_for_updates:
                 task.cancel()
         # Let the delivery loop finish the message in hand rather than cut it off mid-send.
         if self._tasks:
@@ -234,7 +236,8 @@ class TelegramTransport:
         offset = int(stored) if stored else None
         backoff = 1.0
         failures: dict[int, int] = {}
-        while True:
+        while not self._stopping.is_set():
+            self._waiting_for_updates = True
             try:
                 raw = await self._get_updates(offset)
             except RetryAfter as exc:
@@ -247,6 +250,8 @@ class TelegramTransport:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 60)
                 continue
+            finally:
+                self._waiting_for_updates = False
             if self.state == "degraded":
                 log.info("telegram: getUpdates works again")
             self.state = "polling"
