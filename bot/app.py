@@ -40,6 +40,8 @@ class App:
     guest_forwards: FloodGuard = field(
         default_factory=lambda: FloodGuard(guests.FORWARDS, guests.FORWARD_WINDOW.total_seconds())
     )
+    #: Who holds the leases of messages this process sends (``serve`` makes it unique).
+    instance: str = field(init=False, default="")
     #: Set when ``serve`` shuts down: open event streams end at once instead of holding the
     #: HTTP server (and SIGTERM) up.
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
@@ -65,6 +67,7 @@ async def build(
         await database.upgrade()
     translator = Translator(settings.tz, settings.default_language)
     app = App(settings, database, clock or SystemClock(), translator)
+    app.instance = settings.instance
     app.notifier = notifier or NotificationHub(
         app.uow, translator, app.clock, queued=outbox_platforms(settings)
     )

@@ -56,11 +56,18 @@ class RetryLater(Exception):
 
 class OutboxDispatcher:
     def __init__(
-        self, uow_factory: Callable[[], UnitOfWork], clock: Clock, *, lease: timedelta = LEASE
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        clock: Clock,
+        *,
+        lease: timedelta = LEASE,
+        owner: str | None = None,
     ) -> None:
+        """``owner`` names this process on the leases it takes (``App.instance``)."""
         self._uow_factory = uow_factory
         self._clock = clock
         self._lease = lease
+        self._owner = owner
 
     async def dispatch(
         self,
@@ -86,7 +93,12 @@ class OutboxDispatcher:
             while True:
                 async with self._uow_factory() as uow:
                     batch = await uow.outbox.claim_due(
-                        platform, self._clock.now(), BATCH, self._lease, skip_chats=list(workers)
+                        platform,
+                        self._clock.now(),
+                        BATCH,
+                        self._lease,
+                        owner=self._owner,
+                        skip_chats=list(workers),
                     )
                     await uow.commit()
                 by_chat: dict[str, list[OutgoingMessage]] = {}

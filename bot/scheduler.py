@@ -13,10 +13,7 @@ import asyncio
 import logging
 from datetime import datetime, timedelta
 
-import filelock
-import sqlalchemy as sa
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.app import App
 from bot.notifications import NotificationHub
@@ -27,7 +24,7 @@ from core.kb import sync_index
 from core.polls import next_deadline
 from core.reminders import next_due, plan_due
 from core.retention import apply_retention
-from storage.database import Database
+from storage.locks import SessionLock
 
 log = logging.getLogger(__name__)
 
@@ -36,47 +33,6 @@ TICK = timedelta(seconds=30)
 #: How often every process looks whether the knowledge base changed elsewhere.
 KB_SYNC = timedelta(seconds=5)
 RETENTION_AT = {"hour": 3, "minute": 30}  # local time, nightly
-#: One lock per database schema; a session that ends (a process that dies) releases it.
-LOCK_KEY = "hashtext('engagiert-bot:' || current_schema())"
-
-
-class Leadership:
-    """Held by at most one process per database."""
-
-    def __init__(self, database: Database) -> None:
-        self._database = database
-        self._conn: AsyncConnection | None = None
-        path = database.url.database if database.is_sqlite else None
-        self._file = (
-            filelock.FileLock(f"{path}.scheduler.lock") if path and path != ":memory:" else None
-        )
-
-    async def acquire(self) -> bool:
-        if self._database.is_sqlite:
-            if self._file is None:
-                return True
-            try:
-                self._file.acquire(timeout=0)
-            except filelock.Timeout:
-                return False
-            return True
-        conn = await self._database.engine.connect()
-        taken = await conn.scalar(sa.text(f"SELECT pg_try_advisory_lock({LOCK_KEY})"))
-        await conn.commit()
-        if taken:
-            self._conn = conn  # the lock lives as long as this session
-        else:
-            await conn.close()
-        return bool(taken)
-
-    async def release(self) -> None:
-        if self._file is not None and self._file.is_locked:
-            self._file.release()
-        if self._conn is not None:
-            await self._conn.execute(sa.text(f"SELECT pg_advisory_unlock({LOCK_KEY})"))
-            await self._conn.commit()
-            await self._conn.close()
-            self._conn = None
 
 
 class Scheduler:
@@ -84,9 +40,14 @@ class Scheduler:
         self.app = app
         self.hub = hub
         self.leading = False
-        self._leadership = Leadership(app.database)
+        self._leadership = SessionLock(app.database, "scheduler")
         self._jobs = AsyncIOScheduler(timezone=app.settings.tz)
         self._busy = asyncio.Lock()  # a running round; stop waits for it
+
+    @property
+    def state(self) -> str:
+        """``leading`` (this process runs the jobs) or ``standby`` (another one does)."""
+        return "leading" if self.leading else "standby"
 
     async def start(self) -> None:
         """Start; lead now if no other process does, else keep trying every ``TICK``. Every

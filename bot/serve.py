@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import signal
 
 import uvicorn
@@ -19,6 +20,7 @@ from bot.notifications import NotificationHub
 from bot.scheduler import Scheduler
 from bot.web import create_web_app
 from core.faq.thesaurus import load_thesaurus
+from storage.locks import SessionLock
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +73,34 @@ async def _start(transport: Transport, started: list[Transport]) -> None:
         return
 
 
+async def _own_instance(app: App) -> SessionLock:
+    """Take this process's name (``ENGAGIERT_INSTANCE``) and the leases an earlier run under
+    it left when it died; if a running process has the name, continue under a unique one."""
+    name = app.settings.instance
+    lock = SessionLock(app.database, f"instance:{name}")
+    if not await lock.acquire():
+        app.instance = f"{name}-{secrets.token_hex(4)}"
+        log.warning(
+            "another running process is named %s; this one is %s (set ENGAGIERT_INSTANCE)",
+            name,
+            app.instance,
+        )
+        return lock
+    app.instance = name
+    async with app.uow() as uow:
+        taken = await uow.outbox.take_back(name)
+        await uow.commit()
+    if taken:
+        log.info("took back %d unsent messages an earlier run of %s had leased", taken, name)
+    return lock
+
+
 async def serve(app: App) -> None:
     settings = app.settings
+    instance = await _own_instance(app)
     transports = configured_transports(app)
-    web = create_web_app(app, transports)
+    scheduler = Scheduler(app, app.notifier) if isinstance(app.notifier, NotificationHub) else None
+    web = create_web_app(app, transports, scheduler)
     for transport in transports:
         routes = transport.routes()
         if routes is not None:
@@ -102,7 +128,6 @@ async def serve(app: App) -> None:
         asyncio.create_task(_start(transport, started), name=f"start-{transport.platform.value}")
         for transport in transports
     ]
-    scheduler = Scheduler(app, app.notifier) if isinstance(app.notifier, NotificationHub) else None
     try:
         if scheduler is not None:
             await scheduler.start()
@@ -128,4 +153,5 @@ async def serve(app: App) -> None:
         server.should_exit = True
         with contextlib.suppress(asyncio.CancelledError):
             await http
+        await instance.release()
     log.info("stopped")

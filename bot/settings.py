@@ -7,6 +7,7 @@ import logging
 import os
 import re
 import secrets
+import socket
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -56,6 +57,9 @@ class Settings(BaseSettings):
     retention_delivered_days: int = Field(default=30, ge=1, le=3650)
     #: The office's full privacy notice on the web, linked from the short one in the chat.
     privacy_url: str | None = None
+    #: This process's name among those sharing the database: the leases on messages it is
+    #: sending carry it, and a restart under the same name takes them back at once.
+    instance: str = Field(default_factory=socket.gethostname, min_length=1, max_length=60)
     #: Per chat account: this many messages in a burst, refilled over ``flood_seconds``.
     flood_messages: int = Field(default=20, ge=1, le=10_000)
     flood_seconds: float = Field(default=60, gt=0, le=3600)

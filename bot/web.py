@@ -11,14 +11,17 @@ from fastapi.responses import JSONResponse
 from bot.adapters import Transport
 from bot.app import App
 from bot.live import live_router
+from bot.scheduler import Scheduler
 from bot.web_calendar import calendar_routes
 from storage.database import head_revision
 
 log = logging.getLogger(__name__)
 
 
-def create_web_app(app: App, transports: Sequence[Transport] = ()) -> FastAPI:
-    """The service's HTTP app; ``transports`` are reported by ``/healthz``."""
+def create_web_app(
+    app: App, transports: Sequence[Transport] = (), scheduler: Scheduler | None = None
+) -> FastAPI:
+    """The service's HTTP app; ``transports`` and ``scheduler`` are reported by ``/healthz``."""
     web = FastAPI(title="engagiert-bot", docs_url=None, redoc_url=None, openapi_url=None)
 
     @web.get("/healthz")
@@ -30,6 +33,7 @@ def create_web_app(app: App, transports: Sequence[Transport] = ()) -> FastAPI:
         status = 200 if schema is not None else 503
         word = "ok" if schema == head_revision() else "degraded"
         body = {"status": word if schema is not None else "error", **components}
+        body["scheduler"] = scheduler.state if scheduler is not None else "off"
         body["database"] = "ok" if schema is not None else "unreachable"
         body["schema"] = schema or "unknown"
         return JSONResponse(body, status_code=status)

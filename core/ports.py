@@ -178,10 +178,15 @@ class OutboxRepository(Protocol):
         limit: int,
         lease: timedelta,
         *,
+        owner: str | None = None,
         skip_chats: Collection[str] = (),
     ) -> list[OutgoingMessage]:
-        """Due, unsent messages (not to ``skip_chats``), leased to the caller so that no
-        other process sends them."""
+        """Due, unsent messages (not to ``skip_chats``), leased to ``owner`` (a process) so
+        that no other process sends them."""
+        ...
+
+    async def take_back(self, owner: str) -> int:
+        """End ``owner``'s leases on unsent messages (its earlier run died); how many."""
         ...
 
     async def get(self, message_id: int) -> OutgoingMessage | None: ...

@@ -90,6 +90,7 @@ class OutboxRepository:
         limit: int,
         lease: timedelta,
         *,
+        owner: str | None = None,
         skip_chats: Collection[str] = (),
     ) -> list[OutgoingMessage]:
         due = (
@@ -114,10 +115,18 @@ class OutboxRepository:
         rows = await self.conn.execute(
             outbox.update()
             .where(outbox.c.id.in_(ids))
-            .values(claimed_until=now + lease)
+            .values(claimed_until=now + lease, claimed_by=owner)
             .returning(*outbox.c)
         )
         return sorted((_message(r) for r in rows), key=lambda m: m.id or 0)
+
+    async def take_back(self, owner: str) -> int:
+        result = await self.conn.execute(
+            outbox.update()
+            .where(outbox.c.claimed_by == owner, outbox.c.sent_at.is_(None))
+            .values(claimed_until=None, claimed_by=None)
+        )
+        return result.rowcount or 0
 
     async def forget(self, message_id: int) -> None:
         await self.conn.execute(outbox.delete().where(outbox.c.id == message_id))
@@ -126,7 +135,9 @@ class OutboxRepository:
         await self.conn.execute(
             outbox.update()
             .where(outbox.c.id == message_id)
-            .values(sent_at=now, claimed_until=None, attempts=outbox.c.attempts + 1)
+            .values(
+                sent_at=now, claimed_until=None, claimed_by=None, attempts=outbox.c.attempts + 1
+            )
         )
 
     async def mark_failed(
@@ -136,6 +147,7 @@ class OutboxRepository:
             "attempts": outbox.c.attempts + 1,
             "last_error": error[:2000],
             "claimed_until": None,
+            "claimed_by": None,
         }
         if retry_at is None:
             values["failed_at"] = now

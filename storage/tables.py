@@ -185,6 +185,8 @@ outbox = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("next_attempt_at", UTCDateTime, nullable=False),
     sa.Column("claimed_until", UTCDateTime),
+    #: The process (``App.instance``) whose lease ``claimed_until`` is.
+    sa.Column("claimed_by", sa.String(100)),
     sa.Column("attempts", sa.Integer, nullable=False),
     sa.Column("sent_at", UTCDateTime),
     sa.Column("failed_at", UTCDateTime),

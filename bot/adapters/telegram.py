@@ -138,7 +138,7 @@ class TelegramTransport:
             .pool_timeout(30)
             .build()
         )
-        self.dispatcher = OutboxDispatcher(app.uow, app.clock)
+        self.dispatcher = OutboxDispatcher(app.uow, app.clock, owner=app.instance)
         self.username = ""
         self._kick = asyncio.Event()
         self._stopping = asyncio.Event()

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
+import sqlite3
+from pathlib import Path
 
 from tests.support.process import clean_env, cli, free_port, serve
 from tests.support.telegram_api import TelegramApi
@@ -19,17 +22,23 @@ async def invited(env: dict[str, str], name: str, *options: str) -> str:
     return "p_" + await cli(env, "invite", "--person", person_id)
 
 
+def telegram_env(tmp_path: Path, api: TelegramApi, **settings: str) -> dict[str, str]:
+    """``serve`` on a fresh data directory against the stand-in ``api``."""
+    return clean_env(
+        tmp_path,
+        ENGAGIERT_HTTP_PORT=str(free_port()),
+        ENGAGIERT_TELEGRAM_TOKEN=api.token,
+        ENGAGIERT_TELEGRAM_API_URL=api.base_url,
+        **settings,
+    )
+
+
 async def test_signup_cancel_and_promotion_through_serve(tmp_path):
     """Two members and an organizer of the office join with their personal invitations
     (``/start p_CODE`` from the deep link); the members sign up and cancel, the waiting
     member is promoted, and the organizer sees the attendees in her Telegram chat."""
     async with TelegramApi() as api:
-        env = clean_env(
-            tmp_path,
-            ENGAGIERT_HTTP_PORT=str(free_port()),
-            ENGAGIERT_TELEGRAM_TOKEN=api.token,
-            ENGAGIERT_TELEGRAM_API_URL=api.base_url,
-        )
+        env = telegram_env(tmp_path, api)
         event_id = await cli(
             env,
             "event",
@@ -77,3 +86,40 @@ async def test_signup_cancel_and_promotion_through_serve(tmp_path):
         assert "Bernd Bau" in olga[1] and "Stadt Auenburg" in olga[1]
         assert server.returncode == 0, output.decode()
         assert "Traceback" not in output.decode()
+
+
+async def test_a_restart_after_kill_sends_what_the_killed_process_had_in_hand(tmp_path):
+    """``kill -9`` while a reply is being sent (its lease runs two minutes): the restarted
+    process takes its own lease back and sends the reply at once."""
+    async with TelegramApi() as api:
+        env = telegram_env(tmp_path, api, ENGAGIERT_INSTANCE="bot-1")
+        code = await invited(env, "Anna Amt")
+        server = await serve(env)
+        try:
+            api.inject_message(ANNA["id"], ANNA, f"/start {code}")
+            await api.wait_for_sent(ANNA["id"], timeout=30)
+            database = tmp_path / "engagiert.db"
+            await asyncio.wait_for(_until(database, "sent_at IS NULL", present=False), 30)
+            api.fail_next("sendMessage", delay=20)  # the reply hangs in flight
+            api.inject_message(ANNA["id"], ANNA, "/termine")
+            await asyncio.wait_for(_until(database, "claimed_by = 'bot-1'"), 30)
+        finally:
+            server.kill()
+            await server.wait()
+        server = await serve(env)
+        try:
+            await api.wait_for_sent(ANNA["id"], 2, timeout=30)
+        finally:
+            server.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(server.communicate(), 30)
+        assert "Veranstaltung" in api.texts_to(ANNA["id"])[1]
+
+
+async def _until(database: Path, condition: str, *, present: bool = True) -> None:
+    """Until the outbox holds (or no longer holds) a message meeting ``condition``."""
+    query = f"SELECT 1 FROM outbox WHERE {condition}"
+    while True:
+        with contextlib.closing(sqlite3.connect(database)) as conn:
+            if bool(conn.execute(query).fetchone()) is present:
+                return
+        await asyncio.sleep(0.05)

@@ -11,10 +11,11 @@ import sqlalchemy as sa
 from bot.delivery import OutboxDispatcher, PermanentDeliveryError
 from bot.messages import IncomingMessage
 from bot.reply import Attachment, Button, Reply
+from bot.serve import _own_instance
 from core.domain.outbox import MAX_ATTEMPTS, OutgoingMessage
 from core.domain.people import Platform
 from storage.tables import outbox, registrations
-from tests.conftest import snapshot
+from tests.conftest import RecordingNotifier, make_app, snapshot
 from tests.support import factories
 
 
@@ -213,3 +214,35 @@ async def test_a_chat_whose_replies_wait_holds_up_no_other_chat(app):
     release.set()
     assert await running == 3
     assert sent == ["fast1", "slow1", "slow2"]  # one chat's messages stay in order
+
+
+async def test_a_restarted_process_takes_back_its_own_leases_and_no_others(any_app):
+    """``kill -9`` leaves leases behind: the process that restarts under the same name takes
+    its own back at once; a second live process with that name gets a name of its own and
+    never takes over the first one's messages."""
+    app = any_app
+    now = app.clock.now()
+    async with app.uow() as uow:
+        for n in range(2):
+            await uow.outbox.add(
+                OutgoingMessage("telegram", str(n), {"text": f"t{n}"}, f"tx{n}", now)
+            )
+        lease = timedelta(minutes=2)
+        [mine] = await uow.outbox.claim_due("telegram", now, 1, lease, owner="bot-1")
+        [other] = await uow.outbox.claim_due("telegram", now, 1, lease, owner="bot-2")
+        await uow.commit()
+    app.settings = app.settings.model_copy(update={"instance": "bot-1"})
+    first = await _own_instance(app)
+    try:
+        assert app.instance == "bot-1"
+        async with app.uow() as uow:
+            again = await uow.outbox.claim_due("telegram", now, 10, lease, owner="bot-1")
+            await uow.commit()
+        assert [m.id for m in again] == [mine.id]  # bot-2's lease still holds
+        twin = await make_app(app.database, app.clock, RecordingNotifier())
+        twin.settings = app.settings
+        second = await _own_instance(twin)
+        assert twin.instance.startswith("bot-1-") and not second.held
+    finally:
+        await first.release()
+    assert other.id != mine.id

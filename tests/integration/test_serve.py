@@ -55,7 +55,8 @@ def test_serve_answers_health_checks_and_stops_on_sigterm(tmp_path):
                 assert time.monotonic() < deadline, "serve did not come up"
                 time.sleep(0.1)
         assert response.status_code == 200
-        expected = {"status": "ok", "database": "ok", "schema": head_revision()}
+        expected = {"status": "ok", "scheduler": "leading", "database": "ok"}
+        expected["schema"] = head_revision()
         assert response.json() == expected
         ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5)
         assert (ready.status_code, ready.json()) == (200, {"ready": True})

@@ -121,7 +121,7 @@ class MatrixTransport:
         self._synced = asyncio.Event()  # the first sync is handled: nio knows our rooms
         self._wake = asyncio.Event()
         self.sender = MatrixSender(self.client, app)
-        self._dispatcher = OutboxDispatcher(app.uow, app.clock)
+        self._dispatcher = OutboxDispatcher(app.uow, app.clock, owner=app.instance)
         self._send_lock = asyncio.Lock()
         self._since: str | None = None
         self._names: set[str] = set()
