@@ -18,7 +18,6 @@ import contextlib
 import csv
 import io
 import json
-import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from string import Template
@@ -29,6 +28,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from markupsafe import Markup, escape
 
+from bot.outages import Retrying
 from bot.reply import plain_text
 from bot.settings import Settings
 from core.domain.polls import Poll
@@ -37,7 +37,6 @@ from core.polls import PollResults, live_results, poll_for_join
 if TYPE_CHECKING:
     from bot.app import App
 
-log = logging.getLogger(__name__)
 
 WATCH_INTERVAL = 0.2
 KEEPALIVE = 15.0
@@ -246,12 +245,15 @@ class LiveTallies:
                     watch.task.cancel()
 
     async def _run(self, watch: _Watch) -> None:
+        reading = Retrying(f"live page: reading poll {watch.token[:6]}…")
         while True:
             try:
                 results = await live_results(self.app.uow(), token=watch.token)
-            except Exception:
-                log.exception("live page: reading poll %s… failed", watch.token[:6])
+            except Exception as exc:
+                reading.failed(exc)  # one line per outage; the page keeps its last view
                 results = None
+            else:
+                reading.worked()
             if results is not None:
                 view = live_view(self.app, results)
                 if view != watch.latest:

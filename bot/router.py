@@ -17,6 +17,7 @@ from bot.context import Context
 from bot.flood import Admission, FloodGuard
 from bot.messages import IncomingMessage
 from bot.notifications import NotificationHub
+from bot.outages import is_outage
 from bot.reply import Reply
 from core.authority import authorize, load_person
 from core.domain.authority import Action
@@ -177,7 +178,9 @@ class Router:
             if exc.code != "person_not_found":
                 raise
             return [self._error(language, "person_gone")]
-        except Exception:
+        except Exception as exc:
+            if _comes_again(message, exc):
+                raise
             log.exception("could not resolve sender %s/%s", message.platform, message.sender_id)
             return [self._error(language, "internal")]
         replies = await self._run(ctx, command, args, savepoint or nullcontext)
@@ -241,7 +244,9 @@ class Router:
             return [self.error_reply(ctx.language, exc)]
         except DomainError as exc:
             return [self.error_reply(ctx.language, exc)]
-        except Exception:
+        except Exception as exc:
+            if _comes_again(ctx.message, exc):
+                raise
             log.exception(
                 "command /%s failed (platform=%s sender=%s person=%s message=%s)",
                 command.name,
@@ -346,3 +351,10 @@ def _parse(text: str) -> tuple[str, str] | None:
     head, *rest = text[1:].split(maxsplit=1)  # a space, a tab or a line break ends the name
     name = head.split("@", 1)[0]
     return name, rest[0].strip() if rest else ""
+
+
+def _comes_again(message: IncomingMessage, error: Exception) -> bool:
+    """The database went away while ``message`` was handled, and the platform delivers it
+    again (it has an id, and nothing was committed): handle it then instead of apologising
+    now for a command that would be lost."""
+    return message.message_id is not None and is_outage(error)

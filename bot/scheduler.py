@@ -17,6 +17,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import App
 from bot.notifications import NotificationHub
+from bot.outages import Retrying
 from bot.poll_jobs import close_due_polls
 from core.announcements import finish_announcements
 from core.domain.people import Platform
@@ -43,6 +44,8 @@ class Scheduler:
         self._leadership = SessionLock(app.database, "scheduler")
         self._jobs = AsyncIOScheduler(timezone=app.settings.tz)
         self._busy = asyncio.Lock()  # a running round; stop waits for it
+        self._rounds = Retrying("scheduler: round")
+        self._kb_sync = Retrying("scheduler: knowledge-base sync")
 
     @property
     def state(self) -> str:
@@ -103,9 +106,10 @@ class Scheduler:
                 return
             try:
                 upcoming = await self.round()
-            except Exception:
-                log.exception("scheduler: round failed; retrying at the next tick")
+            except Exception as exc:
+                self._rounds.failed(exc)  # retried at the next tick
                 return
+            self._rounds.worked()
         if upcoming is not None and self._jobs.running:
             self._jobs.add_job(
                 self.wake,
@@ -136,8 +140,10 @@ class Scheduler:
             self.app.faq, self.app.faq_revision = await sync_index(
                 self.app.uow(), self.app.faq, known=self.app.faq_revision
             )
-        except Exception:
-            log.exception("scheduler: knowledge-base sync failed; retrying")
+        except Exception as exc:
+            self._kb_sync.failed(exc)  # retried in KB_SYNC
+        else:
+            self._kb_sync.worked()
 
     async def retention(self) -> None:
         try:

@@ -166,6 +166,7 @@ REGISTRY: dict[str, TableData] = {
             "created_at": N,
             "next_attempt_at": N,
             "claimed_until": N,
+            "claimed_by": N,
             "attempts": N,
             "sent_at": N,
             "failed_at": N,

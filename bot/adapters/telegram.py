@@ -51,6 +51,7 @@ from bot.flood import Admission
 from bot.handlers import COMMANDS, polls
 from bot.messages import IncomingMessage
 from bot.notifications import NotificationHub
+from bot.outages import Retrying, is_outage
 from bot.reply import Attachment, PollSpec, Reply, plain_text
 from core.chats import move_chat
 from core.domain.authority import EVERYONE, Place
@@ -234,7 +235,8 @@ class TelegramTransport:
         async with self.app.uow() as uow:
             stored = await uow.state.get(OFFSET_KEY)
         offset = int(stored) if stored else None
-        backoff = 1.0
+        network = Retrying("telegram: getUpdates", expected=(TelegramError, TypeError))
+        database = Retrying("telegram: handling updates")
         failures: dict[int, int] = {}
         while not self._stopping.is_set():
             self._waiting_for_updates = True
@@ -244,36 +246,47 @@ class TelegramTransport:
                 await asyncio.sleep(_seconds(exc.retry_after))
                 continue
             except Exception as exc:  # network, server or parse: retry later
-                if self.state != "degraded":
-                    log.warning("telegram: getUpdates failed (%s); retrying", exc)
                 self.state = "degraded"
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 60)
+                await asyncio.sleep(network.failed(exc))
                 continue
             finally:
                 self._waiting_for_updates = False
-            if self.state == "degraded":
-                log.info("telegram: getUpdates works again")
+            network.worked()
             self.state = "polling"
-            backoff = 1.0
-            handled = offset
-            for data in raw:
-                update_id = data["update_id"]
-                try:
-                    await self.process(Update.de_json(data, self.bot))
-                except Exception as exc:
-                    failures[update_id] = failures.get(update_id, 0) + 1
-                    if failures[update_id] < UPDATE_TRIES:
-                        # Nothing was committed; getUpdates hands this update over again.
-                        log.exception("telegram: update %s failed; will retry", update_id)
-                        await asyncio.sleep(failures[update_id] * self.limits.update_retry_pause)
-                        break
-                    await self._skip(update_id, exc)
-                failures.pop(update_id, None)
-                handled = update_id + 1
-            if handled != offset:
-                offset = handled
-                await self._save_offset(offset)
+            try:
+                offset = await self._handle(raw, offset, failures)
+            except Exception as exc:  # the database is away: the updates come again
+                await asyncio.sleep(database.failed(exc))
+            else:
+                database.worked()
+
+    async def _handle(
+        self, raw: list[dict[str, Any]], offset: int | None, failures: dict[int, int]
+    ) -> int | None:
+        """Handle ``raw`` updates in order; returns the offset past the last one handled
+        (stored). An update that fails is tried again with the next getUpdates, and skipped
+        after ``UPDATE_TRIES``; an outage of the database is raised instead (it is no fault of
+        the update, which comes again)."""
+        handled = offset
+        for data in raw:
+            update_id = data["update_id"]
+            try:
+                await self.process(Update.de_json(data, self.bot))
+            except Exception as exc:
+                if is_outage(exc):
+                    raise
+                failures[update_id] = failures.get(update_id, 0) + 1
+                if failures[update_id] < UPDATE_TRIES:
+                    # Nothing was committed; getUpdates hands this update over again.
+                    log.exception("telegram: update %s failed; will retry", update_id)
+                    await asyncio.sleep(failures[update_id] * self.limits.update_retry_pause)
+                    break
+                await self._skip(update_id, exc)
+            failures.pop(update_id, None)
+            handled = update_id + 1
+        if handled != offset:
+            await self._save_offset(handled)
+        return handled
 
     async def _get_updates(self, offset: int | None) -> list[dict[str, Any]]:
         """getUpdates as raw JSON, so that one update PTB cannot read does not take the
@@ -568,6 +581,7 @@ class TelegramTransport:
     # --- sending ----------------------------------------------------------------------------
 
     async def _deliver(self) -> None:
+        delivery = Retrying("telegram: delivery")
         while not self._stopping.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._kick.wait(), timeout=DELIVERY_TICK)
@@ -576,8 +590,11 @@ class TelegramTransport:
                 await self.dispatcher.dispatch(
                     Platform.TELEGRAM.value, self.send, concurrency=32, wake=self._kick
                 )
-            except Exception:
-                log.exception("telegram: delivery round failed")
+            except Exception as exc:
+                await asyncio.sleep(delivery.failed(exc))
+                self._kick.set()  # try again after the pause, not only at the next tick
+            else:
+                delivery.worked()
 
     def kick(self) -> None:
         """Wake the delivery loop (after something was put into the outbox)."""

@@ -462,3 +462,39 @@ async def test_a_group_upgraded_to_a_supergroup_keeps_its_links_and_messages(rig
     assert arrived.params["text"] == "Nachzügler"
     refused = [c for c in rig.api.calls if c.chat_id == old and c.status == 400]
     assert len(refused) <= 1  # tried once at the old id, then sent to the new one
+
+
+async def test_a_database_outage_is_one_log_line_and_loses_no_update(rig, caplog, monkeypatch):
+    # While the database is away every try to handle /termine fails: that is no fault of
+    # the update (it must not be skipped after three tries), the log gets one line per
+    # state change (no traceback per try), and once it is back /termine is answered once.
+    import logging
+
+    from bot.adapters.telegram import SKIPPED_KEY
+    from storage.uow import SqlUnitOfWork
+
+    caplog.set_level(logging.INFO)
+    tries = 0
+    entering = SqlUnitOfWork.__aenter__
+
+    async def away(self: SqlUnitOfWork) -> SqlUnitOfWork:
+        nonlocal tries
+        tries += 1
+        raise ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 5432)")
+
+    monkeypatch.setattr(SqlUnitOfWork, "__aenter__", away)
+    update_id = rig.api.inject_message(ANNA["id"], ANNA, "/termine")
+    await rig.api.wait_for(lambda: tries >= 5, timeout=30)  # several rounds of tries
+    assert rig.api.texts_to(ANNA["id"]) == []
+    monkeypatch.setattr(SqlUnitOfWork, "__aenter__", entering)
+    (listing,) = await rig.api.wait_for_sent(ANNA["id"], timeout=30)
+    assert "Veranstaltungen" in listing.params["text"]
+    rig.api.inject_message(ANNA["id"], ANNA, "/hilfe")
+    await rig.api.wait_for_sent(ANNA["id"], 2)
+    assert rig.api.texts_to(ANNA["id"]).count(listing.params["text"]) == 1
+    async with rig.app.uow() as uow:
+        assert await uow.state.get(SKIPPED_KEY.format(update_id=update_id)) is None
+    failing = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert 1 <= len(failing) <= 2, [r.getMessage() for r in failing]  # handling, delivery
+    assert all(r.exc_info is None and "ConnectionRefusedError" in r.getMessage() for r in failing)
+    assert "telegram: handling updates works again" in caplog.text

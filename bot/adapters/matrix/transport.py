@@ -53,6 +53,7 @@ from bot.adapters.matrix.text import command_text
 from bot.delivery import OutboxDispatcher
 from bot.messages import IncomingMessage
 from bot.notifications import NotificationHub
+from bot.outages import Retrying, is_outage
 from bot.redaction import protect
 from core.chats import move_chat
 from core.domain.people import Platform
@@ -120,6 +121,7 @@ class MatrixTransport:
         self._undecrypted: dict[str, tuple[str, dict[str, Any], datetime]] = {}
         self._synced = asyncio.Event()  # the first sync is handled: nio knows our rooms
         self._wake = asyncio.Event()
+        self._delivery = Retrying("matrix: delivery")
         self.sender = MatrixSender(self.client, app)
         self._dispatcher = OutboxDispatcher(app.uow, app.clock, owner=app.instance)
         self._send_lock = asyncio.Lock()
@@ -276,8 +278,11 @@ class MatrixTransport:
     async def _dispatch_logged(self) -> None:
         try:
             await self.dispatch()
-        except Exception:
-            log.exception("Matrix outbox delivery failed")
+        except Exception as exc:
+            self._wake.set()  # try again after the pause
+            await asyncio.sleep(self._delivery.failed(exc))
+        else:
+            self._delivery.worked()
 
     # -- end-to-end encryption -----------------------------------------------------------------
 
@@ -385,10 +390,13 @@ class MatrixTransport:
         return room is not None and user_id in room.users and user_id not in room.invited_users
 
     async def _guarded(self, room_id: str, event_id: str | None, work: Awaitable[None]) -> None:
-        """One event's failure is logged with its id; the loop goes on with the next."""
+        """One event's failure is logged with its id; the loop goes on with the next. An
+        outage of the database ends the batch instead: it comes again with the next sync."""
         try:
             await work
-        except Exception:
+        except Exception as exc:
+            if is_outage(exc):
+                raise
             log.exception("Matrix event %s in %s failed", event_id or "-", room_id)
 
     async def _new_events(self, room: MatrixRoom, info: RoomInfo) -> list[Any]:
