@@ -284,7 +284,10 @@ async def test_personal_replies_from_a_group_go_to_a_direct_chat(
             lambda: [e for r, e in alice.events if r == direct and isinstance(e, RoomMessageFile)]
         )
         assert file[0].body == "meine-daten.json" and file[0].url.startswith("mxc://")
-        assert alice.notices(direct), "the reply text comes before the file"
+        greeting, *replies = [n.body for n in alice.notices(direct)]
+        assert greeting.startswith("Guten Tag!") and "!hilfe" in greeting, "greeting first"
+        assert replies, "the reply text comes before the file"
+        assert not any(r.startswith("Guten Tag!") for r in replies), "and only once"
 
         await bob.command(room, "!termine")
         # A question that names the bot is answered in the room, by name or as a client

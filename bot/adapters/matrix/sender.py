@@ -54,6 +54,15 @@ def direct_room_key(user_id: str) -> str:
     return f"matrix.dm.{user_id}"
 
 
+def joined_key(room_id: str) -> str:
+    """State: the join event of ours last greeted in ``room_id`` (or :data:`OPENED`)."""
+    return f"matrix.joined.{room_id}"
+
+
+#: ``joined_key``'s value for a direct chat the bot opened and greeted at once.
+OPENED = "opened"
+
+
 def notice_row(
     room_id: str, text: Markup, now: datetime, *, reply_to: str | None = None
 ) -> OutgoingMessage:
@@ -152,7 +161,20 @@ class MatrixSender:
             created.room_id, MatrixRoom(created.room_id, self.client.user_id, False)
         )
         await self.remember_direct_room(user_id, created.room_id)
+        await self._greet(created.room_id)
         return created.room_id
+
+    async def _greet(self, room_id: str) -> None:
+        """The greeting in a direct chat we opened, before the reply that made us open it
+        (the sync would see our join only after that reply went out)."""
+        async with self.app.uow() as uow:
+            await uow.state.set(joined_key(room_id), OPENED, self.app.clock.now())
+            await uow.commit()
+        text = self.app.translator.t(self._language, "adapter.greeting", prefix=self._prefix)
+        try:
+            await self._room_send(room_id, notice_content(text), f"greeting.{room_id}")
+        except Exception as error:  # the reply matters more: it goes on
+            log.warning("Matrix: greeting in %s failed (%s)", room_id, error)
 
     async def remember_direct_room(self, user_id: str, room_id: str) -> None:
         async with self.app.uow() as uow:

@@ -48,7 +48,7 @@ from nio import (
 from nio.crypto import ENCRYPTION_ENABLED
 
 from bot.adapters.matrix.polls import is_poll_response, record_response
-from bot.adapters.matrix.sender import PLATFORM, MatrixSender, notice_row
+from bot.adapters.matrix.sender import OPENED, PLATFORM, MatrixSender, joined_key, notice_row
 from bot.adapters.matrix.text import command_text
 from bot.delivery import OutboxDispatcher
 from bot.messages import IncomingMessage
@@ -468,12 +468,17 @@ class MatrixTransport:
     async def _welcome(self, room: MatrixRoom, join_event_id: str) -> None:
         """Once per join: a greeting (without nio's ``e2e`` extra, in an encrypted room the
         notice that we cannot read it)."""
-        key = f"matrix.joined.{room.room_id}"
+        key = joined_key(room.room_id)
         t = self.app.translator.t
         language = self.app.settings.default_language
         now = self.app.clock.now()
         async with self.app.uow() as uow:
-            if await uow.state.get(key) == join_event_id:
+            greeted = await uow.state.get(key)
+            if greeted == join_event_id:
+                return
+            if greeted == OPENED:  # a direct chat we opened and greeted at once
+                await uow.state.set(key, join_event_id, now)
+                await uow.commit()
                 return
             if room.encrypted and self.client.olm is None:
                 text = t(language, "adapter.encrypted_unsupported")
