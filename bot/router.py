@@ -15,10 +15,11 @@ from rapidfuzz import process
 
 from bot.context import Context
 from bot.flood import Admission, FloodGuard
-from bot.messages import IncomingMessage
+from bot.handlers import polls
+from bot.messages import IncomingMessage, IncomingVote
 from bot.notifications import NotificationHub
 from bot.outages import is_outage
-from bot.reply import Reply
+from bot.reply import Reply, plain_text
 from core.authority import authorize, load_person
 from core.domain.authority import Action
 from core.domain.errors import DomainError, InvalidInput, NotFound
@@ -26,6 +27,7 @@ from core.domain.outbox import OutgoingMessage
 from core.domain.people import Platform
 from core.domain.text import has_control_characters, without_invisible
 from core.members import resolve_identity
+from core.polls import cast_platform_vote
 from core.ports import UnitOfWork
 from storage.uow import JoinedUnitOfWork
 
@@ -142,6 +144,43 @@ class Router:
         if others and isinstance(self.app.notifier, NotificationHub):
             self.app.notifier.wake(others)  # e.g. a poll posted into the event's other chats
         return replies
+
+    async def vote(self, vote: IncomingVote) -> str | None:
+        """Count ``vote`` exactly once (its event id is claimed in the vote's transaction);
+        returns the confirmation, or why it did not count, as plain text; ``None`` for a
+        redelivery or an account paused for flooding."""
+        if await self.flood.admit(vote.platform, vote.sender_id) is not Admission.ADMIT:
+            return None
+        translator = self.app.translator
+        language = translator.language(vote.language)
+        now = self.app.clock.now()
+        async with self.app.uow() as uow:
+            if not await uow.inbound.claim(vote.platform.value, vote.event_id, now):
+                log.info("ignoring redelivered %s vote %s", vote.platform, vote.event_id)
+                return None
+            joined = JoinedUnitOfWork(uow)
+            try:
+                async with uow.savepoint():
+                    result = await cast_platform_vote(
+                        joined,
+                        platform=vote.platform,
+                        external_user_id=vote.sender_id,
+                        display_name=vote.sender_name,
+                        language=language,
+                        now=min(now, vote.cast_at) if vote.cast_at else now,
+                        place=vote.place,
+                        rooms=self.app.rooms,
+                        poll_id=vote.poll_id,
+                        external_poll_id=vote.external_poll_id,
+                        choices=await _choices(joined, vote),
+                        toggle=vote.toggle,
+                    )
+                text = polls.vote_text(polls.translate(translator, language), result)
+            except DomainError as exc:
+                log.info("%s vote %s not counted (%s)", vote.platform, vote.event_id, exc.code)
+                text = self.error_reply(language, exc).text
+            await uow.commit()
+        return plain_text(text)
 
     async def _respond(
         self,
@@ -358,3 +397,19 @@ def _comes_again(message: IncomingMessage, error: Exception) -> bool:
     again (it has an id, and nothing was committed): handle it then instead of apologising
     now for a command that would be lost."""
     return message.message_id is not None and is_outage(error)
+
+
+async def _choices(uow: UnitOfWork, vote: IncomingVote) -> list[int]:
+    """The option indices of ``vote``; worked out from its poll where the platform names
+    answers instead (raises NotFound ``poll_not_found`` for a poll that is not ours)."""
+    if vote.choices_for is None:
+        return list(vote.choices)
+    async with uow:
+        poll_id = vote.poll_id
+        if poll_id is None:
+            posted = await uow.polls.room_for(vote.platform, vote.external_poll_id or "")
+            poll_id = posted.poll_id if posted else None
+        poll = await uow.polls.get(poll_id) if poll_id is not None else None
+    if poll is None:
+        raise NotFound("poll_not_found", id=vote.external_poll_id)
+    return vote.choices_for(poll)

@@ -47,19 +47,15 @@ from bot.delivery import (
     RetryLater,
     poll_closed_meanwhile,
 )
-from bot.flood import Admission
-from bot.handlers import COMMANDS, polls
-from bot.messages import IncomingMessage
+from bot.messages import IncomingMessage, IncomingVote
 from bot.notifications import NotificationHub
 from bot.outages import Retrying, is_outage
 from bot.reply import Attachment, PollSpec, Reply, plain_text
 from core.chats import move_chat
 from core.domain.authority import EVERYONE, Place
-from core.domain.errors import DomainError
 from core.domain.outbox import OutgoingMessage
 from core.domain.people import Platform
-from core.polls import Room, cast_platform_vote, record_posted
-from storage.uow import JoinedUnitOfWork
+from core.polls import Room, record_posted
 
 log = logging.getLogger(__name__)
 # Opt in to PTB's coming behaviour: durations (RetryAfter.retry_after) as timedelta.
@@ -217,7 +213,7 @@ class TelegramTransport:
         anybody may do (``/hilfe`` lists the rest by role)."""
         for language in ("de", "en"):
             commands = []
-            for command in COMMANDS:
+            for command in self.app.router.commands:
                 if not command.listed or command.action not in EVERYONE:
                     continue
                 name = command.spelled(language)
@@ -429,14 +425,16 @@ class TelegramTransport:
         answer = update.poll_answer
         if answer.user is None:
             return  # a vote on behalf of a chat (anonymous admin): no person to count
-        await self._vote(
-            update.update_id,
-            answer.user,
-            # Telegram does not say in which chat (a forwarded copy counts too): the core asks
-            # whether the voter is in one of the poll's chats.
-            Place(Platform.TELEGRAM, None, True, str(answer.user.id)),
-            choices=answer.option_ids,
-            external_poll_id=answer.poll_id,
+        await self.app.router.vote(
+            _vote(
+                update.update_id,
+                answer.user,
+                # Telegram does not say in which chat (a forwarded copy counts too): the core
+                # asks whether the voter is in one of the poll's chats.
+                Place(Platform.TELEGRAM, None, True, str(answer.user.id)),
+                choices=tuple(answer.option_ids),
+                external_poll_id=answer.poll_id,
+            )
         )
 
     async def _vote_button(self, update: Update) -> None:
@@ -455,50 +453,18 @@ class TelegramTransport:
             chat is None or chat.type == "private",
             str(query.from_user.id),
         )
-        text = await self._vote(
-            update.update_id,
-            query.from_user,
-            place,
-            poll_id=poll_id,
-            choices=() if toggle else (option,),
-            toggle=option if toggle else None,
+        text = await self.app.router.vote(
+            _vote(
+                update.update_id,
+                query.from_user,
+                place,
+                poll_id=poll_id,
+                choices=() if toggle else (option,),
+                toggle=option if toggle else None,
+            )
         )
         with contextlib.suppress(TelegramError):
             await query.answer(text[:200] if text else None)
-
-    async def _vote(self, update_id: int, user: Any, place: Place, **vote: Any) -> str | None:
-        """Cast a vote exactly once; returns the confirmation or error as plain text."""
-        if (
-            await self.app.router.flood.admit(Platform.TELEGRAM, str(user.id))
-            is not Admission.ADMIT
-        ):
-            return None  # a flood of presses: the account pauses
-        translator = self.app.translator
-        language = translator.language(user.language_code)
-        t = polls.translate(translator, language)
-        now = self.app.clock.now()
-        async with self.app.uow() as uow:
-            if not await uow.inbound.claim(Platform.TELEGRAM.value, str(update_id), now):
-                return None
-            try:
-                async with uow.savepoint():
-                    result = await cast_platform_vote(
-                        JoinedUnitOfWork(uow),
-                        platform=Platform.TELEGRAM,
-                        external_user_id=str(user.id),
-                        display_name=user.full_name,
-                        language=language,
-                        now=now,
-                        place=place,
-                        rooms=self.app.rooms,
-                        **vote,
-                    )
-                text = polls.vote_text(t, result)
-            except DomainError as exc:
-                log.info("telegram: vote in update %s not counted (%s)", update_id, exc.code)
-                text = self.app.router.error_reply(language, exc).text
-            await uow.commit()
-        return plain_text(text)
 
     def _from_message(self, update: Update) -> IncomingMessage | None:
         msg = update.message
@@ -833,3 +799,16 @@ async def _translated_errors(step: Callable[[], Awaitable[None]]) -> None:
 
 def _seconds(value: int | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def _vote(update_id: int, user: Any, place: Place, **vote: Any) -> IncomingVote:
+    """The neutral vote of a Telegram ``user`` (counted once per update)."""
+    return IncomingVote(
+        Platform.TELEGRAM,
+        str(update_id),
+        str(user.id),
+        user.full_name,
+        place,
+        language=user.language_code,
+        **vote,
+    )

@@ -17,7 +17,6 @@ there the text (vote with ``!abstimmen``, best in a direct chat) stays the only 
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -25,20 +24,17 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup
 
 from bot.adapters.matrix.text import button_commands, hint_commands
-from bot.flood import Admission
+from bot.messages import IncomingVote
 from bot.reply import PollSpec, Reply, plain_text
 from core.domain.authority import Place
-from core.domain.errors import DomainError
 from core.domain.people import Platform
-from core.polls import Room, cast_platform_vote, record_posted
-from storage.uow import JoinedUnitOfWork
+from core.polls import Room, record_posted
 
 if TYPE_CHECKING:
     from nio import MatrixRoom
 
     from bot.app import App
 
-log = logging.getLogger(__name__)
 
 START = "org.matrix.msc3381.poll.start"
 END = "org.matrix.msc3381.poll.end"
@@ -144,49 +140,34 @@ def is_poll_response(event: Any) -> bool:
 
 
 async def record_response(app: App, room: MatrixRoom, event: Any) -> None:
-    """Count one poll response as a vote, exactly once (its event id is claimed in the same
-    transaction). Responses to polls that are not ours, after the end, or from the bot are
-    ignored; Element shows the voter their choice, so we send no confirmation."""
+    """Count one poll response as a vote, exactly once (by the router, which claims its event
+    id in the vote's transaction). Responses to polls that are not ours, after the end, or
+    from the bot count nothing; Element shows the voter their choice, so we send no
+    confirmation."""
     parsed = poll_response(event)
     if parsed is None or event.sender == app.settings.matrix_user_id:
         return
-    if await app.router.flood.admit(Platform.MATRIX, event.sender) is not Admission.ADMIT:
-        return  # a flood of responses from one account: it pauses, like its messages
     start_id, selections = parsed
-    clock_now = app.clock.now()
     sent_at = getattr(event, "server_timestamp", None)
     # Counted as of its timestamp (MSC3381), never later than now: a response sent before
     # the deadline still counts when we read it late, one sent after it does not.
-    now = clock_now
+    cast_at = None
     if isinstance(sent_at, int) and sent_at > 0:
-        now = min(clock_now, datetime.fromtimestamp(sent_at / 1000, UTC))
-    async with app.uow() as uow:
-        if not await uow.inbound.claim(Platform.MATRIX.value, event.event_id, clock_now):
-            log.info("ignoring redelivered matrix poll response %s", event.event_id)
-            return
-        try:
-            async with uow.savepoint():
-                posted = await uow.polls.room_for(Platform.MATRIX, start_id)
-                poll = await uow.polls.get(posted.poll_id) if posted else None
-                if poll is None:
-                    log.debug("matrix: response %s to an unknown poll", event.event_id)
-                else:
-                    await cast_platform_vote(
-                        JoinedUnitOfWork(uow),
-                        platform=Platform.MATRIX,
-                        external_user_id=event.sender,
-                        poll_id=poll.id,
-                        choices=choices_of(selections, len(poll.options), poll.max_choices),
-                        now=now,
-                        display_name=room.user_name(event.sender) or event.sender,
-                        language=app.settings.default_language,
-                        # The response was sent in this room: its sender is in it.
-                        place=Place(Platform.MATRIX, room.room_id, False, event.sender),
-                        rooms=app.rooms,
-                    )
-        except DomainError as exc:
-            log.info("matrix: response %s not counted (%s)", event.event_id, exc.code)
-        await uow.commit()
+        cast_at = datetime.fromtimestamp(sent_at / 1000, UTC)
+    # The router pauses a flood of responses from one account, like its messages.
+    await app.router.vote(
+        IncomingVote(
+            Platform.MATRIX,
+            event.event_id,
+            event.sender,
+            room.user_name(event.sender) or event.sender,
+            # The response was sent in this room: its sender is in it.
+            Place(Platform.MATRIX, room.room_id, False, event.sender),
+            external_poll_id=start_id,
+            choices_for=lambda poll: choices_of(selections, len(poll.options), poll.max_choices),
+            cast_at=cast_at,
+        )
+    )
 
 
 # --- sending -----------------------------------------------------------------------------------
