@@ -3,9 +3,10 @@ notifier and the real application wired around them."""
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,14 +15,42 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import App, build
+from bot.logs import FORMAT
 from bot.settings import Settings
 from core.domain.notices import Notice
 from storage.database import Database
+from tests.support import process
+from tests.support.credentials import leaked
 from tests.support.synapse import synapse, synapse_default_limits
 from tests.support.telegram_api import telegram_api, telegram_api_factory
 
 # Platform fixtures for every test directory: a real Synapse, the Telegram Bot API stand-in.
 __all__ = ["synapse", "synapse_default_limits", "telegram_api", "telegram_api_factory"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Every log record of the run from DEBUG on, also those of the service processes the
+    tests start, in one file; at the end no throwaway secret of the run may be in it."""
+    path = tmp_path_factory.getbasetemp() / "session.log"
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter(FORMAT))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    process.SESSION_LOG = path
+    yield path
+    process.SESSION_LOG = None
+    root.removeHandler(handler)
+    handler.close()
+    leaks = leaked(path.read_text(encoding="utf-8", errors="replace"))
+    assert not leaks, f"secrets of the test run in the log {path}: {leaks}"
+
+
+@pytest.fixture(autouse=True)
+def _everything_logged(session_log: Path) -> None:
+    """DEBUG for each test anew (a CLI run in the test process sets its own level)."""
+    logging.getLogger().setLevel(logging.DEBUG)
+
 
 PG_URL_VARIABLE = "ENGAGIERT_TEST_DATABASE_URL"
 BACKENDS = ("sqlite", "postgres")

@@ -50,6 +50,8 @@ import pytest
 import yaml
 from nio import AsyncClient, AsyncClientConfig, LoginResponse, SyncResponse, WhoamiResponse
 
+from tests.support.credentials import made
+
 Profile = Literal["fast", "default"]
 T = TypeVar("T")
 
@@ -339,7 +341,7 @@ class SynapseServer:
             "mac": mac.hexdigest(),
         }
         data = self._checked(self.http.post(path, json=body))
-        return RegisteredUser(data["user_id"], password, data["access_token"])
+        return RegisteredUser(data["user_id"], made(password), made(data["access_token"]))
 
     @property
     def admin(self) -> RegisteredUser:

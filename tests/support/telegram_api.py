@@ -30,6 +30,7 @@ import itertools
 import json
 import math
 import re
+import secrets
 import socket
 import time
 from collections import defaultdict, deque
@@ -45,6 +46,8 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
+
+from tests.support.credentials import made
 
 __all__ = [
     "SEND_METHODS",
@@ -376,7 +379,7 @@ class TelegramApi:
 
     def __init__(
         self,
-        token: str = "123456789:stand-in-token",
+        token: str | None = None,
         *,
         bot_username: str = "engagiert_test_bot",
         bot_name: str = "Engagiert Test",
@@ -393,7 +396,9 @@ class TelegramApi:
     ) -> None:
         """`auto_chats=True` creates unknown chats on first send instead of answering like
         Telegram (403 for a user who never started the bot, 400 "chat not found" for groups)."""
-        self.token = token
+        if token is None:  # a throwaway token like Telegram's: bot id, colon, 35 characters
+            token = f"{secrets.randbelow(9 * 10**9) + 10**9}:{secrets.token_urlsafe(26)}"
+        self.token = made(token)
         self.host = host
         self.port = port
         self.global_limit, self.global_window = global_limit, global_window
