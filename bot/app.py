@@ -12,6 +12,7 @@ from bot.notifications import NotificationHub, outbox_platforms
 from bot.rooms import Rooms
 from bot.router import Router
 from bot.settings import Settings
+from bot.transport_state import TransportState
 from core.clock import SystemClock
 from core.domain import guests
 from core.faq import FaqIndex
@@ -33,6 +34,8 @@ class App:
     #: The knowledge base's revision ``faq`` reflects (``core.kb.sync_index`` catches up).
     faq_revision: int = field(init=False, default=0)
     router: Router = field(init=False)
+    #: What transports keep between runs (offsets, sync tokens, send progress).
+    transport_state: TransportState = field(init=False)
     #: What the platforms say about rooms (moderators, members); transports register here.
     rooms: Rooms = field(default_factory=Rooms)
     #: Questions guests forward, per chat account and day. The database counts them too,
@@ -72,5 +75,6 @@ async def build(
         app.uow, translator, app.clock, queued=outbox_platforms(settings)
     )
     app.router = Router(app, COMMANDS, PLAIN_TEXT)
+    app.transport_state = TransportState(app.uow, app.clock)
     app.faq, app.faq_revision = await load_index(app.uow())
     return app

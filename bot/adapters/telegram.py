@@ -162,9 +162,8 @@ class TelegramTransport:
         await self.application.initialize()  # getMe: checks the token
         await self.application.start()
         self.username = self.bot.username or ""
-        async with self.app.uow() as uow:  # for invitation links made by other processes
-            await uow.state.set(USERNAME_KEY, self.username, self.app.clock.now())
-            await uow.commit()
+        # For invitation links made by other processes.
+        await self.app.transport_state.put(USERNAME_KEY, self.username)
         self.app.rooms.register(Platform.TELEGRAM, self)
         await self._publish_commands()
         if isinstance(self.app.notifier, NotificationHub):
@@ -228,8 +227,7 @@ class TelegramTransport:
     async def _poll(self) -> None:
         """Long polling that never ends while the service runs: network errors back off; an
         update that cannot be read, or keeps failing, is recorded and skipped."""
-        async with self.app.uow() as uow:
-            stored = await uow.state.get(OFFSET_KEY)
+        stored = await self.app.transport_state.get(OFFSET_KEY)
         offset = int(stored) if stored else None
         network = Retrying("telegram: getUpdates", expected=(TelegramError, TypeError))
         database = Retrying("telegram: handling updates")
@@ -305,18 +303,12 @@ class TelegramTransport:
         log.error(
             "telegram: update %s skipped after %d tries: %s", update_id, UPDATE_TRIES, repr(exc)
         )
-        async with self.app.uow() as uow:
-            await uow.state.set(
-                SKIPPED_KEY.format(update_id=update_id),
-                f"{type(exc).__name__}: {exc}"[:500],
-                self.app.clock.now(),
-            )
-            await uow.commit()
+        await self.app.transport_state.put(
+            SKIPPED_KEY.format(update_id=update_id), f"{type(exc).__name__}: {exc}"[:500]
+        )
 
     async def _save_offset(self, offset: int) -> None:
-        async with self.app.uow() as uow:
-            await uow.state.set(OFFSET_KEY, str(offset), self.app.clock.now())
-            await uow.commit()
+        await self.app.transport_state.put(OFFSET_KEY, str(offset))
 
     async def _webhook(self, request: Request) -> Response:
         expected = self.app.settings.telegram_webhook_secret.get_secret_value().encode()
@@ -611,9 +603,7 @@ class TelegramTransport:
             if len(steps) > 1 and number + 1 < len(steps):
                 await self._set_progress(key, number + 1)
         if len(steps) > 1:
-            async with self.app.uow() as uow:
-                await uow.state.delete(key)
-                await uow.commit()
+            await self.app.transport_state.delete(key)
 
     def _poll_steps(
         self,
@@ -743,14 +733,11 @@ class TelegramTransport:
         await limiter.acquire()
 
     async def _progress(self, key: str) -> int:
-        async with self.app.uow() as uow:
-            value = await uow.state.get(key)
+        value = await self.app.transport_state.get(key)
         return int(value) if value else 0
 
     async def _set_progress(self, key: str, done: int) -> None:
-        async with self.app.uow() as uow:
-            await uow.state.set(key, str(done), self.app.clock.now())
-            await uow.commit()
+        await self.app.transport_state.put(key, str(done))
 
 
 def _native(spec: PollSpec) -> bool:

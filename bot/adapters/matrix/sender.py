@@ -138,15 +138,12 @@ class MatrixSender:
             await self._post(room_id, reply, tx_id, None)
         except RoomGone:
             # The person (and so we) left that chat: forget it, a retry opens a new one.
-            async with self.app.uow() as uow:
-                await uow.state.delete(direct_room_key(user_id))
-                await uow.commit()
+            await self.app.transport_state.delete(direct_room_key(user_id))
             raise MatrixRequestError(f"direct chat {room_id} with {user_id} is gone") from None
 
     async def direct_room(self, user_id: str) -> str:
         """The bot's direct chat with ``user_id``, created (and remembered) on first use."""
-        async with self.app.uow() as uow:
-            room_id = await uow.state.get(direct_room_key(user_id))
+        room_id = await self.app.transport_state.get(direct_room_key(user_id))
         if room_id:
             return room_id
         created = await self.client.room_create(
@@ -167,9 +164,7 @@ class MatrixSender:
     async def _greet(self, room_id: str) -> None:
         """The greeting in a direct chat we opened, before the reply that made us open it
         (the sync would see our join only after that reply went out)."""
-        async with self.app.uow() as uow:
-            await uow.state.set(joined_key(room_id), OPENED, self.app.clock.now())
-            await uow.commit()
+        await self.app.transport_state.put(joined_key(room_id), OPENED)
         text = self.app.translator.t(self._language, "adapter.greeting", prefix=self._prefix)
         try:
             await self._room_send(room_id, notice_content(text), f"greeting.{room_id}")
@@ -177,9 +172,7 @@ class MatrixSender:
             log.warning("Matrix: greeting in %s failed (%s)", room_id, error)
 
     async def remember_direct_room(self, user_id: str, room_id: str) -> None:
-        async with self.app.uow() as uow:
-            await uow.state.set(direct_room_key(user_id), room_id, self.app.clock.now())
-            await uow.commit()
+        await self.app.transport_state.put(direct_room_key(user_id), room_id)
 
     async def _post(
         self,

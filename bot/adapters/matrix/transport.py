@@ -140,9 +140,8 @@ class MatrixTransport:
     async def start(self) -> None:
         self._stopping = False
         await self._login()
-        async with self.app.uow() as uow:
-            self._since = await uow.state.get(SINCE_KEY)
-            undecrypted = await uow.state.get(UNDECRYPTED_KEY)
+        self._since = await self.app.transport_state.get(SINCE_KEY)
+        undecrypted = await self.app.transport_state.get(UNDECRYPTED_KEY)
         self._undecrypted = {
             event_id: (room_id, source, datetime.fromisoformat(first_seen))
             for event_id, (room_id, source, first_seen) in json.loads(undecrypted or "{}").items()
@@ -185,16 +184,13 @@ class MatrixTransport:
 
         The messages still waiting for their room key are saved with it: the token skips them.
         """
-        now = self.app.clock.now()
         waiting = {
             event_id: [room_id, source, first_seen.isoformat()]
             for event_id, (room_id, source, first_seen) in self._undecrypted.items()
         }
-        async with self.app.uow() as uow:
-            await uow.state.set(SINCE_KEY, token, now)
-            if waiting or await uow.state.get(UNDECRYPTED_KEY):
-                await uow.state.set(UNDECRYPTED_KEY, json.dumps(waiting), now)
-            await uow.commit()
+        await self.app.transport_state.put_all(
+            {SINCE_KEY: token, UNDECRYPTED_KEY: json.dumps(waiting)}
+        )
         self._since = token
 
     # -- connection ----------------------------------------------------------------------------
@@ -556,9 +552,8 @@ class MatrixTransport:
     async def _follow_upgrade(self, old_room: str, new_room: str) -> None:
         """A room was upgraded (``m.room.tombstone``, Matrix spec "Room Upgrades"): join its
         replacement, and event and poll links follow, as do messages still to send there."""
-        async with self.app.uow() as uow:  # until we are in (an invite-only room invites)
-            await uow.state.set(REPLACES_KEY.format(room=new_room), old_room, self.app.clock.now())
-            await uow.commit()
+        # Kept until we are in (an invite-only room invites us first).
+        await self.app.transport_state.put(REPLACES_KEY.format(room=new_room), old_room)
         response = await self.client.join(new_room)
         if not isinstance(response, JoinResponse):
             log.info("waiting for an invitation to %s, the replacement of %s", new_room, old_room)
@@ -567,11 +562,7 @@ class MatrixTransport:
 
     async def _took_over(self, room_id: str) -> None:
         """In a room that replaces one we were in: the links move over (once)."""
-        key = REPLACES_KEY.format(room=room_id)
-        async with self.app.uow() as uow:
-            old_room = await uow.state.get(key)
-            await uow.state.delete(key)
-            await uow.commit()
+        old_room = await self.app.transport_state.take(REPLACES_KEY.format(room=room_id))
         if old_room:
             await move_chat(
                 self.app.uow(), platform=Platform.MATRIX, old_chat_id=old_room, new_chat_id=room_id
