@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import re
+import time
 import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -81,6 +82,8 @@ MEMBER_STATUSES = frozenset({"creator", "administrator", "member"})
 USERNAME_KEY = "telegram.username"
 #: Outgoing messages are retried from the outbox; between wake-ups we look every few seconds.
 DELIVERY_TICK = 5.0
+#: How often (seconds, at most) the getUpdates offset is stored while updates come in.
+OFFSET_SAVE_EVERY = 5.0
 
 
 # getUpdates is fetched raw on purpose (see TelegramTransport._get_updates).
@@ -141,6 +144,8 @@ class TelegramTransport:
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._waiting_for_updates = False  # the poll loop may be cancelled only then
+        self._offset: int | None = None  # past the last update handled …
+        self._saved_offset: int | None = None  # … and as stored
         self._private_limits: dict[str, AsyncLimiter] = {}
         self.state = "starting"
 
@@ -202,6 +207,9 @@ class TelegramTransport:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
+        if self._offset != self._saved_offset:
+            with contextlib.suppress(Exception):  # the database is away: redelivered then
+                await self._save_offset(self._offset)
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()
@@ -228,11 +236,19 @@ class TelegramTransport:
         """Long polling that never ends while the service runs: network errors back off; an
         update that cannot be read, or keeps failing, is recorded and skipped."""
         stored = await self.app.transport_state.get(OFFSET_KEY)
-        offset = int(stored) if stored else None
+        offset = self._offset = self._saved_offset = int(stored) if stored else None
+        saved_at = time.monotonic()
         network = Retrying("telegram: getUpdates", expected=(TelegramError, TypeError))
         database = Retrying("telegram: handling updates")
         failures: dict[int, int] = {}
         while not self._stopping.is_set():
+            # Telegram itself forgets what getUpdates confirmed; the stored offset only spares
+            # a restart the redelivery of the last updates (which the claim drops anyway), so
+            # it is written now and then, off the way from update to reply.
+            if offset != self._saved_offset and time.monotonic() - saved_at >= OFFSET_SAVE_EVERY:
+                with contextlib.suppress(Exception):  # the database is away: next time
+                    await self._save_offset(offset)
+                    saved_at = time.monotonic()
             self._waiting_for_updates = True
             try:
                 raw = await self._get_updates(offset)
@@ -248,17 +264,18 @@ class TelegramTransport:
             network.worked()
             self.state = "polling"
             try:
-                offset = await self._handle(raw, offset, failures)
+                offset = self._offset = await self._handle(raw, offset, failures)
             except Exception as exc:  # the database is away: the updates come again
                 await asyncio.sleep(database.failed(exc))
             else:
                 database.worked()
+            await asyncio.sleep(0)  # the replies' delivery goes first, then the next poll
 
     async def _handle(
         self, raw: list[dict[str, Any]], offset: int | None, failures: dict[int, int]
     ) -> int | None:
-        """Handle ``raw`` updates in order; returns the offset past the last one handled
-        (stored). An update that fails is tried again with the next getUpdates, and skipped
+        """Handle ``raw`` updates in order; returns the offset past the last one handled.
+        An update that fails is tried again with the next getUpdates, and skipped
         after ``UPDATE_TRIES``; an outage of the database is raised instead (it is no fault of
         the update, which comes again)."""
         handled = offset
@@ -278,8 +295,6 @@ class TelegramTransport:
                 await self._skip(update_id, exc)
             failures.pop(update_id, None)
             handled = update_id + 1
-        if handled != offset:
-            await self._save_offset(handled)
         return handled
 
     async def _get_updates(self, offset: int | None) -> list[dict[str, Any]]:
@@ -307,8 +322,10 @@ class TelegramTransport:
             SKIPPED_KEY.format(update_id=update_id), f"{type(exc).__name__}: {exc}"[:500]
         )
 
-    async def _save_offset(self, offset: int) -> None:
-        await self.app.transport_state.put(OFFSET_KEY, str(offset))
+    async def _save_offset(self, offset: int | None) -> None:
+        if offset is not None:
+            await self.app.transport_state.put(OFFSET_KEY, str(offset))
+            self._saved_offset = offset
 
     async def _webhook(self, request: Request) -> Response:
         expected = self.app.settings.telegram_webhook_secret.get_secret_value().encode()
