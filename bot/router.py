@@ -21,6 +21,7 @@ from bot.notifications import NotificationHub
 from bot.outages import is_outage
 from bot.reply import Reply, plain_text
 from core.authority import authorize, load_person
+from core.chats import move_chat
 from core.domain.authority import Action
 from core.domain.errors import DomainError, InvalidInput, NotFound
 from core.domain.outbox import OutgoingMessage
@@ -181,6 +182,16 @@ class Router:
                 text = self.error_reply(language, exc).text
             await uow.commit()
         return plain_text(text)
+
+    async def chat_moved(self, platform: Platform, old_chat_id: str, new_chat_id: str) -> int:
+        """A chat got a new id (a Telegram group became a supergroup, a Matrix room was
+        upgraded): its links and undelivered messages follow (idempotent; how many moved)."""
+        moved = await move_chat(
+            self.app.uow(), platform=platform, old_chat_id=old_chat_id, new_chat_id=new_chat_id
+        )
+        if moved and isinstance(self.app.notifier, NotificationHub):
+            self.app.notifier.wake({platform.value})  # what waited goes out to the new chat
+        return moved
 
     async def _respond(
         self,

@@ -52,7 +52,6 @@ from bot.messages import IncomingMessage, IncomingVote
 from bot.notifications import NotificationHub
 from bot.outages import Retrying, is_outage
 from bot.reply import Attachment, PollSpec, Reply, plain_text
-from core.chats import move_chat
 from core.domain.authority import EVERYONE, Place
 from core.domain.outbox import OutgoingMessage
 from core.domain.people import Platform
@@ -394,12 +393,7 @@ class TelegramTransport:
             self._kick.set()
 
     async def _chat_moved(self, old_chat_id: str, new_chat_id: str) -> None:
-        await move_chat(
-            self.app.uow(),
-            platform=Platform.TELEGRAM,
-            old_chat_id=old_chat_id,
-            new_chat_id=new_chat_id,
-        )
+        await self.app.router.chat_moved(Platform.TELEGRAM, old_chat_id, new_chat_id)
         self._kick.set()  # what waited for the old chat goes out to the new one
 
     # --- the room directory (core.ports.RoomDirectory) ----------------------------------------

@@ -55,7 +55,6 @@ from bot.messages import IncomingMessage
 from bot.notifications import NotificationHub
 from bot.outages import Retrying, is_outage
 from bot.redaction import protect
-from core.chats import move_chat
 from core.domain.people import Platform
 
 if TYPE_CHECKING:
@@ -564,9 +563,7 @@ class MatrixTransport:
         """In a room that replaces one we were in: the links move over (once)."""
         old_room = await self.app.transport_state.take(REPLACES_KEY.format(room=room_id))
         if old_room:
-            await move_chat(
-                self.app.uow(), platform=Platform.MATRIX, old_chat_id=old_room, new_chat_id=room_id
-            )
+            await self.app.router.chat_moved(Platform.MATRIX, old_room, room_id)
             self._wake.set()
 
     async def _leave_if_alone(self, room: MatrixRoom) -> None:
