@@ -37,10 +37,10 @@ from bot.dates import DateError
 from bot.dates import parse_moment as parse_date
 from bot.faq_yaml import FaqFileError, FaqFileProblem, dump_entries, parse_entries
 from bot.handlers.announcements import parse_target
-from bot.handlers.faq import markdown_blocks
 from bot.handlers.general import start_payload
 from bot.i18n import LANGUAGES, catalogue
 from bot.logs import configure_logging, quiet_terminal
+from bot.markdown import markdown_blocks
 from bot.notifications import NotificationHub
 from bot.reply import plain_text
 from bot.scheduler import Scheduler

@@ -20,6 +20,7 @@ from datetime import datetime
 from markupsafe import Markup
 
 from bot.i18n import Translator
+from bot.markdown import markdown
 from bot.reply import Reply
 from bot.settings import Settings
 from core.clock import SystemClock
@@ -149,7 +150,7 @@ class NotificationHub:
             await uow.notifications.mark_failed(item.id, now, "person erased")
             return None
         language = self._translator.language(person.language)
-        text = self._translator.t(language, f"notice.{item.key}", **item.params)
+        text = self._translator.t(language, f"notice.{item.key}", **_rendered(item))
         identity = await self._channel(uow, person)
         if identity is None:
             if self.fallback is None:
@@ -195,3 +196,16 @@ class NotificationHub:
         preferred = (await uow.preferences.get(person.id)).preferred_platform
         reachable.sort(key=lambda i: (i.platform.value != preferred, i.created_at))
         return reachable[0]
+
+
+#: Notice parameters written in Markdown by a person (an answer to a forwarded question).
+MARKDOWN_PARAMS = {"faq_answered": ("answer",)}
+
+
+def _rendered(item: Notification) -> dict[str, object]:
+    """``item``'s parameters, those written in Markdown as the reply's HTML subset."""
+    params = dict(item.params)
+    for name in MARKDOWN_PARAMS.get(item.key, ()):
+        if isinstance(params.get(name), str):
+            params[name] = markdown(params[name])
+    return params

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from bot.arguments import split_words
 from bot.context import Context
 from bot.handlers.events import termin
 from bot.handlers.render import lines
+from bot.markdown import markdown_blocks
 from bot.reply import Button, Reply
 from core.dialogues import offer_faq_choice
 from core.domain import guests
@@ -36,59 +37,8 @@ from core.kb import (
 
 BUTTON_LABEL_MAX = 60
 
-_ITEM = re.compile(r"^\s*(?:[-*+]|(\d{1,3})[.)])\s+(.*)$")
-_HEADING = re.compile(r"^\s*#{1,6}\s+(.*)$")
-_CODE = re.compile(r"`([^`\n]+)`")
-_LINK = re.compile(r"\[([^\]\n]+)\]\(((?:https?://|mailto:)[^)\s]+)\)")
 _SAFE_URL = re.compile(r"(?:https?://|mailto:)\S+$")
-_BOLD = re.compile(r"\*\*(.+?)\*\*")
 _ANSWER_ARGS = re.compile(r"#?(\d{1,9})(?:\s+(.*))?", re.S)
-
-
-# --- Markdown answers ---------------------------------------------------------------------
-
-
-def markdown_blocks(text: str) -> list[Markup]:
-    """The paragraphs of a Markdown answer in the reply's HTML subset.
-
-    Bold, inline code, links and headings (as bold lines) are kept; list items become lines
-    of their own; wrapped lines are joined; everything else is escaped.
-    """
-    blocks = []
-    for block in re.split(r"\n[ \t]*\n", text.strip()):
-        rows: list[list[str]] = []  # [prefix, text]
-        for line in block.splitlines():
-            item, heading = _ITEM.match(line), _HEADING.match(line)
-            if item:
-                rows.append([f"{item[1]}. " if item[1] else "• ", item[2].strip()])
-            elif heading:
-                rows.append(["#", heading[1].strip()])
-            elif rows and rows[-1][0] != "#":
-                rows[-1][1] += " " + line.strip()
-            else:
-                rows.append(["", line.strip()])
-        blocks.append(Markup("\n").join(_row(prefix, body) for prefix, body in rows))
-    return blocks
-
-
-def _row(prefix: str, body: str) -> Markup:
-    if prefix == "#":
-        return Markup("<b>{}</b>").format(body)
-    return escape(prefix) + _inline(body)
-
-
-def _inline(text: str) -> Markup:
-    parts = _CODE.split(text)  # odd positions are code spans
-    return Markup("").join(
-        Markup("<code>{}</code>").format(part) if n % 2 else _emphasis(part)
-        for n, part in enumerate(parts)
-    )
-
-
-def _emphasis(text: str) -> Markup:
-    html = str(escape(text))  # links and bold are found in the escaped text: nothing leaks
-    html = _LINK.sub(r'<a href="\2">\1</a>', html)
-    return Markup(_BOLD.sub(r"<b>\1</b>", html))
 
 
 def entry_text(ctx: Context, entry: FaqEntry, *, short: bool = False) -> Markup:
