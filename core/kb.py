@@ -330,6 +330,8 @@ async def answer_question(
         question = await uow.faq_questions.get(question_id)
         if question is None:
             raise NotFound("faq_question_not_found", id=question_id)
+        if not _answers(actor, question):
+            raise DomainError("faq_not_your_topic", id=question_id)
         if not await uow.faq_questions.answer(
             question_id, answered_by=actor.id, answer=text, now=now
         ):
@@ -453,10 +455,22 @@ async def unhelpful_entries(
 async def open_questions(
     uow: UnitOfWork, *, actor_id: int, limit: int = 20
 ) -> list[ForwardedQuestion]:
-    """Forwarded questions nobody has answered yet, oldest first (supporters, organizers)."""
+    """Forwarded questions nobody has answered yet, oldest first: those ``actor`` may
+    answer (supporters with topics: those of their topics)."""
     async with uow:
-        await _require_helper(uow, actor_id)
-        return await uow.faq_questions.unanswered(limit)
+        actor = await _require_helper(uow, actor_id)
+        if actor.is_organizer:
+            return await uow.faq_questions.unanswered(limit)
+        questions = await uow.faq_questions.unanswered()
+    return [q for q in questions if _answers(actor, q)][:limit]
+
+
+def _answers(actor: Person, question: ForwardedQuestion) -> bool:
+    """Whether ``actor`` may answer ``question``: organizers and supporters without topics
+    (generalists) any, other supporters those of their topics."""
+    if actor.is_organizer or not actor.supporter_topics:
+        return True
+    return question.topic is not None and actor in _supporters([actor], question.topic)
 
 
 async def _require_helper(uow: UnitOfWork, person_id: int) -> Person:

@@ -221,8 +221,8 @@ class FaqQuestionRepository(Protocol):
         """Record the answer unless there is one already; return whether this one counts."""
         ...
 
-    async def unanswered(self, limit: int) -> list[ForwardedQuestion]:
-        """Unanswered questions, oldest first."""
+    async def unanswered(self, limit: int | None = None) -> list[ForwardedQuestion]:
+        """Unanswered questions, oldest first (all with ``limit=None``)."""
         ...
 
     async def asked_by(self, person_id: int) -> list[ForwardedQuestion]: ...

@@ -107,13 +107,14 @@ class FaqQuestionRepository(_Repository):
         )
         return result.rowcount == 1
 
-    async def unanswered(self, limit: int) -> list[ForwardedQuestion]:
+    async def unanswered(self, limit: int | None = None) -> list[ForwardedQuestion]:
         query = (
             faq_questions.select()
             .where(faq_questions.c.answered_at.is_(None))
             .order_by(faq_questions.c.created_at, faq_questions.c.id)
-            .limit(limit)
         )
+        if limit is not None:
+            query = query.limit(limit)
         return [_question(r) for r in await self.conn.execute(query)]
 
     async def asked_by(self, person_id: int) -> list[ForwardedQuestion]:

@@ -125,6 +125,12 @@ async def test_forward_to_supporters_end_to_end(kb_app):
     qid = notice.params["id"]
 
     assert f"Nr. {qid}" in await say_text(app, aylin, "/faq_offen")
+    assert f"Nr. {qid}" in await say_text(app, erika, "/faq_offen")  # the office sees all
+    # A supporter of another topic neither sees nor answers it.
+    assert f"Nr. {qid}" not in await say_text(app, other, "/faq_offen")
+    refused = await say_text(app, other, f"/antworten {qid} Ja, überall.")
+    assert f"Frage {qid} gehört nicht zu Ihren Themen" in refused
+    assert notifier.keys_for(miriam.id) == []
     assert "Unterstützerinnen und Unterstützer" in await say_text(app, miriam, "/faq_offen")
     text = await say_text(app, aylin, f"/antworten {qid} Nein, nur bei teilnehmenden Partnern.")
     assert f"Ihre Antwort auf Frage {qid}" in text
