@@ -45,6 +45,7 @@ class Scheduler:
         self._jobs = AsyncIOScheduler(timezone=app.settings.tz)
         self._busy = asyncio.Lock()  # a running round; stop waits for it
         self._rounds = Retrying("scheduler: round")
+        self._leading = Retrying("scheduler: trying to lead")
         self._kb_sync = Retrying("scheduler: knowledge-base sync")
 
     @property
@@ -81,8 +82,16 @@ class Scheduler:
             self._jobs.shutdown(wait=False)
 
     async def try_to_lead(self) -> bool:
-        if self.leading or not await self._leadership.acquire():
-            return self.leading
+        if self.leading:
+            return True
+        try:
+            acquired = await self._leadership.acquire()
+        except Exception as exc:  # the database is away: the next tick tries again
+            self._leading.failed(exc)
+            return False
+        self._leading.worked()
+        if not acquired:
+            return False
         self.leading = True
         if self._jobs.get_job("lead"):
             self._jobs.remove_job("lead")
@@ -99,10 +108,23 @@ class Scheduler:
         log.info("scheduler: leading")
         return True
 
+    def _step_down(self) -> None:
+        """The lock went with a broken database session: another process may lead now.
+        Stop the jobs and try to lead again every ``TICK``, like a standby."""
+        self.leading = False
+        for job in ("tick", "retention", "due"):
+            if self._jobs.get_job(job):
+                self._jobs.remove_job(job)
+        self._jobs.add_job(self.try_to_lead, "interval", seconds=TICK.total_seconds(), id="lead")
+        log.warning("scheduler: lost the lead (the database session broke); standing by")
+
     async def wake(self) -> None:
         """The job: one round, then a precise wake-up for the next thing that falls due."""
         async with self._busy:
             if not self.leading:
+                return
+            if not await self._leadership.still_held():
+                self._step_down()
                 return
             try:
                 upcoming = await self.round()

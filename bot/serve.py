@@ -24,6 +24,9 @@ from storage.locks import SessionLock
 
 log = logging.getLogger(__name__)
 
+#: How often (seconds) ``serve`` looks whether it still holds its instance name.
+INSTANCE_CHECK = 30.0
+
 
 def configured_transports(app: App) -> list[Transport]:
     settings = app.settings
@@ -95,6 +98,16 @@ async def _own_instance(app: App) -> SessionLock:
     return lock
 
 
+async def _keep_instance(app: App, lock: SessionLock) -> None:
+    """Hold on to this process's name: a lock that went with a broken database session is
+    taken again (another process could otherwise take the name, and our leases with it)."""
+    while True:
+        await asyncio.sleep(INSTANCE_CHECK)
+        with contextlib.suppress(Exception):  # the database is away: the next check
+            if not await lock.still_held() and await lock.acquire():
+                log.info("instance name %s held again", app.instance)
+
+
 async def serve(app: App) -> None:
     settings = app.settings
     instance = await _own_instance(app)
@@ -123,6 +136,11 @@ async def serve(app: App) -> None:
     http = asyncio.create_task(server.serve(), name="http")
     # The general synonyms are read at the first question otherwise (about a second).
     preload = asyncio.create_task(asyncio.to_thread(load_thesaurus), name="thesaurus")
+    keeper = (
+        asyncio.create_task(_keep_instance(app, instance), name="instance")
+        if instance.held
+        else None
+    )
     started: list[Transport] = []
     starting = [
         asyncio.create_task(_start(transport, started), name=f"start-{transport.platform.value}")
@@ -139,10 +157,11 @@ async def serve(app: App) -> None:
         waiter.cancel()
     finally:
         app.stopping.set()  # event streams end now, not after their lifetime
-        for task in (*starting, preload):
+        others = [task for task in (*starting, preload, keeper) if task is not None]
+        for task in others:
             task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.gather(*starting, preload, return_exceptions=True)
+            await asyncio.gather(*others, return_exceptions=True)
         if scheduler is not None:
             await scheduler.stop()
         for transport in reversed(started):

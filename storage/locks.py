@@ -4,6 +4,7 @@ loses its locks: the server ends its session, the kernel its file handles."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 import filelock
@@ -61,15 +62,39 @@ class SessionLock:
             await conn.close()
         return bool(taken)
 
+    async def still_held(self) -> bool:
+        """Whether the lock is still ours: a PostgreSQL session that broke (the database was
+        away) took its lock with it, and another process may hold it now."""
+        if self._conn is None:
+            return self.held
+        try:
+            held = await self._conn.scalar(
+                sa.text(
+                    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' "
+                    "AND pid = pg_backend_pid() AND granted)"
+                )
+            )
+            await self._conn.commit()
+        except Exception:  # the session is gone, and the lock with it
+            held = False
+        if not held:
+            await self._forget()
+        return bool(held)
+
     async def release(self) -> None:
+        """Give the lock up (nothing to do if it went with a broken session)."""
         if self._file is not None and self._file.is_locked:
             self._file.release()
         if self._conn is not None:
-            conn, self._conn = self._conn, None
-            try:
-                await conn.execute(
+            with contextlib.suppress(Exception):
+                await self._conn.execute(
                     sa.text(f"SELECT pg_advisory_unlock({_KEY})"), {"purpose": self._purpose}
                 )
-                await conn.commit()
-            finally:
+                await self._conn.commit()
+            await self._forget()
+
+    async def _forget(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
                 await conn.close()

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import sqlalchemy as sa
+
 from bot.notifications import NotificationHub
 from bot.scheduler import Scheduler
 from tests.conftest import make_app
@@ -53,3 +57,43 @@ async def test_a_scheduler_round_closes_due_polls_and_wakes_the_transports(app, 
     async with app.uow() as uow:
         closed = await uow.polls.get(poll.id)
     assert closed.closed_at is not None
+
+
+async def test_a_leader_whose_database_session_broke_steps_down(any_app, clock, notifier):
+    """The database was away and took the leader's lock with its session: the leader notices
+    before its next round and stands by (no two leaders), and stopping it fails nothing."""
+    first = Scheduler(any_app, NotificationHub(any_app.uow, any_app.translator, clock))
+    second_app = await make_app(any_app.database, clock, notifier)
+    second = Scheduler(second_app, NotificationHub(second_app.uow, second_app.translator, clock))
+    await first.start()
+    try:
+        assert first.leading
+        await _break_the_lock_session(any_app.database)
+        assert await second.try_to_lead() is (not any_app.database.is_sqlite)
+        await first.wake()
+        assert first.leading is any_app.database.is_sqlite  # a file lock cannot break so
+        assert first.state == ("leading" if any_app.database.is_sqlite else "standby")
+    finally:
+        await first.stop()
+        await second.stop()
+
+
+async def _break_the_lock_session(database) -> None:
+    """What an outage does to the session holding a PostgreSQL advisory lock: it ends."""
+    if database.is_sqlite:
+        return
+    holders = (
+        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    )
+    alive = "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:pids)"
+    async with database.engine.connect() as other:
+        pids = list((await other.execute(sa.text(holders))).scalars())
+        assert pids
+        for pid in pids:
+            await other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        async with asyncio.timeout(10):  # the server ends the sessions a moment later
+            while await other.scalar(sa.text(alive), {"pids": pids}):
+                await other.commit()
+                await asyncio.sleep(0.02)
+        await other.commit()
