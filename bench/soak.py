@@ -45,7 +45,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,7 +56,7 @@ import httpx
 from nio import AsyncClient, RoomCreateResponse, RoomMessageNotice, RoomSendResponse, SyncResponse
 from sqlalchemy.engine import URL, make_url
 
-from tests.support.process import clean_env, cli, free_port, serve
+from tests.support.process import clean_env, free_port, serve
 from tests.support.synapse import SynapseServer
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.telegram_api import TelegramApi
@@ -115,6 +115,8 @@ class SoakReport:
     health: dict[str, Any]
     health_samples: int
     health_red_samples: int
+    #: What was not green in those samples: "no answer", "503", "telegram=degraded" …
+    health_red_reasons: dict[str, int]
     vote_problems: list[str]
     voters: int
     outbox_unsent: int
@@ -125,6 +127,9 @@ class SoakReport:
     log_path: Path
     log_errors: int
     exit_codes: list[int | None]
+    log_tail: list[str] = field(default_factory=list)
+    #: When the load began (monotonic); the disturbances count from here.
+    t0: float = 0.0
 
     @property
     def missing(self) -> list[Command]:
@@ -161,14 +166,14 @@ class SoakReport:
 
     @property
     def _t0(self) -> float:
-        return min((c.at for c in self.commands), default=0.0)
+        return self.t0 or min((c.at for c in self.commands), default=0.0)
 
     def table(self) -> str:
         rows = [("telegram commands", "telegram"), ("telegram buttons", "button")]
         rows += [("matrix commands", "matrix"), ("all", None)]
         head = (
             f"{'':<18} {'sent':>6} {'answered':>9} {'doubled':>8} {'missing':>8} "
-            f"{'errors':>7} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}"
+            f"{'errors':>7} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'quiet p50':>10}"
         )
         out = [
             f"soak of {self.duration_s:.0f} s: serve on PostgreSQL through a TCP proxy, "
@@ -179,13 +184,18 @@ class SoakReport:
         for label, kind in rows:
             chosen = [c for c in self.commands if kind is None or c.kind == kind]
             latencies = sorted((c.answers[0][0] - c.at) * 1000 for c in chosen if c.answers)
+            quiet = sorted(
+                (c.answers[0][0] - c.at) * 1000
+                for c in chosen
+                if c.answers and self.phase(c) == "-"
+            )
             out.append(
                 f"{label:<18} {len(chosen):>6} {sum(bool(c.answers) for c in chosen):>9} "
                 f"{sum(len(c.answers) > 1 for c in chosen):>8} "
                 f"{sum(not c.answers for c in chosen):>8} "
                 f"{sum(c in self.error_answers for c in chosen):>7} "
                 f"{_percentile(latencies, 50):>8} {_percentile(latencies, 99):>8} "
-                f"{_percentile(latencies, 100):>8}"
+                f"{_percentile(latencies, 100):>8} {_percentile(quiet, 50):>10}"
             )
         out.append("-" * len(head))
         disturbances = ", ".join(f"{label} {s:.0f}-{e:.0f} s" for s, e, label in self.disturbances)
@@ -198,7 +208,7 @@ class SoakReport:
             f"/healthz at the end: {self.health_status} {health} "
             f"({'green' if self.health_green else 'NOT green'}); "
             f"not green in {self.health_red_samples} of {self.health_samples} samples "
-            "during the run"
+            f"during the run {self.health_red_reasons or ''}"
         )
         votes = "ok" if not self.vote_problems else "; ".join(self.vote_problems)
         out.append(
@@ -224,6 +234,12 @@ class SoakReport:
                 )
             if len(chosen) > 20:
                 out.append(f"  … and {len(chosen) - 20} more {title.lower()}")
+        if self.exit_codes[-1:] != [0]:
+            out.append(
+                f"NOTE: the last stop (SIGTERM) ended with {self.exit_codes[-1:]}; log tail:"
+            )
+            out += [f"  | {line[:160]}" for line in self.log_tail]
+        out.append("quiet p50: commands sent outside the disturbances (recovery included)")
         out.append("RESULT: " + ("ok" if self.ok else "FAILED"))
         return "\n".join(out)
 
@@ -247,6 +263,14 @@ def _green(health: dict[str, Any]) -> bool:
     )
 
 
+def _not_green(status: int | None, health: dict[str, Any]) -> list[str]:
+    if status is None:
+        return ["no answer"]
+    wanted = {"status": "ok", "database": "ok", "telegram": "polling", "matrix": "syncing"}
+    off = [f"{k}={health.get(k)}" for k, v in wanted.items() if health.get(k) != v]
+    return ([str(status)] if status != 200 else []) + off
+
+
 async def until(
     check: Callable[[], Awaitable[T | None] | T | None], timeout: float, what: str
 ) -> T:
@@ -262,6 +286,25 @@ async def until(
                 await asyncio.sleep(0.2)
     except TimeoutError:
         raise TimeoutError(f"soak: {what} not within {timeout:.0f} s") from None
+
+
+async def cli(env: dict[str, str], *args: str) -> str:
+    """One command of the office (``engagiert-bot …``); its output, which must come with exit
+    status 0 (what it says on stderr is kept out of the table)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    async with asyncio.timeout(60):
+        out, err = await proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"engagiert-bot {' '.join(args)}: {err.decode()[-2000:]}")
+    return out.decode().strip()
 
 
 # --- the parts: database, service, Matrix people --------------------------------------------
@@ -515,9 +558,9 @@ async def _run(
             await checker.close()
     report.setup_s = setup_s
     report.exit_codes = service.exit_codes
-    report.log_errors = sum(
-        " ERROR " in line for line in service.log_path.read_text(errors="replace").splitlines()
-    )
+    lines = service.log_path.read_text(errors="replace").splitlines()
+    report.log_errors = sum(" ERROR " in line for line in lines)
+    report.log_tail = [line for line in lines if "/healthz" not in line][-12:]
     report.runtime_s = time.monotonic() - began
     return report
 
@@ -690,6 +733,7 @@ async def _load_and_check(
         health=health,
         health_samples=len(samples),
         health_red_samples=sum(1 for _, s, b in samples if s != 200 or not _green(b)),
+        health_red_reasons=dict(Counter(r for _, s, b in samples for r in _not_green(s, b))),
         vote_problems=vote_problems,
         voters=voters,
         outbox_unsent=unsent,
@@ -700,6 +744,7 @@ async def _load_and_check(
         log_path=rig.service.log_path,
         log_errors=0,
         exit_codes=[],
+        t0=t0,
     )
 
 
@@ -789,9 +834,9 @@ def _collect(rig: _Rig) -> None:
 
 async def _check_votes(rig: _Rig, checker: asyncpg.Connection) -> tuple[list[str], int]:
     """Once per voter, and the last vote cast counts (updates are handled in order)."""
-    last: dict[int, int] = {}
+    last: dict[int, int] = {}  # the last vote answered (an unanswered one is "missing")
     for command in rig.commands:
-        if command.vote is not None:
+        if command.vote is not None and command.answers:
             user, option = command.vote
             last[user] = option
     rows = await checker.fetch(
@@ -810,7 +855,7 @@ async def _check_votes(rig: _Rig, checker: asyncpg.Connection) -> tuple[list[str
             problems.append(f"{user} has {len(choices)} votes")
     for user, option in last.items():
         if stored.get(user) != [1 << option]:
-            problems.append(f"{user}: stored {stored.get(user)}, last cast option {option}")
+            problems.append(f"{user}: stored {stored.get(user)}, last answered vote {1 << option}")
     return problems, len(last)
 
 
