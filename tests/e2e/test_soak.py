@@ -1,7 +1,7 @@
 """The soak run of ``bench/soak.py`` for one minute: ``serve`` on PostgreSQL with Telegram and
 Matrix under a mixed load, the database connection cut twice for 10 s (through a TCP proxy,
 never by stopping the shared server) and the process killed once; afterwards every command
-was answered exactly once and ``/healthz`` is green."""
+was answered exactly once, ``/healthz`` is green and SIGTERM stops it cleanly."""
 
 from __future__ import annotations
 
@@ -21,3 +21,4 @@ async def test_one_minute_soak_answers_every_command_exactly_once(synapse: Synap
     assert not report.doubled, table
     assert not report.vote_problems, table
     assert report.health_green, table
+    assert report.exit_codes == [-9, 0], table  # killed once, then stopped cleanly
