@@ -37,6 +37,7 @@ from bot.dates import DateError
 from bot.dates import parse_moment as parse_date
 from bot.faq_yaml import FaqFileError, FaqFileProblem, dump_entries, parse_entries
 from bot.handlers.announcements import parse_target
+from bot.handlers.desk import sign_in_url
 from bot.handlers.general import start_payload
 from bot.i18n import LANGUAGES, catalogue
 from bot.logs import configure_logging, quiet_terminal
@@ -60,12 +61,14 @@ from core.domain.events import Audience, Event, EventKind
 from core.domain.faq import FaqEntry
 from core.domain.members import MemberKind
 from core.domain.people import Person, Platform, Role
+from core.domain.web import LINK_LIFETIME
 from core.events import assign_speaker, cancel_event, create_event, upcoming_events
 from core.faq import FaqIndex, FaqResult
 from core.kb import import_entries, list_entries
 from core.members import add_member, add_person, find_person, resolve_identity
 from core.reminders import set_event_reminders
 from core.retention import apply_retention, months_before
+from core.web_access import issue_link
 
 log = logging.getLogger("engagiert-bot")
 
@@ -500,6 +503,20 @@ async def run_invite(settings: Settings, args: argparse.Namespace) -> None:
     await _with_app(settings, work)
 
 
+async def run_admin_link(settings: Settings, args: argparse.Namespace) -> None:
+    """A one-time sign-in link to the web desk for an organizer (the first start, before
+    anyone can ask the bot for one with /webzugang)."""
+
+    async def work(app: App) -> None:
+        person = await find_person(app.uow(), args.person)
+        token = await issue_link(app.uow(), actor_id=None, person_id=person.id, now=app.clock.now())
+        print(sign_in_url(app.settings, token))
+        expires = app.translator.datetime("de", app.clock.now() + LINK_LIFETIME)
+        print(f"für {person.display_name}, einmal gültig bis {expires}.", file=sys.stderr)
+
+    await _with_app(settings, work)
+
+
 async def _telegram_username(app: App) -> str:
     """The bot's Telegram username: the setting, or what ``serve`` learnt from getMe."""
     from bot.adapters.telegram import USERNAME_KEY
@@ -919,6 +936,9 @@ def _parser() -> argparse.ArgumentParser:
         metavar="ANZAHL",
         help="für wie viele Personen (nur --member; Standard 5)",
     )
+    command(
+        "admin-link", run_admin_link, "Anmelde-Link für den Web-Schreibtisch (10 Minuten, einmal)"
+    ).add_argument("--person", required=True, metavar="PERSON", help="Person (Nummer oder Name)")
     return parser
 
 

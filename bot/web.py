@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from bot.adapters import Transport
 from bot.app import App
+from bot.desk import desk_router
 from bot.live import live_router
 from bot.scheduler import Scheduler
 from bot.web_calendar import calendar_routes
@@ -45,6 +46,7 @@ def create_web_app(
         ready = schema is not None and schema == head_revision()
         return JSONResponse({"ready": ready}, status_code=200 if ready else 503)
 
+    web.include_router(desk_router(app))
     web.include_router(calendar_routes(app))
     web.include_router(live_router(app))
     return web

@@ -25,6 +25,7 @@ from core.domain.outbox import OutgoingMessage
 from core.domain.people import ChatIdentity, Person, Platform
 from core.domain.polls import Poll, Tally
 from core.domain.registrations import Registration, RegistrationStatus
+from core.domain.web import GrantKind, WebGrant
 from core.faq.records import FaqGap, ForwardedQuestion
 
 
@@ -416,6 +417,21 @@ class ChatLinkRepository(Protocol):
     async def move(self, platform: Platform, old_chat_id: str, new_chat_id: str) -> int: ...
 
 
+class WebAccessRepository(Protocol):
+    """Sign-in links and sessions of the web desk, by the hash of their token."""
+
+    async def add(
+        self, kind: GrantKind, token_hash: str, person_id: int, now: datetime, expires_at: datetime
+    ) -> None: ...
+    async def get(self, kind: GrantKind, token_hash: str) -> WebGrant | None: ...
+    async def use(self, token_hash: str, now: datetime) -> bool:
+        """Mark a link used; ``False`` if it was used already."""
+        ...
+
+    async def delete(self, kind: GrantKind, token_hash: str) -> None: ...
+    async def purge_expired(self, now: datetime) -> int: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving ``async with`` without :meth:`commit` rolls back.
 
@@ -445,6 +461,7 @@ class UnitOfWork(Protocol):
     polls: PollRepository
     personal_data: PersonalDataRepository
     chat_links: ChatLinkRepository
+    web_access: WebAccessRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, *exc: object) -> None: ...

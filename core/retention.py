@@ -105,3 +105,9 @@ async def apply_retention(
         await uow.commit()
     log.info("retention: %s", ", ".join(f"{name} {count}" for name, count in counts.items()))
     return counts
+
+
+@retention_purge("web_access")
+async def _web_access(uow: UnitOfWork, now: datetime, periods: RetentionPeriods) -> int:
+    """Expired sign-in links and sessions of the web desk."""
+    return await uow.web_access.purge_expired(now)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -58,6 +59,10 @@ def async_url(url: str | URL) -> URL:
         parsed = parsed.set(query=query)
     return parsed
 
+
+# aiosqlite logs every statement with its parameters at DEBUG: names, questions, chat ids.
+# Personal data stays out of every log, a DEBUG log file included.
+logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 class Database:
     """One database: the engine, migrations and units of work.

@@ -39,7 +39,9 @@ from storage.tables import metadata
 #: Shorter needles would match unrelated text ("Al" in "Allee").
 MIN_NEEDLE = 4
 #: Columns never exported (hashes and keys that are only meaningful to the bot).
-SECRET_COLUMNS = frozenset({"code_hash", "calendar_token_hash", "salt", "ballots", "token"})
+SECRET_COLUMNS = frozenset(
+    {"code_hash", "calendar_token_hash", "salt", "ballots", "token", "token_hash"}
+)
 
 
 class Kind(StrEnum):
@@ -204,6 +206,19 @@ REGISTRY: dict[str, TableData] = {
         mentioned="Antworten, die Sie auf weitergeleitete Fragen gegeben haben (ohne die Frage "
         "der anderen Person).",
         authored={"text": "asker_id", "answer": "answered_by"},
+    ),
+    "web_access": TableData(
+        {
+            "id": N,
+            "token_hash": N,
+            "kind": N,
+            "person_id": OWN,
+            "created_at": N,
+            "expires_at": N,
+            "used_at": N,
+        },
+        explanation="Ihre Anmeldungen am Web-Schreibtisch des Netzwerkbüros: Einmal-Links "
+        "(zehn Minuten gültig) und Sitzungen (höchstens einen Arbeitstag).",
     ),
     "faq_gaps": TableData({"query": T, "count": N, "first_seen": N, "last_seen": N}),
     "faq_feedback": TableData({"entry_id": N, "helpful": N, "unhelpful": N}),

@@ -371,3 +371,19 @@ event_rooms = sa.Table(
     sa.Column("chat_id", sa.String(255), primary_key=True),
     sa.Column("linked_at", UTCDateTime, nullable=False),
 )
+
+#: The office's web desk: one-time sign-in links (``kind`` "link", ten minutes) and the
+#: sessions they open ("session", a working day). Only hashes of the tokens are kept.
+web_access = sa.Table(
+    "web_access",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("kind", sa.String(8), nullable=False),
+    sa.Column(
+        "person_id", sa.ForeignKey("persons.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("used_at", UTCDateTime),
+)

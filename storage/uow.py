@@ -37,6 +37,7 @@ from storage.repositories import (
     PersonRepository,
     RegistrationRepository,
 )
+from storage.web_access import WebAccessRepository
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +112,7 @@ class SqlUnitOfWork:
         self.polls = PollRepository(conn, pepper=self._pepper, row_locks=self._row_locks)
         self.personal_data = PersonalDataRepository(conn)
         self.chat_links = ChatLinkRepository(conn)
+        self.web_access = WebAccessRepository(conn)
         self._pending, self._committed = [], []
         self._queued = False  # notifications stored directly: the notifier should look
         return self

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.handlers import (
     announcements,
     calendar,
+    desk,
     dialogue,
     events,
     faq,
@@ -45,6 +46,7 @@ COMMANDS = (
     Command("ergebnis", ("results",), polls.ergebnis),
     Command("abstimmen", ("vote",), polls.abstimmen, Action.VOTE),
     Command("termin_raum", ("event_room",), polls.termin_raum, Action.LINK_EVENT_ROOM),
+    Command("webzugang", ("weblogin",), desk.webzugang, Action.USE_WEB_DESK, arguments=False),
     Command("datenschutz", ("privacy",), privacy.datenschutz, arguments=False),
     Command("meine_daten", ("mydata",), privacy.meine_daten, arguments=False),
     Command("daten_loeschen", ("deletedata",), privacy.daten_loeschen),

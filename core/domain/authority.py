@@ -38,6 +38,8 @@ class Action(StrEnum):
     MANAGE_EVENTS = "manage_events"
     MANAGE_PEOPLE = "manage_people"
     MANAGE_KB = "manage_kb"
+    # The office's web desk: organizers, and leadership for its aggregate pages.
+    USE_WEB_DESK = "use_web_desk"
     # Polls and the rooms of an event.
     START_POLL = "start_poll"  # speakers, organizers; a room's moderators in that room
     START_EVENT_POLL = "start_event_poll"  # ``--termin ID``: organizers, the event's speaker
@@ -132,6 +134,8 @@ def decide(
         return ALLOW
     if action in ORGANIZERS:
         return Decision(False, "organizers_only")
+    if action is Action.USE_WEB_DESK:
+        return ALLOW if actor.has_role(Role.LEADERSHIP) else Decision(False, "web_desk_only")
     if action is Action.ANSWER_QUESTIONS:
         return ALLOW if actor.has_role(Role.SUPPORTER) else Decision(False, "faq_helpers_only")
     moderates_here = place.is_group and place.moderator
