@@ -64,6 +64,7 @@ def async_url(url: str | URL) -> URL:
 # Personal data stays out of every log, a DEBUG log file included.
 logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
+
 class Database:
     """One database: the engine, migrations and units of work.
 
