@@ -1,0 +1,62 @@
+"""The web desk in a real browser (Debian's Chromium through Playwright), checked with
+axe-core on every page: sign in with the link from the chat, see the events, sign out."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+
+from bot.web import create_web_app
+from core.domain.people import Role
+from tests.support import factories
+from tests.support.axe import serious_violations
+from tests.support.chat import say_text
+from tests.support.web_server import serving
+
+CHROMIUM = shutil.which("chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
+
+playwright = pytest.importorskip("playwright.async_api")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
+
+
+async def test_sign_in_from_the_chat_see_the_events_and_sign_out(app):
+    await factories.event(app, title="Strategieworkshop Engagementförderung", capacity=25)
+    olga = await factories.person(app, "Olga Office", roles={Role.ORGANIZER})
+    link = re.search(r"(/admin/anmelden/\S+)", await say_text(app, olga, "/webzugang"))[1]
+    async with (
+        serving(create_web_app(app)) as base,
+        playwright.async_playwright() as pw,
+    ):
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            context = await browser.new_context(bypass_csp=True, locale="de-DE")
+            page = await context.new_page()
+            visited: dict[str, list[str]] = {}
+
+            async def check(name: str) -> None:
+                visited[name] = await serious_violations(page)
+
+            await page.goto(base + link)
+            await check("Anmelden")
+            await page.get_by_role("button", name="Jetzt anmelden").click()
+            await page.wait_for_url(f"{base}/admin")
+            assert await page.locator("h1").inner_text() == "Übersicht"
+            row = page.get_by_role("row", name=re.compile("Strategieworkshop"))
+            assert "0 von 25" in await row.inner_text()
+            await check("Übersicht")
+            await page.get_by_role("button", name="Abmelden").click()
+            await page.wait_for_url(f"{base}/admin/abgemeldet")
+            await check("Abgemeldet")
+            await page.goto(base + link)  # the link again: used up
+            await page.get_by_role("button", name="Jetzt anmelden").click()
+            assert "schon benutzt" in await page.locator("main").inner_text()
+            await check("Link benutzt")
+            await page.goto(f"{base}/admin")
+            assert "Bitte melden Sie sich an" in await page.locator("h1").inner_text()
+            await check("Nicht angemeldet")
+        finally:
+            await browser.close()
+    assert visited == {name: [] for name in visited}, visited
