@@ -42,6 +42,9 @@ def _vevent(entry: Entry, now: datetime) -> CalendarEvent:
     item = CalendarEvent()
     item.add("uid", event_uid(event))
     item.add("dtstamp", now)
+    item.add("sequence", event.sequence)
+    if event.updated_at is not None:
+        item.add("last-modified", event.updated_at)
     item.add("dtstart", event.starts_at)
     item.add("dtend", event.ends_at)
     item.add("summary", event.title)

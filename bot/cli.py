@@ -62,7 +62,13 @@ from core.domain.faq import FaqEntry
 from core.domain.members import MemberKind
 from core.domain.people import Person, Platform, Role
 from core.domain.web import LINK_LIFETIME
-from core.events import assign_speaker, cancel_event, create_event, upcoming_events
+from core.events import (
+    assign_speaker,
+    cancel_event,
+    change_event,
+    create_event,
+    upcoming_events,
+)
 from core.faq import FaqIndex, FaqResult
 from core.kb import import_entries, list_entries
 from core.members import add_member, add_person, find_person, resolve_identity
@@ -292,6 +298,41 @@ async def run_event_add(settings: Settings, args: argparse.Namespace) -> None:
         print(stored.id)
         for line in understood:  # what was understood, for the eye; stdout is for scripts
             print(plain_text(line), file=sys.stderr)
+
+    await _with_app(settings, work)
+
+
+async def run_event_change(settings: Settings, args: argparse.Namespace) -> None:
+    """Change or move an event; everyone registered hears about a new time, place or link."""
+
+    async def work(app: App) -> None:
+        changes: dict[str, object] = {}
+        if args.title is not None:
+            changes["title"] = args.title
+        if args.description is not None:
+            changes["description"] = args.description
+        if args.start is not None:
+            changes["starts_at"] = parse_moment(args.start, "--start", app)
+        if args.end is not None:
+            day = changes.get("starts_at")
+            changes["ends_at"] = parse_moment(args.end, "--end", app, day=day)
+        if args.deadline is not None:
+            changes["registration_deadline"] = parse_moment(args.deadline, "--deadline", app)
+        if args.place is not None:
+            changes["place"] = args.place.strip() or None
+        if args.video is not None:
+            changes["video_url"] = args.video.strip() or None
+        if args.capacity is not None:
+            changes["capacity"] = args.capacity
+        if not changes:
+            raise UsageError(say("cli.event.nothing_to_change"))
+        event = await change_event(
+            app.uow(), actor_id=None, event_id=args.id, changes=changes, now=app.clock.now()
+        )
+        tr = app.translator
+        print(say("cli.event.changed", id=event.id, title=event.title))
+        print(plain_text(tr.t("de", "cli.event.start", moment=tr.datetime("de", event.starts_at))))
+        print(plain_text(tr.t("de", "cli.event.end", moment=tr.datetime("de", event.ends_at))))
 
     await _with_app(settings, work)
 
@@ -815,6 +856,20 @@ def _parser() -> argparse.ArgumentParser:
         metavar="ZIELGRUPPE",
         help=", ".join(a.value for a in Audience) + " (everyone: auch Gäste; Standard: network)",
     )
+    change = command(
+        "change", run_event_change, "Veranstaltung ändern oder verschieben (mit Nachricht)", event
+    )
+    change.add_argument("id", type=_positive, metavar="NUMMER", help="der Veranstaltung")
+    change.add_argument("--title", metavar="TITEL", help="neuer Titel")
+    change.add_argument(
+        "--start", metavar="ZEITPUNKT", help="neuer Beginn; ohne --end bleibt die Dauer gleich"
+    )
+    change.add_argument("--end", metavar="ZEITPUNKT", help="neues Ende")
+    change.add_argument("--capacity", type=_positive, metavar="ANZAHL", help="Plätze")
+    change.add_argument("--deadline", metavar="ZEITPUNKT", help="Anmeldeschluss")
+    change.add_argument("--place", metavar="ORT", help="Ort („“ für keinen)")
+    change.add_argument("--video", metavar="LINK", help="Link zur Videokonferenz („“ für keinen)")
+    change.add_argument("--description", metavar="TEXT", help="Beschreibung")
     command("list", run_event_list, "kommende Veranstaltungen", event)
     speaker = command(
         "speaker", run_event_speaker, "Sprecher/in einer Veranstaltung festlegen", event

@@ -20,7 +20,12 @@ from core.signup import promote_waitlisted
 
 UPCOMING_LIMIT = 20
 #: Everything but the id; cancelling has its own use case.
-CHANGEABLE = frozenset(f.name for f in fields(Event)) - {"id", "cancelled"}
+CHANGEABLE = frozenset(f.name for f in fields(Event)) - {
+    "id",
+    "cancelled",
+    "sequence",
+    "updated_at",
+}
 #: Changes that registered people must hear about.
 NOTIFIED_CHANGES = frozenset({"starts_at", "ends_at", "place", "video_url"})
 
@@ -92,6 +97,7 @@ async def create_event(
     event.validate()
     if now is not None:
         event.check_future(now)
+        event.updated_at = now
     async with uow:
         await require(uow, actor_id, Action.MANAGE_EVENTS)
         stored = await uow.events.add(event)
@@ -102,7 +108,10 @@ async def create_event(
 async def change_event(
     uow: UnitOfWork, *, actor_id: int | None, event_id: int, changes: dict[str, Any], now: datetime
 ) -> Event:
-    """Apply ``changes``; a larger capacity promotes waiting people, a move is announced."""
+    """Apply ``changes`` (field name → value of :class:`Event`); a new start without a new
+    end keeps the duration (a move); a larger capacity promotes waiting people; a change of
+    time, place or link is announced to everyone registered and raises the calendars'
+    SEQUENCE. Raises InvalidInput, NotFound, NotAllowed."""
     unknown = set(changes) - CHANGEABLE
     if unknown:
         raise InvalidInput("unknown_field", field=", ".join(sorted(unknown)))
@@ -111,12 +120,20 @@ async def change_event(
         info = await uow.events.lock(event_id)
         if info is None:
             raise NotFound("event_not_found", id=event_id)
+        if "starts_at" in changes and "ends_at" not in changes:
+            duration = info.event.ends_at - info.event.starts_at
+            changes = {**changes, "ends_at": changes["starts_at"] + duration}
+        differing = {k for k, v in changes.items() if getattr(info.event, k) != v}
         changed = replace(info.event, **changes)
         changed.validate()
+        if differing:
+            changed.updated_at = now
+        if NOTIFIED_CHANGES & differing:
+            changed.sequence += 1  # calendars replace their copy of the entry
         await uow.events.update(changed)
         if not changed.cancelled:
             await promote_waitlisted(uow, changed, confirmed=info.confirmed, now=now)
-        if NOTIFIED_CHANGES & {k for k, v in changes.items() if getattr(info.event, k) != v}:
+        if NOTIFIED_CHANGES & differing:
             await _tell_registered(uow, changed, "event_changed")
         await uow.commit()
     return changed
@@ -178,6 +195,8 @@ async def cancel_event(
         if info.event.starts_at <= now:
             raise InvalidInput("event_began", title=info.event.title)
         info.event.cancelled = True
+        info.event.sequence += 1
+        info.event.updated_at = now
         await uow.events.update(info.event)
         told = await _tell_registered(uow, info.event, "event_cancelled")
         await uow.commit()

@@ -120,6 +120,8 @@ REGISTRY: dict[str, TableData] = {
             "audience": N,
             "cancelled": N,
             "speaker_id": M,
+            "sequence": N,
+            "updated_at": N,
         },
         mentioned="Veranstaltungen, für die das Netzwerkbüro Sie als Sprecher(in) eingetragen hat.",
     ),

@@ -320,6 +320,8 @@ def _event(row: Any) -> Event:
         audience=Audience(row.audience),
         cancelled=row.cancelled,
         speaker_id=row.speaker_id,
+        sequence=row.sequence,
+        updated_at=row.updated_at,
         id=row.id,
     )
 

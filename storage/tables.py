@@ -107,6 +107,8 @@ events = sa.Table(
     sa.Column("audience", sa.String(16), nullable=False),
     sa.Column("cancelled", sa.Boolean, nullable=False),
     sa.Column("speaker_id", sa.ForeignKey("persons.id", ondelete="SET NULL"), index=True),
+    sa.Column("sequence", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("updated_at", UTCDateTime),
 )
 
 registrations = sa.Table(

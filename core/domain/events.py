@@ -92,6 +92,10 @@ class Event:
     cancelled: bool = False
     #: The speaker the network office assigned (``event speaker``): runs the event's polls.
     speaker_id: int | None = None
+    #: iCalendar SEQUENCE: how often a change mattered to calendars (time, place, link,
+    #: cancellation; RFC 5546 2.1.4), and when anything last changed (LAST-MODIFIED).
+    sequence: int = 0
+    updated_at: datetime | None = None
     id: int | None = None
 
     def validate(self) -> None:

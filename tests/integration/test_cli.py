@@ -88,6 +88,16 @@ def test_operator_workflow_on_the_real_database(env):
     assert "Stadt Musterstadt" in office.stdout
     listing = run(env, "event", "list").stdout
     assert "1/1" in listing and "ausgebucht, Warteliste" in listing
+    # Moved as people type it: the end keeps the two hours, the attendee can tell.
+    moved = run(env, "event", "change", event_id, "–start", "4.12.2099 15 Uhr", "--capacity", "2")
+    assert moved.returncode == 0, moved.stderr
+    assert "Beginn: Fr., 4. Dezember 2099, 15:00 Uhr" in moved.stdout
+    assert "Ende: Fr., 4. Dezember 2099, 17:00 Uhr" in moved.stdout
+    assert "1/2" in run(env, "event", "list").stdout  # one confirmed of two places
+    agenda = run(env, "chat", stdin=f"/termin {event_id}\n").stdout
+    assert "4. Dezember 2099" in agenda
+    nothing = run(env, "event", "change", event_id)
+    assert nothing.returncode == 2 and "was sich ändert" in nothing.stderr
 
 
 @pytest.mark.parametrize(

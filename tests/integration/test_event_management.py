@@ -112,3 +112,36 @@ async def test_notices_reach_the_console_in_the_persons_language(app):
     await chat.send(f"/abmelden {event.id}")
     shown = out.getvalue()
     assert "🔔 Nachricht an Sam: Good news: a place has become free for Workshop" in shown
+
+
+async def test_a_move_keeps_the_duration_tells_everyone_and_raises_the_sequence(app, notifier):
+    """``event change ID --start …``: the end follows, the registered hear about it, and the
+    calendar file carries SEQUENCE:1 and LAST-MODIFIED so that calendars replace the entry."""
+    from bot.calendar import Entry, calendar_file
+    from core.events import event_details
+
+    event = await factories.event(app, capacity=10)
+    anna = await factories.person(app, "Anna")
+    await sign_up(app.uow(), event_id=event.id, person_id=anna.id, now=app.clock.now())
+    start, end = event.starts_at, event.ends_at
+    app.clock.advance(timedelta(hours=1))
+    moved = await change_event(
+        app.uow(),
+        actor_id=None,
+        event_id=event.id,
+        changes={"starts_at": start + timedelta(days=1)},
+        now=app.clock.now(),
+    )
+    assert moved.ends_at == end + timedelta(days=1) and moved.sequence == 1
+    assert notifier.keys_for(anna.id)[-1] == "event_changed"
+    titled = await change_event(
+        app.uow(),
+        actor_id=None,
+        event_id=event.id,
+        changes={"title": "Neuer Titel"},
+        now=app.clock.now(),
+    )
+    assert titled.sequence == 1  # a new title is no reason to ask calendars to reschedule
+    details = await event_details(app.uow(), event_id=event.id, person_id=None, now=app.clock.now())
+    ics = calendar_file([Entry(details.info.event, True)], name="x", now=app.clock.now())
+    assert b"SEQUENCE:1" in ics and b"LAST-MODIFIED:" in ics
