@@ -126,6 +126,8 @@ async def change_event(
         differing = {k for k, v in changes.items() if getattr(info.event, k) != v}
         changed = replace(info.event, **changes)
         changed.validate()
+        if "starts_at" in differing and changed.starts_at <= now:
+            raise InvalidInput("start_in_past", start=changed.starts_at)
         if differing:
             changed.updated_at = now
         if NOTIFIED_CHANGES & differing:

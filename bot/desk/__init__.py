@@ -7,85 +7,24 @@ the core, as for the chat."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qs
-
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
+from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from bot.app import App
+from bot.desk.events import add_event_routes
+from bot.desk.pages import ASK_FOR_A_LINK, COOKIE, HEADERS, HERE, LINK_PROBLEMS, Desk
 from bot.reply import plain_text
 from core.domain.errors import DomainError, NotAllowed
 from core.domain.web import SESSION_LIFETIME
 from core.events import upcoming_events
-from core.web_access import Session, csrf_ok, redeem_link, sign_out, signed_in
-
-HERE = Path(__file__).parent
-TEMPLATES = Jinja2Templates(directory=HERE / "templates")
-COOKIE = "engagiert_desk"
-#: On every page: nothing from elsewhere, no framing, no referrer (sign-in links are in URLs).
-HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-}
-#: What a link or session problem says, and the status it answers with.
-LINK_PROBLEMS = {"web_link_unknown": 404, "web_link_used": 410, "web_link_expired": 410}
-ASK_FOR_A_LINK = (
-    "Einen Anmelde-Link bekommen Sie im privaten Chat mit dem Bot: /webzugang "
-    "(in Matrix: !webzugang). Er gilt zehn Minuten und einmal."
-)
+from core.web_access import redeem_link, sign_out
 
 
 def desk_router(app: App) -> APIRouter:
     """The desk's routes (``/admin/…``) on ``app``."""
     router = APIRouter(prefix="/admin")
-    secure = app.settings.effective_public_url.startswith("https://")
-
-    def page(
-        request: Request,
-        template: str,
-        title: str,
-        *,
-        status: int = 200,
-        session: Session | None = None,
-        **context: Any,
-    ) -> HTMLResponse:
-        values = {"title": title, "session": session, **context}
-        response = TEMPLATES.TemplateResponse(request, template, values, status_code=status)
-        response.headers.update(HEADERS)
-        return response
-
-    def message(
-        request: Request, title: str, text: str, status: int, session: Session | None = None
-    ) -> HTMLResponse:
-        return page(request, "message.html", title, status=status, session=session, text=text)
-
-    def explained(error: DomainError) -> str:
-        return plain_text(app.router.error_reply("de", error).text)
-
-    async def current(request: Request) -> Session | HTMLResponse:
-        """The signed-in session, or the page that says why there is none."""
-        token = request.cookies.get(COOKIE, "")
-        try:
-            session = await signed_in(app.uow(), token=token, now=app.clock.now())
-        except NotAllowed as exc:
-            return message(request, "Kein Zugang", explained(exc), 403)
-        if session is None:
-            title = "Sitzung abgelaufen" if token else "Bitte melden Sie sich an"
-            return message(request, title, ASK_FOR_A_LINK, 401)
-        return session
-
-    async def form(request: Request) -> dict[str, str]:
-        body = (await request.body()).decode("utf-8", errors="replace")
-        return {key: values[-1] for key, values in parse_qs(body).items()}
+    desk = Desk(app)
+    secure, page, message, explained = desk.secure, desk.page, desk.message, desk.explained
 
     @router.get("/static/desk.css", include_in_schema=False)
     async def stylesheet() -> Response:
@@ -123,12 +62,9 @@ def desk_router(app: App) -> APIRouter:
 
     @router.post("/abmelden", include_in_schema=False)
     async def sign_out_now(request: Request) -> Response:
-        session = await current(request)
+        session = await desk.posted(request)
         if isinstance(session, Response):
             return session
-        if not csrf_ok(session.token, (await form(request)).get("csrf", "")):
-            text = "Das Formular ist abgelaufen. Bitte laden Sie die Seite neu."
-            return message(request, "Nicht ausgeführt", text, 403, session)
         await sign_out(app.uow(), token=session.token)
         response = RedirectResponse("/admin/abgemeldet", status_code=303)
         response.delete_cookie(COOKIE, path="/admin", secure=secure, httponly=True)
@@ -141,7 +77,7 @@ def desk_router(app: App) -> APIRouter:
 
     @router.get("", include_in_schema=False)
     async def home(request: Request) -> Response:
-        session = await current(request)
+        session = await desk.current(request)
         if isinstance(session, Response):
             return session
         t = app.translator
@@ -163,6 +99,8 @@ def desk_router(app: App) -> APIRouter:
             for info in await upcoming_events(app.uow(), now=app.clock.now())
         ]
         return page(request, "home.html", "Übersicht", session=session, events=rows)
+
+    add_event_routes(router, desk)
 
     @router.get("/{rest:path}", include_in_schema=False)
     async def not_found(request: Request, rest: str) -> Response:

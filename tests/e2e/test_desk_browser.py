@@ -1,5 +1,6 @@
 """The web desk in a real browser (Debian's Chromium through Playwright), checked with
-axe-core on every page: sign in with the link from the chat, see the events, sign out."""
+axe-core on every page: sign in with the link from the chat, see the events, open one,
+change it (a mistake first), sign out."""
 
 from __future__ import annotations
 
@@ -47,6 +48,21 @@ async def test_sign_in_from_the_chat_see_the_events_and_sign_out(app):
             row = page.get_by_role("row", name=re.compile("Strategieworkshop"))
             assert "0 von 25" in await row.inner_text()
             await check("Übersicht")
+            await page.get_by_role("link", name="Strategieworkshop Engagementförderung").click()
+            assert "Angemeldet (0)" in await page.locator("main").inner_text()
+            await check("Veranstaltung")
+            await page.get_by_role("link", name="Bearbeiten oder verschieben").click()
+            await check("Bearbeiten")
+            await page.get_by_label("Titel").fill("")
+            await page.get_by_role("button", name="Speichern").click()
+            error = page.locator("#title-fehler")
+            assert await error.inner_text() == "Bitte geben Sie einen Titel an."
+            await check("Bearbeiten mit Fehlern")
+            await page.get_by_label("Titel").fill("Strategieworkshop 2027")
+            await page.get_by_label("Plätze").fill("30")
+            await page.get_by_role("button", name="Speichern").click()
+            assert await page.locator("h1").inner_text() == "Strategieworkshop 2027"
+            await page.get_by_role("link", name="Zur Übersicht").click()
             await page.get_by_role("button", name="Abmelden").click()
             await page.wait_for_url(f"{base}/admin/abgemeldet")
             await check("Abgemeldet")

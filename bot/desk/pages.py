@@ -1,0 +1,105 @@
+"""What every page of the web desk shares: templates, headers, the session, forms."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from bot.app import App
+from bot.reply import plain_text
+from core.domain.errors import DomainError, NotAllowed, NotFound
+from core.web_access import Session, csrf_ok, signed_in
+
+HERE = Path(__file__).parent
+TEMPLATES = Jinja2Templates(directory=HERE / "templates")
+COOKIE = "engagiert_desk"
+#: On every page: nothing from elsewhere, no framing, no referrer (sign-in links are in URLs).
+HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+#: What a link or session problem says, and the status it answers with.
+LINK_PROBLEMS = {"web_link_unknown": 404, "web_link_used": 410, "web_link_expired": 410}
+ASK_FOR_A_LINK = (
+    "Einen Anmelde-Link bekommen Sie im privaten Chat mit dem Bot: /webzugang "
+    "(in Matrix: !webzugang). Er gilt zehn Minuten und einmal."
+)
+
+
+class Desk:
+    """What every page of the desk needs: the app, rendering, the session, the form."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.secure = app.settings.effective_public_url.startswith("https://")
+
+    def page(
+        self,
+        request: Request,
+        template: str,
+        title: str,
+        *,
+        status: int = 200,
+        session: Session | None = None,
+        **context: Any,
+    ) -> HTMLResponse:
+        values = {"title": title, "session": session, **context}
+        response = TEMPLATES.TemplateResponse(request, template, values, status_code=status)
+        response.headers.update(HEADERS)
+        return response
+
+    def message(
+        self, request: Request, title: str, text: str, status: int, session: Session | None = None
+    ) -> HTMLResponse:
+        return self.page(request, "message.html", title, status=status, session=session, text=text)
+
+    def explained(self, error: DomainError) -> str:
+        """The chat's German message for ``error``."""
+        return plain_text(self.app.router.error_reply("de", error).text)
+
+    def refused(self, request: Request, error: DomainError, session: Session) -> HTMLResponse:
+        """The page for a domain error: 404 for what does not exist, 403 for what the
+        person may not do, 400 otherwise."""
+        if isinstance(error, NotFound):
+            return self.message(request, "Nicht gefunden", self.explained(error), 404, session)
+        if isinstance(error, NotAllowed):
+            return self.message(request, "Kein Zugang", self.explained(error), 403, session)
+        return self.message(request, "Nicht ausgeführt", self.explained(error), 400, session)
+
+    async def current(self, request: Request) -> Session | HTMLResponse:
+        """The signed-in session, or the page that says why there is none."""
+        token = request.cookies.get(COOKIE, "")
+        try:
+            session = await signed_in(self.app.uow(), token=token, now=self.app.clock.now())
+        except NotAllowed as exc:
+            return self.message(request, "Kein Zugang", self.explained(exc), 403)
+        if session is None:
+            title = "Sitzung abgelaufen" if token else "Bitte melden Sie sich an"
+            return self.message(request, title, ASK_FOR_A_LINK, 401)
+        return session
+
+    async def posted(self, request: Request) -> Session | HTMLResponse:
+        """The session of a form sent with its CSRF token, or the page that refuses it."""
+        session = await self.current(request)
+        if isinstance(session, Response):
+            return session
+        if not csrf_ok(session.token, (await self.form(request)).get("csrf", "")):
+            text = "Das Formular ist abgelaufen. Bitte laden Sie die Seite neu."
+            return self.message(request, "Nicht ausgeführt", text, 403, session)
+        return session
+
+    @staticmethod
+    async def form(request: Request) -> dict[str, str]:
+        body = (await request.body()).decode("utf-8", errors="replace")
+        return {key: values[-1] for key, values in parse_qs(body, keep_blank_values=True).items()}
