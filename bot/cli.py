@@ -56,6 +56,8 @@ from core.accounts import (
     unlink_account,
 )
 from core.announcements import announce, progress, resolve_audience
+from core.api_tokens import create_token, list_tokens, revoke_token
+from core.domain.api import Scope
 from core.domain.errors import DomainError, InvalidInput
 from core.domain.events import Audience, Event, EventKind
 from core.domain.faq import FaqEntry
@@ -558,6 +560,42 @@ async def run_admin_link(settings: Settings, args: argparse.Namespace) -> None:
     await _with_app(settings, work)
 
 
+async def run_api_token_create(settings: Settings, args: argparse.Namespace) -> None:
+    """Prints the token once (stdout); only its hash is kept."""
+    scope = _choice(Scope, args.scope, "Bereich")
+
+    async def work(app: App) -> None:
+        token, secret = await create_token(
+            app.uow(), name=args.name, scope=scope, now=app.clock.now()
+        )
+        print(secret)
+        print(say("cli.api.created", name=token.name, scope=token.scope.value), file=sys.stderr)
+
+    await _with_app(settings, work)
+
+
+async def run_api_token_list(settings: Settings, args: argparse.Namespace) -> None:
+    async def work(app: App) -> None:
+        tokens = await list_tokens(app.uow())
+        if not tokens:
+            print(say("cli.api.none"), file=sys.stderr)
+        tr = app.translator
+        for token in tokens:
+            used = tr.datetime("de", token.last_used_at) if token.last_used_at else "–"
+            state = say("cli.api.revoked") if token.revoked_at else token.scope.value
+            print(f"{token.name}\t{state}\t{tr.datetime('de', token.created_at)}\t{used}")
+
+    await _with_app(settings, work)
+
+
+async def run_api_token_revoke(settings: Settings, args: argparse.Namespace) -> None:
+    async def work(app: App) -> None:
+        await revoke_token(app.uow(), name=args.name, now=app.clock.now())
+        print(say("cli.api.revoked_now", name=args.name))
+
+    await _with_app(settings, work)
+
+
 async def _telegram_username(app: App) -> str:
     """The bot's Telegram username: the setting, or what ``serve`` learnt from getMe."""
     from bot.adapters.telegram import USERNAME_KEY
@@ -990,6 +1028,20 @@ def _parser() -> argparse.ArgumentParser:
         type=_positive,
         metavar="ANZAHL",
         help="für wie viele Personen (nur --member; Standard 5)",
+    )
+    tokens = group("api-token", "Zugangsschlüssel der REST-API").add_subparsers(
+        required=True, metavar="BEFEHL", parser_class=Parser
+    )
+    create = command(
+        "create", run_api_token_create, "neuen Schlüssel anlegen (einmal angezeigt)", tokens
+    )
+    create.add_argument("--name", required=True, metavar="NAME", help="z. B. kreis-bergen")
+    create.add_argument(
+        "--scope", required=True, metavar="BEREICH", help="read (lesen) oder write (auch ändern)"
+    )
+    command("list", run_api_token_list, "alle Schlüssel (ohne ihren Wert)", tokens)
+    command("revoke", run_api_token_revoke, "einen Schlüssel sperren", tokens).add_argument(
+        "name", metavar="NAME", help="der Name des Schlüssels"
     )
     command(
         "admin-link", run_admin_link, "Anmelde-Link für den Web-Schreibtisch (10 Minuten, einmal)"

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from bot.adapters import Transport
+from bot.api import api_app
 from bot.app import App
 from bot.desk import desk_router
 from bot.live import live_router
@@ -46,6 +47,7 @@ def create_web_app(
         ready = schema is not None and schema == head_revision()
         return JSONResponse({"ready": ready}, status_code=200 if ready else 503)
 
+    web.mount("/api/v1", api_app(app))
     web.include_router(desk_router(app))
     web.include_router(calendar_routes(app))
     web.include_router(live_router(app))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from core.authority import load_person
+from core.authority import load_person, require
+from core.domain.authority import Action
 from core.domain.errors import DomainError, InvalidInput, NotFound
 from core.domain.members import Member, MemberKind, validate_municipality_key
 from core.domain.people import LANGUAGES, ChatIdentity, Person, Platform, Role, unquote
@@ -156,3 +157,18 @@ async def set_language(uow: UnitOfWork, *, person_id: int, language: str) -> Non
         person.language = language
         await uow.persons.update(person)
         await uow.commit()
+
+
+async def list_members(uow: UnitOfWork, *, actor_id: int | None) -> list[Member]:
+    """Every member municipality, by name (the office; ``None``: the operator or an API
+    token). Raises NotAllowed."""
+    async with uow:
+        await require(uow, actor_id, Action.MANAGE_PEOPLE)
+        return sorted(await uow.members.list(), key=lambda m: m.name)
+
+
+async def list_persons(uow: UnitOfWork, *, actor_id: int | None) -> list[Person]:
+    """Every person, by name (the office). Raises NotAllowed."""
+    async with uow:
+        await require(uow, actor_id, Action.MANAGE_PEOPLE)
+        return sorted(await uow.persons.list(), key=lambda p: p.display_name)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, Self, runtime_checkable
 
+from core.domain.api import ApiToken
 from core.domain.dialogues import Dialogue
 from core.domain.events import Event, EventState
 from core.domain.faq import FaqEntry
@@ -432,6 +433,17 @@ class WebAccessRepository(Protocol):
     async def purge_expired(self, now: datetime) -> int: ...
 
 
+class ApiTokenRepository(Protocol):
+    async def add(self, token: ApiToken, token_hash: str) -> None: ...
+    async def by_name(self, name: str) -> ApiToken | None: ...
+    async def by_hash(self, token_hash: str) -> ApiToken | None: ...
+    async def list(self) -> list[ApiToken]: ...
+    async def used(self, name: str, now: datetime) -> None: ...
+    async def revoke(self, name: str, now: datetime) -> bool:
+        """``False`` if there is no such token, or it was revoked already."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving ``async with`` without :meth:`commit` rolls back.
 
@@ -462,6 +474,7 @@ class UnitOfWork(Protocol):
     personal_data: PersonalDataRepository
     chat_links: ChatLinkRepository
     web_access: WebAccessRepository
+    api_tokens: ApiTokenRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, *exc: object) -> None: ...

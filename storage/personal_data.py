@@ -222,6 +222,17 @@ REGISTRY: dict[str, TableData] = {
         explanation="Ihre Anmeldungen am Web-Schreibtisch des Netzwerkbüros: Einmal-Links "
         "(zehn Minuten gültig) und Sitzungen (höchstens einen Arbeitstag).",
     ),
+    "api_tokens": TableData(
+        {
+            "id": N,
+            "name": N,
+            "token_hash": N,
+            "scope": N,
+            "created_at": N,
+            "last_used_at": N,
+            "revoked_at": N,
+        }
+    ),
     "faq_gaps": TableData({"query": T, "count": N, "first_seen": N, "last_seen": N}),
     "faq_feedback": TableData({"entry_id": N, "helpful": N, "unhelpful": N}),
     "notifications": TableData(

@@ -99,6 +99,17 @@ def test_operator_workflow_on_the_real_database(env):
     nothing = run(env, "event", "change", event_id)
     assert nothing.returncode == 2 and "was sich ändert" in nothing.stderr
 
+    token = run(env, "api-token", "create", "--name", "Intranet", "--scope", "read")
+    assert token.returncode == 0 and token.stdout.startswith("eb_"), token.stderr
+    assert "nie wieder angezeigt" in token.stderr
+    listed = run(env, "api-token", "list").stdout
+    assert "intranet\tread" in listed and token.stdout.strip() not in listed
+    assert run(env, "api-token", "create", "--name", "intranet", "--scope", "read").returncode == 2
+    assert run(env, "api-token", "create", "--name", "x", "--scope", "alles").returncode == 2
+    assert run(env, "api-token", "revoke", "intranet").returncode == 0
+    assert "gesperrt" in run(env, "api-token", "list").stdout
+    assert run(env, "api-token", "revoke", "intranet").returncode == 2
+
 
 @pytest.mark.parametrize(
     ("args", "message"),

@@ -1,0 +1,280 @@
+"""The REST API under ``/api/v1`` (its OpenAPI document at ``/api/v1/openapi.json``): events,
+registrations, member municipalities, persons and the knowledge base. A request names a
+token in ``Authorization: Bearer …`` (RFC 6750); the token acts with the network office's
+rights within its scope, through the same core use cases as the chat and the desk."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, timedelta
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import AwareDatetime, BaseModel, Field
+
+from bot.app import App
+from bot.reply import plain_text
+from core.api_tokens import authenticate
+from core.domain.api import ApiToken, Scope
+from core.domain.errors import DomainError, NotAllowed, NotFound
+from core.domain.events import Audience, Event, EventKind
+from core.domain.members import MemberKind
+from core.domain.people import Person
+from core.events import change_event, create_event, event_details, upcoming_events
+from core.kb import list_entries
+from core.members import add_member, list_members, list_persons
+from core.ports import EventWithCounts
+from core.signup import attendees
+
+DEFAULT_DURATION = timedelta(hours=2)
+#: ``Authorization: Bearer …``; a missing one is answered by ``needs`` (in German).
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(HTTPBearer(auto_error=False))]
+
+
+class EventOut(BaseModel):
+    id: int
+    kind: EventKind
+    title: str
+    description: str
+    starts_at: datetime
+    ends_at: datetime
+    place: str | None
+    video_url: str | None
+    capacity: int | None
+    registration_deadline: datetime | None
+    audience: Audience
+    cancelled: bool
+    confirmed: int
+    waitlisted: int
+    #: iCalendar SEQUENCE: rises with every change of time, place, link or status.
+    sequence: int
+
+
+class EventIn(BaseModel):
+    kind: EventKind
+    title: str = Field(min_length=1, max_length=200)
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime | None = None  # default: two hours after the start
+    description: str = ""
+    place: str | None = None
+    video_url: str | None = None
+    capacity: int | None = Field(default=None, ge=1)
+    registration_deadline: AwareDatetime | None = None
+    audience: Audience = Audience.NETWORK
+
+
+class EventPatch(BaseModel):
+    """Only the fields sent change; a new start without a new end keeps the duration."""
+
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    description: str | None = None
+    place: str | None = None
+    video_url: str | None = None
+    capacity: int | None = Field(default=None, ge=1)
+    registration_deadline: AwareDatetime | None = None
+
+
+class RegistrationOut(BaseModel):
+    person_id: int | None
+    name: str | None  # None: the person erased their data
+    member: str | None
+    status: str
+    waitlist_rank: int | None
+    created_at: datetime
+
+
+class MemberOut(BaseModel):
+    id: int
+    name: str
+    kind: MemberKind
+    municipality_key: str | None
+    joined_on: date | None
+
+
+class MemberIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    kind: MemberKind
+    municipality_key: str | None = None
+    joined_on: date | None = None
+
+
+class PersonOut(BaseModel):
+    id: int
+    display_name: str
+    member_id: int | None
+    roles: list[str]
+    is_guest: bool
+
+
+class FaqEntryOut(BaseModel):
+    id: str
+    question: str
+    answer: str
+    variants: list[str]
+    tags: list[str]
+    links: list[str]
+    topic: str | None
+
+
+def _event(info: EventWithCounts) -> EventOut:
+    event = info.event
+    assert event.id is not None
+    return EventOut(
+        id=event.id,
+        kind=event.kind,
+        title=event.title,
+        description=event.description,
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        place=event.place,
+        video_url=event.video_url,
+        capacity=event.capacity,
+        registration_deadline=event.registration_deadline,
+        audience=event.audience,
+        cancelled=event.cancelled,
+        confirmed=info.confirmed,
+        waitlisted=info.waitlisted,
+        sequence=event.sequence,
+    )
+
+
+def _person(person: Person) -> PersonOut:
+    assert person.id is not None
+    return PersonOut(
+        id=person.id,
+        display_name=person.display_name,
+        member_id=person.member_id,
+        roles=sorted(r.value for r in person.roles),
+        is_guest=person.is_guest,
+    )
+
+
+def api_app(app: App) -> FastAPI:
+    """The API as an application of its own, mounted at ``/api/v1``."""
+    api = FastAPI(
+        title="engagiert-bot API",
+        version="1",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        description="Events, registrations, municipalities, persons and the knowledge base "
+        "of the Kommunen-Netzwerk engagiert in NRW. Bearer tokens: "
+        "`engagiert-bot api-token create --name NAME --scope read|write`.",
+    )
+
+    def needs(scope: Scope) -> Callable[..., Awaitable[ApiToken]]:
+        async def check(credentials: Credentials) -> ApiToken:
+            challenge = {"WWW-Authenticate": 'Bearer realm="engagiert-bot"'}
+            if credentials is None:
+                raise HTTPException(401, "Bitte ein API-Token angeben (Bearer).", challenge)
+            token = await authenticate(
+                app.uow(), secret=credentials.credentials, now=app.clock.now()
+            )
+            if token is None:
+                refused = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+                raise HTTPException(401, "Dieses API-Token gilt nicht (mehr).", refused)
+            if not token.scope.allows(scope):
+                wanted = {"WWW-Authenticate": 'Bearer error="insufficient_scope", scope="write"'}
+                raise HTTPException(403, "Dieses API-Token darf nur lesen.", wanted)
+            return token
+
+        return check
+
+    reads = [Depends(needs(Scope.READ))]
+    writes = [Depends(needs(Scope.WRITE))]
+
+    @api.exception_handler(DomainError)
+    async def domain_error(request: Request, error: DomainError) -> JSONResponse:
+        status = 422
+        if isinstance(error, NotFound | NotAllowed):
+            status = 404 if isinstance(error, NotFound) else 403
+        text = plain_text(app.router.error_reply("de", error).text)
+        return JSONResponse({"detail": text, "code": error.code}, status_code=status)
+
+    @api.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        problems = [
+            {"field": ".".join(str(p) for p in e["loc"][1:]), "problem": e["msg"]}
+            for e in error.errors()
+        ]
+        body = {"detail": "Die Anfrage enthält ungültige Angaben.", "problems": problems}
+        return JSONResponse(body, status_code=422)
+
+    @api.get("/events", dependencies=reads, tags=["events"])
+    async def events() -> list[EventOut]:
+        """The events not yet over, by start."""
+        return [_event(i) for i in await upcoming_events(app.uow(), now=app.clock.now())]
+
+    @api.get("/events/{event_id}", dependencies=reads, tags=["events"])
+    async def event(event_id: int) -> EventOut:
+        details = await event_details(
+            app.uow(), event_id=event_id, person_id=None, now=app.clock.now()
+        )
+        return _event(details.info)
+
+    @api.post("/events", dependencies=writes, tags=["events"], status_code=201)
+    async def create(body: EventIn) -> EventOut:
+        values = body.model_dump()
+        values["ends_at"] = values["ends_at"] or body.starts_at + DEFAULT_DURATION
+        stored = await create_event(
+            app.uow(), actor_id=None, event=Event(**values), now=app.clock.now()
+        )
+        assert stored.id is not None
+        return await event(stored.id)
+
+    @api.patch("/events/{event_id}", dependencies=writes, tags=["events"])
+    async def change(event_id: int, body: EventPatch) -> EventOut:
+        """Change or move; everyone registered hears about a new time, place or link."""
+        changes = body.model_dump(exclude_unset=True)
+        await change_event(
+            app.uow(), actor_id=None, event_id=event_id, changes=changes, now=app.clock.now()
+        )
+        return await event(event_id)
+
+    @api.get("/events/{event_id}/registrations", dependencies=reads, tags=["events"])
+    async def registrations(event_id: int) -> list[RegistrationOut]:
+        """Confirmed first (in order of signing up), then the waiting list in its order."""
+        found = await attendees(app.uow(), actor_id=None, event_id=event_id)
+        ranks = {id(v): n for n, v in enumerate(found.waitlisted, 1)}
+        return [
+            RegistrationOut(
+                person_id=v.registration.person_id,
+                name=v.person_name,
+                member=v.member_name,
+                status=v.registration.status.value,
+                waitlist_rank=ranks.get(id(v)),
+                created_at=v.registration.created_at,
+            )
+            for v in [*found.confirmed, *found.waitlisted]
+        ]
+
+    @api.get("/members", dependencies=reads, tags=["members"])
+    async def members() -> list[MemberOut]:
+        return [
+            MemberOut.model_validate(m, from_attributes=True)
+            for m in await list_members(app.uow(), actor_id=None)
+        ]
+
+    @api.post("/members", dependencies=writes, tags=["members"], status_code=201)
+    async def new_member(body: MemberIn) -> MemberOut:
+        member = await add_member(app.uow(), **body.model_dump())
+        return MemberOut.model_validate(member, from_attributes=True)
+
+    @api.get("/persons", dependencies=reads, tags=["persons"])
+    async def persons() -> list[PersonOut]:
+        return [_person(p) for p in await list_persons(app.uow(), actor_id=None)]
+
+    @api.get("/faq", dependencies=reads, tags=["knowledge base"])
+    async def faq() -> list[FaqEntryOut]:
+        """The knowledge base's entries in their order."""
+        return [
+            FaqEntryOut.model_validate(e, from_attributes=True)
+            for e in await list_entries(app.uow())
+        ]
+
+    return api
