@@ -18,6 +18,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from bot.app import App
 from bot.reply import plain_text
 from core.api_tokens import authenticate
+from core.audit import VIA
 from core.domain.api import ApiToken, Scope
 from core.domain.errors import DomainError, NotAllowed, NotFound
 from core.domain.events import Audience, Event, EventKind
@@ -27,7 +28,7 @@ from core.events import change_event, create_event, event_details, upcoming_even
 from core.kb import list_entries
 from core.members import add_member, list_members, list_persons
 from core.ports import EventWithCounts
-from core.signup import attendees
+from core.signup import export_attendees
 
 DEFAULT_DURATION = timedelta(hours=2)
 #: ``Authorization: Bearer …``; a missing one is answered by ``needs`` (in German).
@@ -178,6 +179,7 @@ def api_app(app: App) -> FastAPI:
             if token is None:
                 refused = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
                 raise HTTPException(401, "Dieses API-Token gilt nicht (mehr).", refused)
+            VIA.set(token.actor)  # this request's audit entries: api:NAME
             if not token.scope.allows(scope):
                 wanted = {"WWW-Authenticate": 'Bearer error="insufficient_scope", scope="write"'}
                 raise HTTPException(403, "Dieses API-Token darf nur lesen.", wanted)
@@ -239,7 +241,9 @@ def api_app(app: App) -> FastAPI:
     @api.get("/events/{event_id}/registrations", dependencies=reads, tags=["events"])
     async def registrations(event_id: int) -> list[RegistrationOut]:
         """Confirmed first (in order of signing up), then the waiting list in its order."""
-        found = await attendees(app.uow(), actor_id=None, event_id=event_id)
+        found = await export_attendees(
+            app.uow(), actor_id=None, event_id=event_id, form="api", now=app.clock.now()
+        )
         ranks = {id(v): n for n, v in enumerate(found.waitlisted, 1)}
         return [
             RegistrationOut(

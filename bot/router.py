@@ -20,6 +20,7 @@ from bot.messages import IncomingMessage, IncomingVote
 from bot.notifications import NotificationHub
 from bot.outages import is_outage
 from bot.reply import Reply, plain_text
+from core.audit import VIA
 from core.authority import authorize, load_person
 from core.chats import move_chat
 from core.domain.authority import Action
@@ -117,6 +118,13 @@ class Router:
         processed, its effect and its replies (in the outbox) commit in one transaction, and a
         redelivery returns nothing. Adapters then send the replies from the outbox.
         """
+        where = VIA.set(message.platform.value)  # the audit log: where the person acted
+        try:
+            return await self._handle(message)
+        finally:
+            VIA.reset(where)
+
+    async def _handle(self, message: IncomingMessage) -> list[Reply]:
         admission = Admission.ADMIT
         if message.platform is not Platform.CONSOLE:  # the terminal cannot flood anyone
             admission = await self.flood.admit(message.platform, message.sender_id)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.adapters import Transport
 from bot.api import api_app
@@ -15,9 +16,25 @@ from bot.desk import desk_router
 from bot.live import live_router
 from bot.scheduler import Scheduler
 from bot.web_calendar import calendar_routes
+from core.audit import VIA
 from storage.database import head_revision
 
 log = logging.getLogger(__name__)
+
+
+class AuditedRequests:
+    """ASGI middleware: what a request changes is logged as done on the ``web`` (the API
+    names its token instead), and nothing of it outlives the request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        token = VIA.set("web")
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            VIA.reset(token)
 
 
 def create_web_app(
@@ -47,6 +64,7 @@ def create_web_app(
         ready = schema is not None and schema == head_revision()
         return JSONResponse({"ready": ready}, status_code=200 if ready else 503)
 
+    web.add_middleware(AuditedRequests)
     web.mount("/api/v1", api_app(app))
     web.include_router(desk_router(app))
     web.include_router(calendar_routes(app))

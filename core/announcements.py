@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from core.audit import record
 from core.authority import require
 from core.domain.authority import Action
 from core.domain.errors import InvalidInput, NotFound
@@ -98,6 +99,14 @@ async def announce(
                 )
                 for person_id in people
             ]
+        )
+        await record(
+            uow,
+            actor_id=actor_id,
+            action="announcement.sent",
+            subject=f"announcement:{stored.id}",
+            now=now,
+            recipients=len(people),
         )
         await uow.commit()
     return stored

@@ -6,6 +6,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
 
+from core.audit import record
 from core.authority import require
 from core.domain.authority import Action
 from core.domain.errors import InvalidInput, NotFound
@@ -91,9 +92,10 @@ async def _viewer(uow: UnitOfWork, person_id: int) -> tuple[Person, Member | Non
 async def create_event(
     uow: UnitOfWork, *, actor_id: int | None, event: Event, now: datetime | None = None
 ) -> Event:
-    """Store a new event (office only). With ``now``, a start or registration deadline at or
-    before ``now`` is refused (``start_in_past``, ``deadline_in_past``): such an event could
-    never be signed up for. Raises InvalidInput, NotAllowed."""
+    """Store a new event (office only). With ``now`` (the office acting; without it: starter
+    content, fixtures), a start or registration deadline at or before ``now`` is refused
+    (``start_in_past``, ``deadline_in_past``): such an event could never be signed up for;
+    and the creation goes into the audit log. Raises InvalidInput, NotAllowed."""
     event.validate()
     if now is not None:
         event.check_future(now)
@@ -101,6 +103,9 @@ async def create_event(
     async with uow:
         await require(uow, actor_id, Action.MANAGE_EVENTS)
         stored = await uow.events.add(event)
+        if now is not None:
+            subject = f"event:{stored.id}"
+            await record(uow, actor_id=actor_id, action="event.created", subject=subject, now=now)
         await uow.commit()
     return stored
 
@@ -133,6 +138,15 @@ async def change_event(
         if NOTIFIED_CHANGES & differing:
             changed.sequence += 1  # calendars replace their copy of the entry
         await uow.events.update(changed)
+        if differing:
+            await record(
+                uow,
+                actor_id=actor_id,
+                action="event.changed",
+                subject=f"event:{event_id}",
+                now=now,
+                fields=sorted(differing),
+            )
         if not changed.cancelled:
             await promote_waitlisted(uow, changed, confirmed=info.confirmed, now=now)
         if NOTIFIED_CHANGES & differing:
@@ -200,6 +214,9 @@ async def cancel_event(
         info.event.sequence += 1
         info.event.updated_at = now
         await uow.events.update(info.event)
+        await record(
+            uow, actor_id=actor_id, action="event.cancelled", subject=f"event:{event_id}", now=now
+        )
         told = await _tell_registered(uow, info.event, "event_cancelled")
         await uow.commit()
     return told

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol, Self, runtime_checkable
 
 from core.domain.api import ApiToken
+from core.domain.audit import AuditEntry
 from core.domain.dialogues import Dialogue
 from core.domain.events import Event, EventState
 from core.domain.faq import FaqEntry
@@ -444,6 +445,12 @@ class ApiTokenRepository(Protocol):
         ...
 
 
+class AuditRepository(Protocol):
+    async def add(self, entry: AuditEntry) -> None: ...
+    async def latest(self, limit: int) -> list[AuditEntry]: ...
+    async def purge(self, before: datetime) -> int: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving ``async with`` without :meth:`commit` rolls back.
 
@@ -475,6 +482,7 @@ class UnitOfWork(Protocol):
     chat_links: ChatLinkRepository
     web_access: WebAccessRepository
     api_tokens: ApiTokenRepository
+    audit: AuditRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, *exc: object) -> None: ...

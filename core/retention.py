@@ -111,3 +111,9 @@ async def apply_retention(
 async def _web_access(uow: UnitOfWork, now: datetime, periods: RetentionPeriods) -> int:
     """Expired sign-in links and sessions of the web desk."""
     return await uow.web_access.purge_expired(now)
+
+
+@retention_purge("audit")
+async def _audit(uow: UnitOfWork, now: datetime, periods: RetentionPeriods) -> int:
+    """The office's audit log, after the general period."""
+    return await uow.audit.purge(months_before(now, periods.months))

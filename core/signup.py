@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from core.audit import record
 from core.authority import require
 from core.domain import guests
 from core.domain.authority import Action
@@ -175,6 +176,26 @@ async def my_registrations(
     async with uow:
         views = await uow.registrations.for_person(person_id, active_only=True)
     return [v for v in views if v.event.ends_at > now]
+
+
+async def export_attendees(
+    uow: UnitOfWork, *, actor_id: int | None, event_id: int, form: str, now: datetime
+) -> AttendeeList:
+    """:func:`attendees` for a file that leaves the service (``form``: csv, xlsx, api); the
+    export goes into the audit log. Raises NotFound, NotAllowed."""
+    listing = await attendees(uow, actor_id=actor_id, event_id=event_id)
+    async with uow:
+        await record(
+            uow,
+            actor_id=actor_id,
+            action="attendees.exported",
+            subject=f"event:{event_id}",
+            now=now,
+            form=form,
+            rows=len(listing.confirmed) + len(listing.waitlisted),
+        )
+        await uow.commit()
+    return listing
 
 
 async def attendees(uow: UnitOfWork, *, actor_id: int | None, event_id: int) -> AttendeeList:

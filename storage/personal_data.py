@@ -222,6 +222,19 @@ REGISTRY: dict[str, TableData] = {
         explanation="Ihre Anmeldungen am Web-Schreibtisch des Netzwerkbüros: Einmal-Links "
         "(zehn Minuten gültig) und Sitzungen (höchstens einen Arbeitstag).",
     ),
+    "audit_log": TableData(
+        {
+            "id": N,
+            "at": N,
+            "actor_id": M,
+            "via": N,
+            "action": N,
+            "subject": N,
+            "details": N,
+        },
+        mentioned="Das Protokoll des Netzwerkbüros: was Sie dort angelegt, geändert, abgesagt, "
+        "angekündigt oder exportiert haben.",
+    ),
     "api_tokens": TableData(
         {
             "id": N,

@@ -402,3 +402,17 @@ api_tokens = sa.Table(
     sa.Column("last_used_at", UTCDateTime),
     sa.Column("revoked_at", UTCDateTime),
 )
+
+#: What the office and API clients did: ``actor_id`` (a person, ``NULL`` for the operator or
+#: an API client, named in ``via``), the action, its subject and the names of changed fields.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", UTCDateTime, nullable=False, index=True),
+    sa.Column("actor_id", sa.ForeignKey("persons.id", ondelete="SET NULL"), index=True),
+    sa.Column("via", sa.String(80), nullable=False),
+    sa.Column("action", sa.String(40), nullable=False),
+    sa.Column("subject", sa.String(80), nullable=False),
+    sa.Column("details", sa.JSON, nullable=False),
+)

@@ -14,6 +14,7 @@ from bot.app import App
 from bot.desk.events import add_event_routes
 from bot.desk.pages import ASK_FOR_A_LINK, COOKIE, HEADERS, HERE, LINK_PROBLEMS, Desk
 from bot.reply import plain_text
+from core.audit import latest_entries
 from core.domain.errors import DomainError, NotAllowed
 from core.domain.web import SESSION_LIFETIME
 from core.events import upcoming_events
@@ -102,8 +103,46 @@ def desk_router(app: App) -> APIRouter:
 
     add_event_routes(router, desk)
 
+    @router.get("/protokoll", include_in_schema=False)
+    async def audit(request: Request) -> Response:
+        session = await desk.current(request)
+        if isinstance(session, Response):
+            return session
+        try:
+            found = await latest_entries(app.uow(), actor_id=session.person.id)
+        except DomainError as exc:
+            return desk.refused(request, exc, session)
+        rows = [
+            {
+                "at": app.translator.datetime("de", entry.at),
+                "who": entry.actor_name or ("–" if entry.actor_id is None else "(gelöscht)"),
+                "via": entry.via,
+                "action": ACTIONS.get(entry.action, entry.action),
+                "subject": entry.subject.replace("event:", "Veranstaltung ").replace(
+                    "announcement:", "Ankündigung "
+                ),
+                "details": ", ".join(f"{k}: {_listed(v)}" for k, v in entry.details.items()),
+            }
+            for entry in found
+        ]
+        return page(request, "audit.html", "Protokoll", session=session, entries=rows)
+
     @router.get("/{rest:path}", include_in_schema=False)
     async def not_found(request: Request, rest: str) -> Response:
         return message(request, "Nicht gefunden", "Diese Seite gibt es nicht.", 404)
 
     return router
+
+
+#: The audit log's actions as the office reads them.
+ACTIONS = {
+    "event.created": "Veranstaltung angelegt",
+    "event.changed": "Veranstaltung geändert",
+    "event.cancelled": "Veranstaltung abgesagt",
+    "announcement.sent": "Ankündigung verschickt",
+    "attendees.exported": "Teilnehmendenliste exportiert",
+}
+
+
+def _listed(value: object) -> str:
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)

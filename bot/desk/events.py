@@ -18,7 +18,7 @@ from core.domain.errors import DomainError, InvalidInput
 from core.domain.events import Event
 from core.events import change_event
 from core.ports import RegistrationView
-from core.signup import AttendeeList, attendees
+from core.signup import AttendeeList, attendees, export_attendees
 from core.web_access import Session
 
 #: Which form field a validation error of the core belongs to.
@@ -94,10 +94,19 @@ def add_event_routes(router: APIRouter, desk: Desk) -> None:
     async def export(request: Request, event_id: int, suffix: str) -> Response:
         if suffix not in ("csv", "xlsx"):
             return desk.message(request, "Nicht gefunden", "Diese Seite gibt es nicht.", 404)
-        got = await listing(request, event_id)
-        if isinstance(got, Response):
-            return got
-        _, found = got
+        session = await desk.current(request)
+        if isinstance(session, Response):
+            return session
+        try:
+            found = await export_attendees(
+                app.uow(),
+                actor_id=session.person.id,
+                event_id=event_id,
+                form=suffix,
+                now=app.clock.now(),
+            )
+        except DomainError as exc:
+            return desk.refused(request, exc, session)
         rows = attendee_rows(found, app.translator)
         if suffix == "csv":
             body, media = as_csv(rows), "text/csv; charset=utf-8"
