@@ -57,6 +57,7 @@ TRIES: dict[str, list[str]] = {
     "ergebnis": ["{poll}", "", "x"],
     "umfrage_ende": ["", "{poll}"],
     "termin_raum": ["{event}", ""],
+    "webzugang": ["", "jetzt"],
     "datenschutz": [""],
     "meine_daten": [""],
     "sprache": [""],
