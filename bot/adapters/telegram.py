@@ -50,7 +50,7 @@ from bot.delivery import (
 )
 from bot.messages import IncomingMessage, IncomingVote
 from bot.notifications import NotificationHub
-from bot.outages import Retrying, is_outage
+from bot.outages import Retrying, describe, is_outage
 from bot.reply import Attachment, PollSpec, Reply, plain_text
 from core.domain.authority import EVERYONE, Place
 from core.domain.outbox import OutgoingMessage
@@ -274,24 +274,36 @@ class TelegramTransport:
         self, raw: list[dict[str, Any]], offset: int | None, failures: dict[int, int]
     ) -> int | None:
         """Handle ``raw`` updates in order; returns the offset past the last one handled.
-        An update that fails is tried again with the next getUpdates, and skipped
-        after ``UPDATE_TRIES``; an outage of the database is raised instead (it is no fault of
-        the update, which comes again)."""
+
+        An update that cannot be read, or whose handling fails the same way every time (an
+        error in the data or the code), is recorded and skipped at once: trying again would
+        only hold up everybody else's messages. One that meets a Telegram error is tried again
+        with the next getUpdates and skipped after ``UPDATE_TRIES``; an outage of the database
+        is raised instead (it is no fault of the update, which comes again)."""
         handled = offset
         for data in raw:
             update_id = data["update_id"]
             try:
-                await self.process(Update.de_json(data, self.bot))
+                update = Update.de_json(data, self.bot)
+            except Exception as exc:
+                update = None
+                await self._skip(update_id, exc, tries=1)
+            try:
+                if update is not None:
+                    await self.process(update)
             except Exception as exc:
                 if is_outage(exc):
                     raise
                 failures[update_id] = failures.get(update_id, 0) + 1
-                if failures[update_id] < UPDATE_TRIES:
+                if not isinstance(exc, TelegramError):
+                    await self._skip(update_id, exc, tries=1)
+                elif failures[update_id] < UPDATE_TRIES:
                     # Nothing was committed; getUpdates hands this update over again.
                     log.exception("telegram: update %s failed; will retry", update_id)
                     await asyncio.sleep(failures[update_id] * self.limits.update_retry_pause)
                     break
-                await self._skip(update_id, exc)
+                else:
+                    await self._skip(update_id, exc, tries=UPDATE_TRIES)
             failures.pop(update_id, None)
             handled = update_id + 1
         return handled
@@ -312,10 +324,15 @@ class TelegramTransport:
             raise TypeError(f"getUpdates answered {type(result).__name__}, not a list")
         return [u for u in result if isinstance(u, dict) and type(u.get("update_id")) is int]
 
-    async def _skip(self, update_id: int, exc: Exception) -> None:
+    async def _skip(self, update_id: int, exc: Exception, *, tries: int) -> None:
         """Record an update given up on (its id and the error, never its content)."""
         log.error(
-            "telegram: update %s skipped after %d tries: %s", update_id, UPDATE_TRIES, repr(exc)
+            "telegram: update %s skipped after %d %s: %s",
+            update_id,
+            tries,
+            "try" if tries == 1 else "tries",
+            describe(exc),
+            exc_info=exc if not isinstance(exc, TelegramError) else None,
         )
         await self.app.transport_state.put(
             SKIPPED_KEY.format(update_id=update_id), f"{type(exc).__name__}: {exc}"[:500]

@@ -501,3 +501,35 @@ async def test_a_database_outage_is_one_log_line_and_loses_no_update(rig, caplog
     assert 1 <= len(failing) <= 2, [r.getMessage() for r in failing]  # handling, delivery
     assert all(r.exc_info is None and "ConnectionRefusedError" in r.getMessage() for r in failing)
     assert "telegram: handling updates works again" in caplog.text
+
+
+async def test_an_update_that_fails_the_same_way_every_time_is_skipped_at_once(
+    rig, monkeypatch, caplog
+):
+    # A bug or bad data fails every try alike: retrying (with pauses) only held up everybody
+    # else's messages. It is recorded and skipped at once; the others are answered.
+    import logging
+
+    from bot.adapters.telegram import SKIPPED_KEY
+    from bot.router import Router
+
+    caplog.set_level(logging.INFO)
+    handle = Router.handle
+
+    async def broken(self, message):
+        if message.text == "/boom":
+            raise AttributeError("'NoneType' object has no attribute 'id'")
+        return await handle(self, message)
+
+    monkeypatch.setattr(Router, "handle", broken)
+    bad = []
+    for n in range(5):
+        bad.append(rig.api.inject_message(ANNA["id"], ANNA, "/boom"))
+        rig.api.inject_message(BERND["id"], BERND, f"/termin {n + 1}")
+    await rig.api.wait_for_sent(BERND["id"], 5)
+    async with rig.app.uow() as uow:
+        for update_id in bad:
+            recorded = await uow.state.get(SKIPPED_KEY.format(update_id=update_id))
+            assert "AttributeError" in recorded
+    assert "will retry" not in caplog.text
+    assert caplog.text.count("skipped after 1 try") == 5
