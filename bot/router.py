@@ -231,7 +231,9 @@ class Router:
         if message.anonymous:  # the bot acts for persons: an anonymous admin is none
             return [self._error(language, "anonymous_sender")]
         try:
-            ctx = await self._context(message, uow_factory)
+            # A failure here must not spoil the transaction the apology is written in.
+            async with (savepoint or nullcontext)():
+                ctx = await self._context(message, uow_factory)
         except NotFound as exc:  # ``--as`` a person erased meanwhile
             if exc.code != "person_not_found":
                 raise

@@ -9,7 +9,7 @@ from core.domain.authority import Action
 from core.domain.errors import DomainError, InvalidInput, NotFound
 from core.domain.members import Member, MemberKind, validate_municipality_key
 from core.domain.people import LANGUAGES, ChatIdentity, Person, Platform, Role, unquote
-from core.domain.text import has_control_characters
+from core.domain.text import has_control_characters, without_control_characters
 from core.ports import UnitOfWork
 
 NAME_MAX = 120
@@ -145,7 +145,9 @@ async def resolve_identity(
 
 
 def _guest_name(display_name: str) -> str:
-    cleaned = " ".join(display_name.split())[:NAME_MAX]
+    """The name a platform gives, as far as it can be stored and shown: without control,
+    format or surrogate characters (PostgreSQL refuses NUL), one line, ``NAME_MAX`` long."""
+    cleaned = " ".join(without_control_characters(display_name).split())[:NAME_MAX]
     return cleaned or "Gast"
 
 

@@ -29,6 +29,16 @@ def has_control_characters(text: str) -> bool:
     )
 
 
+def without_control_characters(text: str) -> str:
+    """``text`` without the characters :func:`has_control_characters` refuses: for names a
+    platform hands over (a Telegram first name with a NUL byte), which nobody can retype."""
+    return "".join(
+        char
+        for char in text
+        if char in ALLOWED_CONTROL or unicodedata.category(char) not in ("Cc", "Cf", "Cs")
+    )
+
+
 class _Text(HTMLParser):
     """The text of an HTML fragment as the standard library's parser reads it, without
     the content of scripts and styles."""

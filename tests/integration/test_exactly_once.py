@@ -246,3 +246,18 @@ async def test_a_restarted_process_takes_back_its_own_leases_and_no_others(any_a
     finally:
         await first.release()
     assert other.id != mine.id
+
+
+@pytest.mark.parametrize("name", ["Ni\x00na", "Ulf\ud800", "\x1b[31mRot"])
+async def test_a_platform_name_nobody_can_store_is_cleaned_not_refused(any_app, name):
+    """PostgreSQL refuses NUL; control and lone surrogate characters are taken out of the
+    name a platform hands over, and the message is answered (not with an apology)."""
+    message = IncomingMessage(
+        Platform.TELEGRAM, "4711", "/termine", name, chat_id="4711", message_id="9001"
+    )
+    [reply] = await any_app.router.handle(message)
+    assert "schiefgegangen" not in reply.text
+    async with any_app.uow() as uow:
+        identity = await uow.identities.get(Platform.TELEGRAM, "4711")
+        person = await uow.persons.get(identity.person_id)
+    assert person.display_name in ("Nina", "Ulf", "[31mRot")

@@ -533,3 +533,16 @@ async def test_an_update_that_fails_the_same_way_every_time_is_skipped_at_once(
             assert "AttributeError" in recorded
     assert "will retry" not in caplog.text
     assert caplog.text.count("skipped after 1 try") == 5
+
+
+async def test_a_name_with_a_nul_byte_or_a_broken_surrogate_is_answered(rig):
+    # PostgreSQL refuses NUL in text; a platform's name is cleaned before it is stored, and
+    # an error while resolving the sender would still be answered with an apology.
+    for user_id, name in ((811, "Ni\x00na"), (812, "Ulf\ud800")):
+        user = {"id": user_id, "first_name": name}
+        rig.api.inject_message(user_id, user, "/termine")
+        (answer,) = await rig.api.wait_for_sent(user_id)
+        assert "Veranstaltungen" in answer.params["text"]
+    async with rig.app.uow() as uow:
+        names = {p.display_name for p in await uow.persons.list()}
+    assert {"Nina", "Ulf"} <= names
