@@ -12,6 +12,9 @@ __all__ = ["FORMAT", "QUIET", "configure_logging", "quiet_terminal"]
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 #: Libraries that say too much below WARNING for a terminal (requests, migrations, jobs).
 QUIET = ("alembic", "apscheduler", "httpx", "httpcore")
+#: Libraries whose DEBUG lines carry whole messages and updates (names, texts, invitation
+#: codes, calendar links): from INFO on only, also in the log file.
+PAYLOADS = ("telegram", "nio")
 
 
 class _Quiet(logging.Filter):
@@ -42,6 +45,8 @@ def configure_logging(settings: Settings) -> None:
         handler.setFormatter(logging.Formatter(FORMAT))
         root.addHandler(handler)
     root.setLevel(logging.DEBUG if settings.log_file is not None else settings.log_level)
+    for name in PAYLOADS:
+        logging.getLogger(name).setLevel(max(logging.INFO, root.level))
 
 
 def quiet_terminal() -> None:

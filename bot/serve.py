@@ -124,6 +124,10 @@ async def serve(app: App) -> None:
         port=settings.http_port,
         log_level=settings.log_level.lower(),
         lifespan="off",
+        # uvicorn's lines go through our logging (the log file too, secrets redacted); no
+        # access log: its paths carry calendar-feed, live-page and sign-in tokens.
+        log_config=None,
+        access_log=False,
     )
     server = uvicorn.Server(config)
     # Our own signal handling: stop everything in this loop cleanly on SIGTERM/SIGINT.

@@ -100,7 +100,8 @@ class Database:
             options["pool_pre_ping"] = True
             if schema:
                 options["connect_args"] = {"server_settings": {"search_path": schema}}
-        self.engine: AsyncEngine = create_async_engine(self.url, **options)
+        # Errors name the statement but never its parameters: those are personal data.
+        self.engine: AsyncEngine = create_async_engine(self.url, hide_parameters=True, **options)
         # SQLite has one writer at a time. Queueing our own transactions in-process avoids
         # SQLite's sleeping busy handler; BEGIN IMMEDIATE still guards against other processes.
         self._writer_lock = asyncio.Lock() if self.is_sqlite and locking else None

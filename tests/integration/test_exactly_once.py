@@ -261,3 +261,19 @@ async def test_a_platform_name_nobody_can_store_is_cleaned_not_refused(any_app, 
         identity = await uow.identities.get(Platform.TELEGRAM, "4711")
         person = await uow.persons.get(identity.person_id)
     assert person.display_name in ("Nina", "Ulf", "[31mRot")
+
+
+async def test_a_database_error_names_the_statement_but_not_its_parameters(any_app):
+    """Error messages (and so tracebacks in the log) carry no personal data."""
+    from storage.tables import members
+
+    async with any_app.uow() as uow:
+        await uow.connection.execute(
+            members.insert().values(name="Gemeinde Geheimhausen", kind="gemeinde")
+        )
+        with pytest.raises(sa.exc.IntegrityError) as caught:
+            await uow.connection.execute(
+                members.insert().values(name="Gemeinde Geheimhausen", kind="gemeinde")
+            )
+    assert "INSERT INTO members" in str(caught.value)
+    assert "Geheimhausen" not in str(caught.value)

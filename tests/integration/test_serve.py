@@ -186,3 +186,43 @@ def test_sigterm_ends_open_live_streams_at_once(tmp_path):
     assert proc.returncode == 0, output
     assert "Traceback" not in output
     assert all(not line.startswith("data:") or "Q?" in line for line in rest)
+
+
+def test_no_token_of_a_link_reaches_the_log_and_uvicorn_logs_into_the_file(tmp_path):
+    """A calendar client fetches a personal feed: the token in its path (a bearer of the
+    person's dates) is in no log line, neither on the terminal nor in the DEBUG log file,
+    and the HTTP server's own lines do reach the file."""
+    port = free_port()
+    env = serve_env(tmp_path, port) | {"ENGAGIERT_LOG_FILE": str(tmp_path / "engagiert.log")}
+    cli = [sys.executable, "-m", "bot.cli"]
+    person = subprocess.run(
+        [*cli, "person", "add", "--name", "Pia Plan"], env=env, capture_output=True, text=True
+    )
+    assert person.returncode == 0, person.stderr
+    chat = subprocess.run(
+        [*cli, "chat", "--as", "Pia Plan"],
+        env=env,
+        input="/kalender_abo\n",
+        capture_output=True,
+        text=True,
+    )
+    url = next(w for w in chat.stdout.split() if "/kalender/" in w)
+    token = url.rsplit("/", 1)[1].removesuffix(".ics")
+    proc = start_serve(env)
+    try:
+        deadline = time.monotonic() + 30
+        while True:  # waiting for the server to come up, bounded
+            try:
+                feed = httpx.get(url, timeout=1)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, proc.stdout.read()
+                assert time.monotonic() < deadline, "serve did not come up"
+                time.sleep(0.1)
+        assert feed.status_code == 200 and b"BEGIN:VCALENDAR" in feed.content
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=30)
+    logged = (tmp_path / "engagiert.log").read_text(encoding="utf-8")
+    assert token not in output and token not in logged
+    assert "uvicorn" in logged  # the HTTP server's own lines go through the same logging
