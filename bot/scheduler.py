@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -58,7 +59,7 @@ class Scheduler:
         process, leading or not, follows the knowledge base's changes every ``KB_SYNC``."""
         self._jobs.start()
         self._jobs.add_job(
-            self.sync_kb,
+            _job(self.sync_kb),
             "interval",
             seconds=KB_SYNC.total_seconds(),
             id="kb",
@@ -68,7 +69,7 @@ class Scheduler:
         if not await self.try_to_lead():
             log.info("scheduler: another process leads; standing by")
             self._jobs.add_job(
-                self.try_to_lead, "interval", seconds=TICK.total_seconds(), id="lead"
+                _job(self.try_to_lead), "interval", seconds=TICK.total_seconds(), id="lead"
             )
 
     async def stop(self) -> None:
@@ -97,14 +98,14 @@ class Scheduler:
             self._jobs.remove_job("lead")
         common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
         self._jobs.add_job(
-            self.wake,
+            _job(self.wake),
             "interval",
             seconds=TICK.total_seconds(),
             id="tick",
             next_run_time=datetime.now(self.app.settings.tz),  # catch up at once
             **common,
         )
-        self._jobs.add_job(self.retention, "cron", id="retention", **RETENTION_AT, **common)
+        self._jobs.add_job(_job(self.retention), "cron", id="retention", **RETENTION_AT, **common)
         log.info("scheduler: leading")
         return True
 
@@ -115,7 +116,9 @@ class Scheduler:
         for job in ("tick", "retention", "due"):
             if self._jobs.get_job(job):
                 self._jobs.remove_job(job)
-        self._jobs.add_job(self.try_to_lead, "interval", seconds=TICK.total_seconds(), id="lead")
+        self._jobs.add_job(
+            _job(self.try_to_lead), "interval", seconds=TICK.total_seconds(), id="lead"
+        )
         log.warning("scheduler: lost the lead (the database session broke); standing by")
 
     async def wake(self) -> None:
@@ -134,7 +137,7 @@ class Scheduler:
             self._rounds.worked()
         if upcoming is not None and self._jobs.running:
             self._jobs.add_job(
-                self.wake,
+                _job(self.wake),
                 "date",
                 run_date=upcoming,
                 id="due",
@@ -179,3 +182,16 @@ class Scheduler:
                 )
         except Exception:
             log.exception("scheduler: retention job failed")
+
+
+def _job(work: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
+    """``work`` as an APScheduler job that ends quietly when the service stops while it runs
+    (APScheduler would log the cancellation as the job's crash)."""
+
+    async def job() -> None:
+        try:
+            await work()
+        except asyncio.CancelledError:
+            log.info("scheduler: %s cut off by the stop", getattr(work, "__name__", "a job"))
+
+    return job

@@ -11,12 +11,14 @@ import contextlib
 import logging
 import secrets
 import signal
+from collections.abc import Awaitable
 
 import uvicorn
 
 from bot.adapters import Transport
 from bot.app import App
 from bot.notifications import NotificationHub
+from bot.outages import describe
 from bot.scheduler import Scheduler
 from bot.web import create_web_app
 from core.faq.thesaurus import load_thesaurus
@@ -26,6 +28,8 @@ log = logging.getLogger(__name__)
 
 #: How often (seconds) ``serve`` looks whether it still holds its instance name.
 INSTANCE_CHECK = 30.0
+#: How long (seconds) stopping may take before what hangs is cut off (``docker stop``: 10).
+STOP_WITHIN = 6.0
 
 
 def configured_transports(app: App) -> list[Transport]:
@@ -166,15 +170,27 @@ async def serve(app: App) -> None:
             task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.gather(*others, return_exceptions=True)
-        if scheduler is not None:
-            await scheduler.stop()
-        for transport in reversed(started):
-            try:
-                await transport.stop()
-            except Exception:
-                log.exception("stopping the %s transport failed", transport.platform.value)
+        # Within docker's ten seconds, also while the database does not answer: what hangs is
+        # cut off (a message in hand then goes out after the restart).
+        stopping = [*([scheduler.stop()] if scheduler else []), *(t.stop() for t in started)]
+        await _within(STOP_WITHIN, "stopping the scheduler and the transports", *stopping)
         server.should_exit = True
         with contextlib.suppress(asyncio.CancelledError):
             await http
-        await instance.release()
+        await _within(1.0, "releasing the instance name", instance.release())
     log.info("stopped")
+
+
+async def _within(seconds: float, what: str, *steps: Awaitable[None]) -> None:
+    """Run ``steps`` together for at most ``seconds``; log failures and what was cut off."""
+    tasks = [asyncio.ensure_future(step) for step in steps]
+    if not tasks:
+        return
+    done, pending = await asyncio.wait(tasks, timeout=seconds)
+    for task in pending:
+        task.cancel()
+    if pending:
+        log.warning("%s took longer than %.0f s; cut off", what, seconds)
+    for task in done:
+        if task.exception() is not None:
+            log.error("%s failed: %s", what, describe(task.exception()))

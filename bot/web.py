@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 
@@ -20,6 +21,9 @@ from core.audit import VIA
 from storage.database import head_revision
 
 log = logging.getLogger(__name__)
+
+#: A database that does not answer within this many seconds counts as unreachable.
+HEALTH_WITHIN = 5.0
 
 
 class AuditedRequests:
@@ -80,7 +84,8 @@ async def _schema(app: App) -> str | None:
     outage, not per request)."""
     global _down_logged
     try:
-        revision = await app.database.current_revision()
+        async with asyncio.timeout(HEALTH_WITHIN):  # a database that does not answer is down
+            revision = await app.database.current_revision()
     except Exception as exc:
         if not _down_logged:
             log.warning("health check: database unreachable (%s)", type(exc).__name__)

@@ -21,6 +21,12 @@ from storage.uow import SqlUnitOfWork, ended
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: PostgreSQL, in seconds: connecting, one statement, waiting for a pooled connection, and
+#: closing everything at the end.
+CONNECT_TIMEOUT = 10
+COMMAND_TIMEOUT = 30
+POOL_TIMEOUT = 30
+DISPOSE_WITHIN = 3
 
 #: URL schemes accepted for the database, and the async driver each one gets.
 ASYNC_DRIVERS = {
@@ -98,8 +104,16 @@ class Database:
             options["pool_size"] = pool_size
             options["max_overflow"] = pool_size
             options["pool_pre_ping"] = True
+            options["pool_timeout"] = POOL_TIMEOUT
+            # A server that stops answering is an outage, not an endless wait (asyncpg:
+            # ``timeout`` to connect, ``command_timeout`` per statement, in seconds).
+            connect: dict[str, Any] = {
+                "timeout": CONNECT_TIMEOUT,
+                "command_timeout": COMMAND_TIMEOUT,
+            }
             if schema:
-                options["connect_args"] = {"server_settings": {"search_path": schema}}
+                connect["server_settings"] = {"search_path": schema}
+            options["connect_args"] = connect
         # Errors name the statement but never its parameters: those are personal data.
         self.engine: AsyncEngine = create_async_engine(self.url, hide_parameters=True, **options)
         # SQLite has one writer at a time. Queueing our own transactions in-process avoids
@@ -165,8 +179,14 @@ class Database:
             )
 
     async def dispose(self) -> None:
-        await ended()
-        await self.engine.dispose()
+        """Close every connection, within ``DISPOSE_WITHIN`` seconds (a database that does
+        not answer keeps its connections; the process ends anyway)."""
+        try:
+            async with asyncio.timeout(DISPOSE_WITHIN):
+                await ended()
+                await self.engine.dispose()
+        except TimeoutError:
+            logging.getLogger(__name__).warning("closing the database connections timed out")
 
 
 @lru_cache(maxsize=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import signal
@@ -226,3 +227,48 @@ def test_no_token_of_a_link_reaches_the_log_and_uvicorn_logs_into_the_file(tmp_p
     logged = (tmp_path / "engagiert.log").read_text(encoding="utf-8")
     assert token not in output and token not in logged
     assert "uvicorn" in logged  # the HTTP server's own lines go through the same logging
+
+
+async def test_a_database_that_stops_answering_is_reported_and_does_not_hold_up_sigterm(
+    tmp_path,
+):
+    """No reset, no answer (a hung server, a network dropping packets): ``/healthz`` says
+    503 within seconds instead of hanging, and SIGTERM still ends the service in time for
+    ``docker stop``."""
+    from bench.soak import ThrowawayDatabase
+    from tests.conftest import postgres_url
+    from tests.support.tcp_proxy import TcpProxy
+
+    port = free_port()
+    async with ThrowawayDatabase(postgres_url()) as database, TcpProxy() as proxy:
+        url = database.url("127.0.0.1", proxy.port).render_as_string(hide_password=False)
+        env = serve_env(tmp_path, port) | {"ENGAGIERT_DATABASE_URL": url}
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "serve",
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        try:
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as web:
+                async with asyncio.timeout(60):  # the service comes up
+                    while True:
+                        try:
+                            if (await web.get("/healthz", timeout=2)).status_code == 200:
+                                break
+                        except httpx.TransportError:
+                            assert proc.returncode is None
+                        await asyncio.sleep(0.2)
+                proxy.hold()
+                health = await web.get("/healthz", timeout=15)
+                assert health.status_code == 503 and health.json()["database"] == "unreachable"
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            async with asyncio.timeout(12):  # docker stop waits ten seconds, then kills
+                output, _ = await proc.communicate()
+            proxy.release()
+    assert proc.returncode == 0, output.decode()
+    assert "Traceback" not in output.decode(), output.decode()[-3000:]

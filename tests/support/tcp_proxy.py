@@ -8,6 +8,9 @@ and PostgreSQL, so that the database connection is lost without stopping the sha
         ...
         proxy.restore()  # connections go through again
 
+``hold()`` is the other kind of outage: connections stay open but no byte moves (a server
+that hangs, a network that drops packets) until ``release()``.
+
 While cut, the proxy still accepts connections (the port stays ours) but closes them at once
 without a byte, as a server does that went away: clients see the connection reset or closed.
 """
@@ -63,6 +66,8 @@ class TcpProxy:
         self._is_cut = False
         self._links: set[_Link] = set()
         self._server: asyncio.Server | None = None
+        self._flowing = asyncio.Event()
+        self._flowing.set()
 
     @property
     def is_cut(self) -> bool:
@@ -103,6 +108,14 @@ class TcpProxy:
         self._drop_all()
         await asyncio.sleep(0)  # let the pipes see their connections end
 
+    def hold(self) -> None:
+        """Move no byte any more, in either direction, on any connection (new ones too)."""
+        self._flowing.clear()
+
+    def release(self) -> None:
+        """Let the bytes held back by :meth:`hold` move again."""
+        self._flowing.set()
+
     def restore(self) -> None:
         """Forward new connections again (the dropped ones stay dropped)."""
         self._is_cut = False
@@ -118,6 +131,7 @@ class TcpProxy:
         if self._is_cut:
             _reset(writer)
             return
+        await self._flowing.wait()
         try:
             async with asyncio.timeout(5):
                 up_reader, up_writer = await asyncio.open_connection(
@@ -144,6 +158,7 @@ class TcpProxy:
         """Copy one direction until it ends; then the whole link ends."""
         try:
             while data := await reader.read(CHUNK):
+                await self._flowing.wait()
                 writer.write(data)
                 await writer.drain()
         except (ConnectionError, OSError):
