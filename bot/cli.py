@@ -28,6 +28,7 @@ from typing import Any
 
 from babel.numbers import format_decimal
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from bot import arguments
 from bot.adapters.console import ConsoleChat, stdin_lines
@@ -120,6 +121,12 @@ def main(argv: Sequence[str] | None = None) -> None:
             url = make_url(settings.effective_database_url).render_as_string(hide_password=True)
             problem = say("cli.database_unreachable", url=url, problem=problem)
         fail(f"Fehler: {problem}", 2 if exc.filename else 1)
+    except DBAPIError as exc:
+        # The server answered but refused (no such database or role, a wrong password):
+        # one line naming it, never its password, with the server's own reason.
+        url = make_url(settings.effective_database_url).render_as_string(hide_password=True)
+        reason = str(exc.orig).splitlines()[0] if exc.orig is not None else type(exc).__name__
+        fail(f"Fehler: {say('cli.database_refused', url=url, problem=reason)}", 1)
     except KeyboardInterrupt:
         sys.exit(130)
 

@@ -41,6 +41,11 @@ def describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"[:300]
 
 
+#: The longest pause (seconds) of loops that wait for the database: it is back within
+#: seconds of its return, as people expect (a platform gets the longer default).
+DATABASE_PAUSE = 5.0
+
+
 class Retrying:
     """One loop's failures. ``failed`` logs the first failure of a run of them (a traceback
     only when it looks like a bug, not an outage) and returns the pause before the next try

@@ -21,6 +21,8 @@ from storage.uow import SqlUnitOfWork, ended
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: libpq's ``sslmode`` values, which asyncpg takes as ``ssl``.
+SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 #: PostgreSQL, in seconds: connecting, one statement, waiting for a pooled connection, and
 #: closing everything at the end.
 CONNECT_TIMEOUT = 10
@@ -63,6 +65,9 @@ def async_url(url: str | URL) -> URL:
         query.setdefault("ssl", query.pop("sslmode"))
         query.pop("sslmode", None)
         parsed = parsed.set(query=query)
+    ssl = parsed.query.get("ssl")
+    if driver == "postgresql+asyncpg" and ssl is not None and ssl not in SSL_MODES:
+        raise ValueError(f"sslmode={ssl} gibt es nicht (möglich: {', '.join(SSL_MODES)})")
     return parsed
 
 

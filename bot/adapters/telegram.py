@@ -50,7 +50,7 @@ from bot.delivery import (
 )
 from bot.messages import IncomingMessage, IncomingVote
 from bot.notifications import NotificationHub
-from bot.outages import Retrying, describe, is_outage
+from bot.outages import DATABASE_PAUSE, Retrying, describe, is_outage
 from bot.reply import Attachment, PollSpec, Reply, plain_text
 from core.domain.authority import EVERYONE, Place
 from core.domain.outbox import OutgoingMessage
@@ -238,7 +238,7 @@ class TelegramTransport:
         offset = self._offset = self._saved_offset = int(stored) if stored else None
         saved_at = time.monotonic()
         network = Retrying("telegram: getUpdates", expected=(TelegramError, TypeError))
-        database = Retrying("telegram: handling updates")
+        database = Retrying("telegram: handling updates", longest=DATABASE_PAUSE)
         failures: dict[int, int] = {}
         while not self._stopping.is_set():
             # Telegram itself forgets what getUpdates confirmed; the stored offset only spares
@@ -567,7 +567,7 @@ class TelegramTransport:
     # --- sending ----------------------------------------------------------------------------
 
     async def _deliver(self) -> None:
-        delivery = Retrying("telegram: delivery")
+        delivery = Retrying("telegram: delivery", longest=DATABASE_PAUSE)
         while not self._stopping.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._kick.wait(), timeout=DELIVERY_TICK)

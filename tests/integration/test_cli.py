@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 CLI = [sys.executable, "-m", "bot.cli"]
 
@@ -255,3 +256,27 @@ def test_bad_office_commands_exit_with_one_german_line(env, args, message):
     result = run(env, *args)
     assert result.returncode == 2, result.stdout
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("database", "query", "message"),
+    [
+        ("gibt_es_nicht", {}, 'database "gibt_es_nicht" does not exist'),
+        ("test", {"sslmode": "bogus"}, "sslmode=bogus gibt es nicht"),
+    ],
+)
+def test_a_database_that_refuses_is_one_line_without_the_password(env, database, query, message):
+    """A database or role that does not exist, a wrong sslmode: one German line naming the
+    database, never a traceback or the password."""
+    from tests.conftest import postgres_url
+
+    url = make_url(postgres_url()).set(password="geheim-pw-123", database=database, query=query)
+    settings = {
+        "ENGAGIERT_DATABASE_URL": url.render_as_string(hide_password=False),
+        "ENGAGIERT_SECRET_KEY": "a" * 64,
+    }
+    result = run({**env, **settings}, "event", "list")
+    assert result.returncode in (1, 2), result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "geheim-pw-123" not in result.stderr

@@ -53,7 +53,7 @@ from bot.adapters.matrix.text import command_text
 from bot.delivery import OutboxDispatcher
 from bot.messages import IncomingMessage
 from bot.notifications import NotificationHub
-from bot.outages import Retrying, is_outage
+from bot.outages import DATABASE_PAUSE, Retrying, is_outage
 from bot.redaction import protect
 from core.domain.people import Platform
 
@@ -120,7 +120,7 @@ class MatrixTransport:
         self._undecrypted: dict[str, tuple[str, dict[str, Any], datetime]] = {}
         self._synced = asyncio.Event()  # the first sync is handled: nio knows our rooms
         self._wake = asyncio.Event()
-        self._delivery = Retrying("matrix: delivery")
+        self._delivery = Retrying("matrix: delivery", longest=DATABASE_PAUSE)
         self.sender = MatrixSender(self.client, app)
         self._dispatcher = OutboxDispatcher(app.uow, app.clock, owner=app.instance)
         self._send_lock = asyncio.Lock()
