@@ -68,6 +68,14 @@ async def member_audience_at_start(uow: UnitOfWork, text: str) -> tuple[Audience
     raise NotFound("member_not_found", ref=words[0] if words else "")
 
 
+async def count_recipients(uow: UnitOfWork, *, actor_id: int | None, audience: Audience) -> int:
+    """How many persons an announcement to ``audience`` would reach now (the preview).
+    Raises NotAllowed."""
+    async with uow:
+        await require(uow, actor_id, Action.ANNOUNCE)
+        return len(await uow.announcements.recipients(audience.kind, audience.ref))
+
+
 async def announce(
     uow: UnitOfWork, *, actor_id: int | None, text: str, audience: Audience, now: datetime
 ) -> Announcement:
@@ -123,11 +131,14 @@ async def progress(
         return found, await uow.notifications.progress(announcement_id)
 
 
-async def delivery_problems(uow: UnitOfWork, *, actor_id: int | None, limit: int) -> list[GivenUp]:
-    """What the bot gave up delivering, newest first (organizers)."""
+async def delivery_problems(
+    uow: UnitOfWork, *, actor_id: int | None, limit: int, announcement_id: int | None = None
+) -> list[GivenUp]:
+    """What the bot gave up delivering, newest first (organizers); of one announcement if
+    given."""
     async with uow:
         await require(uow, actor_id, Action.VIEW_DELIVERY)
-        return await uow.notifications.given_up(limit)
+        return await uow.notifications.given_up(limit, announcement_id)
 
 
 async def finish_announcements(uow: UnitOfWork, *, now: datetime) -> int:

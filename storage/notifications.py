@@ -174,8 +174,9 @@ class NotificationRepository:
         total, done, gone = (await self.conn.execute(query)).one()
         return DeliveryProgress(total, done, gone)
 
-    async def given_up(self, limit: int) -> list[GivenUp]:
-        """Notifications that will not arrive (no chat, or the platform refused), newest first."""
+    async def given_up(self, limit: int, announcement_id: int | None = None) -> list[GivenUp]:
+        """Notifications that will not arrive (no chat, or the platform refused), newest first;
+        those of one announcement if given."""
         joined = notifications.join(persons, persons.c.id == notifications.c.person_id).outerjoin(
             outbox, outbox.c.id == notifications.c.outbox_id
         )
@@ -192,6 +193,8 @@ class NotificationRepository:
             .order_by(when.desc(), notifications.c.id.desc())
             .limit(limit)
         )
+        if announcement_id is not None:
+            query = query.where(notifications.c.announcement_id == announcement_id)
         return [GivenUp(*row) for row in await self.conn.execute(query)]
 
     async def for_person(self, person_id: int) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from bot.app import App
+from bot.desk.announcements import add_announcement_routes
 from bot.desk.events import add_event_routes
 from bot.desk.pages import ASK_FOR_A_LINK, COOKIE, HEADERS, HERE, LINK_PROBLEMS, Desk
 from bot.reply import plain_text
@@ -27,9 +28,12 @@ def desk_router(app: App) -> APIRouter:
     desk = Desk(app)
     secure, page, message, explained = desk.secure, desk.page, desk.message, desk.explained
 
-    @router.get("/static/desk.css", include_in_schema=False)
-    async def stylesheet() -> Response:
-        response = FileResponse(HERE / "static" / "desk.css", media_type="text/css")
+    @router.get("/static/{name}", include_in_schema=False)
+    async def static(request: Request, name: str) -> Response:
+        types = {"desk.css": "text/css", "progress.js": "text/javascript"}
+        if name not in types:
+            return message(request, "Nicht gefunden", "Diese Seite gibt es nicht.", 404)
+        response = FileResponse(HERE / "static" / name, media_type=types[name])
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response
 
@@ -102,6 +106,7 @@ def desk_router(app: App) -> APIRouter:
         return page(request, "home.html", "Übersicht", session=session, events=rows)
 
     add_event_routes(router, desk)
+    add_announcement_routes(router, desk)
 
     @router.get("/protokoll", include_in_schema=False)
     async def audit(request: Request) -> Response:

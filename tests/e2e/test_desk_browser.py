@@ -1,6 +1,6 @@
 """The web desk in a real browser (Debian's Chromium through Playwright), checked with
 axe-core on every page: sign in with the link from the chat, see the events, open one,
-change it (a mistake first), sign out."""
+change it (a mistake first), send an announcement after its preview, sign out."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import shutil
 
 import pytest
 
+from bot.notifications import NotificationHub
 from bot.web import create_web_app
 from core.domain.people import Role
 from tests.support import factories
@@ -26,6 +27,7 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is n
 async def test_sign_in_from_the_chat_see_the_events_and_sign_out(app):
     await factories.event(app, title="Strategieworkshop Engagementförderung", capacity=25)
     olga = await factories.person(app, "Olga Office", roles={Role.ORGANIZER})
+    await factories.person(app, "Anna Amt", member=await factories.member(app, "Stadt Auenburg"))
     link = re.search(r"(/admin/anmelden/\S+)", await say_text(app, olga, "/webzugang"))[1]
     async with (
         serving(create_web_app(app)) as base,
@@ -62,7 +64,22 @@ async def test_sign_in_from_the_chat_see_the_events_and_sign_out(app):
             await page.get_by_label("Plätze").fill("30")
             await page.get_by_role("button", name="Speichern").click()
             assert await page.locator("h1").inner_text() == "Strategieworkshop 2027"
-            await page.get_by_role("link", name="Zur Übersicht").click()
+            await page.get_by_role("link", name="Ankündigungen").click()
+            await check("Ankündigung schreiben")
+            await page.get_by_label("Text der Ankündigung").fill("Bitte an die Anmeldung denken!")
+            await page.get_by_role("button", name="Vorschau").click()
+            assert "geht an 1 Person" in await page.locator("main").inner_text()
+            await check("Vorschau")
+            await page.get_by_role("button", name="Jetzt senden").click()
+            status = page.locator("#fortschritt")
+            assert await status.inner_text() == "0 von 1 zugestellt – läuft noch."
+            await check("Zustellung")
+            # Handed to the channels (Anna has no chat account): the line follows by itself.
+            await NotificationHub(app.uow, app.translator, app.clock).deliver_due()
+            await playwright.expect(status).to_have_text(
+                "0 von 1 zugestellt, 1 nicht zustellbar – fertig.", timeout=15_000
+            )
+            await page.get_by_role("link", name="Übersicht").click()
             await page.get_by_role("button", name="Abmelden").click()
             await page.wait_for_url(f"{base}/admin/abgemeldet")
             await check("Abgemeldet")

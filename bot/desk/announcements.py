@@ -1,0 +1,259 @@
+"""The desk's announcements: compose, choose the audience, see the preview with the number
+of recipients, confirm, and follow the delivery ("120 von 300 zugestellt") with the reason
+for every notice that cannot be delivered, in German."""
+
+from __future__ import annotations
+
+import secrets
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from bot.delivery import reason
+from bot.desk.pages import HEADERS, Desk
+from bot.reply import plain_text
+from core.announcements import (
+    TEXT_MAX,
+    Audience,
+    announce,
+    count_recipients,
+    delivery_problems,
+    progress,
+    resolve_audience,
+)
+from core.domain.errors import DomainError, InvalidInput, NotAllowed
+from core.domain.members import MemberKind
+from core.domain.notifications import AudienceKind, DeliveryProgress
+from core.domain.text import has_control_characters
+from core.events import upcoming_events
+from core.members import list_members
+from core.web_access import Session
+
+KINDS = {
+    MemberKind.KREIS: "alle Kreise",
+    MemberKind.KREISFREIE_STADT: "alle kreisfreien Städte",
+    MemberKind.STADT: "alle Städte",
+    MemberKind.GEMEINDE: "alle Gemeinden",
+    MemberKind.BEZIRKSREGIERUNG: "alle Bezirksregierungen",
+    MemberKind.KOOPERATIONSPARTNER: "alle Kooperationspartner",
+}
+
+
+def add_announcement_routes(router: APIRouter, desk: Desk) -> None:
+    app = desk.app
+    #: Preview → sent: a second click on "Jetzt senden" (or a reload) sends nothing twice.
+    sent: dict[str, int] = {}
+
+    async def audiences(session: Session) -> list[dict[str, object]]:
+        members = await list_members(app.uow(), actor_id=session.person.id)
+        events = await upcoming_events(app.uow(), now=app.clock.now())
+        t = app.translator
+        return [
+            {"label": "Alle", "options": [("all", "alle Personen der Mitgliedskommunen")]},
+            {
+                "label": "Nach Art der Kommune",
+                "options": [(f"kind:{k}", v) for k, v in KINDS.items()],
+            },
+            {
+                "label": "Eine Kommune",
+                "options": [(f"member:{m.id}", m.name) for m in members],
+            },
+            {
+                "label": "Die Angemeldeten einer Veranstaltung",
+                "options": [
+                    (f"event:{i.event.id}", f"{i.event.title} ({t.date('de', i.event.starts_at)})")
+                    for i in events
+                ],
+            },
+        ]
+
+    async def chosen(value: str) -> Audience:
+        kind, _, ref = value.partition(":")
+        kinds = {"all": AudienceKind.ALL, "kind": AudienceKind.MEMBER_KIND}
+        kinds |= {"member": AudienceKind.MEMBER, "event": AudienceKind.EVENT}
+        if kind not in kinds:
+            raise InvalidInput("announcement_audience")
+        return await resolve_audience(app.uow(), kinds[kind], ref or None)
+
+    def describe_audience(value: str, groups: list[dict[str, object]]) -> str:
+        for group in groups:
+            for option, label in group["options"]:  # type: ignore[attr-defined]
+                if option == value:
+                    return str(label)
+        return value
+
+    def form(
+        request: Request,
+        session: Session,
+        groups: list[dict[str, object]],
+        *,
+        text: str = "",
+        audience: str = "all",
+        errors: dict[str, str] | None = None,
+    ) -> Response:
+        return desk.page(
+            request,
+            "announce.html",
+            "Ankündigung schreiben",
+            status=422 if errors else 200,
+            session=session,
+            audiences=groups,
+            chosen=audience,
+            text=text,
+            errors=errors or {},
+            max=TEXT_MAX,
+        )
+
+    @router.get("/ankuendigungen", include_in_schema=False)
+    async def compose(request: Request) -> Response:
+        session = await desk.current(request)
+        if isinstance(session, Response):
+            return session
+        try:
+            return form(request, session, await audiences(session))
+        except DomainError as exc:
+            return desk.refused(request, exc, session)
+
+    @router.post("/ankuendigungen/aendern", include_in_schema=False)
+    async def change(request: Request) -> Response:
+        session = await desk.posted(request)
+        if isinstance(session, Response):
+            return session
+        sent_form = await desk.form(request)
+        groups = await audiences(session)
+        return form(
+            request,
+            session,
+            groups,
+            text=sent_form.get("text", ""),
+            audience=sent_form.get("audience", "all"),
+        )
+
+    @router.post("/ankuendigungen/vorschau", include_in_schema=False)
+    async def preview(request: Request) -> Response:
+        session = await desk.posted(request)
+        if isinstance(session, Response):
+            return session
+        sent_form = await desk.form(request)
+        text, value = sent_form.get("text", "").strip(), sent_form.get("audience", "")
+        try:
+            groups = await audiences(session)
+        except DomainError as exc:
+            return desk.refused(request, exc, session)
+        errors: dict[str, str] = {}
+        if not text:
+            errors["text"] = "Bitte schreiben Sie den Text der Ankündigung."
+        elif len(text) > TEXT_MAX:
+            errors["text"] = f"Der Text ist {len(text)} Zeichen lang; höchstens {TEXT_MAX}."
+        elif has_control_characters(text):
+            errors["text"] = "Der Text enthält Steuerzeichen; bitte tippen Sie ihn neu."
+        count = 0
+        try:
+            audience = await chosen(value)
+            count = await count_recipients(app.uow(), actor_id=session.person.id, audience=audience)
+            if not count:
+                errors["audience"] = "Damit erreichen Sie niemanden; bitte wählen Sie andere."
+        except NotAllowed as exc:
+            return desk.refused(request, exc, session)
+        except DomainError as exc:
+            errors["audience"] = desk.explained(exc)
+        if errors:
+            return form(request, session, groups, text=text, audience=value, errors=errors)
+        return desk.page(
+            request,
+            "announce_preview.html",
+            "Vorschau der Ankündigung",
+            session=session,
+            text=text,
+            audience=value,
+            audience_label=describe_audience(value, groups),
+            count=count,
+            draft=secrets.token_urlsafe(16),
+        )
+
+    @router.post("/ankuendigungen/senden", include_in_schema=False)
+    async def send(request: Request) -> Response:
+        session = await desk.posted(request)
+        if isinstance(session, Response):
+            return session
+        sent_form = await desk.form(request)
+        draft = sent_form.get("draft", "")
+        if draft not in sent:
+            try:
+                audience = await chosen(sent_form.get("audience", ""))
+                stored = await announce(
+                    app.uow(),
+                    actor_id=session.person.id,
+                    text=sent_form.get("text", ""),
+                    audience=audience,
+                    now=app.clock.now(),
+                )
+            except DomainError as exc:
+                return desk.refused(request, exc, session)
+            assert stored.id is not None
+            sent[draft] = stored.id
+        response = RedirectResponse(f"/admin/ankuendigungen/{sent[draft]}", status_code=303)
+        response.headers.update(HEADERS)
+        return response
+
+    @router.get("/ankuendigungen/{announcement_id}/stand", include_in_schema=False)
+    async def state_now(request: Request, announcement_id: int) -> Response:
+        """The status line for the page's live update (JSON)."""
+        session = await desk.current(request)
+        if isinstance(session, Response):
+            return session
+        try:
+            _, state = await progress(
+                app.uow(), actor_id=session.person.id, announcement_id=announcement_id
+            )
+        except DomainError as exc:
+            return desk.refused(request, exc, session)
+        body = {
+            "text": _status(state),
+            "total": state.total,
+            "delivered": state.delivered,
+            "failed": state.failed,
+            "pending": state.pending,
+        }
+        return JSONResponse(body, headers=HEADERS)
+
+    @router.get("/ankuendigungen/{announcement_id}", include_in_schema=False)
+    async def follow(request: Request, announcement_id: int) -> Response:
+        session = await desk.current(request)
+        if isinstance(session, Response):
+            return session
+        try:
+            found, state = await progress(
+                app.uow(), actor_id=session.person.id, announcement_id=announcement_id
+            )
+            problems = await delivery_problems(
+                app.uow(), actor_id=session.person.id, limit=500, announcement_id=announcement_id
+            )
+        except DomainError as exc:
+            return desk.refused(request, exc, session)
+        t = app.translator
+        return desk.page(
+            request,
+            "announce_progress.html",
+            f"Ankündigung {announcement_id}",
+            session=session,
+            announcement_id=announcement_id,
+            line=_status(state),
+            text=found.text,
+            total=state.total,
+            delivered=state.delivered,
+            failed=state.failed,
+            pending=state.pending,
+            problems=[
+                (p.person_name, plain_text(t.t("de", f"delivery.reason.{reason(p.error)}")))
+                for p in problems
+            ],
+        )
+
+
+def _status(state: DeliveryProgress) -> str:
+    """„120 von 300 zugestellt, 2 nicht zustellbar – läuft noch“."""
+    text = f"{state.delivered} von {state.total} zugestellt"
+    if state.failed:
+        text += f", {state.failed} nicht zustellbar"
+    return text + (" – läuft noch." if state.pending else " – fertig.")

@@ -1,0 +1,105 @@
+"""Announcements on the desk: compose, preview with the number of recipients, confirm once,
+and follow the delivery with the reasons for what cannot be delivered."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from bot.desk import COOKIE
+from bot.notifications import NotificationHub
+from bot.web import create_web_app
+from core.domain.people import Role
+from core.web_access import issue_link, redeem_link
+from tests.support import factories
+
+
+async def desk_for(app, person) -> httpx.AsyncClient:
+    token = await issue_link(app.uow(), actor_id=None, person_id=person.id, now=app.clock.now())
+    session = await redeem_link(app.uow(), token=token, now=app.clock.now())
+    transport = httpx.ASGITransport(app=create_web_app(app))
+    client = httpx.AsyncClient(transport=transport, base_url="http://test")
+    client.cookies.set(COOKIE, session.token)
+    return client
+
+
+def hidden(page: str) -> dict[str, str]:
+    return dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', page))
+
+
+async def test_preview_counts_the_recipients_and_sending_twice_sends_once(app):
+    auen = await factories.member(app, "Stadt Auenburg")
+    berg = await factories.member(app, "Kreis Bergen")
+    for name, town in (("Anna", auen), ("Aylin", auen), ("Bernd", berg)):
+        await factories.person(app, name, member=town)
+    olga = await factories.person(app, "Olga Office", roles={Role.ORGANIZER})
+    async with await desk_for(app, olga) as desk:
+        page = await desk.get("/admin/ankuendigungen")
+        assert page.status_code == 200 and "Stadt Auenburg" in page.text
+        csrf = hidden(page.text)["csrf"]
+        text = "Liebe Kolleginnen und Kollegen, das Netzwerktreffen beginnt um 10 Uhr."
+        member = re.search(r'<option value="(member:\d+)">Stadt Auenburg', page.text)[1]
+        preview = await desk.post(
+            "/admin/ankuendigungen/vorschau",
+            data={"csrf": csrf, "audience": member, "text": text},
+        )
+        assert preview.status_code == 200
+        assert "geht an <strong>2 Personen</strong> (Stadt Auenburg)" in preview.text
+        form = hidden(preview.text)
+        first = await desk.post("/admin/ankuendigungen/senden", data=form)
+        again = await desk.post("/admin/ankuendigungen/senden", data=form)  # a double click
+        assert first.status_code == again.status_code == 303
+        assert first.headers["location"] == again.headers["location"]
+        follow = await desk.get(first.headers["location"])
+        assert follow.status_code == 200
+        assert "0 von 2 zugestellt – läuft noch." in follow.text
+        # Handed to the channels: nobody here has a chat account, and the page says why.
+        await NotificationHub(app.uow, app.translator, app.clock).deliver_due()
+        done = re.sub(r"\s+", " ", (await desk.get(first.headers["location"])).text)
+        assert "0 von 2 zugestellt, 2 nicht zustellbar – fertig." in done
+        assert "kein Chat-Konto auf Telegram oder Matrix" in done and "Aylin" in done
+        assert 'data-pending="0"' in done  # the live update stops
+        state = await desk.get(first.headers["location"] + "/stand")
+        assert state.json() == {
+            "text": "0 von 2 zugestellt, 2 nicht zustellbar – fertig.",
+            "total": 2,
+            "delivered": 0,
+            "failed": 2,
+            "pending": 0,
+        }
+    async with app.uow() as uow:
+        assert len(await uow.announcements.unfinished()) == 1
+
+
+async def test_a_bad_announcement_shows_what_is_wrong_and_sends_nothing(app):
+    olga = await factories.person(app, "Olga Office", roles={Role.ORGANIZER})
+    await factories.member(app, "Gemeinde Leer")  # nobody of it is entered
+    async with await desk_for(app, olga) as desk:
+        page = await desk.get("/admin/ankuendigungen")
+        csrf = hidden(page.text)["csrf"]
+        member = re.search(r'<option value="(member:\d+)">Gemeinde Leer', page.text)[1]
+        empty = await desk.post(
+            "/admin/ankuendigungen/vorschau", data={"csrf": csrf, "audience": member, "text": " "}
+        )
+        assert empty.status_code == 422
+        assert "Bitte schreiben Sie den Text" in empty.text
+        assert "Damit erreichen Sie niemanden" in empty.text
+        odd = await desk.post(
+            "/admin/ankuendigungen/vorschau",
+            data={"csrf": csrf, "audience": "alle-ausser-mir", "text": "Hallo"},
+        )
+        assert odd.status_code == 422 and "an wen die Ankündigung geht" in odd.text
+        forged = await desk.post(
+            "/admin/ankuendigungen/senden",
+            data={"audience": "all", "text": "Hallo", "draft": "x"},
+        )
+        assert forged.status_code == 403
+    async with app.uow() as uow:
+        assert await uow.announcements.unfinished() == []
+
+
+async def test_leadership_may_not_announce(app):
+    lena = await factories.person(app, "Lena Landrätin", roles={Role.LEADERSHIP})
+    async with await desk_for(app, lena) as desk:
+        assert (await desk.get("/admin/ankuendigungen")).status_code == 403
