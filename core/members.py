@@ -31,7 +31,10 @@ async def add_member(
     kind: MemberKind,
     municipality_key: str | None = None,
     joined_on: date | None = None,
+    actor_id: int | None = None,
 ) -> Member:
+    """A new member municipality (the office; ``actor_id=None``: the operator). Raises
+    InvalidInput (a bad name or key, ``member_exists``), NotAllowed."""
     member = Member(
         _clean_name(name),
         kind,
@@ -39,6 +42,7 @@ async def add_member(
         joined_on,
     )
     async with uow:
+        await require(uow, actor_id, Action.MANAGE_PEOPLE)
         if await uow.members.find(member.name) is not None:
             raise InvalidInput("member_exists", name=member.name)
         member = await uow.members.add(member)
@@ -63,12 +67,16 @@ async def add_person(
     supporter_topics: tuple[str, ...] = (),
     language: str = "de",
     now: datetime,
+    actor_id: int | None = None,
 ) -> Person:
+    """A person of the office (``actor_id=None``: the operator). Raises InvalidInput,
+    NotFound (the municipality), NotAllowed."""
     if language not in LANGUAGES:
         raise InvalidInput("language", value=language)
     if Role.MEMBER in roles and member_ref is None:
         raise InvalidInput("role_member_implicit")
     async with uow:
+        await require(uow, actor_id, Action.MANAGE_PEOPLE)
         member = None
         if member_ref is not None:
             member = await uow.members.find(member_ref)

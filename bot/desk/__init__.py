@@ -14,6 +14,7 @@ from bot.app import App
 from bot.desk.announcements import add_announcement_routes
 from bot.desk.events import add_event_routes
 from bot.desk.pages import ASK_FOR_A_LINK, COOKIE, HEADERS, HERE, LINK_PROBLEMS, Desk
+from bot.desk.people import add_people_routes
 from bot.reply import plain_text
 from core.audit import latest_entries
 from core.domain.errors import DomainError, NotAllowed
@@ -107,6 +108,7 @@ def desk_router(app: App) -> APIRouter:
 
     add_event_routes(router, desk)
     add_announcement_routes(router, desk)
+    add_people_routes(router, desk)
 
     @router.get("/protokoll", include_in_schema=False)
     async def audit(request: Request) -> Response:

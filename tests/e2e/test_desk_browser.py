@@ -1,6 +1,7 @@
 """The web desk in a real browser (Debian's Chromium through Playwright), checked with
 axe-core on every page: sign in with the link from the chat, see the events, open one,
-change it (a mistake first), send an announcement after its preview, sign out."""
+change it (a mistake first), send an announcement after its preview, see municipalities
+and persons and invite one, sign out."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is n
 
 async def test_sign_in_from_the_chat_see_the_events_and_sign_out(app):
     await factories.event(app, title="Strategieworkshop Engagementförderung", capacity=25)
+    app.settings = app.settings.model_copy(update={"telegram_bot_username": "engagiert_bot"})
     olga = await factories.person(app, "Olga Office", roles={Role.ORGANIZER})
     await factories.person(app, "Anna Amt", member=await factories.member(app, "Stadt Auenburg"))
     link = re.search(r"(/admin/anmelden/\S+)", await say_text(app, olga, "/webzugang"))[1]
@@ -79,6 +81,16 @@ async def test_sign_in_from_the_chat_see_the_events_and_sign_out(app):
             await playwright.expect(status).to_have_text(
                 "0 von 1 zugestellt, 1 nicht zustellbar – fertig.", timeout=15_000
             )
+            await page.get_by_role("link", name="Kommunen").click()
+            assert "Stadt Auenburg" in await page.locator("table").inner_text()
+            await check("Kommunen")
+            await page.get_by_role("link", name="Personen", exact=True).click()
+            await check("Personen")
+            await page.get_by_role("link", name="Anna Amt").click()
+            await check("Person")
+            await page.get_by_role("button", name="Persönliche Einladung erzeugen").click()
+            assert await page.get_by_role("img", name="QR-Code").count() == 1
+            await check("Einladung")
             await page.get_by_role("link", name="Übersicht").click()
             await page.get_by_role("button", name="Abmelden").click()
             await page.wait_for_url(f"{base}/admin/abgemeldet")
