@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 #: How often (seconds) ``serve`` looks whether it still holds its instance name.
 INSTANCE_CHECK = 30.0
 #: How long (seconds) stopping may take before what hangs is cut off (``docker stop``: 10).
-STOP_WITHIN = 6.0
+STOP_WITHIN = 4.0
 
 
 def configured_transports(app: App) -> list[Transport]:

@@ -28,7 +28,7 @@ SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full"
 CONNECT_TIMEOUT = 10
 COMMAND_TIMEOUT = 30
 POOL_TIMEOUT = 30
-DISPOSE_WITHIN = 3
+DISPOSE_WITHIN = 2
 
 #: URL schemes accepted for the database, and the async driver each one gets.
 ASYNC_DRIVERS = {
