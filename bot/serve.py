@@ -154,9 +154,9 @@ async def serve(app: App) -> None:
         asyncio.create_task(_start(transport, started), name=f"start-{transport.platform.value}")
         for transport in transports
     ]
+    if scheduler is not None:  # it waits for the database: SIGTERM must not wait for it
+        starting.append(asyncio.create_task(scheduler.start(), name="start-scheduler"))
     try:
-        if scheduler is not None:
-            await scheduler.start()
         if not transports:
             log.info("no chat transport configured; serving HTTP only")
         log.info("listening on http://%s:%d", settings.http_host, settings.http_port)

@@ -47,14 +47,15 @@ def test_serve_answers_health_checks_and_stops_on_sigterm(tmp_path):
     proc = start_serve(env)
     try:
         deadline = time.monotonic() + 30
-        while True:  # waiting for a server to come up, bounded
+        while True:  # waiting for a server to come up and lead, bounded
             try:
                 response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
+                if response.json().get("scheduler") == "leading":
+                    break
             except httpx.TransportError:
                 assert proc.poll() is None, proc.stdout.read()
-                assert time.monotonic() < deadline, "serve did not come up"
-                time.sleep(0.1)
+            assert time.monotonic() < deadline, "serve did not come up"
+            time.sleep(0.1)
         assert response.status_code == 200
         expected = {"status": "ok", "scheduler": "leading", "database": "ok"}
         expected["schema"] = head_revision()
