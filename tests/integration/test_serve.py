@@ -268,8 +268,12 @@ async def test_a_database_that_stops_answering_is_reported_and_does_not_hold_up_
                 assert health.status_code == 503 and health.json()["database"] == "unreachable"
         finally:
             proc.send_signal(signal.SIGTERM)
-            async with asyncio.timeout(20):  # bounded (docker stop kills after ten seconds)
-                output, _ = await proc.communicate()
-            proxy.release()
+            try:  # alone about eight seconds; bounded generously for a loaded machine
+                async with asyncio.timeout(60):
+                    output, _ = await proc.communicate()
+            finally:
+                proxy.release()
+                if proc.returncode is None:
+                    proc.kill()
     assert proc.returncode == 0, output.decode()
     assert "Traceback" not in output.decode(), output.decode()[-3000:]
