@@ -72,7 +72,7 @@ def desk_router(app: App) -> APIRouter:
         if isinstance(session, Response):
             return session
         await sign_out(app.uow(), token=session.token)
-        response = RedirectResponse("/admin/abgemeldet", status_code=303)
+        response = desk.see("/admin/abgemeldet")
         response.delete_cookie(COOKIE, path="/admin", secure=secure, httponly=True)
         response.headers.update(HEADERS)
         return response

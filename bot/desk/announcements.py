@@ -7,7 +7,7 @@ from __future__ import annotations
 import secrets
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, Response
 
 from bot.delivery import reason
 from bot.desk.pages import HEADERS, Desk
@@ -192,9 +192,7 @@ def add_announcement_routes(router: APIRouter, desk: Desk) -> None:
                 return desk.refused(request, exc, session)
             assert stored.id is not None
             sent[draft] = stored.id
-        response = RedirectResponse(f"/admin/ankuendigungen/{sent[draft]}", status_code=303)
-        response.headers.update(HEADERS)
-        return response
+        return desk.see(f"/admin/ankuendigungen/{sent[draft]}")
 
     @router.get("/ankuendigungen/{announcement_id}/stand", include_in_schema=False)
     async def state_now(request: Request, announcement_id: int) -> Response:

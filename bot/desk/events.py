@@ -9,7 +9,7 @@ from itertools import groupby
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from bot.desk.exports import as_csv, as_xlsx, attendee_rows
 from bot.desk.pages import HEADERS, Desk
@@ -154,9 +154,7 @@ def add_event_routes(router: APIRouter, desk: Desk) -> None:
             except DomainError as exc:
                 return desk.refused(request, exc, session)
             else:
-                response = RedirectResponse(f"/admin/veranstaltungen/{event_id}", 303)
-                response.headers.update(HEADERS)
-                return response
+                return desk.see(f"/admin/veranstaltungen/{event_id}")
         return _form(request, session, event, fields, status=422)
 
     def _form(

@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from bot.app import App
@@ -99,6 +99,13 @@ class Desk:
             text = "Das Formular ist abgelaufen. Bitte laden Sie die Seite neu."
             return self.message(request, "Nicht ausgeführt", text, 403, session)
         return session
+
+    @staticmethod
+    def see(path: str) -> Response:
+        """After a form: go to ``path`` (303, so that a reload sends nothing again)."""
+        response = RedirectResponse(path, status_code=303)
+        response.headers.update(HEADERS)
+        return response
 
     @staticmethod
     async def form(request: Request) -> dict[str, str]:

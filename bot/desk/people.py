@@ -8,11 +8,11 @@ from typing import Any
 
 import segno
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from markupsafe import Markup
 
 from bot.adapters.telegram import USERNAME_KEY
-from bot.desk.pages import HEADERS, Desk
+from bot.desk.pages import Desk
 from bot.handlers.general import start_payload
 from core.accounts import create_personal_invitation, person_details
 from core.domain.errors import DomainError, NotAllowed, NotFound
@@ -134,7 +134,7 @@ def add_people_routes(router: APIRouter, desk: Desk) -> None:
             return desk.refused(request, exc, session)
         except DomainError as exc:
             return await members_page(request, session, form, desk.explained(exc))
-        return _see("/admin/kommunen")
+        return desk.see("/admin/kommunen")
 
     @router.get("/personen", include_in_schema=False)
     async def persons(request: Request) -> Response:
@@ -164,7 +164,7 @@ def add_people_routes(router: APIRouter, desk: Desk) -> None:
             return desk.refused(request, exc, session)
         except DomainError as exc:
             return await persons_page(request, session, form, desk.explained(exc))
-        return _see(f"/admin/personen/{person.id}")
+        return desk.see(f"/admin/personen/{person.id}")
 
     @router.get("/personen/{person_id}", include_in_schema=False)
     async def person(request: Request, person_id: int) -> Response:
@@ -228,9 +228,3 @@ def add_people_routes(router: APIRouter, desk: Desk) -> None:
             prefix=app.settings.matrix_command_prefix,
             person_id=person_id,
         )
-
-
-def _see(path: str) -> Response:
-    response = RedirectResponse(path, status_code=303)
-    response.headers.update(HEADERS)
-    return response
