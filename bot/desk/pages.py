@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -99,6 +100,23 @@ class Desk:
             text = "Das Formular ist abgelaufen. Bitte laden Sie die Seite neu."
             return self.message(request, "Nicht ausgeführt", text, 403, session)
         return session
+
+    async def guarded(
+        self,
+        request: Request,
+        page: Callable[[Session], Awaitable[Response]],
+        *,
+        posted: bool = False,
+    ) -> Response:
+        """``page(session)`` for the signed-in session (of a form with its CSRF token when
+        ``posted``); a domain error it raises becomes :meth:`refused`'s page."""
+        session = await (self.posted(request) if posted else self.current(request))
+        if isinstance(session, Response):
+            return session
+        try:
+            return await page(session)
+        except DomainError as exc:
+            return self.refused(request, exc, session)
 
     @staticmethod
     def see(path: str) -> Response:

@@ -4,7 +4,6 @@ their Telegram link as a QR code. Leadership sees none of it (persons are not ag
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import segno
 from fastapi import APIRouter, Request
@@ -98,18 +97,9 @@ def add_people_routes(router: APIRouter, desk: Desk) -> None:
             errors=errors,
         )
 
-    async def guarded(request: Request, page: Any) -> Response:
-        session = await desk.current(request)
-        if isinstance(session, Response):
-            return session
-        try:
-            return await page(session)
-        except DomainError as exc:
-            return desk.refused(request, exc, session)
-
     @router.get("/kommunen", include_in_schema=False)
     async def members(request: Request) -> Response:
-        return await guarded(request, lambda session: members_page(request, session))
+        return await desk.guarded(request, lambda session: members_page(request, session))
 
     @router.post("/kommunen", include_in_schema=False)
     async def new_member(request: Request) -> Response:
@@ -138,7 +128,7 @@ def add_people_routes(router: APIRouter, desk: Desk) -> None:
 
     @router.get("/personen", include_in_schema=False)
     async def persons(request: Request) -> Response:
-        return await guarded(request, lambda session: persons_page(request, session))
+        return await desk.guarded(request, lambda session: persons_page(request, session))
 
     @router.post("/personen", include_in_schema=False)
     async def new_person(request: Request) -> Response:
@@ -188,7 +178,7 @@ def add_people_routes(router: APIRouter, desk: Desk) -> None:
                 days=14,
             )
 
-        return await guarded(request, page)
+        return await desk.guarded(request, page)
 
     @router.post("/personen/{person_id}/einladung", include_in_schema=False)
     async def invitation(request: Request, person_id: int) -> Response:

@@ -40,6 +40,7 @@ class Action(StrEnum):
     MANAGE_KB = "manage_kb"
     # The office's web desk: organizers, and leadership for its aggregate pages.
     USE_WEB_DESK = "use_web_desk"
+    VIEW_AGGREGATES = "view_aggregates"  # coverage, poll results: no persons in them
     # Polls and the rooms of an event.
     START_POLL = "start_poll"  # speakers, organizers; a room's moderators in that room
     START_EVENT_POLL = "start_event_poll"  # ``--termin ID``: organizers, the event's speaker
@@ -134,7 +135,7 @@ def decide(
         return ALLOW
     if action in ORGANIZERS:
         return Decision(False, "organizers_only")
-    if action is Action.USE_WEB_DESK:
+    if action in (Action.USE_WEB_DESK, Action.VIEW_AGGREGATES):
         return ALLOW if actor.has_role(Role.LEADERSHIP) else Decision(False, "web_desk_only")
     if action is Action.ANSWER_QUESTIONS:
         return ALLOW if actor.has_role(Role.SUPPORTER) else Decision(False, "faq_helpers_only")
