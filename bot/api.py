@@ -1,12 +1,12 @@
 """The REST API under ``/api/v1`` (its OpenAPI document at ``/api/v1/openapi.json``): events,
-registrations, member municipalities, persons and the knowledge base. A request names a
+registrations, member municipalities, persons, polls and the knowledge base. A request names a
 token in ``Authorization: Bearer …`` (RFC 6750); the token acts with the network office's
 rights within its scope, through the same core use cases as the chat and the desk."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -21,16 +21,17 @@ from core.api_tokens import authenticate
 from core.audit import VIA
 from core.domain.api import ApiToken, Scope
 from core.domain.errors import DomainError, NotAllowed, NotFound
-from core.domain.events import Audience, Event, EventKind
+from core.domain.events import DEFAULT_DURATION, Audience, Event, EventKind
+from core.domain.faq import FaqEntry
 from core.domain.members import MemberKind
 from core.domain.people import Person
 from core.events import change_event, create_event, event_details, upcoming_events
-from core.kb import list_entries
+from core.kb import delete_entry, get_entry, list_entries, save_entry
 from core.members import add_member, list_members, list_persons
+from core.polls import OfficePoll, export_poll_results, office_poll, office_polls
 from core.ports import EventWithCounts
 from core.signup import export_attendees
 
-DEFAULT_DURATION = timedelta(hours=2)
 #: ``Authorization: Bearer …``; a missing one is answered by ``needs`` (in German).
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(HTTPBearer(auto_error=False))]
 
@@ -112,6 +113,42 @@ class PersonOut(BaseModel):
     is_guest: bool
 
 
+class PollOut(BaseModel):
+    id: int
+    question: str
+    options: list[str]
+    open: bool
+    anonymous: bool
+    #: Shown in the chat only after closing (this API sees them, as the office does).
+    hidden_results: bool
+    max_choices: int
+    created_at: datetime
+    closes_at: datetime | None
+    closed_at: datetime | None
+    event_id: int | None
+    event_title: str | None
+    participants: int
+
+
+class OptionResultOut(BaseModel):
+    option: str
+    votes: int
+    percent: int  # of the participants, rounded to whole percent
+
+
+class TurnoutOut(BaseModel):
+    member: str
+    voters: int
+
+
+class PollResultsOut(BaseModel):
+    poll_id: int
+    participants: int
+    options: list[OptionResultOut]
+    #: Named polls: voters per member municipality (0: none); anonymous polls: None.
+    turnout: list[TurnoutOut] | None
+
+
 class FaqEntryOut(BaseModel):
     id: str
     question: str
@@ -120,6 +157,33 @@ class FaqEntryOut(BaseModel):
     tags: list[str]
     links: list[str]
     topic: str | None
+
+
+class FaqEntryIn(BaseModel):
+    """An entry as the office writes it: the answer in Markdown; ``topic`` decides who
+    hears of questions forwarded from it."""
+
+    question: str
+    answer: str
+    variants: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    links: list[str] = Field(default_factory=list)
+    topic: str | None = None
+
+    def entry(self, entry_id: str) -> FaqEntry:
+        return FaqEntry(
+            entry_id,
+            self.question,
+            self.answer,
+            variants=tuple(self.variants),
+            tags=tuple(self.tags),
+            links=tuple(self.links),
+            topic=self.topic,
+        )
+
+
+class NewFaqEntry(FaqEntryIn):
+    id: str  # lower-case letters, digits, single hyphens: ``mitglied-werden``
 
 
 def _event(info: EventWithCounts) -> EventOut:
@@ -155,6 +219,26 @@ def _person(person: Person) -> PersonOut:
     )
 
 
+def _poll(found: OfficePoll) -> PollOut:
+    poll = found.poll
+    assert poll.id is not None
+    return PollOut(
+        id=poll.id,
+        question=poll.question,
+        options=list(poll.options),
+        open=found.open,
+        anonymous=poll.anonymous,
+        hidden_results=poll.hidden_results,
+        max_choices=poll.max_choices,
+        created_at=poll.created_at,
+        closes_at=poll.closes_at,
+        closed_at=poll.closed_at,
+        event_id=poll.event_id,
+        event_title=found.event_title,
+        participants=found.tally.participants,
+    )
+
+
 def api_app(app: App) -> FastAPI:
     """The API as an application of its own, mounted at ``/api/v1``."""
     api = FastAPI(
@@ -163,7 +247,7 @@ def api_app(app: App) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
-        description="Events, registrations, municipalities, persons and the knowledge base "
+        description="Events, registrations, municipalities, persons, polls and the knowledge base "
         "of the Kommunen-Netzwerk engagiert in NRW. Bearer tokens: "
         "`engagiert-bot api-token create --name NAME --scope read|write`.",
     )
@@ -273,6 +357,37 @@ def api_app(app: App) -> FastAPI:
     async def persons() -> list[PersonOut]:
         return [_person(p) for p in await list_persons(app.uow(), actor_id=None)]
 
+    @api.get("/polls", dependencies=reads, tags=["polls"])
+    async def polls() -> list[PollOut]:
+        """The newest 200 polls, newest first, with how many took part."""
+        return [_poll(p) for p in await office_polls(app.uow(), actor_id=None, now=app.clock.now())]
+
+    @api.get("/polls/{poll_id}", dependencies=reads, tags=["polls"])
+    async def poll(poll_id: int) -> PollOut:
+        found = await office_poll(app.uow(), actor_id=None, poll_id=poll_id, now=app.clock.now())
+        return _poll(found)
+
+    @api.get("/polls/{poll_id}/results", dependencies=reads, tags=["polls"])
+    async def poll_results(poll_id: int) -> PollResultsOut:
+        """Votes per option and, for named polls, voters per member municipality; never who
+        voted. Each call is noted in the audit log."""
+        found = await export_poll_results(
+            app.uow(), actor_id=None, poll_id=poll_id, form="api", now=app.clock.now()
+        )
+        tally, turnout = found.tally, found.turnout
+        return PollResultsOut(
+            poll_id=poll_id,
+            participants=tally.participants,
+            options=[
+                OptionResultOut(option=o, votes=tally.counts[i], percent=tally.percent(i))
+                for i, o in enumerate(found.poll.options)
+            ],
+            turnout=None
+            if turnout is None
+            else [TurnoutOut(member=m, voters=n) for m, n in turnout.voted]
+            + [TurnoutOut(member=m, voters=0) for m in turnout.not_yet],
+        )
+
     @api.get("/faq", dependencies=reads, tags=["knowledge base"])
     async def faq() -> list[FaqEntryOut]:
         """The knowledge base's entries in their order."""
@@ -280,5 +395,32 @@ def api_app(app: App) -> FastAPI:
             FaqEntryOut.model_validate(e, from_attributes=True)
             for e in await list_entries(app.uow())
         ]
+
+    @api.get("/faq/{entry_id}", dependencies=reads, tags=["knowledge base"])
+    async def faq_entry(entry_id: str) -> FaqEntryOut:
+        entry = await get_entry(app.uow(), actor_id=None, entry_id=entry_id)
+        return FaqEntryOut.model_validate(entry, from_attributes=True)
+
+    async def save_faq(entry: FaqEntry, *, new: bool) -> FaqEntryOut:
+        saved = await save_entry(
+            app.uow(), app.faq, entry, actor_id=None, new=new, now=app.clock.now()
+        )
+        return FaqEntryOut.model_validate(saved, from_attributes=True)
+
+    @api.post("/faq", dependencies=writes, tags=["knowledge base"], status_code=201)
+    async def new_faq_entry(body: NewFaqEntry) -> FaqEntryOut:
+        """A new entry at the end; the bot answers with it at once."""
+        return await save_faq(body.entry(body.id), new=True)
+
+    @api.put("/faq/{entry_id}", dependencies=writes, tags=["knowledge base"])
+    async def change_faq_entry(entry_id: str, body: FaqEntryIn) -> FaqEntryOut:
+        """Replace the entry ``entry_id`` (it keeps its place)."""
+        return await save_faq(body.entry(entry_id), new=False)
+
+    @api.delete("/faq/{entry_id}", dependencies=writes, tags=["knowledge base"], status_code=204)
+    async def delete_faq_entry(entry_id: str) -> None:
+        await delete_entry(
+            app.uow(), app.faq, actor_id=None, entry_id=entry_id, now=app.clock.now()
+        )
 
     return api

@@ -60,7 +60,7 @@ from core.announcements import announce, progress, resolve_audience
 from core.api_tokens import create_token, list_tokens, revoke_token
 from core.domain.api import Scope
 from core.domain.errors import DomainError, InvalidInput
-from core.domain.events import Audience, Event, EventKind
+from core.domain.events import DEFAULT_DURATION, Audience, Event, EventKind
 from core.domain.faq import FaqEntry
 from core.domain.members import MemberKind
 from core.domain.people import Person, Platform, Role
@@ -81,7 +81,6 @@ from core.web_access import issue_link
 
 log = logging.getLogger("engagiert-bot")
 
-DEFAULT_DURATION = timedelta(hours=2)
 PROGRESS_EVERY = 2.0  # seconds between progress lines of ``announce``
 EMPTY_KB_HINT = (
     "Hinweis: Die Wissensbasis ist leer. Startinhalte übernehmen: engagiert-bot kb import --starter"

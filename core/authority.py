@@ -83,6 +83,13 @@ async def require(
     return actor
 
 
+async def check_allowed(uow: UnitOfWork, actor_id: int | None, action: Action) -> None:
+    """:func:`require` in a unit of work of its own, for a page that offers ``action``
+    before anything is done (the form to create an event). Raises NotAllowed."""
+    async with uow:
+        await require(uow, actor_id, action)
+
+
 async def poll_facts(uow: UnitOfWork, poll: Poll) -> PollFacts:
     speaker = await event_speaker(uow, poll.event_id) if poll.event_id is not None else None
     return PollFacts(poll.creator_id, poll.origin, speaker)

@@ -20,6 +20,8 @@ from core.ports import EventWithCounts, UnitOfWork
 from core.signup import promote_waitlisted
 
 UPCOMING_LIMIT = 20
+#: How many events the office's lists show (a year holds 10–30).
+OFFICE_LIMIT = 200
 #: Everything but the id; cancelling has its own use case.
 CHANGEABLE = frozenset(f.name for f in fields(Event)) - {
     "id",
@@ -52,6 +54,17 @@ async def upcoming_events(
                 if info.event.visible_to(*viewer, now)
             ]
     return events[:UPCOMING_LIMIT]
+
+
+async def office_events(
+    uow: UnitOfWork, *, actor_id: int | None, now: datetime, ended: bool = False
+) -> list[EventWithCounts]:
+    """The office's list with counts, cancelled events included: coming events soonest
+    first, or (``ended``) past ones, the latest first; at most :data:`OFFICE_LIMIT`.
+    Aggregates only, so leadership may see it too. Raises NotAllowed."""
+    async with uow:
+        await require(uow, actor_id, Action.VIEW_AGGREGATES)
+        return await uow.events.listed(now, ended=ended, limit=OFFICE_LIMIT)
 
 
 async def event_details(

@@ -10,7 +10,9 @@ import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from urllib.parse import urlsplit
 
+from core.audit import record
 from core.authority import load_person, require
 from core.domain import guests
 from core.domain.authority import Action
@@ -32,6 +34,8 @@ RESULTS = 3
 GAP_SCAN = 100
 
 _WORD = re.compile(r"\w+")
+#: An entry's id: lower-case letters and digits, single hyphens between (as in the file).
+ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 #: E-mail and web addresses, removed before a search is counted.
 _ADDRESS = re.compile(r"\S+@\S+|https?://\S+|www\.\S+", re.IGNORECASE)
 #: Longer unanswered searches are counted without their text (they tend to tell a story).
@@ -197,6 +201,146 @@ def _same(a: FaqEntry, b: FaqEntry) -> bool:
     return replace(a, updated=None) == replace(b, updated=None)
 
 
+def entry_problems(entry: FaqEntry) -> list[InvalidInput]:
+    """Everything wrong with one entry as the office wrote it, each as the error
+    :func:`save_entry` would raise (the desk shows them all at once, by their fields):
+    ``faq_id_invalid``, ``faq_question_empty``, ``faq_answer_empty``, ``faq_link_invalid``
+    and :func:`check_entries`' ``faq_too_long``."""
+    problems = []
+    if not ID_PATTERN.match(entry.id):
+        problems.append(InvalidInput("faq_id_invalid"))
+    if not entry.question.strip():
+        problems.append(InvalidInput("faq_question_empty"))
+    if not entry.answer.strip():
+        problems.append(InvalidInput("faq_answer_empty"))
+    problems += [
+        InvalidInput("faq_link_invalid", link=link[:60])
+        for link in entry.links
+        if not _is_web_address(link)
+    ]
+    try:
+        check_entries([entry])
+    except InvalidInput as exc:
+        problems.append(exc)
+    return problems
+
+
+def _is_web_address(text: str) -> bool:
+    """An absolute http(s) address with a host (as the file format asks)."""
+    parts = urlsplit(text)
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and " " not in text
+
+
+async def get_entry(uow: UnitOfWork, *, actor_id: int | None, entry_id: str) -> FaqEntry:
+    """The stored entry ``entry_id`` as the office edits it (organizers; ``None``: the
+    operator or an API client). Raises NotFound ``faq_entry_not_found``, NotAllowed."""
+    async with uow:
+        await require(uow, actor_id, Action.MANAGE_KB)
+        return _stored(await uow.faq_entries.list(), entry_id)[1]
+
+
+async def entries_to_manage(uow: UnitOfWork, *, actor_id: int | None) -> list[FaqEntry]:
+    """Every stored entry in its order, for the office's list (organizers). Raises
+    NotAllowed."""
+    async with uow:
+        await require(uow, actor_id, Action.MANAGE_KB)
+        return await uow.faq_entries.list()
+
+
+def _stored(entries: Sequence[FaqEntry], entry_id: str) -> tuple[int, FaqEntry]:
+    """The position and entry with ``entry_id``, or NotFound ``faq_entry_not_found``."""
+    for position, entry in enumerate(entries):
+        if entry.id == entry_id:
+            return position, entry
+    raise NotFound("faq_entry_not_found", id=entry_id[:40])
+
+
+async def save_entry(
+    uow: UnitOfWork,
+    index: FaqIndex,
+    entry: FaqEntry,
+    *,
+    actor_id: int | None,
+    new: bool,
+    now: datetime,
+) -> FaqEntry:
+    """Store one entry the office wrote (organizers): ``new`` adds it at the end, otherwise
+    it replaces the stored entry with its id (in its place). Returns the entry as stored
+    (``updated`` is ``now`` unless nothing changed, then nothing is written). ``index``
+    follows at once; other processes catch up through the revision. Audit: ``faq.saved``
+    with its question.
+
+    Raises InvalidInput (the first of :func:`entry_problems`, or ``faq_id_taken`` for a new
+    entry whose id is in use), NotFound ``faq_entry_not_found`` (no entry to replace),
+    NotAllowed."""
+    async with uow:
+        await require(uow, actor_id, Action.MANAGE_KB)
+        problems = entry_problems(entry)
+        if problems:
+            raise problems[0]
+        entries = await uow.faq_entries.list()
+        if new:
+            if any(e.id == entry.id for e in entries):
+                raise InvalidInput("faq_id_taken", id=entry.id)
+            position, previous = len(entries), None
+        else:
+            position, previous = _stored(entries, entry.id)
+            if _same(previous, entry):
+                return previous
+        entry = replace(entry, updated=now)
+        if previous is None:
+            await uow.faq_entries.add(entry, position)
+        else:
+            await uow.faq_entries.update(entry, position)
+        await _count_revision(uow, now)
+        await record(
+            uow,
+            actor_id=actor_id,
+            action="faq.saved",
+            subject=f"faq:{entry.id}",
+            now=now,
+            question=entry.question,
+        )
+        await uow.commit()
+    index.upsert(entry)
+    return entry
+
+
+async def delete_entry(
+    uow: UnitOfWork, index: FaqIndex, *, actor_id: int | None, entry_id: str, now: datetime
+) -> FaqEntry:
+    """Remove one entry (organizers); the entries after it move up. Returns the entry as it
+    was. ``index`` follows at once. Audit: ``faq.deleted`` with its question.
+
+    Raises NotFound ``faq_entry_not_found``, NotAllowed."""
+    async with uow:
+        await require(uow, actor_id, Action.MANAGE_KB)
+        entries = await uow.faq_entries.list()
+        position, entry = _stored(entries, entry_id)
+        await uow.faq_entries.delete(entry_id)
+        for moved, later in enumerate(entries[position + 1 :], start=position):
+            await uow.faq_entries.update(later, moved)
+        await _count_revision(uow, now)
+        await record(
+            uow,
+            actor_id=actor_id,
+            action="faq.deleted",
+            subject=f"faq:{entry_id}",
+            now=now,
+            question=entry.question,
+        )
+        await uow.commit()
+    index.remove(entry_id)
+    return entry
+
+
+def draft_entry(index: FaqIndex, text: str) -> FaqEntry:
+    """A new entry to write from a query nobody found an answer to (a gap): an unused id
+    from its words, the query as a heading, no answer yet."""
+    taken = {entry.id for entry in index.entries()}
+    return FaqEntry(_new_id(text, taken), as_heading(text), "")
+
+
 def find_entry(index: FaqIndex, entry_id: str) -> FaqEntry:
     entry_id = entry_id.strip().lower()
     if not entry_id:
@@ -217,18 +361,25 @@ async def ask(
 
     Markup pasted into a question (HTML tags) is no part of it: it is neither searched nor
     counted. Raises :class:`InvalidInput` ``faq_question_missing`` when nothing is left."""
-    query = without_markup(query)
-    if not query:
-        raise InvalidInput("faq_question_missing")
-    result = index.search(query, limit)
+    result = search(index, query=query, limit=limit)
     if not result.answered:
         async with uow:
             names = {w for p in await uow.persons.list() for w in _WORD.findall(p.display_name)}
-            gap = gap_text(query, names)
+            gap = gap_text(result.query, names)
             if gap:
                 await uow.faq_gaps.record(gap, now)
                 await uow.commit()
     return result
+
+
+def search(index: FaqIndex, *, query: str, limit: int = RESULTS) -> FaqResult:
+    """What ``/faq`` finds for ``query``, best first, counting nothing (the office's own
+    searches are no gaps). Pasted markup is no part of the query; raises InvalidInput
+    ``faq_question_missing`` when nothing is left."""
+    query = without_markup(query)
+    if not query:
+        raise InvalidInput("faq_question_missing")
+    return index.search(query, limit)
 
 
 def gap_text(query: str, names: Iterable[str] = ()) -> str:
@@ -463,6 +614,62 @@ async def open_questions(
             return await uow.faq_questions.unanswered(limit)
         questions = await uow.faq_questions.unanswered()
     return [q for q in questions if _answers(actor, q)][:limit]
+
+
+@dataclass(frozen=True, slots=True)
+class AnsweredQuestion:
+    question: ForwardedQuestion
+    by: str | None  # who answered; ``None``: they have since erased their data
+
+
+async def answered_questions(
+    uow: UnitOfWork, *, actor_id: int, limit: int = 20
+) -> list[AnsweredQuestion]:
+    """Forwarded questions with their answers, the newest answer first (organizers: what
+    could go into the knowledge base). Raises NotAllowed."""
+    async with uow:
+        await require(uow, actor_id, Action.MANAGE_KB)
+        questions = await uow.faq_questions.answered(limit)
+        names = {p.id: p.display_name for p in await uow.persons.list()}
+    return [AnsweredQuestion(q, names.get(q.answered_by)) for q in questions]
+
+
+@dataclass(frozen=True, slots=True)
+class TopicCover:
+    topic: str  # as the office wrote it first
+    entries: int
+    supporters: tuple[Person, ...]  # who hears of forwarded questions of the topic
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    topics: list[TopicCover]  # by topic
+    generalists: list[Person]  # supporters without topics: they may answer any question
+
+
+async def topic_coverage(uow: UnitOfWork, *, actor_id: int) -> Coverage:
+    """The topics of the entries and of the supporters (spellings that
+    :func:`forward_question` treats alike count as one), each with its number of entries and
+    its supporters (organizers). Raises NotAllowed."""
+    async with uow:
+        await require(uow, actor_id, Action.MANAGE_KB)
+        entries = await uow.faq_entries.list()
+        people = await uow.persons.list()
+    supporters = [p for p in people if p.has_role(Role.SUPPORTER)]
+    named: dict[str, str] = {}
+    for topic in [e.topic for e in entries if e.topic] + [
+        t for p in supporters for t in p.supporter_topics
+    ]:
+        named.setdefault(fold(topic).strip(), topic)
+    covers = [
+        TopicCover(
+            topic,
+            sum(1 for e in entries if e.topic and fold(e.topic).strip() == key),
+            tuple(_supporters(supporters, topic)),
+        )
+        for key, topic in sorted(named.items())
+    ]
+    return Coverage(covers, [p for p in supporters if not p.supporter_topics])
 
 
 def _answers(actor: Person, question: ForwardedQuestion) -> bool:

@@ -10,22 +10,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from core.authority import NO_ROOMS, load_person, require
+from core.audit import record
+from core.authority import NO_ROOMS, authorize, load_person, poll_facts, require
 from core.domain.authority import TERMINAL, Action, Place
 from core.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from core.domain.events import Event
-from core.domain.members import MemberKind
+from core.domain.members import MUNICIPAL_KINDS
 from core.domain.people import Person, Platform
 from core.domain.polls import MemberTurnout, Poll, Tally, new_poll, toggled, voter_key
 from core.members import resolve_identity
 from core.ports import PollRoom, RoomDirectory, UnitOfWork, VoteRecord
-
-MUNICIPAL_KINDS = {
-    MemberKind.KREIS,
-    MemberKind.KREISFREIE_STADT,
-    MemberKind.STADT,
-    MemberKind.GEMEINDE,
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +41,20 @@ class PollResults:
     poll: Poll
     tally: Tally
     #: Named polls, for those who run the poll.
+    turnout: MemberTurnout | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OfficePoll:
+    """A poll as the web desk and the API show it: aggregates only, never a person."""
+
+    poll: Poll
+    open: bool
+    #: While the results are hidden from the actor: zero counts, the true participants.
+    tally: Tally
+    hidden: bool
+    event_title: str | None = None
+    #: Named polls, with :func:`office_poll` only: voters by member municipality.
     turnout: MemberTurnout | None = None
 
 
@@ -379,6 +387,53 @@ async def live_results(
     return PollResults(poll, tally, turnout)
 
 
+async def office_polls(
+    uow: UnitOfWork, *, actor_id: int | None, now: datetime, limit: int = 200
+) -> list[OfficePoll]:
+    """The newest ``limit`` polls, newest first, with their participants, for the office and
+    leadership (:data:`Action.VIEW_AGGREGATES`). Counts per option only where the actor
+    may see them (:func:`office_poll`); no turnout. Raises NotAllowed."""
+    async with uow:
+        actor = await require(uow, actor_id, Action.VIEW_AGGREGATES)
+        return [await _office_view(uow, actor, p, now) for p in await uow.polls.recent(limit)]
+
+
+async def office_poll(
+    uow: UnitOfWork, *, actor_id: int | None, poll_id: int, now: datetime
+) -> OfficePoll:
+    """One poll's results for the office and leadership (:data:`Action.VIEW_AGGREGATES`),
+    as :func:`poll_results` gives them to who controls the poll: while hidden results are
+    hidden from the actor (who does not control the poll), only the number of participants.
+    Named polls with visible results come with the turnout by municipality (counts, no
+    persons). Raises NotAllowed, NotFound ``poll_not_found``."""
+    async with uow:
+        actor = await require(uow, actor_id, Action.VIEW_AGGREGATES)
+        poll = await _poll(uow, poll_id)
+        return await _office_view(uow, actor, poll, now, with_turnout=True)
+
+
+async def export_poll_results(
+    uow: UnitOfWork, *, actor_id: int | None, poll_id: int, form: str, now: datetime
+) -> OfficePoll:
+    """:func:`office_poll` for a file or program outside the service (``form``: csv, xlsx,
+    api); the export goes into the audit log. Raises NotAllowed (also
+    ``poll_results_hidden`` while the results are hidden from the actor), NotFound."""
+    found = await office_poll(uow, actor_id=actor_id, poll_id=poll_id, now=now)
+    if found.hidden:
+        raise NotAllowed("poll_results_hidden", id=poll_id)
+    async with uow:
+        await record(
+            uow,
+            actor_id=actor_id,
+            action="poll_results.exported",
+            subject=f"poll:{poll_id}",
+            now=now,
+            form=form,
+        )
+        await uow.commit()
+    return found
+
+
 async def open_poll(
     uow: UnitOfWork,
     *,
@@ -468,6 +523,36 @@ async def _controls(
     except NotAllowed:
         return False
     return True
+
+
+async def sees_results(uow: UnitOfWork, actor: Person | None, poll: Poll, now: datetime) -> bool:
+    """Whether ``actor`` (at the desk or the command line) may see the poll's results and
+    turnout now: who controls the poll always, everyone else unless they are hidden until
+    closing."""
+    try:
+        await authorize(actor, Action.CONTROL_POLL, poll=await poll_facts(uow, poll))
+    except NotAllowed:
+        return poll.results_visible(now)
+    return True
+
+
+async def _office_view(
+    uow: UnitOfWork, actor: Person | None, poll: Poll, now: datetime, *, with_turnout: bool = False
+) -> OfficePoll:
+    hidden = not await sees_results(uow, actor, poll, now)
+    tally = await _tally(uow, poll)
+    if hidden:
+        tally = Tally((0,) * len(poll.options), tally.participants)
+    named = with_turnout and not hidden and not poll.anonymous
+    info = await uow.events.get(poll.event_id) if poll.event_id is not None else None
+    return OfficePoll(
+        poll,
+        poll.is_open(now),
+        tally,
+        hidden,
+        info.event.title if info is not None else None,
+        await _turnout(uow, poll) if named else None,
+    )
 
 
 async def _check_sees(

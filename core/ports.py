@@ -120,6 +120,16 @@ class EventRepository(Protocol):
         """Events not yet ended nor cancelled, soonest first; ``limit=None``: all."""
         ...
 
+    async def listed(self, now: datetime, *, ended: bool, limit: int) -> list[EventWithCounts]:
+        """The office's list, cancelled events included: those not yet ended, soonest
+        first, or (``ended``) those over, the latest first."""
+        ...
+
+    async def attendance(self, since: datetime, until: datetime) -> list[tuple[int, int, int]]:
+        """(event id, member id, persons) of confirmed registrations, per event that is not
+        cancelled and starts in [``since``, ``until``) and per member municipality."""
+        ...
+
 
 class RegistrationRepository(Protocol):
     async def add(self, registration: Registration) -> Registration: ...
@@ -229,6 +239,9 @@ class FaqQuestionRepository(Protocol):
         ...
 
     async def asked_by(self, person_id: int) -> list[ForwardedQuestion]: ...
+    async def answered(self, limit: int) -> list[ForwardedQuestion]:
+        """Answered questions, the newest answer first."""
+        ...
 
 
 class FaqGapRepository(Protocol):
@@ -351,6 +364,10 @@ class PollRepository(Protocol):
         creator_id: int | None = None,
         open_at: datetime | None = None,
     ) -> Poll | None: ...
+    async def recent(self, limit: int) -> list[Poll]:
+        """The newest ``limit`` polls, newest first."""
+        ...
+
     async def close(self, poll_id: int, now: datetime) -> bool:
         """Close and destroy the salt unless already closed; return whether this call did."""
         ...

@@ -168,6 +168,19 @@ async def set_event_reminders(
         await uow.commit()
 
 
+async def event_reminders(
+    uow: UnitOfWork, *, actor_id: int | None, event_id: int
+) -> tuple[timedelta, ...]:
+    """The event's reminder offsets before its start, the earliest first (the defaults when
+    the office set none; empty: no reminders). Raises NotFound, NotAllowed."""
+    async with uow:
+        await require(uow, actor_id, Action.MANAGE_EVENTS)
+        if await uow.events.get(event_id) is None:
+            raise NotFound("event_not_found", id=event_id)
+        own = await uow.reminders.offsets([event_id])
+    return tuple(sorted(own.get(event_id, DEFAULT_REMINDERS), reverse=True))
+
+
 async def set_reminder_preferences(
     uow: UnitOfWork,
     *,

@@ -12,6 +12,7 @@ from core.domain.authority import Action
 from core.domain.errors import (
     AlreadyRegistered,
     DomainError,
+    InvalidInput,
     NotFound,
     NotRegistered,
 )
@@ -100,6 +101,79 @@ async def cancel_signup(
     return CancelResult(info.event, previous, promoted)
 
 
+async def remove_registration(
+    uow: UnitOfWork, *, actor_id: int | None, event_id: int, person_id: int, now: datetime
+) -> CancelResult:
+    """The office takes ``person_id`` off the event, registered or waiting: the person is
+    told, a freed place goes to the waiting list, the audit log keeps it
+    (``registration.removed``). Raises NotFound, NotAllowed, SignupClosed (the event was
+    cancelled, has begun or is over), InvalidInput (``person_not_registered``)."""
+    async with uow:
+        await require(uow, actor_id, Action.MANAGE_EVENTS)
+        info, registration, name = await _registered(uow, event_id, person_id)
+        if registration is None:
+            raise InvalidInput("person_not_registered", name=name, title=info.event.title)
+        info.event.check_withdrawable(now)
+        previous = registration.status
+        promoted = await _withdraw(uow, info, registration, now)
+        await _office_did(uow, actor_id, "registration.removed", info.event, person_id, now)
+        await uow.commit()
+    return CancelResult(info.event, previous, promoted)
+
+
+async def move_up(
+    uow: UnitOfWork, *, actor_id: int | None, event_id: int, person_id: int, now: datetime
+) -> Registration:
+    """The office confirms a waiting person ahead of the list's order, beyond the capacity
+    if the event is full (an extra chair); the person is told as when a place frees up, the
+    audit log keeps it (``registration.moved_up``). Raises NotFound, NotAllowed,
+    SignupClosed, InvalidInput (``person_not_waiting``)."""
+    async with uow:
+        await require(uow, actor_id, Action.MANAGE_EVENTS)
+        info, registration, name = await _registered(uow, event_id, person_id)
+        if registration is None or registration.status is not RegistrationStatus.WAITLISTED:
+            raise InvalidInput("person_not_waiting", name=name, title=info.event.title)
+        info.event.check_withdrawable(now)
+        registration.status = RegistrationStatus.CONFIRMED
+        registration.waitlist_position = None
+        registration.updated_at = now
+        await uow.registrations.update(registration)
+        await _office_did(uow, actor_id, "registration.moved_up", info.event, person_id, now)
+        await uow.commit()
+    return registration
+
+
+#: What the person is told when the office removes or moves up their registration.
+TOLD = {"registration.removed": "registration_removed", "registration.moved_up": "promoted"}
+
+
+async def _office_did(
+    uow: UnitOfWork,
+    actor_id: int | None,
+    action: str,
+    event: Event,
+    person_id: int,
+    now: datetime,
+) -> None:
+    """Tell the person what the office did with their registration; note it in the log."""
+    uow.notify(Notice(person_id, TOLD[action], _about(event)))
+    subject = f"event:{event.id}"
+    await record(uow, actor_id=actor_id, action=action, subject=subject, now=now, person=person_id)
+
+
+async def _registered(
+    uow: UnitOfWork, event_id: int, person_id: int
+) -> tuple[EventWithCounts, Registration | None, str]:
+    """Under the event's lock: the event, the person's active registration, their name."""
+    info = await uow.events.lock(event_id)
+    if info is None:
+        raise NotFound("event_not_found", id=event_id)
+    person = await uow.persons.get(person_id)
+    if person is None:
+        raise NotFound("person_not_found", id=person_id)
+    return info, await uow.registrations.active_for(event_id, person_id), person.display_name
+
+
 async def withdraw_duplicates(
     uow: UnitOfWork, *, source_id: int, target_id: int, now: datetime
 ) -> int:
@@ -150,10 +224,15 @@ async def promote_waitlisted(
             Notice(
                 registration.person_id,
                 "promoted",
-                {"event_id": event.id, "title": event.title, "starts_at": event.starts_at},
+                _about(event),
             )
         )
     return len(promoted)
+
+
+def _about(event: Event) -> dict[str, object]:
+    """What a notice about ``event`` names."""
+    return {"event_id": event.id, "title": event.title, "starts_at": event.starts_at}
 
 
 async def withdraw_all(uow: UnitOfWork, *, person_id: int, now: datetime) -> int:

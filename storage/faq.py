@@ -120,6 +120,15 @@ class FaqQuestionRepository(_Repository):
     async def asked_by(self, person_id: int) -> list[ForwardedQuestion]:
         return await self._where(faq_questions.c.asker_id == person_id)
 
+    async def answered(self, limit: int) -> list[ForwardedQuestion]:
+        query = (
+            faq_questions.select()
+            .where(faq_questions.c.answered_at.is_not(None))
+            .order_by(faq_questions.c.answered_at.desc(), faq_questions.c.id.desc())
+            .limit(limit)
+        )
+        return [_question(r) for r in await self.conn.execute(query)]
+
     async def _where(self, condition: sa.ColumnElement[bool]) -> list[ForwardedQuestion]:
         query = faq_questions.select().where(condition).order_by(faq_questions.c.id)
         return [_question(r) for r in await self.conn.execute(query)]

@@ -31,6 +31,8 @@ _TALLY = sa.select(
 
 
 _POLL_BY_ID = polls.select().where(polls.c.id == sa.bindparam("poll_id"))
+#: Polls for a list: without the ballots and the frozen result, which can be large.
+_LISTED = sa.select(*(c for c in polls.c if c.name not in ("ballots", "result")))
 #: PostgreSQL: votes hold the shared lock; closing takes the exclusive one and so waits for
 #: votes in flight, and votes that come later wait for the close.
 _VOTING_LOCK = sa.select(
@@ -187,6 +189,10 @@ class PollRepository:
             query = query.where(polls.c.creator_id == creator_id)
         row = (await self.conn.execute(query)).first()
         return _poll(row, self._pepper) if row else None
+
+    async def recent(self, limit: int) -> list[Poll]:
+        query = _LISTED.order_by(polls.c.id.desc()).limit(limit)
+        return [_poll(r, self._pepper) for r in await self.conn.execute(query)]
 
     async def close(self, poll_id: int, now: datetime) -> bool:
         """Mark the poll closed and destroy its salt, unless that happened already."""

@@ -380,6 +380,34 @@ class EventRepository(_Repository):
         )
         return [_with_counts(r) for r in await self.conn.execute(query)]
 
+    async def listed(self, now: datetime, *, ended: bool, limit: int) -> list[EventWithCounts]:
+        if ended:
+            query = _EVENT.where(events.c.ends_at <= now).order_by(
+                events.c.starts_at.desc(), events.c.id.desc()
+            )
+        else:
+            query = _EVENT.where(events.c.ends_at > now).order_by(events.c.starts_at, events.c.id)
+        return [_with_counts(r) for r in await self.conn.execute(query.limit(limit))]
+
+    async def attendance(self, since: datetime, until: datetime) -> list[tuple[int, int, int]]:
+        query = (
+            sa.select(events.c.id, persons.c.member_id, sa.func.count())
+            .select_from(
+                registrations.join(events, events.c.id == registrations.c.event_id).join(
+                    persons, persons.c.id == registrations.c.person_id
+                )
+            )
+            .where(
+                events.c.starts_at >= since,
+                events.c.starts_at < until,
+                events.c.cancelled.is_(False),
+                registrations.c.status == RegistrationStatus.CONFIRMED.value,
+                persons.c.member_id.is_not(None),
+            )
+            .group_by(events.c.id, persons.c.member_id)
+        )
+        return [(r[0], r[1], int(r[2])) for r in await self.conn.execute(query)]
+
 
 def _registration(row: Any) -> Registration:
     return Registration(

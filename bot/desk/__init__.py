@@ -12,14 +12,15 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from bot.app import App
 from bot.desk.announcements import add_announcement_routes
+from bot.desk.coverage import add_coverage_routes
 from bot.desk.events import add_event_routes
+from bot.desk.knowledge import add_knowledge_routes
 from bot.desk.pages import ASK_FOR_A_LINK, COOKIE, HEADERS, HERE, LINK_PROBLEMS, Desk
 from bot.desk.people import add_people_routes
-from bot.reply import plain_text
+from bot.desk.polls import add_poll_routes
 from core.audit import latest_entries
 from core.domain.errors import DomainError, NotAllowed
 from core.domain.web import SESSION_LIFETIME
-from core.events import upcoming_events
 from core.web_access import redeem_link, sign_out
 
 
@@ -81,34 +82,12 @@ def desk_router(app: App) -> APIRouter:
     async def signed_out(request: Request) -> Response:
         return message(request, "Abgemeldet", "Sie sind abgemeldet. " + ASK_FOR_A_LINK, 200)
 
-    @router.get("", include_in_schema=False)
-    async def home(request: Request) -> Response:
-        session = await desk.current(request)
-        if isinstance(session, Response):
-            return session
-        t = app.translator
-        rows = [
-            {
-                "id": info.event.id,
-                "starts": t.datetime("de", info.event.starts_at),
-                "title": info.event.title,
-                "kind": plain_text(t.t("de", f"kind.{info.event.kind.value}")),
-                "place": info.event.place or "online",
-                "registrations": (
-                    f"{info.confirmed} von {info.event.capacity}"
-                    if info.event.capacity is not None
-                    else str(info.confirmed)
-                )
-                + (f", {info.waitlisted} auf der Warteliste" if info.waitlisted else ""),
-                "cancelled": info.event.cancelled,
-            }
-            for info in await upcoming_events(app.uow(), now=app.clock.now())
-        ]
-        return page(request, "home.html", "Übersicht", session=session, events=rows)
-
     add_event_routes(router, desk)
     add_announcement_routes(router, desk)
     add_people_routes(router, desk)
+    add_coverage_routes(router, desk)
+    add_knowledge_routes(router, desk)
+    add_poll_routes(router, desk)
 
     @router.get("/protokoll", include_in_schema=False)
     async def audit(request: Request) -> Response:
@@ -125,9 +104,10 @@ def desk_router(app: App) -> APIRouter:
                 "who": entry.actor_name or ("–" if entry.actor_id is None else "(gelöscht)"),
                 "via": entry.via,
                 "action": ACTIONS.get(entry.action, entry.action),
-                "subject": entry.subject.replace("event:", "Veranstaltung ").replace(
-                    "announcement:", "Ankündigung "
-                ),
+                "subject": entry.subject.replace("event:", "Veranstaltung ")
+                .replace("announcement:", "Ankündigung ")
+                .replace("poll:", "Umfrage ")
+                .replace("faq:", "Wissenseintrag "),
                 "details": ", ".join(f"{k}: {_listed(v)}" for k, v in entry.details.items()),
             }
             for entry in found
@@ -148,6 +128,11 @@ ACTIONS = {
     "event.cancelled": "Veranstaltung abgesagt",
     "announcement.sent": "Ankündigung verschickt",
     "attendees.exported": "Teilnehmendenliste exportiert",
+    "faq.saved": "Wissenseintrag gespeichert",
+    "faq.deleted": "Wissenseintrag gelöscht",
+    "poll_results.exported": "Umfrageergebnis exportiert",
+    "registration.removed": "Anmeldung zurückgenommen",
+    "registration.moved_up": "von der Warteliste nachgerückt",
 }
 
 

@@ -1,103 +1,162 @@
-"""The desk's event pages: one event with its attendees grouped by municipality and the
-waiting list, the attendee list as CSV and XLSX, and the form to change or move it."""
+"""The desk's event pages: the office's lists (coming and past), a new event, one event
+with its attendees grouped by municipality and the waiting list (move up, remove), the
+attendee list as CSV and XLSX, the form to change or move it, its reminders, and
+cancelling it. Everything goes through the same core use cases as the chat."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from datetime import timedelta
 from itertools import groupby
-from typing import Any
 
+from babel.dates import format_timedelta
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from bot import arguments
+from bot.desk.event_form import FIELD_OF, Field, event_fields, read_fields
 from bot.desk.exports import as_csv, as_xlsx, attendee_rows
 from bot.desk.pages import HEADERS, Desk
 from bot.reply import plain_text
-from core.domain.errors import DomainError, InvalidInput
-from core.domain.events import Event
-from core.events import change_event
-from core.ports import RegistrationView
-from core.signup import AttendeeList, attendees, export_attendees
+from core.authority import check_allowed
+from core.domain.authority import Action
+from core.domain.errors import InvalidInput
+from core.domain.events import DEFAULT_DURATION, Audience, Event, EventKind
+from core.events import cancel_event, change_event, create_event, office_events
+from core.ports import EventWithCounts, RegistrationView
+from core.reminders import event_reminders, set_event_reminders
+from core.signup import attendees, export_attendees, move_up, remove_registration
 from core.web_access import Session
 
-#: Which form field a validation error of the core belongs to.
-FIELD_OF = {
-    "title": "title",
-    "description": "description",
-    "capacity": "capacity",
-    "capacity_max": "capacity",
-    "end_before_start": "ends_at",
-    "start_in_past": "starts_at",
-    "deadline_after_start": "registration_deadline",
-}
-LOCAL = "%Y-%m-%dT%H:%M"  # <input type="datetime-local">
-
-
-@dataclass
-class Field:
-    name: str
-    label: str
-    kind: str
-    value: str = ""
-    hint: str = ""
-    error: str = ""
+EVENT = "/veranstaltungen/{event_id:int}"
+#: What the office does with one registration, by the last part of the form's address.
+STEPS = {"entfernen": remove_registration, "nachruecken": move_up}
 
 
 def add_event_routes(router: APIRouter, desk: Desk) -> None:
     app = desk.app
     tz = app.settings.tz
+    t = app.translator
 
-    async def listing(request: Request, event_id: int) -> tuple[Session, AttendeeList] | Response:
-        session = await desk.current(request)
-        if isinstance(session, Response):
-            return session
-        try:
-            found = await attendees(app.uow(), actor_id=session.person.id, event_id=event_id)
-        except DomainError as exc:
-            return desk.refused(request, exc, session)
-        return session, found
-
-    @router.get("/veranstaltungen/{event_id}", include_in_schema=False)
-    async def event_page(request: Request, event_id: int) -> Response:
-        got = await listing(request, event_id)
-        if isinstance(got, Response):
-            return got
-        session, found = got
-        t, event = app.translator, found.info.event
-        names = sorted(found.confirmed, key=lambda v: (v.member_name or "~", v.person_name or ""))
-        groups = [
-            {"name": member or "ohne Kommune", "people": [_name(v) for v in views]}
-            for member, views in groupby(names, key=lambda v: v.member_name)
+    def rows(found: list[EventWithCounts]) -> list[dict[str, object]]:
+        return [
+            {
+                "id": info.event.id,
+                "starts": t.datetime("de", info.event.starts_at),
+                "title": info.event.title,
+                "kind": plain_text(t.t("de", f"kind.{info.event.kind.value}")),
+                "place": info.event.place or "online",
+                "registrations": (
+                    f"{info.confirmed} von {info.event.capacity}"
+                    if info.event.capacity is not None
+                    else str(info.confirmed)
+                )
+                + (f", {info.waitlisted} auf der Warteliste" if info.waitlisted else ""),
+                "cancelled": info.event.cancelled,
+            }
+            for info in found
         ]
-        facts = {
-            "id": event.id,
-            "kind": plain_text(t.t("de", f"kind.{event.kind.value}")),
-            "starts": t.datetime("de", event.starts_at),
-            "ends": t.datetime("de", event.ends_at),
-            "place": event.place or event.video_url or "online",
-            "places": f"{event.capacity}" if event.capacity is not None else "unbegrenzt",
-            "cancelled": event.cancelled,
-        }
-        return desk.page(
-            request,
-            "event.html",
-            event.title,
-            session=session,
-            event=facts,
-            groups=groups,
-            confirmed_count=len(found.confirmed),
-            waiting=[_name(v) for v in found.waitlisted],
-        )
 
-    @router.get("/veranstaltungen/{event_id}/teilnehmende.{suffix}", include_in_schema=False)
+    async def listing_page(request: Request, *, ended: bool, title: str) -> Response:
+        async def page(session: Session) -> Response:
+            found = await office_events(
+                app.uow(), actor_id=session.person.id, now=app.clock.now(), ended=ended
+            )
+            return desk.page(
+                request, "events.html", title, session=session, events=rows(found), ended=ended
+            )
+
+        return await desk.guarded(request, page)
+
+    @router.get("", include_in_schema=False)
+    async def home(request: Request) -> Response:
+        return await listing_page(request, ended=False, title="Übersicht")
+
+    @router.get("/veranstaltungen", include_in_schema=False)
+    async def coming(request: Request) -> Response:
+        return await listing_page(request, ended=False, title="Veranstaltungen")
+
+    @router.get("/veranstaltungen/vergangen", include_in_schema=False)
+    async def past(request: Request) -> Response:
+        return await listing_page(request, ended=True, title="Vergangene Veranstaltungen")
+
+    def labels() -> dict[str, str]:
+        keys = [f"kind.{k.value}" for k in EventKind] + [f"audience.{a.value}" for a in Audience]
+        return {key: plain_text(t.t("de", key)) for key in keys}
+
+    @router.get("/veranstaltungen/neu", include_in_schema=False)
+    async def new_page(request: Request) -> Response:
+        async def page(session: Session) -> Response:
+            await check_allowed(app.uow(), session.person.id, Action.MANAGE_EVENTS)
+            fields = event_fields(None, tz, labels=labels())
+            return _form(request, session, "Neue Veranstaltung", fields, None)
+
+        return await desk.guarded(request, page)
+
+    @router.post("/veranstaltungen/neu", include_in_schema=False)
+    async def new(request: Request) -> Response:
+        async def page(session: Session) -> Response:
+            await check_allowed(app.uow(), session.person.id, Action.MANAGE_EVENTS)
+            fields = event_fields(None, tz, await desk.form(request), labels=labels())
+            now = app.clock.now()
+            values = read_fields(fields, tz, now)
+            if not any(f.error for f in fields):
+                values.setdefault("ends_at", values["starts_at"] + DEFAULT_DURATION)
+                try:
+                    stored = await create_event(
+                        app.uow(), actor_id=session.person.id, event=Event(**values), now=now
+                    )
+                except InvalidInput as exc:
+                    _mark(fields, exc, desk.explained(exc))
+                else:
+                    return desk.see(f"/admin/veranstaltungen/{stored.id}")
+            return _form(request, session, "Neue Veranstaltung", fields, None, status=422)
+
+        return await desk.guarded(request, page, posted=True)
+
+    @router.get(EVENT, include_in_schema=False)
+    async def event_page(request: Request, event_id: int) -> Response:
+        async def page(session: Session) -> Response:
+            found = await attendees(app.uow(), actor_id=session.person.id, event_id=event_id)
+            event = found.info.event
+            ordered = sorted(
+                found.confirmed, key=lambda v: (v.member_name or "~", v.person_name or "")
+            )
+            groups = [
+                {"name": member or "ohne Kommune", "people": [_person(v) for v in views]}
+                for member, views in groupby(ordered, key=lambda v: v.member_name)
+            ]
+            now = app.clock.now()
+            facts = {
+                "id": event.id,
+                "kind": plain_text(t.t("de", f"kind.{event.kind.value}")),
+                "audience": plain_text(t.t("de", f"audience.{event.audience.value}")),
+                "starts": t.datetime("de", event.starts_at),
+                "ends": t.datetime("de", event.ends_at),
+                "place": event.place or event.video_url or "online",
+                "places": f"{event.capacity}" if event.capacity is not None else "unbegrenzt",
+                "cancelled": event.cancelled,
+                "ahead": not event.cancelled and event.starts_at > now,
+                "open": not event.cancelled and event.ends_at > now,
+            }
+            return desk.page(
+                request,
+                "event.html",
+                event.title,
+                session=session,
+                event=facts,
+                groups=groups,
+                confirmed_count=len(found.confirmed),
+                waiting=[_person(v) for v in found.waitlisted],
+            )
+
+        return await desk.guarded(request, page)
+
+    @router.get(EVENT + "/teilnehmende.{suffix}", include_in_schema=False)
     async def export(request: Request, event_id: int, suffix: str) -> Response:
         if suffix not in ("csv", "xlsx"):
             return desk.message(request, "Nicht gefunden", "Diese Seite gibt es nicht.", 404)
-        session = await desk.current(request)
-        if isinstance(session, Response):
-            return session
-        try:
+
+        async def page(session: Session) -> Response:
             found = await export_attendees(
                 app.uow(),
                 actor_id=session.person.id,
@@ -105,151 +164,210 @@ def add_event_routes(router: APIRouter, desk: Desk) -> None:
                 form=suffix,
                 now=app.clock.now(),
             )
-        except DomainError as exc:
-            return desk.refused(request, exc, session)
-        rows = attendee_rows(found, app.translator)
-        if suffix == "csv":
-            body, media = as_csv(rows), "text/csv; charset=utf-8"
-        else:
-            body = as_xlsx(rows, found.info.event.title)
-            media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        name = f"teilnehmende-{event_id}.{suffix}"
-        headers = {**HEADERS, "Content-Disposition": f'attachment; filename="{name}"'}
-        return Response(body, media_type=media, headers=headers)
+            table = attendee_rows(found, t)
+            if suffix == "csv":
+                body, media = as_csv(table), "text/csv; charset=utf-8"
+            else:
+                body = as_xlsx(table, found.info.event.title)
+                media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            name = f"teilnehmende-{event_id}.{suffix}"
+            headers = {**HEADERS, "Content-Disposition": f'attachment; filename="{name}"'}
+            return Response(body, media_type=media, headers=headers)
 
-    @router.get("/veranstaltungen/{event_id}/bearbeiten", include_in_schema=False)
+        return await desk.guarded(request, page)
+
+    async def the_event(session: Session, event_id: int) -> Event:
+        found = await attendees(app.uow(), actor_id=session.person.id, event_id=event_id)
+        return found.info.event
+
+    @router.get(EVENT + "/bearbeiten", include_in_schema=False)
     async def edit_page(request: Request, event_id: int) -> Response:
-        got = await listing(request, event_id)
-        if isinstance(got, Response):
-            return got
-        session, found = got
-        return _form(request, session, found.info.event, _fields(found.info.event, tz))
+        async def page(session: Session) -> Response:
+            event = await the_event(session, event_id)
+            title = f"{event.title} bearbeiten"
+            return _form(request, session, title, event_fields(event, tz), event_id)
 
-    @router.post("/veranstaltungen/{event_id}/bearbeiten", include_in_schema=False)
+        return await desk.guarded(request, page)
+
+    @router.post(EVENT + "/bearbeiten", include_in_schema=False)
     async def edit(request: Request, event_id: int) -> Response:
-        session = await desk.posted(request)
-        if isinstance(session, Response):
-            return session
-        got = await listing(request, event_id)
-        if isinstance(got, Response):
-            return got
-        _, found = got
-        event = found.info.event
-        fields = _fields(event, tz, await desk.form(request))
-        changes = _changes(fields, tz)
-        if changes.get("starts_at") != event.starts_at and changes.get("ends_at") == event.ends_at:
-            del changes["ends_at"]  # the end follows a moved start: the duration stays
-        if not any(f.error for f in fields):
+        async def page(session: Session) -> Response:
+            event = await the_event(session, event_id)
+            fields = event_fields(event, tz, await desk.form(request))
+            now = app.clock.now()
+            changes = read_fields(fields, tz, now)
+            moved = changes.get("starts_at") != event.starts_at
+            if moved and changes.get("ends_at") == event.ends_at:
+                del changes["ends_at"]  # the end follows a moved start: the duration stays
+            if not any(f.error for f in fields):
+                try:
+                    await change_event(
+                        app.uow(),
+                        actor_id=session.person.id,
+                        event_id=event_id,
+                        changes=changes,
+                        now=now,
+                    )
+                except InvalidInput as exc:
+                    _mark(fields, exc, desk.explained(exc))
+                else:
+                    return desk.see(f"/admin/veranstaltungen/{event_id}")
+            title = f"{event.title} bearbeiten"
+            return _form(request, session, title, fields, event_id, status=422)
+
+        return await desk.guarded(request, page, posted=True)
+
+    @router.get(EVENT + "/erinnerungen", include_in_schema=False)
+    async def reminders_page(request: Request, event_id: int) -> Response:
+        async def page(session: Session) -> Response:
+            event = await the_event(session, event_id)
+            offsets = await event_reminders(
+                app.uow(), actor_id=session.person.id, event_id=event_id
+            )
+            value = ", ".join(_duration(o) for o in offsets)
+            return _reminders(request, session, event, value)
+
+        return await desk.guarded(request, page)
+
+    @router.post(EVENT + "/erinnerungen", include_in_schema=False)
+    async def reminders(request: Request, event_id: int) -> Response:
+        async def page(session: Session) -> Response:
+            event = await the_event(session, event_id)
+            value = (await desk.form(request)).get("offsets", "").strip()
+            parts = [p.strip() for p in value.replace(";", ",").split(",") if p.strip()]
             try:
-                await change_event(
-                    app.uow(),
-                    actor_id=session.person.id,
-                    event_id=event_id,
-                    changes=changes,
-                    now=app.clock.now(),
+                offsets = tuple(arguments.parse_duration(p) for p in parts)
+                await set_event_reminders(
+                    app.uow(), actor_id=session.person.id, event_id=event_id, offsets=offsets
                 )
             except InvalidInput as exc:
-                field = next((f for f in fields if f.name == FIELD_OF.get(exc.code)), fields[0])
-                field.error = desk.explained(exc)
-            except DomainError as exc:
-                return desk.refused(request, exc, session)
-            else:
-                return desk.see(f"/admin/veranstaltungen/{event_id}")
-        return _form(request, session, event, fields, status=422)
+                error = (
+                    "Bitte Zeitspannen angeben, durch Kommas getrennt, z. B. „1 Tag, 2 Stunden“."
+                    if exc.code == "poll_duration"
+                    else desk.explained(exc)
+                )
+                return _reminders(request, session, event, value, error)
+            return desk.see(f"/admin/veranstaltungen/{event_id}")
+
+        return await desk.guarded(request, page, posted=True)
+
+    def _reminders(
+        request: Request, session: Session, event: Event, value: str, error: str = ""
+    ) -> Response:
+        return desk.page(
+            request,
+            "event_reminders.html",
+            f"Erinnerungen: {event.title}",
+            status=422 if error else 200,
+            session=session,
+            event_id=event.id,
+            value=value,
+            error=error,
+        )
+
+    @router.get(EVENT + "/absagen", include_in_schema=False)
+    async def cancel_page(request: Request, event_id: int) -> Response:
+        async def page(session: Session) -> Response:
+            found = await attendees(app.uow(), actor_id=session.person.id, event_id=event_id)
+            return desk.page(
+                request,
+                "event_cancel.html",
+                f"{found.info.event.title} absagen",
+                session=session,
+                event_id=event_id,
+                confirmed=len(found.confirmed),
+                waiting=len(found.waitlisted),
+            )
+
+        return await desk.guarded(request, page)
+
+    @router.post(EVENT + "/absagen", include_in_schema=False)
+    async def cancel(request: Request, event_id: int) -> Response:
+        async def page(session: Session) -> Response:
+            await cancel_event(
+                app.uow(), actor_id=session.person.id, event_id=event_id, now=app.clock.now()
+            )
+            return desk.see(f"/admin/veranstaltungen/{event_id}")
+
+        return await desk.guarded(request, page, posted=True)
+
+    @router.get(EVENT + "/teilnehmende/{person_id:int}/entfernen", include_in_schema=False)
+    async def remove_page(request: Request, event_id: int, person_id: int) -> Response:
+        async def page(session: Session) -> Response:
+            found = await attendees(app.uow(), actor_id=session.person.id, event_id=event_id)
+            views = [*found.confirmed, *found.waitlisted]
+            view = next((v for v in views if v.registration.person_id == person_id), None)
+            if view is None:
+                return desk.message(
+                    request,
+                    "Nicht gefunden",
+                    "Diese Person ist für die Veranstaltung nicht angemeldet.",
+                    404,
+                    session,
+                )
+            return desk.page(
+                request,
+                "event_remove.html",
+                "Anmeldung zurücknehmen",
+                session=session,
+                event_id=event_id,
+                event_title=found.info.event.title,
+                person=_person(view),
+            )
+
+        return await desk.guarded(request, page)
+
+    @router.post(EVENT + "/teilnehmende/{person_id:int}/{step}", include_in_schema=False)
+    async def registration_step(
+        request: Request, event_id: int, person_id: int, step: str
+    ) -> Response:
+        if step not in STEPS:
+            return desk.message(request, "Nicht gefunden", "Diese Seite gibt es nicht.", 404)
+
+        async def page(session: Session) -> Response:
+            await STEPS[step](
+                app.uow(),
+                actor_id=session.person.id,
+                event_id=event_id,
+                person_id=person_id,
+                now=app.clock.now(),
+            )
+            return desk.see(f"/admin/veranstaltungen/{event_id}")
+
+        return await desk.guarded(request, page, posted=True)
 
     def _form(
-        request: Request, session: Session, event: Event, fields: list[Field], status: int = 200
+        request: Request,
+        session: Session,
+        title: str,
+        fields: list[Field],
+        event_id: int | None,
+        status: int = 200,
     ) -> Response:
-        errors = any(f.error for f in fields)
         return desk.page(
             request,
             "event_edit.html",
-            f"{event.title} bearbeiten",
+            title,
             status=status,
             session=session,
             fields=fields,
-            event_id=event.id,
-            errors=errors,
+            event_id=event_id,
+            errors=any(f.error for f in fields),
         )
 
 
-def _name(view: RegistrationView) -> str:
-    return view.person_name or "(gelöscht)"
+def _mark(fields: list[Field], error: InvalidInput, text: str) -> None:
+    """Put the core's validation error next to the field it is about."""
+    name = FIELD_OF.get(error.code, "title")
+    next(f for f in fields if f.name == name).error = text
 
 
-def _local(moment: datetime | None, tz: Any) -> str:
-    return moment.astimezone(tz).strftime(LOCAL) if moment is not None else ""
+def _person(view: RegistrationView) -> dict[str, object]:
+    return {"id": view.registration.person_id, "name": view.person_name or "(gelöscht)"}
 
 
-def _fields(event: Event, tz: Any, given: dict[str, str] | None = None) -> list[Field]:
-    """The form's fields, with the event's values or what was sent."""
-    fields = [
-        Field("title", "Titel", "text", event.title),
-        Field("starts_at", "Beginn", "datetime-local", _local(event.starts_at, tz)),
-        Field(
-            "ends_at",
-            "Ende",
-            "datetime-local",
-            _local(event.ends_at, tz),
-            "Verschieben Sie nur den Beginn, bleibt die Dauer gleich.",
-        ),
-        Field("place", "Ort", "text", event.place or ""),
-        Field("video_url", "Link zur Videokonferenz", "url", event.video_url or ""),
-        Field(
-            "capacity",
-            "Plätze",
-            "number",
-            str(event.capacity or ""),
-            "Leer lassen für unbegrenzt.",
-        ),
-        Field(
-            "registration_deadline",
-            "Anmeldeschluss",
-            "datetime-local",
-            _local(event.registration_deadline, tz),
-            "Leer lassen: Anmeldung bis zum Beginn.",
-        ),
-        Field("description", "Beschreibung", "textarea", event.description),
-    ]
-    if given is not None:
-        for field in fields:
-            field.value = given.get(field.name, "").strip()
-    return fields
-
-
-def _changes(fields: list[Field], tz: Any) -> dict[str, Any]:
-    """The values of ``fields`` as event fields; a field that cannot be read gets its error."""
-    values: dict[str, Any] = {}
-    for field in fields:
-        text = field.value
-        if field.kind == "datetime-local":
-            if not text:
-                if field.name == "starts_at":
-                    field.error = "Bitte geben Sie Datum und Uhrzeit des Beginns an."
-                elif field.name == "registration_deadline":
-                    values[field.name] = None
-                continue
-            try:
-                values[field.name] = datetime.strptime(text, LOCAL).replace(tzinfo=tz)
-            except ValueError:
-                field.error = "Bitte Datum und Uhrzeit angeben, z. B. 03.12.2026, 14:00."
-        elif field.name == "capacity":
-            if not text:
-                values["capacity"] = None
-            elif text.isdigit() and int(text) >= 1:
-                values["capacity"] = int(text)
-            else:
-                field.error = "Bitte eine ganze Zahl ab 1 angeben oder das Feld leer lassen."
-        elif field.name == "video_url":
-            if text and not text.startswith(("https://", "http://")):
-                field.error = "Bitte einen Link angeben, der mit https:// beginnt."
-            values["video_url"] = text or None
-        elif field.name == "title":
-            if not text:
-                field.error = "Bitte geben Sie einen Titel an."
-            values["title"] = text
-        elif field.name == "place":
-            values["place"] = text or None
-        else:
-            values[field.name] = text
-    return values
+def _duration(offset: timedelta) -> str:
+    """``1 Tag``, ``2 Stunden``, ``90 Minuten``: exact, as the form reads it back."""
+    seconds = int(offset.total_seconds())
+    unit = "day" if seconds % 86400 == 0 else "hour" if seconds % 3600 == 0 else "minute"
+    return format_timedelta(offset, granularity=unit, threshold=10**9, locale="de")

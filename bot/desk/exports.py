@@ -1,5 +1,5 @@
-"""Attendee lists for the sign-in sheet: CSV (semicolons and a byte order mark, as German
-Excel opens it) and XLSX (openpyxl)."""
+"""The desk's tables as files: CSV (semicolons and a byte order mark, as German Excel opens
+it) and XLSX (openpyxl) — attendee lists for the sign-in sheet, poll results."""
 
 from __future__ import annotations
 
@@ -8,21 +8,25 @@ import io
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from bot.i18n import Translator
 from core.signup import AttendeeList
 
 HEADER = ("Nr.", "Name", "Kommune", "Status", "Angemeldet am")
+WIDTHS = (6, 32, 32, 16, 30)
+#: A cell: text, or a number that a spreadsheet can count with.
+Cell = str | int
 
 
-def attendee_rows(listing: AttendeeList, translator: Translator) -> list[tuple[str, ...]]:
+def attendee_rows(listing: AttendeeList, translator: Translator) -> list[tuple[Cell, ...]]:
     """One row per registration: the confirmed in order of signing up, then the waiting list
     in its order. A person who erased their data appears as such."""
     statuses = ["angemeldet"] * len(listing.confirmed)
     statuses += [f"Warteliste {rank}" for rank in range(1, len(listing.waitlisted) + 1)]
     return [
         (
-            str(number),
+            number,
             view.person_name or "(gelöscht)",
             view.member_name or "",
             state,
@@ -34,27 +38,49 @@ def attendee_rows(listing: AttendeeList, translator: Translator) -> list[tuple[s
     ]
 
 
-def as_csv(rows: list[tuple[str, ...]]) -> bytes:
+#: What makes a spreadsheet read a CSV cell as a formula (OWASP "CSV Injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def as_csv(rows: list[tuple[Cell, ...]], header: tuple[str, ...] = HEADER) -> bytes:
+    """Semicolon-separated with a byte order mark; text that a spreadsheet would run as a
+    formula (``=HYPERLINK(…)`` as a name) gets a leading apostrophe, as OWASP advises."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(HEADER)
-    writer.writerows(rows)
+    writer.writerow(header)
+    writer.writerows(tuple(_inert(cell) for cell in row) for row in rows)
     return out.getvalue().encode("utf-8-sig")
 
 
-def as_xlsx(rows: list[tuple[str, ...]], title: str) -> bytes:
+def _inert(cell: Cell) -> Cell:
+    return "'" + cell if isinstance(cell, str) and cell.startswith(FORMULA_START) else cell
+
+
+def as_xlsx(
+    rows: list[tuple[Cell, ...]],
+    title: str,
+    *,
+    header: tuple[str, ...] = HEADER,
+    sheet_name: str = "Teilnehmende",
+    widths: tuple[int, ...] = WIDTHS,
+) -> bytes:
+    """One sheet: ``title`` in bold, the bold ``header``, then ``rows``."""
     book = Workbook()
     sheet = book.active
-    sheet.title = "Teilnehmende"
+    sheet.title = sheet_name
     sheet.append([title])
     sheet["A1"].font = Font(bold=True)
-    sheet.append(list(HEADER))
+    sheet.append(list(header))
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append([int(row[0]), *row[1:]])
-    for column, width in zip("ABCDE", (6, 32, 32, 16, 30), strict=True):
-        sheet.column_dimensions[column].width = width
+        sheet.append(list(row))
+    for cells in sheet.iter_rows():
+        for cell in cells:
+            if cell.data_type == "f":  # text from a chat is never a formula: "=…" stays text
+                cell.data_type = "s"
+    for column, width in enumerate(widths, 1):
+        sheet.column_dimensions[get_column_letter(column)].width = width
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

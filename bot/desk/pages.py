@@ -127,5 +127,9 @@ class Desk:
 
     @staticmethod
     async def form(request: Request) -> dict[str, str]:
-        body = (await request.body()).decode("utf-8", errors="replace")
-        return {key: values[-1] for key, values in parse_qs(body, keep_blank_values=True).items()}
+        """The sent form's fields (the last value of each), read once per request."""
+        if not hasattr(request.state, "form"):
+            body = (await request.body()).decode("utf-8", errors="replace")
+            fields = parse_qs(body, keep_blank_values=True)
+            request.state.form = {key: values[-1] for key, values in fields.items()}
+        return dict(request.state.form)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from core.domain.errors import InvalidInput, NotAllowed, NotFound, SignupClosed
@@ -16,6 +16,8 @@ TITLE_MAX = 200
 DESCRIPTION_MAX = 4000
 #: More places than the largest hall of the network (the Engagementkongress) is a typo.
 CAPACITY_MAX = 100_000
+#: An event's length when only its start is given.
+DEFAULT_DURATION = timedelta(hours=2)
 
 
 class EventKind(StrEnum):

@@ -21,6 +21,12 @@ class MemberKind(StrEnum):
     KOOPERATIONSPARTNER = "kooperationspartner"
 
 
+#: The kinds that are municipalities (Kreise, Städte, Gemeinden), not partners.
+MUNICIPAL_KINDS = frozenset(
+    {MemberKind.KREIS, MemberKind.KREISFREIE_STADT, MemberKind.STADT, MemberKind.GEMEINDE}
+)
+
+
 @dataclass(slots=True)
 class Member:
     name: str

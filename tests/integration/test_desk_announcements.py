@@ -5,23 +5,10 @@ from __future__ import annotations
 
 import re
 
-import httpx
-
-from bot.desk import COOKIE
 from bot.notifications import NotificationHub
-from bot.web import create_web_app
 from core.domain.people import Role
-from core.web_access import issue_link, redeem_link
 from tests.support import factories
-
-
-async def desk_for(app, person) -> httpx.AsyncClient:
-    token = await issue_link(app.uow(), actor_id=None, person_id=person.id, now=app.clock.now())
-    session = await redeem_link(app.uow(), token=token, now=app.clock.now())
-    transport = httpx.ASGITransport(app=create_web_app(app))
-    client = httpx.AsyncClient(transport=transport, base_url="http://test")
-    client.cookies.set(COOKIE, session.token)
-    return client
+from tests.support.desk import signed_in
 
 
 def hidden(page: str) -> dict[str, str]:
@@ -34,7 +21,7 @@ async def test_preview_counts_the_recipients_and_sending_twice_sends_once(app):
     for name, town in (("Anna", auen), ("Aylin", auen), ("Bernd", berg)):
         await factories.person(app, name, member=town)
     olga = await factories.person(app, "Olga Office", roles={Role.ORGANIZER})
-    async with await desk_for(app, olga) as desk:
+    async with await signed_in(app, olga) as desk:
         page = await desk.get("/admin/ankuendigungen")
         assert page.status_code == 200 and "Stadt Auenburg" in page.text
         csrf = hidden(page.text)["csrf"]
@@ -75,7 +62,7 @@ async def test_preview_counts_the_recipients_and_sending_twice_sends_once(app):
 async def test_a_bad_announcement_shows_what_is_wrong_and_sends_nothing(app):
     olga = await factories.person(app, "Olga Office", roles={Role.ORGANIZER})
     await factories.member(app, "Gemeinde Leer")  # nobody of it is entered
-    async with await desk_for(app, olga) as desk:
+    async with await signed_in(app, olga) as desk:
         page = await desk.get("/admin/ankuendigungen")
         csrf = hidden(page.text)["csrf"]
         member = re.search(r'<option value="(member:\d+)">Gemeinde Leer', page.text)[1]
@@ -101,5 +88,5 @@ async def test_a_bad_announcement_shows_what_is_wrong_and_sends_nothing(app):
 
 async def test_leadership_may_not_announce(app):
     lena = await factories.person(app, "Lena Landrätin", roles={Role.LEADERSHIP})
-    async with await desk_for(app, lena) as desk:
+    async with await signed_in(app, lena) as desk:
         assert (await desk.get("/admin/ankuendigungen")).status_code == 403

@@ -8,26 +8,14 @@ import io
 import re
 from datetime import timedelta
 
-import httpx
 from openpyxl import load_workbook
 
-from bot.desk import COOKIE
-from bot.web import create_web_app
+from core.audit import latest_entries
 from core.domain.people import Role
 from core.events import event_details
-from core.signup import sign_up
-from core.web_access import issue_link, redeem_link
+from core.signup import attendees, sign_up
 from tests.support import factories
-
-
-async def signed_in(app, person) -> httpx.AsyncClient:
-    """A browser-like client with a session of ``person`` (as after the chat's link)."""
-    token = await issue_link(app.uow(), actor_id=None, person_id=person.id, now=app.clock.now())
-    session = await redeem_link(app.uow(), token=token, now=app.clock.now())
-    transport = httpx.ASGITransport(app=create_web_app(app))
-    client = httpx.AsyncClient(transport=transport, base_url="http://test")
-    client.cookies.set(COOKIE, session.token)
-    return client
+from tests.support.desk import signed_in
 
 
 async def kurzformat_with_people(app):
@@ -132,3 +120,146 @@ async def test_a_bad_form_shows_the_errors_by_the_fields_and_saves_nothing(app):
         assert forged.status_code == 403
     details = await event_details(app.uow(), event_id=event.id, person_id=None, now=app.clock.now())
     assert details.info.event == event  # nothing saved
+
+
+def _form_values(html: str) -> dict[str, str]:
+    """The inputs' names and values of a form page, selects with their chosen option."""
+    values = dict(re.findall(r'<input[^>]*?name="(\w+)"[^>]*?value="([^"]*)"', html))
+    for name, options in re.findall(r'<select[^>]*name="(\w+)"[^>]*>(.*?)</select>', html, re.S):
+        chosen = re.search(r'<option value="([^"]*)" selected', options)
+        values[name] = chosen.group(1) if chosen else ""
+    return values
+
+
+async def test_a_new_event_from_the_form_validates_then_appears_in_the_lists(app):
+    olga = await factories.person(app, "Olga Office", roles={Role.ORGANIZER})
+    async with await signed_in(app, olga) as web:
+        form = await web.get("/admin/veranstaltungen/neu")
+        assert form.status_code == 200 and 'name="kind"' in form.text
+        fields = _form_values(form.text)
+        assert fields["kind"] == "kurzformat" and fields["audience"] == "network"
+        bad = {**fields, "title": "Kurzformat Ehrenamtskarte", "starts_at": "31.2. 14 Uhr"}
+        refused = await web.post("/admin/veranstaltungen/neu", data=bad)
+        assert refused.status_code == 422 and 'id="starts_at-fehler"' in refused.text
+        bad = {**fields, "title": "x", "starts_at": "3.12. 14 Uhr", "kind": "party"}
+        refused = await web.post("/admin/veranstaltungen/neu", data=bad)
+        assert refused.status_code == 422 and 'id="kind-fehler"' in refused.text
+        assert "keine Veranstaltungen geplant" in (await web.get("/admin/veranstaltungen")).text
+
+        typed = {
+            **fields,
+            "title": "Kurzformat Ehrenamtskarte",
+            "starts_at": "3.12. 14 Uhr",  # typed as on a phone, where no date picker is
+            "ends_at": "15:30",
+            "capacity": "25",
+            "audience": "members",
+        }
+        created = await web.post("/admin/veranstaltungen/neu", data=typed)
+        assert created.status_code == 303, created.text
+        page = await web.get(created.headers["location"])
+        assert "Kurzformat Ehrenamtskarte" in page.text
+        assert "nur für Mitgliedskommunen" in page.text
+        listed = await web.get("/admin/veranstaltungen")
+        assert "Kurzformat Ehrenamtskarte" in listed.text and "0 von 25" in listed.text
+        assert (
+            "Kurzformat Ehrenamtskarte"
+            not in (await web.get("/admin/veranstaltungen/vergangen")).text
+        )
+    event_id = int(created.headers["location"].rsplit("/", 1)[1])
+    details = await event_details(app.uow(), event_id=event_id, person_id=None, now=app.clock.now())
+    event = details.info.event
+    local = event.starts_at.astimezone(app.settings.tz)
+    assert (local.day, local.month, local.hour) == (3, 12, 14)
+    assert event.ends_at - event.starts_at == timedelta(hours=1, minutes=30)
+    assert event.capacity == 25
+
+
+async def test_leadership_sees_the_lists_but_not_the_new_event_form(app):
+    event, _ = await kurzformat_with_people(app)
+    lena = await factories.person(app, "Lena Landrätin", roles={Role.LEADERSHIP})
+    async with await signed_in(app, lena) as web:
+        listed = await web.get("/admin/veranstaltungen")
+        assert listed.status_code == 200 and "Kurzformat Kultur" in listed.text
+        assert f'href="/admin/veranstaltungen/{event.id}"' not in listed.text
+        assert (await web.get("/admin/veranstaltungen/neu")).status_code == 403
+        token = re.search(r'name="csrf" value="([^"]+)"', listed.text).group(1)
+        data = {"csrf": token, "title": "Spitzentreffen", "starts_at": "3.12. 14 Uhr"}
+        assert (await web.post("/admin/veranstaltungen/neu", data=data)).status_code == 403
+        for path in ("/erinnerungen", "/absagen", "/teilnehmende/1/entfernen"):
+            assert (await web.get(f"/admin/veranstaltungen/{event.id}{path}")).status_code == 403
+
+
+async def test_cancelling_asks_first_then_tells_everyone(app, notifier):
+    event, (anna, bjoern, cem) = await kurzformat_with_people(app)
+    olga = await factories.person(app, "Olga Office", roles={Role.ORGANIZER})
+    async with await signed_in(app, olga) as web:
+        asked = await web.get(f"/admin/veranstaltungen/{event.id}/absagen")
+        assert "2 angemeldete und 1 wartende" in re.sub(r"\s+", " ", asked.text)
+        token = _form_values(asked.text)["csrf"]
+        done = await web.post(f"/admin/veranstaltungen/{event.id}/absagen", data={"csrf": token})
+        assert done.status_code == 303
+        page = await web.get(f"/admin/veranstaltungen/{event.id}")
+        assert "abgesagt" in page.text and "/absagen" not in page.text
+        again = await web.post(f"/admin/veranstaltungen/{event.id}/absagen", data={"csrf": token})
+        assert again.status_code == 400 and "abgesagt" in again.text
+    for person in (anna, bjoern, cem):
+        assert notifier.keys_for(person.id)[-1] == "event_cancelled"
+
+
+async def test_reminders_read_as_typed_and_bad_ones_change_nothing(app):
+    event, _ = await kurzformat_with_people(app)
+    olga = await factories.person(app, "Olga Office", roles={Role.ORGANIZER})
+    path = f"/admin/veranstaltungen/{event.id}/erinnerungen"
+    async with await signed_in(app, olga) as web:
+        page = await web.get(path)
+        assert 'value="1 Tag, 1 Stunde"' in page.text  # the defaults
+        token = _form_values(page.text)["csrf"]
+        refused = await web.post(path, data={"csrf": token, "offsets": "2 Tage, bald"})
+        assert refused.status_code == 422 and "„1 Tag, 2 Stunden“" in refused.text
+        assert 'value="2 Tage, bald"' in refused.text
+        too_far = await web.post(path, data={"csrf": token, "offsets": "6 Wochen"})
+        assert too_far.status_code == 422 and "30 Tagen" in too_far.text
+        assert 'value="1 Tag, 1 Stunde"' in (await web.get(path)).text  # unchanged
+        saved = await web.post(path, data={"csrf": token, "offsets": "2 Tage; 90 min"})
+        assert saved.status_code == 303
+        assert 'value="2 Tage, 90 Minuten"' in (await web.get(path)).text
+        await web.post(path, data={"csrf": token, "offsets": ""})
+        assert 'value=""' in (await web.get(path)).text  # no reminders
+
+
+async def test_remove_and_move_up_through_the_desk(app, notifier):
+    event, (anna, bjoern, cem) = await kurzformat_with_people(app)
+    dora = await factories.person(app, "Dora Dorf")
+    await sign_up(app.uow(), event_id=event.id, person_id=dora.id, now=app.clock.now())
+    olga = await factories.person(app, "Olga Office", roles={Role.ORGANIZER})
+    base = f"/admin/veranstaltungen/{event.id}/teilnehmende"
+    async with await signed_in(app, olga) as web:
+        page = await web.get(f"/admin/veranstaltungen/{event.id}")
+        token = _form_values(page.text)["csrf"]
+        assert f"{base}/{dora.id}/nachruecken" in page.text
+        # Dora moves up ahead of Cem, beyond the two places.
+        moved = await web.post(f"{base}/{dora.id}/nachruecken", data={"csrf": token})
+        assert moved.status_code == 303
+        assert notifier.keys_for(dora.id)[-1] == "promoted"
+        again = await web.post(f"{base}/{dora.id}/nachruecken", data={"csrf": token})
+        assert again.status_code == 400 and "nicht auf der Warteliste" in again.text
+        # Removing Anna asks first, then frees no place (three are confirmed for two).
+        asked = await web.get(f"{base}/{anna.id}/entfernen")
+        assert "Anna Amt" in asked.text and "Kurzformat Kultur" in asked.text
+        removed = await web.post(f"{base}/{anna.id}/entfernen", data={"csrf": token})
+        assert removed.status_code == 303
+        assert notifier.keys_for(anna.id)[-1] == "registration_removed"
+        assert (await web.get(f"{base}/{anna.id}/entfernen")).status_code == 404
+        # Removing Björn frees a place: Cem comes in from the waiting list.
+        await web.post(f"{base}/{bjoern.id}/entfernen", data={"csrf": token})
+        forged = await web.post(f"{base}/{cem.id}/entfernen", data={})
+        assert forged.status_code == 403
+    listing = await attendees(app.uow(), actor_id=olga.id, event_id=event.id)
+    assert {v.registration.person_id for v in listing.confirmed} == {dora.id, cem.id}
+    assert notifier.keys_for(cem.id)[-1] == "promoted"
+    entries = await latest_entries(app.uow(), actor_id=olga.id)
+    assert [e.action for e in entries][:3] == [
+        "registration.removed",
+        "registration.removed",
+        "registration.moved_up",
+    ]

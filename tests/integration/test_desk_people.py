@@ -5,23 +5,10 @@ from __future__ import annotations
 
 import re
 
-import httpx
-
-from bot.desk import COOKIE
 from bot.messages import IncomingMessage
-from bot.web import create_web_app
 from core.domain.people import Platform, Role
-from core.web_access import issue_link, redeem_link
 from tests.support import factories
-
-
-async def desk_for(app, person) -> httpx.AsyncClient:
-    token = await issue_link(app.uow(), actor_id=None, person_id=person.id, now=app.clock.now())
-    session = await redeem_link(app.uow(), token=token, now=app.clock.now())
-    transport = httpx.ASGITransport(app=create_web_app(app))
-    client = httpx.AsyncClient(transport=transport, base_url="http://test")
-    client.cookies.set(COOKIE, session.token)
-    return client
+from tests.support.desk import signed_in
 
 
 def csrf(page: str) -> str:
@@ -31,7 +18,7 @@ def csrf(page: str) -> str:
 async def test_the_office_adds_a_municipality_and_a_person_and_invites_her(app):
     app.settings = app.settings.model_copy(update={"telegram_bot_username": "engagiert_bot"})
     olga = await factories.person(app, "Olga Office", roles={Role.ORGANIZER})
-    async with await desk_for(app, olga) as desk:
+    async with await signed_in(app, olga) as desk:
         page = await desk.get("/admin/kommunen")
         token = csrf(page.text)
         added = await desk.post(
@@ -87,13 +74,13 @@ async def test_the_office_adds_a_municipality_and_a_person_and_invites_her(app):
 async def test_leadership_and_forged_forms_get_nothing(app):
     lena = await factories.person(app, "Lena Landrätin", roles={Role.LEADERSHIP})
     anna = await factories.person(app, "Anna Amt")
-    async with await desk_for(app, lena) as desk:
+    async with await signed_in(app, lena) as desk:
         for path in ("/admin/kommunen", "/admin/personen", f"/admin/personen/{anna.id}"):
             refused = await desk.get(path)
             assert refused.status_code == 403, path
             assert "Anna" not in refused.text
     olga = await factories.person(app, "Olga Office", roles={Role.ORGANIZER})
-    async with await desk_for(app, olga) as desk:
+    async with await signed_in(app, olga) as desk:
         forged = await desk.post("/admin/personen", data={"name": "Mallory"})
         assert forged.status_code == 403
         assert (await desk.get("/admin/personen/9999")).status_code == 404
