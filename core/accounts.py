@@ -7,16 +7,17 @@ plain members. Either way one human is one person: one tally, one set of notices
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from core.audit import record
 from core.authority import load_person, require
 from core.domain.authority import Action
 from core.domain.errors import DomainError, InvalidInput, NotFound
 from core.domain.invitations import Invitation, hash_code, new_code, normalize_code
 from core.domain.members import Member
 from core.domain.people import ChatIdentity, Person, Platform, Role
-from core.members import person_by_ref
+from core.members import clean_name, person_by_ref
 from core.polls import merge_anonymous_votes
 from core.ports import UnitOfWork
 from core.signup import withdraw_duplicates
@@ -231,6 +232,73 @@ async def change_roles(
         await uow.persons.update(person)
         await uow.commit()
     return person
+
+
+#: The roles the office gives by hand (``member`` follows the municipality, ``admin`` is
+#: the operator's).
+GIVEN_ROLES = frozenset({Role.ORGANIZER, Role.SPEAKER, Role.SUPPORTER, Role.LEADERSHIP})
+
+
+async def change_person(
+    uow: UnitOfWork,
+    *,
+    actor_id: int | None,
+    person_id: int,
+    display_name: str,
+    member_ref: str | None,
+    roles: frozenset[Role],
+    supporter_topics: tuple[str, ...],
+    now: datetime,
+) -> Person:
+    """Correct a person of the office (the office): name, municipality (``None``: none),
+    the roles of :data:`GIVEN_ROLES` (others they hold stay), a supporter's topics. An
+    organizer cannot take the office role from themselves (``own_organizer_role``: nobody
+    would be left to give it back). The audit log keeps which fields changed
+    (``person.changed``). Raises InvalidInput, NotFound, NotAllowed."""
+    if not roles <= GIVEN_ROLES:
+        raise InvalidInput("role_member_implicit")
+    name = clean_name(display_name)
+    topics = tuple(dict.fromkeys(t for t in (" ".join(t.split()) for t in supporter_topics) if t))
+    async with uow:
+        await require(uow, actor_id, Action.MANAGE_PEOPLE)
+        person = await uow.persons.get(person_id)
+        if person is None:
+            raise NotFound("person_not_found", id=person_id)
+        if not person.office_entry:
+            raise InvalidInput("roles_for_guest", name=person.display_name)
+        member = None
+        if member_ref:
+            member = await uow.members.find(member_ref)
+            if member is None:
+                raise NotFound("member_not_found", ref=member_ref)
+        if person_id == actor_id and Role.ORGANIZER in person.roles - roles:
+            raise InvalidInput("own_organizer_role")
+        kept = person.roles - GIVEN_ROLES - {Role.MEMBER}
+        changed = replace(
+            person,
+            display_name=name,
+            member_id=member.id if member else None,
+            roles=frozenset(kept | roles | ({Role.MEMBER} if member else set())),
+            supporter_topics=topics,
+        )
+        fields = [
+            f
+            for f in ("display_name", "member_id", "roles", "supporter_topics")
+            if getattr(person, f) != getattr(changed, f)
+        ]
+        if fields:
+            await uow.persons.update(changed)
+            subject = f"person:{person_id}"
+            await record(
+                uow,
+                actor_id=actor_id,
+                action="person.changed",
+                subject=subject,
+                now=now,
+                fields=fields,
+            )
+            await uow.commit()
+    return changed
 
 
 async def unlink_account(

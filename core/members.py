@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from core.audit import record
 from core.authority import load_person, require
 from core.domain.authority import Action
 from core.domain.errors import DomainError, InvalidInput, NotFound
@@ -15,7 +16,9 @@ from core.ports import UnitOfWork
 NAME_MAX = 120
 
 
-def _clean_name(name: str) -> str:
+def clean_name(name: str) -> str:
+    """A name of a person or municipality with its spaces tidied. Raises InvalidInput
+    (``name``: empty or longer than :data:`NAME_MAX`; ``control_characters``)."""
     cleaned = " ".join(name.split())
     if not cleaned or len(cleaned) > NAME_MAX:
         raise InvalidInput("name", max=NAME_MAX)
@@ -36,7 +39,7 @@ async def add_member(
     """A new member municipality (the office; ``actor_id=None``: the operator). Raises
     InvalidInput (a bad name or key, ``member_exists``), NotAllowed."""
     member = Member(
-        _clean_name(name),
+        clean_name(name),
         kind,
         validate_municipality_key(municipality_key) if municipality_key else None,
         joined_on,
@@ -48,6 +51,52 @@ async def add_member(
         member = await uow.members.add(member)
         await uow.commit()
     return member
+
+
+async def change_member(
+    uow: UnitOfWork,
+    *,
+    actor_id: int | None,
+    member_id: int,
+    name: str,
+    kind: MemberKind,
+    municipality_key: str | None,
+    joined_on: date | None,
+    now: datetime,
+) -> Member:
+    """Correct a member municipality's entry (the office): name, kind, official key (Amtlicher
+    Gemeindeschlüssel), date of joining ("new member" follows from it). The audit log keeps
+    which fields changed (``member.changed``). Raises InvalidInput (a bad name or key,
+    ``member_exists``), NotFound ``member_not_found``, NotAllowed."""
+    cleaned = clean_name(name)
+    key = validate_municipality_key(municipality_key) if municipality_key else None
+    async with uow:
+        await require(uow, actor_id, Action.MANAGE_PEOPLE)
+        member = await uow.members.get(member_id)
+        if member is None:
+            raise NotFound("member_not_found", ref=str(member_id))
+        other = await uow.members.find(cleaned)
+        if other is not None and other.id != member_id and other.name == cleaned:
+            raise InvalidInput("member_exists", name=cleaned)
+        changed = Member(cleaned, kind, key, joined_on, member_id)
+        fields = [
+            f
+            for f in ("name", "kind", "municipality_key", "joined_on")
+            if getattr(member, f) != getattr(changed, f)
+        ]
+        if fields:
+            await uow.members.update(changed)
+            subject = f"member:{member_id}"
+            await record(
+                uow,
+                actor_id=actor_id,
+                action="member.changed",
+                subject=subject,
+                now=now,
+                fields=fields,
+            )
+            await uow.commit()
+    return changed
 
 
 async def find_member(uow: UnitOfWork, ref: str) -> Member:
@@ -83,7 +132,7 @@ async def add_person(
             if member is None:
                 raise NotFound("member_not_found", ref=member_ref)
         person = Person(
-            _clean_name(display_name),
+            clean_name(display_name),
             member.id if member else None,
             roles | ({Role.MEMBER} if member else set()),
             supporter_topics,

@@ -47,18 +47,23 @@ def _member(row: Any) -> Member:
     return Member(row.name, MemberKind(row.kind), row.municipality_key, row.joined_on, row.id)
 
 
+def _member_values(member: Member) -> dict[str, Any]:
+    return {
+        "name": member.name,
+        "kind": member.kind.value,
+        "municipality_key": member.municipality_key,
+        "joined_on": member.joined_on,
+    }
+
+
 class MemberRepository(_Repository):
     async def add(self, member: Member) -> Member:
-        member.id = await self._insert(
-            members,
-            {
-                "name": member.name,
-                "kind": member.kind.value,
-                "municipality_key": member.municipality_key,
-                "joined_on": member.joined_on,
-            },
-        )
+        member.id = await self._insert(members, _member_values(member))
         return member
+
+    async def update(self, member: Member) -> None:
+        query = members.update().where(members.c.id == member.id)
+        await self.conn.execute(query.values(_member_values(member)))
 
     async def get(self, member_id: int) -> Member | None:
         row = (await self.conn.execute(members.select().where(members.c.id == member_id))).first()

@@ -12,13 +12,13 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from bot.app import App
 from bot.desk.announcements import add_announcement_routes
+from bot.desk.audit import add_audit_routes
 from bot.desk.coverage import add_coverage_routes
 from bot.desk.events import add_event_routes
 from bot.desk.knowledge import add_knowledge_routes
 from bot.desk.pages import ASK_FOR_A_LINK, COOKIE, HEADERS, HERE, LINK_PROBLEMS, Desk
 from bot.desk.people import add_people_routes
 from bot.desk.polls import add_poll_routes
-from core.audit import latest_entries
 from core.domain.errors import DomainError, NotAllowed
 from core.domain.web import SESSION_LIFETIME
 from core.web_access import redeem_link, sign_out
@@ -89,52 +89,10 @@ def desk_router(app: App) -> APIRouter:
     add_knowledge_routes(router, desk)
     add_poll_routes(router, desk)
 
-    @router.get("/protokoll", include_in_schema=False)
-    async def audit(request: Request) -> Response:
-        session = await desk.current(request)
-        if isinstance(session, Response):
-            return session
-        try:
-            found = await latest_entries(app.uow(), actor_id=session.person.id)
-        except DomainError as exc:
-            return desk.refused(request, exc, session)
-        rows = [
-            {
-                "at": app.translator.datetime("de", entry.at),
-                "who": entry.actor_name or ("–" if entry.actor_id is None else "(gelöscht)"),
-                "via": entry.via,
-                "action": ACTIONS.get(entry.action, entry.action),
-                "subject": entry.subject.replace("event:", "Veranstaltung ")
-                .replace("announcement:", "Ankündigung ")
-                .replace("poll:", "Umfrage ")
-                .replace("faq:", "Wissenseintrag "),
-                "details": ", ".join(f"{k}: {_listed(v)}" for k, v in entry.details.items()),
-            }
-            for entry in found
-        ]
-        return page(request, "audit.html", "Protokoll", session=session, entries=rows)
+    add_audit_routes(router, desk)
 
     @router.get("/{rest:path}", include_in_schema=False)
     async def not_found(request: Request, rest: str) -> Response:
         return message(request, "Nicht gefunden", "Diese Seite gibt es nicht.", 404)
 
     return router
-
-
-#: The audit log's actions as the office reads them.
-ACTIONS = {
-    "event.created": "Veranstaltung angelegt",
-    "event.changed": "Veranstaltung geändert",
-    "event.cancelled": "Veranstaltung abgesagt",
-    "announcement.sent": "Ankündigung verschickt",
-    "attendees.exported": "Teilnehmendenliste exportiert",
-    "faq.saved": "Wissenseintrag gespeichert",
-    "faq.deleted": "Wissenseintrag gelöscht",
-    "poll_results.exported": "Umfrageergebnis exportiert",
-    "registration.removed": "Anmeldung zurückgenommen",
-    "registration.moved_up": "von der Warteliste nachgerückt",
-}
-
-
-def _listed(value: object) -> str:
-    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)

@@ -29,15 +29,6 @@ from core.events import upcoming_events
 from core.members import list_members
 from core.web_access import Session
 
-KINDS = {
-    MemberKind.KREIS: "alle Kreise",
-    MemberKind.KREISFREIE_STADT: "alle kreisfreien Städte",
-    MemberKind.STADT: "alle Städte",
-    MemberKind.GEMEINDE: "alle Gemeinden",
-    MemberKind.BEZIRKSREGIERUNG: "alle Bezirksregierungen",
-    MemberKind.KOOPERATIONSPARTNER: "alle Kooperationspartner",
-}
-
 
 def add_announcement_routes(router: APIRouter, desk: Desk) -> None:
     app = desk.app
@@ -52,7 +43,9 @@ def add_announcement_routes(router: APIRouter, desk: Desk) -> None:
             {"label": "Alle", "options": [("all", "alle Personen der Mitgliedskommunen")]},
             {
                 "label": "Nach Art der Kommune",
-                "options": [(f"kind:{k}", v) for k, v in KINDS.items()],
+                "options": [
+                    (f"kind:{k.value}", t.t("de", f"member_kinds.{k.value}")) for k in MemberKind
+                ],
             },
             {
                 "label": "Eine Kommune",

@@ -127,9 +127,18 @@ class Desk:
 
     @staticmethod
     async def form(request: Request) -> dict[str, str]:
-        """The sent form's fields (the last value of each), read once per request."""
-        if not hasattr(request.state, "form"):
-            body = (await request.body()).decode("utf-8", errors="replace")
-            fields = parse_qs(body, keep_blank_values=True)
-            request.state.form = {key: values[-1] for key, values in fields.items()}
-        return dict(request.state.form)
+        """The sent form's fields (the last value of each)."""
+        return {key: values[-1] for key, values in (await _fields(request)).items()}
+
+    @staticmethod
+    async def form_list(request: Request, name: str) -> list[str]:
+        """Every value sent for ``name`` (checkboxes)."""
+        return list((await _fields(request)).get(name, []))
+
+
+async def _fields(request: Request) -> dict[str, list[str]]:
+    """The form body, parsed once per request."""
+    if not hasattr(request.state, "fields"):
+        body = (await request.body()).decode("utf-8", errors="replace")
+        request.state.fields = parse_qs(body, keep_blank_values=True)
+    return request.state.fields

@@ -1,5 +1,6 @@
-"""The desk's municipalities and persons: lists, new entries, and personal invitations with
-their Telegram link as a QR code. Leadership sees none of it (persons are not aggregates)."""
+"""The desk's municipalities and persons: lists, new entries, corrections, and invitations
+(a municipality's code for its staff, a person's code for one chat account) with their
+Telegram link as a QR code. Leadership sees none of it (persons are not aggregates)."""
 
 from __future__ import annotations
 
@@ -13,46 +14,71 @@ from markupsafe import Markup
 from bot.adapters.telegram import USERNAME_KEY
 from bot.desk.pages import Desk
 from bot.handlers.general import start_payload
-from core.accounts import create_personal_invitation, person_details
-from core.domain.errors import DomainError, NotAllowed, NotFound
-from core.domain.members import MemberKind
+from bot.reply import plain_text
+from core.accounts import (
+    GIVEN_ROLES,
+    NewInvitation,
+    change_person,
+    create_invitation,
+    create_personal_invitation,
+    person_details,
+)
+from core.domain.errors import DomainError, InvalidInput, NotFound
+from core.domain.members import Member, MemberKind
 from core.domain.people import Role
-from core.members import add_member, add_person, list_members, list_persons
+from core.members import add_member, add_person, change_member, list_members, list_persons
 from core.web_access import Session
 
-KINDS = {
-    MemberKind.KREIS: "Kreis",
-    MemberKind.KREISFREIE_STADT: "Kreisfreie Stadt",
-    MemberKind.STADT: "Stadt",
-    MemberKind.GEMEINDE: "Gemeinde",
-    MemberKind.BEZIRKSREGIERUNG: "Bezirksregierung",
-    MemberKind.KOOPERATIONSPARTNER: "Kooperationspartner",
+#: Form errors by field name ("form": about the whole form).
+Errors = dict[str, str] | None
+#: The roles in the order the desk offers them.
+GIVEN = tuple(r for r in Role if r in GIVEN_ROLES)
+#: Which form field an error of the core belongs to (the rest: shown above the form).
+FIELD_OF = {
+    "name": "name",
+    "control_characters": "name",
+    "member_exists": "name",
+    "municipality_key": "key",
+    "member_kind": "kind",
+    "joined_on": "joined",
+    "member_not_found": "member",
+    "role_unknown": "roles",
+    "own_organizer_role": "roles",
+    "roles_for_guest": "roles",
 }
-ROLES = {
-    Role.ORGANIZER: "Netzwerkbüro",
-    Role.SPEAKER: "Sprecher/in",
-    Role.SUPPORTER: "Unterstützer/in",
-    Role.LEADERSHIP: "Verwaltungsspitze",
-    Role.MEMBER: "Mitglied",
-    Role.ADMIN: "Administration",
-}
-#: Who the office gives a role to on the desk (``member`` follows from the municipality).
-GIVEN = (Role.ORGANIZER, Role.SPEAKER, Role.SUPPORTER, Role.LEADERSHIP)
+#: A municipality's code: how many accounts may join with it, and for how long.
+MEMBER_CODE_USES = 10
+MEMBER_CODE_DAYS = 30
 
 
 def add_people_routes(router: APIRouter, desk: Desk) -> None:
     app = desk.app
+    t = app.translator
+
+    def fielded(error: DomainError) -> dict[str, str]:
+        """The core's German message under the field it is about."""
+        return {FIELD_OF.get(error.code, "form"): desk.explained(error)}
+
+    def kind(k: MemberKind) -> str:
+        return plain_text(t.t("de", f"member_kind.{k.value}"))
+
+    def roles_of(roles: frozenset[Role]) -> str:
+        return ", ".join(plain_text(t.t("de", f"role.{r.value}")) for r in Role if r in roles)
 
     async def members_page(
-        request: Request, session: Session, form: dict[str, str] | None = None, errors: str = ""
+        request: Request,
+        session: Session,
+        form: dict[str, str] | None = None,
+        errors: Errors = None,
     ) -> Response:
         today = app.clock.now().astimezone(app.settings.tz).date()
         rows = [
             {
+                "id": m.id,
                 "name": m.name,
-                "kind": KINDS.get(m.kind, m.kind.value),
+                "kind": kind(m.kind),
                 "key": m.municipality_key or "",
-                "joined": app.translator.date("de", m.joined_on) if m.joined_on else "",
+                "joined": t.date("de", m.joined_on) if m.joined_on else "",
                 "new": m.is_new(today),
             }
             for m in await list_members(app.uow(), actor_id=session.person.id)
@@ -64,13 +90,16 @@ def add_people_routes(router: APIRouter, desk: Desk) -> None:
             status=422 if errors else 200,
             session=session,
             members=rows,
-            kinds=[(k.value, label) for k, label in KINDS.items()],
+            kinds=[(k.value, kind(k)) for k in MemberKind],
             form=form or {"kind": MemberKind.STADT.value},
-            errors=errors,
+            errors=errors or {},
         )
 
     async def persons_page(
-        request: Request, session: Session, form: dict[str, str] | None = None, errors: str = ""
+        request: Request,
+        session: Session,
+        form: dict[str, str] | None = None,
+        errors: Errors = None,
     ) -> Response:
         members = await list_members(app.uow(), actor_id=session.person.id)
         names = {m.id: m.name for m in members}
@@ -79,7 +108,7 @@ def add_people_routes(router: APIRouter, desk: Desk) -> None:
                 "id": p.id,
                 "name": p.display_name,
                 "member": names.get(p.member_id, "") if p.member_id else "",
-                "roles": ", ".join(ROLES[r] for r in sorted(p.roles) if r in ROLES),
+                "roles": roles_of(p.roles - {Role.MEMBER}),
             }
             for p in await list_persons(app.uow(), actor_id=session.person.id)
             if not p.is_guest
@@ -92,9 +121,9 @@ def add_people_routes(router: APIRouter, desk: Desk) -> None:
             session=session,
             persons=rows,
             members=[(m.id, m.name) for m in members],
-            roles=[(r.value, ROLES[r]) for r in GIVEN],
+            roles=[(r.value, roles_of(frozenset({r}))) for r in GIVEN],
             form=form or {},
-            errors=errors,
+            errors=errors or {},
         )
 
     @router.get("/kommunen", include_in_schema=False)
@@ -103,28 +132,110 @@ def add_people_routes(router: APIRouter, desk: Desk) -> None:
 
     @router.post("/kommunen", include_in_schema=False)
     async def new_member(request: Request) -> Response:
-        session = await desk.posted(request)
-        if isinstance(session, Response):
-            return session
-        form = await desk.form(request)
-        try:
-            joined = date.fromisoformat(form["joined"]) if form.get("joined") else None
-            kind = MemberKind(form.get("kind", ""))
-            await add_member(
+        async def page(session: Session) -> Response:
+            form = await desk.form(request)
+            try:
+                await add_member(
+                    app.uow(),
+                    name=form.get("name", ""),
+                    kind=_kind(form),
+                    municipality_key=form.get("key") or None,
+                    joined_on=_joined(form),
+                    actor_id=session.person.id,
+                )
+            except (InvalidInput, NotFound) as exc:
+                return await members_page(request, session, form, fielded(exc))
+            return desk.see("/admin/kommunen")
+
+        return await desk.guarded(request, page, posted=True)
+
+    async def member_page(
+        request: Request,
+        session: Session,
+        member_id: int,
+        form: dict[str, str] | None = None,
+        errors: Errors = None,
+    ) -> Response:
+        member = await _member(session, member_id)
+        people = [
+            {"id": p.id, "name": p.display_name}
+            for p in await list_persons(app.uow(), actor_id=session.person.id)
+            if p.member_id == member_id
+        ]
+        shown = form or {
+            "name": member.name,
+            "kind": member.kind.value,
+            "key": member.municipality_key or "",
+            "joined": member.joined_on.isoformat() if member.joined_on else "",
+        }
+        return desk.page(
+            request,
+            "member.html",
+            member.name,
+            status=422 if errors else 200,
+            session=session,
+            member_id=member_id,
+            people=people,
+            kinds=[(k.value, kind(k)) for k in MemberKind],
+            form=shown,
+            errors=errors or {},
+            saved="gespeichert" in request.query_params,
+            uses=MEMBER_CODE_USES,
+            days=MEMBER_CODE_DAYS,
+        )
+
+    async def _member(session: Session, member_id: int) -> Member:
+        found = [
+            m
+            for m in await list_members(app.uow(), actor_id=session.person.id)
+            if m.id == member_id
+        ]
+        if not found:
+            raise NotFound("member_not_found", ref=str(member_id))
+        return found[0]
+
+    @router.get("/kommunen/{member_id:int}", include_in_schema=False)
+    async def member(request: Request, member_id: int) -> Response:
+        return await desk.guarded(request, lambda s: member_page(request, s, member_id))
+
+    @router.post("/kommunen/{member_id:int}", include_in_schema=False)
+    async def edit_member(request: Request, member_id: int) -> Response:
+        async def page(session: Session) -> Response:
+            form = await desk.form(request)
+            try:
+                await change_member(
+                    app.uow(),
+                    actor_id=session.person.id,
+                    member_id=member_id,
+                    name=form.get("name", ""),
+                    kind=_kind(form),
+                    municipality_key=form.get("key") or None,
+                    joined_on=_joined(form),
+                    now=app.clock.now(),
+                )
+            except InvalidInput as exc:
+                return await member_page(request, session, member_id, form, fielded(exc))
+            return desk.see(f"/admin/kommunen/{member_id}?gespeichert")
+
+        return await desk.guarded(request, page, posted=True)
+
+    @router.post("/kommunen/{member_id:int}/einladung", include_in_schema=False)
+    async def member_invitation(request: Request, member_id: int) -> Response:
+        async def page(session: Session) -> Response:
+            created = await create_invitation(
                 app.uow(),
-                name=form.get("name", ""),
-                kind=kind,
-                municipality_key=form.get("key") or None,
-                joined_on=joined,
                 actor_id=session.person.id,
+                member_ref=str(member_id),
+                now=app.clock.now(),
+                valid_days=MEMBER_CODE_DAYS,
+                max_uses=MEMBER_CODE_USES,
             )
-        except ValueError:
-            return await members_page(request, session, form, "Bitte Art und Datum prüfen.")
-        except NotAllowed as exc:
-            return desk.refused(request, exc, session)
-        except DomainError as exc:
-            return await members_page(request, session, form, desk.explained(exc))
-        return desk.see("/admin/kommunen")
+            assert created.member is not None
+            return await invitation_page(
+                request, session, created, "m", back=f"/admin/kommunen/{member_id}"
+            )
+
+        return await desk.guarded(request, page, posted=True)
 
     @router.get("/personen", include_in_schema=False)
     async def persons(request: Request) -> Response:
@@ -132,69 +243,114 @@ def add_people_routes(router: APIRouter, desk: Desk) -> None:
 
     @router.post("/personen", include_in_schema=False)
     async def new_person(request: Request) -> Response:
-        session = await desk.posted(request)
-        if isinstance(session, Response):
-            return session
-        form = await desk.form(request)
-        try:
-            role = {Role(form["role"])} if form.get("role") else set()
-            if not role <= set(GIVEN):
-                raise ValueError(form["role"])
-            person = await add_person(
-                app.uow(),
-                display_name=form.get("name", ""),
-                member_ref=form.get("member") or None,
-                roles=frozenset(role),
-                now=app.clock.now(),
-                actor_id=session.person.id,
-            )
-        except ValueError:
-            return await persons_page(request, session, form, "Diese Aufgabe gibt es nicht.")
-        except NotAllowed as exc:
-            return desk.refused(request, exc, session)
-        except DomainError as exc:
-            return await persons_page(request, session, form, desk.explained(exc))
-        return desk.see(f"/admin/personen/{person.id}")
-
-    @router.get("/personen/{person_id}", include_in_schema=False)
-    async def person(request: Request, person_id: int) -> Response:
         async def page(session: Session) -> Response:
-            details = await person_details(
-                app.uow(), actor_id=session.person.id, person_ref=str(person_id)
-            )
-            if details.person.id != person_id:  # a name that is a number
-                raise NotFound("person_not_found", id=person_id)
-            accounts = ", ".join(i.platform.value.capitalize() for i in details.identities)
-            return desk.page(
-                request,
-                "person.html",
-                details.person.display_name,
-                session=session,
-                person_id=person_id,
-                member=details.member.name if details.member else "keine",
-                roles=", ".join(ROLES[r] for r in sorted(details.person.roles) if r in ROLES)
-                or "keine besonderen",
-                accounts=accounts or "noch keines verbunden",
-                days=14,
-            )
+            form = await desk.form(request)
+            try:
+                person = await add_person(
+                    app.uow(),
+                    display_name=form.get("name", ""),
+                    member_ref=form.get("member") or None,
+                    roles=_roles(await desk.form_list(request, "roles")),
+                    now=app.clock.now(),
+                    actor_id=session.person.id,
+                )
+            except (InvalidInput, NotFound) as exc:
+                return await persons_page(request, session, form, fielded(exc))
+            return desk.see(f"/admin/personen/{person.id}")
 
-        return await desk.guarded(request, page)
+        return await desk.guarded(request, page, posted=True)
 
-    @router.post("/personen/{person_id}/einladung", include_in_schema=False)
+    async def person_page(
+        request: Request,
+        session: Session,
+        person_id: int,
+        form: dict[str, object] | None = None,
+        errors: Errors = None,
+    ) -> Response:
+        details = await person_details(
+            app.uow(), actor_id=session.person.id, person_ref=str(person_id)
+        )
+        person = details.person
+        if person.id != person_id:  # a name that is a number
+            raise NotFound("person_not_found", id=person_id)
+        members = await list_members(app.uow(), actor_id=session.person.id)
+        shown = form or {
+            "name": person.display_name,
+            "member": str(person.member_id or ""),
+            "roles": [r.value for r in person.roles],
+            "topics": ", ".join(person.supporter_topics),
+        }
+        return desk.page(
+            request,
+            "person.html",
+            person.display_name,
+            status=422 if errors else 200,
+            session=session,
+            person_id=person_id,
+            office_entry=person.office_entry,
+            member=details.member.name if details.member else "keine",
+            roles=roles_of(person.roles - {Role.MEMBER}) or "keine besonderen",
+            accounts=", ".join(i.platform.value.capitalize() for i in details.identities)
+            or "noch keines verbunden",
+            members=[(m.id, m.name) for m in members],
+            given=[(r.value, roles_of(frozenset({r}))) for r in GIVEN],
+            form=shown,
+            errors=errors or {},
+            saved="gespeichert" in request.query_params,
+            days=14,
+        )
+
+    @router.get("/personen/{person_id:int}", include_in_schema=False)
+    async def person(request: Request, person_id: int) -> Response:
+        return await desk.guarded(request, lambda s: person_page(request, s, person_id))
+
+    @router.post("/personen/{person_id:int}", include_in_schema=False)
+    async def edit_person(request: Request, person_id: int) -> Response:
+        async def page(session: Session) -> Response:
+            form = await desk.form(request)
+            chosen = await desk.form_list(request, "roles")
+            topics = form.get("topics", "").replace(";", ",").split(",")
+            try:
+                await change_person(
+                    app.uow(),
+                    actor_id=session.person.id,
+                    person_id=person_id,
+                    display_name=form.get("name", ""),
+                    member_ref=form.get("member") or None,
+                    roles=_roles(chosen),
+                    supporter_topics=tuple(topics),
+                    now=app.clock.now(),
+                )
+            except (InvalidInput, NotFound) as exc:
+                if isinstance(exc, NotFound) and exc.code == "person_not_found":
+                    raise
+                shown = {**form, "roles": chosen}
+                return await person_page(request, session, person_id, shown, fielded(exc))
+            return desk.see(f"/admin/personen/{person_id}?gespeichert")
+
+        return await desk.guarded(request, page, posted=True)
+
+    @router.post("/personen/{person_id:int}/einladung", include_in_schema=False)
     async def invitation(request: Request, person_id: int) -> Response:
-        session = await desk.posted(request)
-        if isinstance(session, Response):
-            return session
-        try:
+        async def page(session: Session) -> Response:
             created = await create_personal_invitation(
                 app.uow(),
                 actor_id=session.person.id,
                 person_ref=str(person_id),
                 now=app.clock.now(),
             )
-        except DomainError as exc:
-            return desk.refused(request, exc, session)
-        payload = start_payload("p", created.code)
+            return await invitation_page(
+                request, session, created, "p", back=f"/admin/personen/{person_id}"
+            )
+
+        return await desk.guarded(request, page, posted=True)
+
+    async def invitation_page(
+        request: Request, session: Session, created: NewInvitation, prefix: str, back: str
+    ) -> Response:
+        """The code (shown once), its ``/start`` payload, and the Telegram link as a QR code
+        when the bot's username is known."""
+        payload = start_payload(prefix, created.code)
         username = app.settings.telegram_bot_username or (
             await app.transport_state.get(USERNAME_KEY) or ""
         )
@@ -203,18 +359,47 @@ def add_people_routes(router: APIRouter, desk: Desk) -> None:
         if link:
             svg = segno.make(link, error="m").svg_inline(scale=5, dark="#0b2545", light="#ffffff")
             qr = Markup(svg.replace("<svg ", '<svg role="img" aria-label="QR-Code" ', 1))
-        assert created.person is not None
         return desk.page(
             request,
             "invitation.html",
-            "Persönliche Einladung",
+            "Persönliche Einladung" if created.person else "Einladung für die Kommune",
             session=session,
-            name=created.person.display_name,
-            expires=app.translator.datetime("de", created.invitation.expires_at),
+            person=created.person.display_name if created.person else "",
+            member=created.member.name if created.member else "",
+            uses=created.invitation.max_uses,
+            expires=t.datetime("de", created.invitation.expires_at),
             code=created.code,
             payload=payload,
             link=link,
             qr=qr,
             prefix=app.settings.matrix_command_prefix,
-            person_id=person_id,
+            back=back,
         )
+
+
+def _kind(form: dict[str, str]) -> MemberKind:
+    try:
+        return MemberKind(form.get("kind", ""))
+    except ValueError:
+        kinds = ", ".join(k.value for k in MemberKind)
+        raise InvalidInput("member_kind", kinds=kinds) from None
+
+
+def _joined(form: dict[str, str]) -> date | None:
+    if not form.get("joined"):
+        return None
+    try:
+        return date.fromisoformat(form["joined"])
+    except ValueError:
+        raise InvalidInput("joined_on") from None
+
+
+def _roles(values: list[str]) -> frozenset[Role]:
+    """The chosen roles; one the desk does not give is refused like a hand-set ``member``."""
+    try:
+        roles = frozenset(Role(v) for v in values if v)
+    except ValueError:
+        raise InvalidInput("role_unknown") from None
+    if not roles <= GIVEN_ROLES:
+        raise InvalidInput("role_unknown")
+    return roles

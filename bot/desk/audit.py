@@ -1,0 +1,68 @@
+"""The desk's audit log (``/admin/protokoll``): who created, changed, cancelled, announced
+or exported what, and when, in the office's words."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from bot.desk.pages import Desk
+from core.audit import latest_entries
+from core.web_access import Session
+
+#: The audit log's actions as the office reads them.
+ACTIONS = {
+    "event.created": "Veranstaltung angelegt",
+    "event.changed": "Veranstaltung geändert",
+    "event.cancelled": "Veranstaltung abgesagt",
+    "announcement.sent": "Ankündigung verschickt",
+    "attendees.exported": "Teilnehmendenliste exportiert",
+    "faq.saved": "Wissenseintrag gespeichert",
+    "faq.deleted": "Wissenseintrag gelöscht",
+    "poll_results.exported": "Umfrageergebnis exportiert",
+    "registration.removed": "Anmeldung zurückgenommen",
+    "registration.moved_up": "von der Warteliste nachgerückt",
+    "member.changed": "Mitgliedskommune geändert",
+    "person.changed": "Person geändert",
+}
+#: What a subject's prefix names.
+SUBJECTS = {
+    "event": "Veranstaltung",
+    "announcement": "Ankündigung",
+    "poll": "Umfrage",
+    "faq": "Wissenseintrag",
+    "member": "Mitgliedskommune",
+    "person": "Person",
+}
+
+
+def add_audit_routes(router: APIRouter, desk: Desk) -> None:
+    app = desk.app
+
+    @router.get("/protokoll", include_in_schema=False)
+    async def audit(request: Request) -> Response:
+        async def page(session: Session) -> Response:
+            found = await latest_entries(app.uow(), actor_id=session.person.id)
+            rows = [
+                {
+                    "at": app.translator.datetime("de", entry.at),
+                    "who": entry.actor_name or ("–" if entry.actor_id is None else "(gelöscht)"),
+                    "via": entry.via,
+                    "action": ACTIONS.get(entry.action, entry.action),
+                    "subject": _subject(entry.subject),
+                    "details": ", ".join(f"{k}: {_listed(v)}" for k, v in entry.details.items()),
+                }
+                for entry in found
+            ]
+            return desk.page(request, "audit.html", "Protokoll", session=session, entries=rows)
+
+        return await desk.guarded(request, page)
+
+
+def _subject(subject: str) -> str:
+    kind, _, ref = subject.partition(":")
+    return f"{SUBJECTS[kind]} {ref}" if kind in SUBJECTS else subject
+
+
+def _listed(value: object) -> str:
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
