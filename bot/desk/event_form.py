@@ -5,12 +5,12 @@ no date picker."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.dates import DateError, parse_moment
+from bot.desk.pages import Field
 from core.domain.events import Audience, Event, EventKind
 
 #: Which form field a validation error of the core belongs to.
@@ -26,17 +26,6 @@ FIELD_OF = {
     "deadline_in_past": "registration_deadline",
 }
 LOCAL = "%Y-%m-%dT%H:%M"  # <input type="datetime-local">
-
-
-@dataclass
-class Field:
-    name: str
-    label: str
-    kind: str  # an <input> type, "textarea" or "select"
-    value: str = ""
-    hint: str = ""
-    error: str = ""
-    options: list[tuple[str, str]] = field(default_factory=list)  # (value, label)
 
 
 def local(moment: datetime | None, tz: ZoneInfo) -> str:

@@ -13,9 +13,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from bot import arguments
-from bot.desk.event_form import FIELD_OF, Field, event_fields, read_fields
+from bot.desk.event_form import FIELD_OF, event_fields, read_fields
 from bot.desk.exports import as_csv, as_xlsx, attendee_rows
-from bot.desk.pages import HEADERS, Desk
+from bot.desk.pages import HEADERS, Desk, Field
 from bot.reply import plain_text
 from core.authority import check_allowed
 from core.domain.authority import Action

@@ -12,8 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from markupsafe import Markup
 
-from bot.desk.events import Field
-from bot.desk.pages import Desk
+from bot.desk.pages import Desk, Field
 from bot.markdown import markdown
 from core.domain.errors import InvalidInput
 from core.domain.faq import FaqEntry, topic_label

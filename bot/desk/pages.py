@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -37,6 +38,19 @@ ASK_FOR_A_LINK = (
     "Einen Anmelde-Link bekommen Sie im privaten Chat mit dem Bot: /webzugang "
     "(in Matrix: !webzugang). Er gilt zehn Minuten und einmal."
 )
+
+
+@dataclass
+class Field:
+    """One field of a form: what it shows, and its German error after sending."""
+
+    name: str
+    label: str
+    kind: str  # an <input> type, "textarea" or "select"
+    value: str = ""
+    hint: str = ""
+    error: str = ""
+    options: list[tuple[str, str]] = field(default_factory=list)  # (value, label)
 
 
 class Desk:

@@ -13,6 +13,10 @@ import pytest
 from bot.notifications import NotificationHub
 from bot.web import create_web_app
 from core.domain.people import Role
+from core.kb import answer_question, ask, forward_question, import_entries
+from core.polls import cast_vote, start_poll
+from core.signup import sign_up
+from tests.integration.test_desk_knowledge import KNOWN
 from tests.support import factories
 from tests.support.axe import serious_violations
 from tests.support.chat import say_text
@@ -105,3 +109,72 @@ async def test_sign_in_from_the_chat_see_the_events_and_sign_out(app):
         finally:
             await browser.close()
     assert visited == {name: [] for name in visited}, visited
+
+
+async def test_every_other_page_passes_axe_with_data_in_it(app):
+    """The pages the office's day does not pass through, each filled as in use."""
+    olga = await factories.person(app, "Olga Office", roles={Role.ORGANIZER})
+    sam = await factories.person(app, "Sam Support", roles={Role.SUPPORTER})
+    auen = await factories.member(app, "Stadt Auenburg")
+    anna = await factories.person(app, "Anna Amt", member=auen)
+    bea = await factories.person(app, "Bea Bürgerschaft", member=auen)
+    now = app.clock.now()
+    event = await factories.event(app, title="Netzwerktreffen Herbst", capacity=1)
+    for person in (anna, bea):
+        await sign_up(app.uow(), event_id=event.id, person_id=person.id, now=now)
+    poll = await start_poll(
+        app.uow(), actor_id=olga.id, question="Wie weiter?", options=["Ja", "Nein"], now=now
+    )
+    await cast_vote(app.uow(), poll_id=poll.id, person_id=anna.id, choices=[0], now=now)
+    await import_entries(app.uow(), app.faq, [KNOWN], replace_all=False, now=now)
+    await ask(app.uow(), app.faq, query="Parkplätze am Tagungsort?", now=now)
+    await forward_question(app.uow(), app.faq, person_id=anna.id, text="Gilt sie im Zoo?", now=now)
+    done = await forward_question(
+        app.uow(), app.faq, person_id=anna.id, text="Gilt sie in Bussen?", now=now
+    )
+    await answer_question(
+        app.uow(), actor_id=sam.id, question_id=done.question.id, text="Nein.", now=now
+    )
+    link = re.search(r"(/admin/anmelden/\S+)", await say_text(app, olga, "/webzugang"))[1]
+    paths = [
+        "/admin/veranstaltungen/vergangen",
+        f"/admin/veranstaltungen/{event.id}",
+        f"/admin/veranstaltungen/{event.id}/erinnerungen",
+        f"/admin/veranstaltungen/{event.id}/absagen",
+        f"/admin/veranstaltungen/{event.id}/teilnehmende/{anna.id}/entfernen",
+        "/admin/kommunen",
+        f"/admin/kommunen/{auen.id}",
+        "/admin/personen",
+        "/admin/umfragen",
+        f"/admin/umfragen/{poll.id}",
+        "/admin/teilnahme",
+        "/admin/wissen",
+        "/admin/wissen?suche=Ehrenamtskarte",
+        f"/admin/wissen/{KNOWN.id}",
+        f"/admin/wissen/{KNOWN.id}/loeschen",
+        "/admin/wissen/themen",
+        "/admin/wissen/fragen",
+        "/admin/wissen/luecken",
+        "/admin/gibt-es-nicht",
+    ]
+    async with (
+        serving(create_web_app(app)) as base,
+        playwright.async_playwright() as pw,
+    ):
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = await (await browser.new_context(bypass_csp=True, locale="de-DE")).new_page()
+            await page.goto(base + link)
+            await page.get_by_role("button", name="Jetzt anmelden").click()
+            await page.wait_for_url(f"{base}/admin")
+            found = {}
+            for path in paths:
+                await page.goto(base + path)
+                found[path] = await serious_violations(page)
+            await page.goto(f"{base}/admin/wissen/luecken")
+            await page.get_by_role("link", name=re.compile("Als Eintrag anlegen")).first.click()
+            assert "Parkplätze" in await page.get_by_label("Frage", exact=True).input_value()
+            found["gap as entry"] = await serious_violations(page)
+        finally:
+            await browser.close()
+    assert found == {path: [] for path in found}, found
