@@ -5,7 +5,6 @@ rights within its scope, through the same core use cases as the chat and the des
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import Annotated
 
@@ -19,6 +18,7 @@ from bot.app import App
 from bot.reply import plain_text
 from core.api_tokens import authenticate
 from core.audit import VIA
+from core.authority import READ_ONLY
 from core.domain.api import ApiToken, Scope
 from core.domain.errors import DomainError, NotAllowed, NotFound
 from core.domain.events import DEFAULT_DURATION, Audience, Event, EventKind
@@ -241,7 +241,23 @@ def _poll(found: OfficePoll) -> PollOut:
 
 def api_app(app: App) -> FastAPI:
     """The API as an application of its own, mounted at ``/api/v1``."""
+
+    async def authenticated(credentials: Credentials) -> ApiToken:
+        """The request's token; it acts for the office, a ``read`` token only reading (the
+        authority decision refuses the rest, :data:`core.authority.READ_ONLY`)."""
+        challenge = {"WWW-Authenticate": 'Bearer realm="engagiert-bot"'}
+        if credentials is None:
+            raise HTTPException(401, "Bitte ein API-Token angeben (Bearer).", challenge)
+        token = await authenticate(app.uow(), secret=credentials.credentials, now=app.clock.now())
+        if token is None:
+            refused = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+            raise HTTPException(401, "Dieses API-Token gilt nicht (mehr).", refused)
+        VIA.set(token.actor)  # this request's audit entries: api:NAME
+        READ_ONLY.set(not token.scope.allows(Scope.WRITE))
+        return token
+
     api = FastAPI(
+        dependencies=[Depends(authenticated)],  # every route; not the OpenAPI document
         title="engagiert-bot API",
         version="1",
         docs_url=None,
@@ -252,35 +268,19 @@ def api_app(app: App) -> FastAPI:
         "`engagiert-bot api-token create --name NAME --scope read|write`.",
     )
 
-    def needs(scope: Scope) -> Callable[..., Awaitable[ApiToken]]:
-        async def check(credentials: Credentials) -> ApiToken:
-            challenge = {"WWW-Authenticate": 'Bearer realm="engagiert-bot"'}
-            if credentials is None:
-                raise HTTPException(401, "Bitte ein API-Token angeben (Bearer).", challenge)
-            token = await authenticate(
-                app.uow(), secret=credentials.credentials, now=app.clock.now()
-            )
-            if token is None:
-                refused = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
-                raise HTTPException(401, "Dieses API-Token gilt nicht (mehr).", refused)
-            VIA.set(token.actor)  # this request's audit entries: api:NAME
-            if not token.scope.allows(scope):
-                wanted = {"WWW-Authenticate": 'Bearer error="insufficient_scope", scope="write"'}
-                raise HTTPException(403, "Dieses API-Token darf nur lesen.", wanted)
-            return token
-
-        return check
-
-    reads = [Depends(needs(Scope.READ))]
-    writes = [Depends(needs(Scope.WRITE))]
-
     @api.exception_handler(DomainError)
     async def domain_error(request: Request, error: DomainError) -> JSONResponse:
         status = 422
         if isinstance(error, NotFound | NotAllowed):
             status = 404 if isinstance(error, NotFound) else 403
         text = plain_text(app.router.error_reply("de", error).text)
-        return JSONResponse({"detail": text, "code": error.code}, status_code=status)
+        headers = (
+            {"WWW-Authenticate": 'Bearer error="insufficient_scope", scope="write"'}
+            if error.code == "read_only_credential"
+            else None
+        )
+        body = {"detail": text, "code": error.code}
+        return JSONResponse(body, status_code=status, headers=headers)
 
     @api.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -291,19 +291,19 @@ def api_app(app: App) -> FastAPI:
         body = {"detail": "Die Anfrage enthält ungültige Angaben.", "problems": problems}
         return JSONResponse(body, status_code=422)
 
-    @api.get("/events", dependencies=reads, tags=["events"])
+    @api.get("/events", tags=["events"])
     async def events() -> list[EventOut]:
         """The events not yet over, by start."""
         return [_event(i) for i in await upcoming_events(app.uow(), now=app.clock.now())]
 
-    @api.get("/events/{event_id}", dependencies=reads, tags=["events"])
+    @api.get("/events/{event_id}", tags=["events"])
     async def event(event_id: int) -> EventOut:
         details = await event_details(
             app.uow(), event_id=event_id, person_id=None, now=app.clock.now()
         )
         return _event(details.info)
 
-    @api.post("/events", dependencies=writes, tags=["events"], status_code=201)
+    @api.post("/events", tags=["events"], status_code=201)
     async def create(body: EventIn) -> EventOut:
         values = body.model_dump()
         values["ends_at"] = values["ends_at"] or body.starts_at + DEFAULT_DURATION
@@ -313,7 +313,7 @@ def api_app(app: App) -> FastAPI:
         assert stored.id is not None
         return await event(stored.id)
 
-    @api.patch("/events/{event_id}", dependencies=writes, tags=["events"])
+    @api.patch("/events/{event_id}", tags=["events"])
     async def change(event_id: int, body: EventPatch) -> EventOut:
         """Change or move; everyone registered hears about a new time, place or link."""
         changes = body.model_dump(exclude_unset=True)
@@ -322,7 +322,7 @@ def api_app(app: App) -> FastAPI:
         )
         return await event(event_id)
 
-    @api.get("/events/{event_id}/registrations", dependencies=reads, tags=["events"])
+    @api.get("/events/{event_id}/registrations", tags=["events"])
     async def registrations(event_id: int) -> list[RegistrationOut]:
         """Confirmed first (in order of signing up), then the waiting list in its order."""
         found = await export_attendees(
@@ -341,33 +341,33 @@ def api_app(app: App) -> FastAPI:
             for v in [*found.confirmed, *found.waitlisted]
         ]
 
-    @api.get("/members", dependencies=reads, tags=["members"])
+    @api.get("/members", tags=["members"])
     async def members() -> list[MemberOut]:
         return [
             MemberOut.model_validate(m, from_attributes=True)
             for m in await list_members(app.uow(), actor_id=None)
         ]
 
-    @api.post("/members", dependencies=writes, tags=["members"], status_code=201)
+    @api.post("/members", tags=["members"], status_code=201)
     async def new_member(body: MemberIn) -> MemberOut:
         member = await add_member(app.uow(), **body.model_dump())
         return MemberOut.model_validate(member, from_attributes=True)
 
-    @api.get("/persons", dependencies=reads, tags=["persons"])
+    @api.get("/persons", tags=["persons"])
     async def persons() -> list[PersonOut]:
         return [_person(p) for p in await list_persons(app.uow(), actor_id=None)]
 
-    @api.get("/polls", dependencies=reads, tags=["polls"])
+    @api.get("/polls", tags=["polls"])
     async def polls() -> list[PollOut]:
         """The newest 200 polls, newest first, with how many took part."""
         return [_poll(p) for p in await office_polls(app.uow(), actor_id=None, now=app.clock.now())]
 
-    @api.get("/polls/{poll_id}", dependencies=reads, tags=["polls"])
+    @api.get("/polls/{poll_id}", tags=["polls"])
     async def poll(poll_id: int) -> PollOut:
         found = await office_poll(app.uow(), actor_id=None, poll_id=poll_id, now=app.clock.now())
         return _poll(found)
 
-    @api.get("/polls/{poll_id}/results", dependencies=reads, tags=["polls"])
+    @api.get("/polls/{poll_id}/results", tags=["polls"])
     async def poll_results(poll_id: int) -> PollResultsOut:
         """Votes per option and, for named polls, voters per member municipality; never who
         voted. Each call is noted in the audit log."""
@@ -388,7 +388,7 @@ def api_app(app: App) -> FastAPI:
             + [TurnoutOut(member=m, voters=0) for m in turnout.not_yet],
         )
 
-    @api.get("/faq", dependencies=reads, tags=["knowledge base"])
+    @api.get("/faq", tags=["knowledge base"])
     async def faq() -> list[FaqEntryOut]:
         """The knowledge base's entries in their order."""
         return [
@@ -396,7 +396,7 @@ def api_app(app: App) -> FastAPI:
             for e in await list_entries(app.uow())
         ]
 
-    @api.get("/faq/{entry_id}", dependencies=reads, tags=["knowledge base"])
+    @api.get("/faq/{entry_id}", tags=["knowledge base"])
     async def faq_entry(entry_id: str) -> FaqEntryOut:
         entry = await get_entry(app.uow(), actor_id=None, entry_id=entry_id)
         return FaqEntryOut.model_validate(entry, from_attributes=True)
@@ -407,17 +407,17 @@ def api_app(app: App) -> FastAPI:
         )
         return FaqEntryOut.model_validate(saved, from_attributes=True)
 
-    @api.post("/faq", dependencies=writes, tags=["knowledge base"], status_code=201)
+    @api.post("/faq", tags=["knowledge base"], status_code=201)
     async def new_faq_entry(body: NewFaqEntry) -> FaqEntryOut:
         """A new entry at the end; the bot answers with it at once."""
         return await save_faq(body.entry(body.id), new=True)
 
-    @api.put("/faq/{entry_id}", dependencies=writes, tags=["knowledge base"])
+    @api.put("/faq/{entry_id}", tags=["knowledge base"])
     async def change_faq_entry(entry_id: str, body: FaqEntryIn) -> FaqEntryOut:
         """Replace the entry ``entry_id`` (it keeps its place)."""
         return await save_faq(body.entry(entry_id), new=False)
 
-    @api.delete("/faq/{entry_id}", dependencies=writes, tags=["knowledge base"], status_code=204)
+    @api.delete("/faq/{entry_id}", tags=["knowledge base"], status_code=204)
     async def delete_faq_entry(entry_id: str) -> None:
         await delete_entry(
             app.uow(), app.faq, actor_id=None, entry_id=entry_id, now=app.clock.now()

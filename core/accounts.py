@@ -201,7 +201,7 @@ async def person_details(
 ) -> PersonDetails:
     """A person with their municipality and linked chat accounts (office only)."""
     async with uow:
-        await require(uow, actor_id, Action.MANAGE_PEOPLE)
+        await require(uow, actor_id, Action.VIEW_PEOPLE)
         person = await person_by_ref(uow, person_ref)
         member = await uow.members.get(person.member_id) if person.member_id else None
         identities = await uow.identities.for_person(person.id)

@@ -36,5 +36,5 @@ async def latest_entries(
 ) -> list[AuditEntry]:
     """The newest entries (the office only). Raises NotAllowed."""
     async with uow:
-        await require(uow, actor_id, Action.MANAGE_PEOPLE)
+        await require(uow, actor_id, Action.VIEW_PEOPLE)
         return await uow.audit.latest(limit)

@@ -8,6 +8,7 @@ platform (through the :class:`~core.ports.RoomDirectory` port) only when it coul
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import replace
 
 from core.domain.authority import MODERATED, TERMINAL, Action, Place, PollFacts, decide
@@ -28,6 +29,9 @@ class NoRooms:
 
 
 NO_ROOMS = NoRooms()
+#: Set for a request made with a credential that may only read (an API token of scope
+#: ``read``): every decision in it refuses what would change something.
+READ_ONLY: ContextVar[bool] = ContextVar("read_only", default=False)
 
 
 async def load_person(uow: UnitOfWork, person_id: int) -> Person:
@@ -48,8 +52,9 @@ async def authorize(
     event_speaker_id: int | None = None,
 ) -> None:
     """Raise :class:`~core.domain.errors.NotAllowed` (with the reason as its code) unless
-    ``actor`` may do ``action`` at ``place``. ``actor=None`` is the operator."""
-    objects = {"poll": poll, "event_speaker_id": event_speaker_id}
+    ``actor`` may do ``action`` at ``place``. ``actor=None`` is the operator (or an API
+    token, with :data:`READ_ONLY` for one that may only read)."""
+    objects = {"poll": poll, "event_speaker_id": event_speaker_id, "read_only": READ_ONLY.get()}
     decision = decide(actor, action, place, **objects)
     if (
         not decision.allowed

@@ -235,7 +235,7 @@ async def get_entry(uow: UnitOfWork, *, actor_id: int | None, entry_id: str) -> 
     """The stored entry ``entry_id`` as the office edits it (organizers; ``None``: the
     operator or an API client). Raises NotFound ``faq_entry_not_found``, NotAllowed."""
     async with uow:
-        await require(uow, actor_id, Action.MANAGE_KB)
+        await require(uow, actor_id, Action.REVIEW_KB)
         return _stored(await uow.faq_entries.list(), entry_id)[1]
 
 
@@ -243,7 +243,7 @@ async def entries_to_manage(uow: UnitOfWork, *, actor_id: int | None) -> list[Fa
     """Every stored entry in its order, for the office's list (organizers). Raises
     NotAllowed."""
     async with uow:
-        await require(uow, actor_id, Action.MANAGE_KB)
+        await require(uow, actor_id, Action.REVIEW_KB)
         return await uow.faq_entries.list()
 
 
@@ -628,7 +628,7 @@ async def answered_questions(
     """Forwarded questions with their answers, the newest answer first (organizers: what
     could go into the knowledge base). Raises NotAllowed."""
     async with uow:
-        await require(uow, actor_id, Action.MANAGE_KB)
+        await require(uow, actor_id, Action.REVIEW_KB)
         questions = await uow.faq_questions.answered(limit)
         names = {p.id: p.display_name for p in await uow.persons.list()}
     return [AnsweredQuestion(q, names.get(q.answered_by)) for q in questions]
@@ -652,7 +652,7 @@ async def topic_coverage(uow: UnitOfWork, *, actor_id: int) -> Coverage:
     :func:`forward_question` treats alike count as one), each with its number of entries and
     its supporters (organizers). Raises NotAllowed."""
     async with uow:
-        await require(uow, actor_id, Action.MANAGE_KB)
+        await require(uow, actor_id, Action.REVIEW_KB)
         entries = await uow.faq_entries.list()
         people = await uow.persons.list()
     supporters = [p for p in people if p.has_role(Role.SUPPORTER)]

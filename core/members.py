@@ -222,12 +222,12 @@ async def list_members(uow: UnitOfWork, *, actor_id: int | None) -> list[Member]
     """Every member municipality, by name (the office; ``None``: the operator or an API
     token). Raises NotAllowed."""
     async with uow:
-        await require(uow, actor_id, Action.MANAGE_PEOPLE)
+        await require(uow, actor_id, Action.VIEW_PEOPLE)
         return sorted(await uow.members.list(), key=lambda m: m.name)
 
 
 async def list_persons(uow: UnitOfWork, *, actor_id: int | None) -> list[Person]:
     """Every person, by name (the office). Raises NotAllowed."""
     async with uow:
-        await require(uow, actor_id, Action.MANAGE_PEOPLE)
+        await require(uow, actor_id, Action.VIEW_PEOPLE)
         return sorted(await uow.persons.list(), key=lambda p: p.display_name)

@@ -359,7 +359,7 @@ async def poll_results(
     rooms: RoomDirectory = NO_ROOMS,
 ) -> PollResults:
     """The tally for the poll's electorate once results are visible; hidden results and the
-    municipal turnout only for who controls the poll (:data:`Action.CONTROL_POLL`). For
+    municipal turnout only for who controls the poll (:data:`Action.SEE_POLL_RESULTS`). For
     anybody else the poll does not exist (``poll_not_found``)."""
     async with uow:
         poll = await _poll(uow, poll_id)
@@ -519,7 +519,7 @@ async def _controls(
     uow: UnitOfWork, actor_id: int, poll: Poll, place: Place, rooms: RoomDirectory
 ) -> bool:
     try:
-        await require(uow, actor_id, Action.CONTROL_POLL, place, rooms, poll=poll)
+        await require(uow, actor_id, Action.SEE_POLL_RESULTS, place, rooms, poll=poll)
     except NotAllowed:
         return False
     return True
@@ -530,7 +530,7 @@ async def sees_results(uow: UnitOfWork, actor: Person | None, poll: Poll, now: d
     turnout now: who controls the poll always, everyone else unless they are hidden until
     closing."""
     try:
-        await authorize(actor, Action.CONTROL_POLL, poll=await poll_facts(uow, poll))
+        await authorize(actor, Action.SEE_POLL_RESULTS, poll=await poll_facts(uow, poll))
     except NotAllowed:
         return poll.results_visible(now)
     return True

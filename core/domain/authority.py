@@ -38,6 +38,8 @@ class Action(StrEnum):
     MANAGE_EVENTS = "manage_events"
     MANAGE_PEOPLE = "manage_people"
     MANAGE_KB = "manage_kb"
+    VIEW_PEOPLE = "view_people"  # persons, municipalities, the audit log
+    REVIEW_KB = "review_kb"  # the base as the office keeps it: entries, answers, topics
     # The office's web desk: organizers, and leadership for its aggregate pages.
     USE_WEB_DESK = "use_web_desk"
     VIEW_AGGREGATES = "view_aggregates"  # coverage, poll results: no persons in them
@@ -46,7 +48,8 @@ class Action(StrEnum):
     START_EVENT_POLL = "start_event_poll"  # ``--termin ID``: organizers, the event's speaker
     LINK_EVENT_ROOM = "link_event_room"  # ``/termin_raum``: organizers, the event's speaker
     POST_POLL = "post_poll"  # ``/umfrage ID`` into one more chat: who controls the poll
-    CONTROL_POLL = "control_poll"  # close, hidden results, turnout: + origin room's moderators
+    CONTROL_POLL = "control_poll"  # close: + origin room's moderators
+    SEE_POLL_RESULTS = "see_poll_results"  # hidden results, turnout: who may control it
 
 
 EVERYONE = frozenset({Action.READ, Action.SIGN_UP, Action.FORWARD_QUESTION, Action.VOTE})
@@ -59,10 +62,27 @@ ORGANIZERS = frozenset(
         Action.MANAGE_EVENTS,
         Action.MANAGE_PEOPLE,
         Action.MANAGE_KB,
+        Action.VIEW_PEOPLE,
+        Action.REVIEW_KB,
+    }
+)
+#: Actions that change nothing: all a read-only credential (an API token of scope ``read``)
+#: may do.
+READS = frozenset(
+    {
+        Action.READ,
+        Action.VIEW_ATTENDEES,
+        Action.VIEW_DELIVERY,
+        Action.VIEW_FAQ_GAPS,
+        Action.USE_WEB_DESK,
+        Action.VIEW_AGGREGATES,
+        Action.VIEW_PEOPLE,
+        Action.REVIEW_KB,
+        Action.SEE_POLL_RESULTS,
     }
 )
 #: Actions where a room's moderation can count (and so is worth asking the platform about).
-MODERATED = frozenset({Action.START_POLL, Action.CONTROL_POLL})
+MODERATED = frozenset({Action.START_POLL, Action.CONTROL_POLL, Action.SEE_POLL_RESULTS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +139,7 @@ def decide(
     poll: PollFacts | None = None,
     event_speaker_id: int | None = None,
     any_object: bool = False,
+    read_only: bool = False,
 ) -> Decision:
     """May ``actor`` do ``action`` at ``place`` (on ``poll``, or on an event whose assigned
     speaker is ``event_speaker_id``)?
@@ -127,8 +148,12 @@ def decide(
     ``any_object`` the question is whether the action could be allowed for *some* poll or
     event (for the help text; ``event_speaker_id`` is then the actor's id if the office
     assigned them to any coming event); otherwise a missing object counts as one the actor
-    does not own.
+    does not own. ``read_only``: the actor acts through a credential that may only read (an
+    API token of scope ``read``, RFC 6750's ``insufficient_scope``): nothing of
+    :data:`READS` is refused, everything else is.
     """
+    if read_only and action not in READS:
+        return Decision(False, "read_only_credential")
     if actor is None or actor.is_organizer:
         return ALLOW
     if action in EVERYONE:
@@ -147,9 +172,10 @@ def decide(
         return Decision(False, "poll_runners_only")
     if action in (Action.START_EVENT_POLL, Action.LINK_EVENT_ROOM):
         return ALLOW if assigned else Decision(False, "event_speaker_only")
-    # POST_POLL and CONTROL_POLL: who owns the poll; for control also the origin room's
-    # moderators, acting in that room.
-    moderates_origin = action is Action.CONTROL_POLL and moderates_here
+    # POST_POLL, CONTROL_POLL and SEE_POLL_RESULTS: who owns the poll; for control and its
+    # results also the origin room's moderators, acting in that room.
+    controls = action in (Action.CONTROL_POLL, Action.SEE_POLL_RESULTS)
+    moderates_origin = controls and moderates_here
     if any_object:
         allowed = actor.has_role(Role.SPEAKER) or assigned or moderates_origin
         return ALLOW if allowed else Decision(False, "poll_not_yours")

@@ -50,6 +50,13 @@ async def test_no_token_a_wrong_token_and_a_read_token_on_a_write(app):
         assert (
             denied.status_code == 403 and "insufficient_scope" in denied.headers["www-authenticate"]
         )
+        # Every kind of change is refused by the one authority decision, nothing is stored.
+        member = {"name": "Stadt Lesen", "kind": "stadt"}
+        assert (await web.post("/members", json=member)).status_code == 403
+        entry = {"id": "lesen", "question": "Darf ich lesen?", "answer": "Ja."}
+        assert (await web.post("/faq", json=entry)).status_code == 403
+        assert (await web.get("/members")).json() == []
+        assert (await web.get("/faq")).json() == []
         await revoke_token(app.uow(), name="lesend", now=app.clock.now())
         assert (await web.get("/events")).status_code == 401  # revoked: refused at once
 

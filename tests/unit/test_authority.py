@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.domain.authority import Action, Place, PollFacts, decide
+from core.domain.authority import READS, Action, Place, PollFacts, decide
 from core.domain.people import Person, Platform, Role
 
 GROUP = ("-100", "the poll's room")  # where the poll was started
@@ -159,3 +159,14 @@ def test_the_event_s_speaker_needs_no_speaker_role_for_the_event():
         assigned, Action.LINK_EVENT_ROOM, group("-1", moderator=False), event_speaker_id=40
     ).allowed
     assert not decide(assigned, Action.START_POLL).allowed  # a poll of their own: no
+
+
+@pytest.mark.parametrize("action", list(Action))
+def test_a_read_only_credential_may_read_and_nothing_else(action):
+    """An API token of scope ``read`` acts for the office (here: the operator) but the one
+    decision refuses every action that changes something, whatever the actor may."""
+    decision = decide(None, action, read_only=True)
+    assert decision.allowed == (action in READS)
+    if not decision.allowed:
+        assert decision.reason == "read_only_credential"
+    assert decide(None, action).allowed  # the same operator with a write token
