@@ -6,14 +6,18 @@ rights within its scope, through the same core use cases as the chat and the des
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+import bot.paths  # noqa: F401  (registers the ``{…:id}`` path convertor)
+from bot.api_problems import problems
 from bot.app import App
 from bot.reply import plain_text
 from core.api_tokens import authenticate
@@ -56,29 +60,50 @@ class EventOut(BaseModel):
 
 
 class EventIn(BaseModel):
+    """A new event; times without a zone are local time (``ENGAGIERT_TIMEZONE``)."""
+
     kind: EventKind
     title: str = Field(min_length=1, max_length=200)
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime | None = None  # default: two hours after the start
+    starts_at: datetime
+    ends_at: datetime | None = None  # default: two hours after the start
     description: str = ""
     place: str | None = None
     video_url: str | None = None
     capacity: int | None = Field(default=None, ge=1)
-    registration_deadline: AwareDatetime | None = None
+    registration_deadline: datetime | None = None
     audience: Audience = Audience.NETWORK
 
 
 class EventPatch(BaseModel):
-    """Only the fields sent change; a new start without a new end keeps the duration."""
+    """Only the fields sent change; a new start without a new end keeps the duration. ``null``
+    removes a place, link, capacity or deadline; title, times and description cannot be
+    removed. Times without a zone are local time."""
 
     title: str | None = Field(default=None, min_length=1, max_length=200)
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
     description: str | None = None
     place: str | None = None
     video_url: str | None = None
     capacity: int | None = Field(default=None, ge=1)
-    registration_deadline: AwareDatetime | None = None
+    registration_deadline: datetime | None = None
+
+    @field_validator("title", "starts_at", "ends_at", "description", mode="before")
+    @classmethod
+    def not_removed(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("Diese Angabe lässt sich nicht entfernen (null).")
+        return value
+
+
+def _local(values: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
+    """``values`` with every time that has no zone read as local time in ``tz``."""
+    return {
+        key: value.replace(tzinfo=tz)
+        if isinstance(value, datetime) and value.tzinfo is None
+        else value
+        for key, value in values.items()
+    }
 
 
 class RegistrationOut(BaseModel):
@@ -284,19 +309,26 @@ def api_app(app: App) -> FastAPI:
 
     @api.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
-        problems = [
-            {"field": ".".join(str(p) for p in e["loc"][1:]), "problem": e["msg"]}
-            for e in error.errors()
-        ]
-        body = {"detail": "Die Anfrage enthält ungültige Angaben.", "problems": problems}
+        found = problems(error.errors())
+        if any(e["type"].startswith("json") for e in error.errors()):
+            found = [{"field": "", "problem": "Der Inhalt ist kein gültiges JSON."}]
+        body = {"detail": "Die Anfrage enthält ungültige Angaben.", "problems": found}
         return JSONResponse(body, status_code=422)
+
+    @api.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        """Starlette's own answers (no such address or method) in German."""
+        detail = {404: "Nicht gefunden.", 405: "Diese Methode gibt es hier nicht."}.get(
+            error.status_code, error.detail
+        )
+        return JSONResponse({"detail": detail}, error.status_code, headers=error.headers)
 
     @api.get("/events", tags=["events"])
     async def events() -> list[EventOut]:
         """The events not yet over, by start."""
         return [_event(i) for i in await upcoming_events(app.uow(), now=app.clock.now())]
 
-    @api.get("/events/{event_id}", tags=["events"])
+    @api.get("/events/{event_id:id}", tags=["events"])
     async def event(event_id: int) -> EventOut:
         details = await event_details(
             app.uow(), event_id=event_id, person_id=None, now=app.clock.now()
@@ -305,24 +337,24 @@ def api_app(app: App) -> FastAPI:
 
     @api.post("/events", tags=["events"], status_code=201)
     async def create(body: EventIn) -> EventOut:
-        values = body.model_dump()
-        values["ends_at"] = values["ends_at"] or body.starts_at + DEFAULT_DURATION
+        values = _local(body.model_dump(), app.settings.tz)
+        values["ends_at"] = values["ends_at"] or values["starts_at"] + DEFAULT_DURATION
         stored = await create_event(
             app.uow(), actor_id=None, event=Event(**values), now=app.clock.now()
         )
         assert stored.id is not None
         return await event(stored.id)
 
-    @api.patch("/events/{event_id}", tags=["events"])
+    @api.patch("/events/{event_id:id}", tags=["events"])
     async def change(event_id: int, body: EventPatch) -> EventOut:
         """Change or move; everyone registered hears about a new time, place or link."""
-        changes = body.model_dump(exclude_unset=True)
+        changes = _local(body.model_dump(exclude_unset=True), app.settings.tz)
         await change_event(
             app.uow(), actor_id=None, event_id=event_id, changes=changes, now=app.clock.now()
         )
         return await event(event_id)
 
-    @api.get("/events/{event_id}/registrations", tags=["events"])
+    @api.get("/events/{event_id:id}/registrations", tags=["events"])
     async def registrations(event_id: int) -> list[RegistrationOut]:
         """Confirmed first (in order of signing up), then the waiting list in its order."""
         found = await export_attendees(
@@ -362,12 +394,12 @@ def api_app(app: App) -> FastAPI:
         """The newest 200 polls, newest first, with how many took part."""
         return [_poll(p) for p in await office_polls(app.uow(), actor_id=None, now=app.clock.now())]
 
-    @api.get("/polls/{poll_id}", tags=["polls"])
+    @api.get("/polls/{poll_id:id}", tags=["polls"])
     async def poll(poll_id: int) -> PollOut:
         found = await office_poll(app.uow(), actor_id=None, poll_id=poll_id, now=app.clock.now())
         return _poll(found)
 
-    @api.get("/polls/{poll_id}/results", tags=["polls"])
+    @api.get("/polls/{poll_id:id}/results", tags=["polls"])
     async def poll_results(poll_id: int) -> PollResultsOut:
         """Votes per option and, for named polls, voters per member municipality; never who
         voted. Each call is noted in the audit log."""

@@ -95,11 +95,15 @@ def take_flags(text: str, flags: tuple[Flag, ...], unknown: str) -> tuple[str, d
     return text, found
 
 
+#: The most digits an id has (a database integer holds any number of nine).
+ID_DIGITS = 9
+
+
 def number(word: str) -> int | None:
-    """The id a word gives (``3``, ``#3``, ``3.``), or ``None`` when it is no id (at most nine
-    digits: a database integer)."""
+    """The id a word gives (``3``, ``#3``, ``3.``), or ``None`` when it is no id (at most
+    :data:`ID_DIGITS` digits)."""
     word = word.removeprefix("#").removesuffix(".")
-    return int(word) if word.isdigit() and len(word) <= 9 else None
+    return int(word) if word.isdigit() and len(word) <= ID_DIGITS else None
 
 
 def split_words(text: str) -> list[str]:

@@ -10,7 +10,6 @@ import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from core.audit import record
 from core.authority import load_person, require
@@ -20,7 +19,7 @@ from core.domain.errors import DomainError, InvalidInput, NotFound
 from core.domain.faq import FaqEntry, topic_label
 from core.domain.notices import Notice
 from core.domain.people import Person, Role
-from core.domain.text import without_markup
+from core.domain.text import is_web_address, without_markup
 from core.faq import FaqIndex, FaqResult, Synonyms
 from core.faq.normalize import fold, is_stop, tokenize
 from core.faq.records import FaqGap, ForwardedQuestion
@@ -216,19 +215,13 @@ def entry_problems(entry: FaqEntry) -> list[InvalidInput]:
     problems += [
         InvalidInput("faq_link_invalid", link=link[:60])
         for link in entry.links
-        if not _is_web_address(link)
+        if not is_web_address(link)
     ]
     try:
         check_entries([entry])
     except InvalidInput as exc:
         problems.append(exc)
     return problems
-
-
-def _is_web_address(text: str) -> bool:
-    """An absolute http(s) address with a host (as the file format asks)."""
-    parts = urlsplit(text)
-    return parts.scheme in ("http", "https") and bool(parts.netloc) and " " not in text
 
 
 async def get_entry(uow: UnitOfWork, *, actor_id: int | None, entry_id: str) -> FaqEntry:

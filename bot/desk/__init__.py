@@ -23,6 +23,9 @@ from core.domain.errors import DomainError, NotAllowed
 from core.domain.web import SESSION_LIFETIME
 from core.web_access import redeem_link, sign_out
 
+#: A request for an address the desk does not know gets its German page whatever the method.
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
 
 def desk_router(app: App) -> APIRouter:
     """The desk's routes (``/admin/…``) on ``app``."""
@@ -91,8 +94,10 @@ def desk_router(app: App) -> APIRouter:
 
     add_audit_routes(router, desk)
 
-    @router.get("/{rest:path}", include_in_schema=False)
+    @router.api_route("/{rest:path}", methods=ALL_METHODS, include_in_schema=False)
     async def not_found(request: Request, rest: str) -> Response:
+        if not rest and request.method == "GET":  # /admin/
+            return desk.see("/admin")
         return message(request, "Nicht gefunden", "Diese Seite gibt es nicht.", 404)
 
     return router

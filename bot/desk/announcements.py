@@ -187,7 +187,7 @@ def add_announcement_routes(router: APIRouter, desk: Desk) -> None:
             sent[draft] = stored.id
         return desk.see(f"/admin/ankuendigungen/{sent[draft]}")
 
-    @router.get("/ankuendigungen/{announcement_id}/stand", include_in_schema=False)
+    @router.get("/ankuendigungen/{announcement_id:id}/stand", include_in_schema=False)
     async def state_now(request: Request, announcement_id: int) -> Response:
         """The status line for the page's live update (JSON)."""
         session = await desk.current(request)
@@ -208,7 +208,7 @@ def add_announcement_routes(router: APIRouter, desk: Desk) -> None:
         }
         return JSONResponse(body, headers=HEADERS)
 
-    @router.get("/ankuendigungen/{announcement_id}", include_in_schema=False)
+    @router.get("/ankuendigungen/{announcement_id:id}", include_in_schema=False)
     async def follow(request: Request, announcement_id: int) -> Response:
         session = await desk.current(request)
         if isinstance(session, Response):

@@ -24,6 +24,8 @@ FIELD_OF = {
     "start_in_past": "starts_at",
     "deadline_after_start": "registration_deadline",
     "deadline_in_past": "registration_deadline",
+    "place": "place",
+    "video_url": "video_url",
 }
 LOCAL = "%Y-%m-%dT%H:%M"  # <input type="datetime-local">
 

@@ -27,7 +27,7 @@ from core.reminders import event_reminders, set_event_reminders
 from core.signup import attendees, export_attendees, move_up, remove_registration
 from core.web_access import Session
 
-EVENT = "/veranstaltungen/{event_id:int}"
+EVENT = "/veranstaltungen/{event_id:id}"
 #: What the office does with one registration, by the last part of the form's address.
 STEPS = {"entfernen": remove_registration, "nachruecken": move_up}
 
@@ -291,7 +291,7 @@ def add_event_routes(router: APIRouter, desk: Desk) -> None:
 
         return await desk.guarded(request, page, posted=True)
 
-    @router.get(EVENT + "/teilnehmende/{person_id:int}/entfernen", include_in_schema=False)
+    @router.get(EVENT + "/teilnehmende/{person_id:id}/entfernen", include_in_schema=False)
     async def remove_page(request: Request, event_id: int, person_id: int) -> Response:
         async def page(session: Session) -> Response:
             found = await attendees(app.uow(), actor_id=session.person.id, event_id=event_id)
@@ -317,7 +317,7 @@ def add_event_routes(router: APIRouter, desk: Desk) -> None:
 
         return await desk.guarded(request, page)
 
-    @router.post(EVENT + "/teilnehmende/{person_id:int}/{step}", include_in_schema=False)
+    @router.post(EVENT + "/teilnehmende/{person_id:id}/{step}", include_in_schema=False)
     async def registration_step(
         request: Request, event_id: int, person_id: int, step: str
     ) -> Response:

@@ -12,6 +12,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+import bot.paths  # noqa: F401  (registers the ``{…:id}`` path convertor)
 from bot.app import App
 from bot.reply import plain_text
 from core.domain.errors import DomainError, NotAllowed, NotFound

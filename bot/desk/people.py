@@ -194,11 +194,11 @@ def add_people_routes(router: APIRouter, desk: Desk) -> None:
             raise NotFound("member_not_found", ref=str(member_id))
         return found[0]
 
-    @router.get("/kommunen/{member_id:int}", include_in_schema=False)
+    @router.get("/kommunen/{member_id:id}", include_in_schema=False)
     async def member(request: Request, member_id: int) -> Response:
         return await desk.guarded(request, lambda s: member_page(request, s, member_id))
 
-    @router.post("/kommunen/{member_id:int}", include_in_schema=False)
+    @router.post("/kommunen/{member_id:id}", include_in_schema=False)
     async def edit_member(request: Request, member_id: int) -> Response:
         async def page(session: Session) -> Response:
             form = await desk.form(request)
@@ -219,7 +219,7 @@ def add_people_routes(router: APIRouter, desk: Desk) -> None:
 
         return await desk.guarded(request, page, posted=True)
 
-    @router.post("/kommunen/{member_id:int}/einladung", include_in_schema=False)
+    @router.post("/kommunen/{member_id:id}/einladung", include_in_schema=False)
     async def member_invitation(request: Request, member_id: int) -> Response:
         async def page(session: Session) -> Response:
             created = await create_invitation(
@@ -300,11 +300,11 @@ def add_people_routes(router: APIRouter, desk: Desk) -> None:
             days=14,
         )
 
-    @router.get("/personen/{person_id:int}", include_in_schema=False)
+    @router.get("/personen/{person_id:id}", include_in_schema=False)
     async def person(request: Request, person_id: int) -> Response:
         return await desk.guarded(request, lambda s: person_page(request, s, person_id))
 
-    @router.post("/personen/{person_id:int}", include_in_schema=False)
+    @router.post("/personen/{person_id:id}", include_in_schema=False)
     async def edit_person(request: Request, person_id: int) -> Response:
         async def page(session: Session) -> Response:
             form = await desk.form(request)
@@ -330,7 +330,7 @@ def add_people_routes(router: APIRouter, desk: Desk) -> None:
 
         return await desk.guarded(request, page, posted=True)
 
-    @router.post("/personen/{person_id:int}/einladung", include_in_schema=False)
+    @router.post("/personen/{person_id:id}/einladung", include_in_schema=False)
     async def invitation(request: Request, person_id: int) -> Response:
         async def page(session: Session) -> Response:
             created = await create_personal_invitation(

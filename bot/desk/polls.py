@@ -37,7 +37,7 @@ def add_poll_routes(router: APIRouter, desk: Desk) -> None:
 
         return await desk.guarded(request, page)
 
-    @router.get("/umfragen/{poll_id:int}", include_in_schema=False)
+    @router.get("/umfragen/{poll_id:id}", include_in_schema=False)
     async def poll(request: Request, poll_id: int) -> Response:
         async def page(session: Session) -> Response:
             found = await office_poll(
@@ -57,7 +57,7 @@ def add_poll_routes(router: APIRouter, desk: Desk) -> None:
 
         return await desk.guarded(request, page)
 
-    @router.get("/umfragen/{poll_id:int}/ergebnis.{suffix}", include_in_schema=False)
+    @router.get("/umfragen/{poll_id:id}/ergebnis.{suffix}", include_in_schema=False)
     async def export(request: Request, poll_id: int, suffix: str) -> Response:
         if suffix not in MEDIA:
             return desk.message(request, "Nicht gefunden", "Diese Seite gibt es nicht.", 404)

@@ -10,10 +10,12 @@ from core.domain.errors import InvalidInput, NotAllowed, NotFound, SignupClosed
 from core.domain.members import Member
 from core.domain.people import Person, Role
 from core.domain.registrations import RegistrationStatus
-from core.domain.text import has_control_characters
+from core.domain.text import has_control_characters, is_web_address
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 4000
+PLACE_MAX = 300
+VIDEO_URL_MAX = 500
 #: More places than the largest hall of the network (the Engagementkongress) is a typo.
 CAPACITY_MAX = 100_000
 #: An event's length when only its start is given.
@@ -108,6 +110,10 @@ class Event:
             raise InvalidInput("description", max=DESCRIPTION_MAX)
         if any(has_control_characters(t or "") for t in (self.title, self.description, self.place)):
             raise InvalidInput("control_characters")
+        if self.place is not None and len(self.place) > PLACE_MAX:
+            raise InvalidInput("place", max=PLACE_MAX)
+        if self.video_url is not None and not is_web_address(self.video_url, VIDEO_URL_MAX):
+            raise InvalidInput("video_url", max=VIDEO_URL_MAX)
         if self.capacity is not None and self.capacity > CAPACITY_MAX:
             raise InvalidInput("capacity_max", max=CAPACITY_MAX)
         for moment in (self.starts_at, self.ends_at, self.registration_deadline):

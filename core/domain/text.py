@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from html.parser import HTMLParser
+from urllib.parse import urlsplit
 
 #: Line breaks and tabs are fine; so are the joiners inside emoji. Other control and format
 #: characters (escape sequences, bidirectional overrides, NUL) are refused.
@@ -60,3 +61,16 @@ def without_markup(text: str) -> str:
     parser.feed(text)
     parser.close()
     return " ".join("".join(parser.parts).split())
+
+
+def is_web_address(text: str, max_length: int = 2000) -> bool:
+    """An absolute ``http``/``https`` address with a host, without spaces, at most
+    ``max_length`` characters (RFC 3986; other schemes such as ``javascript:`` are not
+    addresses a person should be sent to)."""
+    parts = urlsplit(text)
+    return (
+        len(text) <= max_length
+        and parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and not any(c.isspace() for c in text)
+    )

@@ -263,3 +263,26 @@ async def test_remove_and_move_up_through_the_desk(app, notifier):
         "registration.removed",
         "registration.moved_up",
     ]
+
+
+async def test_addresses_the_desk_does_not_know_get_its_german_page(app):
+    """Ids longer than any id, words where an id belongs, any method: the German 404 page."""
+    olga = await factories.person(app, "Olga Office", roles={Role.ORGANIZER})
+    async with await signed_in(app, olga) as web:
+        token = re.search(r'name="csrf" value="([^"]+)"', (await web.get("/admin")).text)[1]
+        for method, path in (
+            ("GET", "/admin/veranstaltungen/99999999999999999999999"),
+            ("GET", "/admin/personen/99999999999999999999999"),
+            ("GET", "/admin/umfragen/1234567890"),
+            ("GET", "/admin/ankuendigungen/abc"),
+            ("POST", "/admin/veranstaltungen/99999999999999999999/absagen"),
+            ("POST", "/admin/veranstaltungen/abc/bearbeiten"),
+            ("POST", "/admin/kommunen/abc/einladung"),
+            ("POST", "/admin/veranstaltungen/5/teilnehmende/abc/nachruecken"),
+            ("DELETE", "/admin/veranstaltungen/5"),
+        ):
+            answer = await web.request(method, path, data={"csrf": token})
+            assert answer.status_code == 404, (method, path)
+            assert "Diese Seite gibt es nicht." in answer.text, (method, path)
+        slash = await web.get("/admin/")
+        assert slash.status_code == 303 and slash.headers["location"] == "/admin"
