@@ -129,7 +129,8 @@ async def change_event(
     """Apply ``changes`` (field name → value of :class:`Event`); a new start without a new
     end keeps the duration (a move); a larger capacity promotes waiting people; a change of
     time, place or link is announced to everyone registered and raises the calendars'
-    SEQUENCE. Raises InvalidInput, NotFound, NotAllowed."""
+    SEQUENCE. A cancelled event is not changed (``cancelled_unchangeable``); a start or
+    deadline changed into the past is refused. Raises InvalidInput, NotFound, NotAllowed."""
     unknown = set(changes) - CHANGEABLE
     if unknown:
         raise InvalidInput("unknown_field", field=", ".join(sorted(unknown)))
@@ -138,14 +139,19 @@ async def change_event(
         info = await uow.events.lock(event_id)
         if info is None:
             raise NotFound("event_not_found", id=event_id)
+        info.event.check_changeable()
         if "starts_at" in changes and "ends_at" not in changes:
             duration = info.event.ends_at - info.event.starts_at
             changes = {**changes, "ends_at": changes["starts_at"] + duration}
         differing = {k for k, v in changes.items() if getattr(info.event, k) != v}
         changed = replace(info.event, **changes)
-        changed.validate()
+        # What was changed into the past is named first: it is what the office mistyped.
         if "starts_at" in differing and changed.starts_at <= now:
             raise InvalidInput("start_in_past", start=changed.starts_at)
+        deadline = changed.registration_deadline
+        if "registration_deadline" in differing and deadline is not None and deadline <= now:
+            raise InvalidInput("deadline_in_past", deadline=deadline)
+        changed.validate()
         if differing:
             changed.updated_at = now
         if NOTIFIED_CHANGES & differing:
@@ -219,10 +225,7 @@ async def cancel_event(
         info = await uow.events.lock(event_id)
         if info is None:
             raise NotFound("event_not_found", id=event_id)
-        if info.event.cancelled:
-            raise InvalidInput("already_cancelled", title=info.event.title)
-        if info.event.starts_at <= now:
-            raise InvalidInput("event_began", title=info.event.title)
+        info.event.check_cancellable(now)
         info.event.cancelled = True
         info.event.sequence += 1
         info.event.updated_at = now

@@ -162,8 +162,10 @@ async def set_event_reminders(
         raise InvalidInput("reminder_offset", days=HORIZON.days)
     async with uow:
         await require(uow, actor_id, Action.MANAGE_EVENTS)
-        if await uow.events.get(event_id) is None:
+        info = await uow.events.get(event_id)
+        if info is None:
             raise NotFound("event_not_found", id=event_id)
+        info.event.check_changeable()
         await uow.reminders.set_offsets(event_id, tuple(sorted(set(offsets), reverse=True)))
         await uow.commit()
 

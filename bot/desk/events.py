@@ -177,7 +177,9 @@ def add_event_routes(router: APIRouter, desk: Desk) -> None:
         return await desk.guarded(request, page)
 
     async def the_event(session: Session, event_id: int) -> Event:
+        """The event to change (the office), or the refusal of a cancelled one."""
         found = await attendees(app.uow(), actor_id=session.person.id, event_id=event_id)
+        found.info.event.check_changeable()
         return found.info.event
 
     @router.get(EVENT + "/bearbeiten", include_in_schema=False)
@@ -269,6 +271,7 @@ def add_event_routes(router: APIRouter, desk: Desk) -> None:
     async def cancel_page(request: Request, event_id: int) -> Response:
         async def page(session: Session) -> Response:
             found = await attendees(app.uow(), actor_id=session.person.id, event_id=event_id)
+            found.info.event.check_cancellable(app.clock.now())
             return desk.page(
                 request,
                 "event_cancel.html",

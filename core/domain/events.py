@@ -126,6 +126,20 @@ class Event:
         if self.registration_deadline is not None and self.registration_deadline > self.starts_at:
             raise InvalidInput("deadline_after_start")
 
+    def check_changeable(self) -> None:
+        """Raise unless the office may still change the event (a cancelled one stays as it
+        was announced: ``cancelled_unchangeable``)."""
+        if self.cancelled:
+            raise InvalidInput("cancelled_unchangeable", title=self.title)
+
+    def check_cancellable(self, now: datetime) -> None:
+        """Raise unless the event can be cancelled at ``now``: not twice
+        (``already_cancelled``), not once it has begun (``event_began``)."""
+        if self.cancelled:
+            raise InvalidInput("already_cancelled", title=self.title)
+        if self.starts_at <= now:
+            raise InvalidInput("event_began", title=self.title)
+
     def check_future(self, now: datetime) -> None:
         """Raise unless the start and the registration deadline both lie after ``now``."""
         if self.starts_at <= now:

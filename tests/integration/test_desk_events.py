@@ -202,6 +202,10 @@ async def test_cancelling_asks_first_then_tells_everyone(app, notifier):
         assert "abgesagt" in page.text and "/absagen" not in page.text
         again = await web.post(f"/admin/veranstaltungen/{event.id}/absagen", data={"csrf": token})
         assert again.status_code == 400 and "abgesagt" in again.text
+        for path in ("/absagen", "/bearbeiten", "/erinnerungen"):  # it stays as announced
+            refused = await web.get(f"/admin/veranstaltungen/{event.id}{path}")
+            assert refused.status_code == 400 and "abgesagt" in refused.text, path
+            assert 'type="submit" class="primary"' not in refused.text
     for person in (anna, bjoern, cem):
         assert notifier.keys_for(person.id)[-1] == "event_cancelled"
 

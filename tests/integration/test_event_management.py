@@ -8,7 +8,8 @@ import pytest
 
 from core.domain.errors import InvalidInput, NotAllowed
 from core.domain.registrations import RegistrationStatus
-from core.events import cancel_event, change_event
+from core.events import cancel_event, change_event, event_details
+from core.reminders import set_event_reminders
 from core.signup import sign_up
 from tests.support import factories
 
@@ -145,3 +146,34 @@ async def test_a_move_keeps_the_duration_tells_everyone_and_raises_the_sequence(
     details = await event_details(app.uow(), event_id=event.id, person_id=None, now=app.clock.now())
     ics = calendar_file([Entry(details.info.event, True)], name="x", now=app.clock.now())
     assert b"SEQUENCE:1" in ics and b"LAST-MODIFIED:" in ics
+
+
+async def test_a_cancelled_event_stays_as_announced(app):
+    event = await factories.event(app, title="Netzwerktreffen Süd")
+    now = app.clock.now()
+    await cancel_event(app.uow(), actor_id=None, event_id=event.id, now=now)
+    for attempt in (
+        change_event(
+            app.uow(), actor_id=None, event_id=event.id, changes={"title": "Neu"}, now=now
+        ),
+        set_event_reminders(app.uow(), actor_id=None, event_id=event.id, offsets=()),
+        cancel_event(app.uow(), actor_id=None, event_id=event.id, now=now),
+    ):
+        with pytest.raises(InvalidInput) as caught:
+            await attempt
+        assert caught.value.code in ("cancelled_unchangeable", "already_cancelled")
+    details = await event_details(app.uow(), event_id=event.id, person_id=None, now=now)
+    assert details.info.event.title == "Netzwerktreffen Süd"
+
+
+async def test_what_was_changed_into_the_past_is_named_first(app):
+    event = await factories.event(app, days=10, deadline_days=5)
+    now = app.clock.now()
+    moved = {"starts_at": now - timedelta(days=400)}  # the deadline now lies after it too
+    with pytest.raises(InvalidInput) as caught:
+        await change_event(app.uow(), actor_id=None, event_id=event.id, changes=moved, now=now)
+    assert caught.value.code == "start_in_past"
+    earlier = {"registration_deadline": now - timedelta(days=1)}
+    with pytest.raises(InvalidInput) as caught:
+        await change_event(app.uow(), actor_id=None, event_id=event.id, changes=earlier, now=now)
+    assert caught.value.code == "deadline_in_past"
