@@ -32,6 +32,10 @@ DURATION_UNITS: dict[str, int] = {
 _UNIT = "|".join(sorted(map(re.escape, DURATION_UNITS), key=len, reverse=True))
 DURATION = re.compile(rf"(?P<number>{_NUMBER})\s*(?P<unit>{_UNIT})?\.?", re.IGNORECASE)
 _DURATION_VALUE = rf"{_NUMBER}(?:\s*(?:{_UNIT})\b\.?)?"
+#: One duration with its unit, in a list of them ("1 Tag, 2 Stunden", "48h; 30 min").
+_LISTED = rf"{_NUMBER}\s*(?:{_UNIT})\b\.?"
+_SEPARATOR = r"\s*(?:[,;/+]|\bund\b|\band\b)?\s*"
+DURATIONS = re.compile(rf"\s*{_LISTED}(?:{_SEPARATOR}{_LISTED})*\s*", re.IGNORECASE)
 
 
 def normalize(text: str) -> str:
@@ -50,6 +54,18 @@ def parse_duration(text: str) -> timedelta:
     number = float(match.group("number").replace(",", "."))
     unit = DURATION_UNITS[(match.group("unit") or "min").lower()]
     return timedelta(seconds=round(number * unit))
+
+
+def parse_durations(text: str) -> tuple[timedelta, ...]:
+    """Several durations, each with its unit, separated by commas, semicolons, spaces or
+    "und": ``1 Tag, 2 Stunden``, ``48h 30min``, ``1,5 Stunden und 10 Minuten`` (a decimal
+    comma belongs to its number). Empty text: none. Raises InvalidInput("durations") for
+    anything else, a bare number included (minutes or hours? the unit decides)."""
+    if not text.strip():
+        return ()
+    if DURATIONS.fullmatch(text) is None:
+        raise InvalidInput("durations")
+    return tuple(parse_duration(m.group()) for m in re.finditer(_LISTED, text, re.IGNORECASE))
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 CATCH_UP = timedelta(days=2)
 #: The longest reminder offset (and deadline notice) looked ahead for.
 HORIZON = timedelta(days=30)
+#: More reminders for one event than this would be noise.
+REMINDERS_MAX = 5
 DROPPED = "event began before the reminder went out"
 SUPERSEDED = "a later reminder for the same event was due as well"
 
@@ -157,9 +159,14 @@ async def next_due(uow: UnitOfWork, *, now: datetime) -> datetime | None:
 async def set_event_reminders(
     uow: UnitOfWork, *, actor_id: int | None, event_id: int, offsets: tuple[timedelta, ...]
 ) -> None:
-    """Replace the event's reminder offsets (an empty tuple: no reminders)."""
+    """Replace the event's reminder offsets (an empty tuple: no reminders): each between a
+    minute and :data:`HORIZON` before the start, at most :data:`REMINDERS_MAX`. Raises
+    InvalidInput (``reminder_offset``, ``reminder_count``, ``cancelled_unchangeable``),
+    NotFound, NotAllowed."""
     if any(o <= timedelta(0) or o > HORIZON for o in offsets):
         raise InvalidInput("reminder_offset", days=HORIZON.days)
+    if len(set(offsets)) > REMINDERS_MAX:
+        raise InvalidInput("reminder_count", max=REMINDERS_MAX)
     async with uow:
         await require(uow, actor_id, Action.MANAGE_EVENTS)
         info = await uow.events.get(event_id)

@@ -236,19 +236,13 @@ def add_event_routes(router: APIRouter, desk: Desk) -> None:
         async def page(session: Session) -> Response:
             event = await the_event(session, event_id)
             value = (await desk.form(request)).get("offsets", "").strip()
-            parts = [p.strip() for p in value.replace(";", ",").split(",") if p.strip()]
             try:
-                offsets = tuple(arguments.parse_duration(p) for p in parts)
+                offsets = arguments.parse_durations(value)
                 await set_event_reminders(
                     app.uow(), actor_id=session.person.id, event_id=event_id, offsets=offsets
                 )
             except InvalidInput as exc:
-                error = (
-                    "Bitte Zeitspannen angeben, durch Kommas getrennt, z. B. „1 Tag, 2 Stunden“."
-                    if exc.code == "poll_duration"
-                    else desk.explained(exc)
-                )
-                return _reminders(request, session, event, value, error)
+                return _reminders(request, session, event, value, desk.explained(exc))
             return desk.see(f"/admin/veranstaltungen/{event_id}")
 
         return await desk.guarded(request, page, posted=True)

@@ -227,6 +227,12 @@ async def test_reminders_read_as_typed_and_bad_ones_change_nothing(app):
         saved = await web.post(path, data={"csrf": token, "offsets": "2 Tage; 90 min"})
         assert saved.status_code == 303
         assert 'value="2 Tage, 90 Minuten"' in (await web.get(path)).text
+        decimal = await web.post(path, data={"csrf": token, "offsets": "1,5 Stunden, 1 Tag"})
+        assert decimal.status_code == 303  # the comma of 1,5 belongs to the number
+        assert 'value="1 Tag, 90 Minuten"' in (await web.get(path)).text
+        for unclear in ("24", "1, 5 Stunden", "1h 2h 3h 4h 5h 6h"):
+            refused = await web.post(path, data={"csrf": token, "offsets": unclear})
+            assert refused.status_code == 422, unclear
         await web.post(path, data={"csrf": token, "offsets": ""})
         assert 'value=""' in (await web.get(path)).text  # no reminders
 
