@@ -382,7 +382,7 @@ def api_app(app: App) -> FastAPI:
 
     @api.post("/members", tags=["members"], status_code=201)
     async def new_member(body: MemberIn) -> MemberOut:
-        member = await add_member(app.uow(), **body.model_dump())
+        member = await add_member(app.uow(), **body.model_dump(), now=app.clock.now())
         return MemberOut.model_validate(member, from_attributes=True)
 
     @api.get("/persons", tags=["persons"])

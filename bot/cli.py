@@ -394,7 +394,9 @@ async def run_event_reminders(settings: Settings, args: argparse.Namespace) -> N
     offsets = tuple(parse_duration(text) for text in args.before)
 
     async def work(app: App) -> None:
-        await set_event_reminders(app.uow(), actor_id=None, event_id=args.id, offsets=offsets)
+        await set_event_reminders(
+            app.uow(), actor_id=None, event_id=args.id, offsets=offsets, now=app.clock.now()
+        )
         listed = ", ".join(args.before) if offsets else "keine"
         print(f"Erinnerungen für Veranstaltung {args.id}: {listed} vor Beginn.")
 
@@ -449,6 +451,7 @@ async def run_member_add(settings: Settings, args: argparse.Namespace) -> None:
             kind=kind,
             municipality_key=args.key,
             joined_on=app.clock.now().date(),
+            now=app.clock.now(),
         )
         print(member.id)
 
@@ -640,7 +643,12 @@ async def run_person_role(settings: Settings, args: argparse.Namespace) -> None:
 
     async def work(app: App) -> None:
         person = await change_roles(
-            app.uow(), actor_id=None, person_ref=args.person, add=add, remove=remove
+            app.uow(),
+            actor_id=None,
+            person_ref=args.person,
+            add=add,
+            remove=remove,
+            now=app.clock.now(),
         )
         roles = ", ".join(sorted(r.value for r in person.roles)) or "keine"
         print(f"{person.display_name}: {roles}")
@@ -653,7 +661,7 @@ async def run_person_unlink(settings: Settings, args: argparse.Namespace) -> Non
 
     async def work(app: App) -> None:
         removed = await unlink_account(
-            app.uow(), actor_id=None, person_ref=args.person, platform=platform
+            app.uow(), actor_id=None, person_ref=args.person, platform=platform, now=app.clock.now()
         )
         text = app.translator.t("de", "cli.person.unlinked", count=removed, platform=platform)
         print(plain_text(text))

@@ -64,6 +64,15 @@ async def create_invitation(
         code, invitation = await _issue(
             uow, actor, now, valid_days, max_uses=max_uses, member_id=member.id
         )
+        await record(
+            uow,
+            actor_id=actor_id,
+            action="invitation.created",
+            subject=f"member:{member.id}",
+            now=now,
+            uses=max_uses,
+            days=valid_days,
+        )
         await uow.commit()
     return NewInvitation(code, invitation, member=member)
 
@@ -84,6 +93,8 @@ async def create_personal_invitation(
         if not person.office_entry:
             raise InvalidInput("invite_guest", name=person.display_name)
         code, invitation = await _issue(uow, actor, now, valid_days, person_id=person.id)
+        subject = f"person:{person.id}"
+        await record(uow, actor_id=actor_id, action="invitation.created", subject=subject, now=now)
         await uow.commit()
     return NewInvitation(code, invitation, person=person)
 
@@ -215,6 +226,7 @@ async def change_roles(
     person_ref: str,
     add: frozenset[Role] = frozenset(),
     remove: frozenset[Role] = frozenset(),
+    now: datetime,
 ) -> Person:
     """Give or take network roles (office only). ``member`` follows the municipality and is
     not set by hand. Only the office's own entries get roles: a self-registered account's
@@ -228,9 +240,20 @@ async def change_roles(
         person = await person_by_ref(uow, person_ref)
         if not person.office_entry and add:
             raise InvalidInput("roles_for_guest", name=person.display_name)
-        person.roles = (person.roles | add) - remove
-        await uow.persons.update(person)
-        await uow.commit()
+        roles = (person.roles | add) - remove
+        if roles != person.roles:
+            person.roles = roles
+            await uow.persons.update(person)
+            subject = f"person:{person.id}"
+            await record(
+                uow,
+                actor_id=actor_id,
+                action="person.changed",
+                subject=subject,
+                now=now,
+                fields=["roles"],
+            )
+            await uow.commit()
     return person
 
 
@@ -302,7 +325,12 @@ async def change_person(
 
 
 async def unlink_account(
-    uow: UnitOfWork, *, actor_id: int | None, person_ref: str, platform: Platform
+    uow: UnitOfWork,
+    *,
+    actor_id: int | None,
+    person_ref: str,
+    platform: Platform,
+    now: datetime,
 ) -> int:
     """Detach the office's person's chat accounts on ``platform`` (office only); returns
     how many. Such an account starts over as a guest when it writes again. A self-registered
@@ -316,5 +344,14 @@ async def unlink_account(
         for identity in await uow.identities.for_person(person.id):
             if identity.platform is platform:
                 removed += await uow.identities.delete(platform, identity.external_id)
+        if removed:
+            await record(
+                uow,
+                actor_id=actor_id,
+                action="person.unlinked",
+                subject=f"person:{person.id}",
+                now=now,
+                platform=platform.value,
+            )
         await uow.commit()
     return removed

@@ -202,6 +202,8 @@ async def assign_speaker(
                 )
         info.event.speaker_id = speaker.id if speaker else None
         await uow.events.update(info.event)
+        subject = f"event:{event_id}"
+        await record(uow, actor_id=actor_id, action="event.speaker", subject=subject, now=now)
         await uow.commit()
     return info.event, speaker
 

@@ -187,6 +187,15 @@ async def import_entries(
             changed.append(entry)
         if changed or removed:
             await _count_revision(uow, now)
+            await record(
+                uow,
+                actor_id=None,  # the operator (kb import) or the starter content
+                action="faq.imported",
+                subject="kb",
+                now=now,
+                saved=len(changed),
+                removed=len(removed),
+            )
         await uow.commit()
     for entry_id in removed:
         index.remove(entry_id)
@@ -292,7 +301,6 @@ async def save_entry(
             action="faq.saved",
             subject=f"faq:{entry.id}",
             now=now,
-            question=entry.question,
         )
         await uow.commit()
     index.upsert(entry)
@@ -320,7 +328,6 @@ async def delete_entry(
             action="faq.deleted",
             subject=f"faq:{entry_id}",
             now=now,
-            question=entry.question,
         )
         await uow.commit()
     index.remove(entry_id)
@@ -552,6 +559,8 @@ async def adopt_answer(
             await uow.faq_entries.add(entry, len(entries))
             created = True
         await _count_revision(uow, now)
+        subject = f"faq:{entry.id}"
+        await record(uow, actor_id=actor_id, action="faq.adopted", subject=subject, now=now)
         await uow.commit()
     index.upsert(entry)
     return Adopted(entry, created)

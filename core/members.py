@@ -8,7 +8,7 @@ from core.audit import record
 from core.authority import load_person, require
 from core.domain.authority import Action
 from core.domain.errors import DomainError, InvalidInput, NotFound
-from core.domain.members import Member, MemberKind, validate_municipality_key
+from core.domain.members import Member, MemberKind, check_joined, validate_municipality_key
 from core.domain.people import LANGUAGES, ChatIdentity, Person, Platform, Role, unquote
 from core.domain.text import has_control_characters, without_control_characters
 from core.ports import UnitOfWork
@@ -35,6 +35,7 @@ async def add_member(
     municipality_key: str | None = None,
     joined_on: date | None = None,
     actor_id: int | None = None,
+    now: datetime | None = None,
 ) -> Member:
     """A new member municipality (the office; ``actor_id=None``: the operator). Raises
     InvalidInput (a bad name or key, ``member_exists``), NotAllowed."""
@@ -44,11 +45,15 @@ async def add_member(
         validate_municipality_key(municipality_key) if municipality_key else None,
         joined_on,
     )
+    if now is not None:
+        check_joined(joined_on, now.date())
     async with uow:
         await require(uow, actor_id, Action.MANAGE_PEOPLE)
-        if await uow.members.find(member.name) is not None:
-            raise InvalidInput("member_exists", name=member.name)
+        await _check_unique(uow, member)
         member = await uow.members.add(member)
+        if now is not None:
+            subject = f"member:{member.id}"
+            await record(uow, actor_id=actor_id, action="member.created", subject=subject, now=now)
         await uow.commit()
     return member
 
@@ -70,15 +75,14 @@ async def change_member(
     ``member_exists``), NotFound ``member_not_found``, NotAllowed."""
     cleaned = clean_name(name)
     key = validate_municipality_key(municipality_key) if municipality_key else None
+    check_joined(joined_on, now.date())
     async with uow:
         await require(uow, actor_id, Action.MANAGE_PEOPLE)
         member = await uow.members.get(member_id)
         if member is None:
             raise NotFound("member_not_found", ref=str(member_id))
-        other = await uow.members.find(cleaned)
-        if other is not None and other.id != member_id and other.name == cleaned:
-            raise InvalidInput("member_exists", name=cleaned)
         changed = Member(cleaned, kind, key, joined_on, member_id)
+        await _check_unique(uow, changed)
         fields = [
             f
             for f in ("name", "kind", "municipality_key", "joined_on")
@@ -97,6 +101,19 @@ async def change_member(
             )
             await uow.commit()
     return changed
+
+
+async def _check_unique(uow: UnitOfWork, member: Member) -> None:
+    """Raise unless no other member has the name (in any case) or the official key."""
+    for other in await uow.members.list():
+        if other.id == member.id:
+            continue
+        if other.name.casefold() == member.name.casefold():
+            raise InvalidInput("member_exists", name=other.name)
+        if member.municipality_key and other.municipality_key == member.municipality_key:
+            raise InvalidInput(
+                "municipality_key_taken", value=member.municipality_key, name=other.name
+            )
 
 
 async def find_member(uow: UnitOfWork, ref: str) -> Member:
@@ -140,6 +157,14 @@ async def add_person(
             created_at=now,
         )
         person = await uow.persons.add(person)
+        await record(
+            uow,
+            actor_id=actor_id,
+            action="person.created",
+            subject=f"person:{person.id}",
+            now=now,
+            roles=sorted(r.value for r in person.roles),
+        )
         await uow.commit()
     return person
 

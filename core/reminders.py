@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from core.audit import record
 from core.authority import require
 from core.domain.authority import Action
 from core.domain.errors import DomainError, InvalidInput, NotFound
@@ -157,7 +158,12 @@ async def next_due(uow: UnitOfWork, *, now: datetime) -> datetime | None:
 
 
 async def set_event_reminders(
-    uow: UnitOfWork, *, actor_id: int | None, event_id: int, offsets: tuple[timedelta, ...]
+    uow: UnitOfWork,
+    *,
+    actor_id: int | None,
+    event_id: int,
+    offsets: tuple[timedelta, ...],
+    now: datetime,
 ) -> None:
     """Replace the event's reminder offsets (an empty tuple: no reminders): each between a
     minute and :data:`HORIZON` before the start, at most :data:`REMINDERS_MAX`. Raises
@@ -173,7 +179,16 @@ async def set_event_reminders(
         if info is None:
             raise NotFound("event_not_found", id=event_id)
         info.event.check_changeable()
-        await uow.reminders.set_offsets(event_id, tuple(sorted(set(offsets), reverse=True)))
+        ordered = tuple(sorted(set(offsets), reverse=True))
+        await uow.reminders.set_offsets(event_id, ordered)
+        await record(
+            uow,
+            actor_id=actor_id,
+            action="event.reminders",
+            subject=f"event:{event_id}",
+            now=now,
+            minutes=[int(o.total_seconds() // 60) for o in ordered],
+        )
         await uow.commit()
 
 

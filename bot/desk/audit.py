@@ -22,8 +22,16 @@ ACTIONS = {
     "poll_results.exported": "Umfrageergebnis exportiert",
     "registration.removed": "Anmeldung zurückgenommen",
     "registration.moved_up": "von der Warteliste nachgerückt",
+    "member.created": "Mitgliedskommune angelegt",
     "member.changed": "Mitgliedskommune geändert",
+    "person.created": "Person angelegt",
     "person.changed": "Person geändert",
+    "person.unlinked": "Chat-Konten getrennt",
+    "invitation.created": "Einladung erzeugt",
+    "event.speaker": "Sprecherin oder Sprecher festgelegt",
+    "event.reminders": "Erinnerungen geändert",
+    "faq.imported": "Wissensbasis übernommen",
+    "faq.adopted": "Antwort in die Wissensbasis übernommen",
 }
 #: What a subject's prefix names.
 SUBJECTS = {
@@ -31,6 +39,7 @@ SUBJECTS = {
     "announcement": "Ankündigung",
     "poll": "Umfrage",
     "faq": "Wissenseintrag",
+    "kb": "Wissensbasis",
     "member": "Mitgliedskommune",
     "person": "Person",
 }
@@ -61,7 +70,9 @@ def add_audit_routes(router: APIRouter, desk: Desk) -> None:
 
 def _subject(subject: str) -> str:
     kind, _, ref = subject.partition(":")
-    return f"{SUBJECTS[kind]} {ref}" if kind in SUBJECTS else subject
+    if kind not in SUBJECTS:
+        return subject
+    return f"{SUBJECTS[kind]} {ref}".strip()
 
 
 def _listed(value: object) -> str:

@@ -239,7 +239,11 @@ def add_event_routes(router: APIRouter, desk: Desk) -> None:
             try:
                 offsets = arguments.parse_durations(value)
                 await set_event_reminders(
-                    app.uow(), actor_id=session.person.id, event_id=event_id, offsets=offsets
+                    app.uow(),
+                    actor_id=session.person.id,
+                    event_id=event_id,
+                    offsets=offsets,
+                    now=app.clock.now(),
                 )
             except InvalidInput as exc:
                 return _reminders(request, session, event, value, desk.explained(exc))

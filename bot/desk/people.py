@@ -4,7 +4,8 @@ Telegram link as a QR code. Leadership sees none of it (persons are not aggregat
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import segno
 from fastapi import APIRouter, Request
@@ -12,6 +13,7 @@ from fastapi.responses import Response
 from markupsafe import Markup
 
 from bot.adapters.telegram import USERNAME_KEY
+from bot.dates import DateError, parse_moment
 from bot.desk.pages import Desk
 from bot.handlers.general import start_payload
 from bot.reply import plain_text
@@ -39,6 +41,7 @@ FIELD_OF = {
     "control_characters": "name",
     "member_exists": "name",
     "municipality_key": "key",
+    "municipality_key_taken": "key",
     "member_kind": "kind",
     "joined_on": "joined",
     "member_not_found": "member",
@@ -91,7 +94,7 @@ def add_people_routes(router: APIRouter, desk: Desk) -> None:
             session=session,
             members=rows,
             kinds=[(k.value, kind(k)) for k in MemberKind],
-            form=form or {"kind": MemberKind.STADT.value},
+            form=form or {"kind": MemberKind.STADT.value, "joined": today.isoformat()},
             errors=errors or {},
         )
 
@@ -140,8 +143,9 @@ def add_people_routes(router: APIRouter, desk: Desk) -> None:
                     name=form.get("name", ""),
                     kind=_kind(form),
                     municipality_key=form.get("key") or None,
-                    joined_on=_joined(form),
+                    joined_on=_joined(form, app.clock.now(), app.settings.tz),
                     actor_id=session.person.id,
+                    now=app.clock.now(),
                 )
             except (InvalidInput, NotFound) as exc:
                 return await members_page(request, session, form, fielded(exc))
@@ -210,7 +214,7 @@ def add_people_routes(router: APIRouter, desk: Desk) -> None:
                     name=form.get("name", ""),
                     kind=_kind(form),
                     municipality_key=form.get("key") or None,
-                    joined_on=_joined(form),
+                    joined_on=_joined(form, app.clock.now(), app.settings.tz),
                     now=app.clock.now(),
                 )
             except InvalidInput as exc:
@@ -385,12 +389,14 @@ def _kind(form: dict[str, str]) -> MemberKind:
         raise InvalidInput("member_kind", kinds=kinds) from None
 
 
-def _joined(form: dict[str, str]) -> date | None:
-    if not form.get("joined"):
+def _joined(form: dict[str, str], now: datetime, tz: ZoneInfo) -> date | None:
+    """The date of joining as the browser sends it (ISO) or as typed (``1.3.2025``)."""
+    text = form.get("joined", "").strip()
+    if not text:
         return None
     try:
-        return date.fromisoformat(form["joined"])
-    except ValueError:
+        return parse_moment(text, now=now, tz=tz, require_time=False).date()
+    except DateError:
         raise InvalidInput("joined_on") from None
 
 

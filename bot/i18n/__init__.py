@@ -73,7 +73,7 @@ class Translator:
     def language(self, requested: str | None) -> str:
         return requested if requested in LANGUAGES else self.default_language
 
-    def t(self, language: str, key: str, **params: Any) -> Markup:
+    def t(self, language: str, key: str, /, **params: Any) -> Markup:
         """The message ``key`` in ``language`` (German when missing there), parameters filled."""
         found = catalogue(language).get(key) or catalogue("de").get(key)
         if found is None:

@@ -39,9 +39,23 @@ class Member:
         return self.joined_on is not None and today - self.joined_on <= NEW_MEMBER_PERIOD
 
 
+#: The Amtlicher Gemeindeschlüssel of every municipality in North Rhine-Westphalia starts so.
+NRW_KEY_PREFIX = "05"
+#: North Rhine-Westphalia was founded on 23 August 1946: no member joined before.
+FOUNDED = date(1946, 8, 23)
+
+
 def validate_municipality_key(key: str) -> str:
-    """The Amtlicher Gemeindeschlüssel has eight digits; NRW's start with 05."""
+    """The Amtlicher Gemeindeschlüssel has eight digits; NRW's start with 05 (Destatis,
+    Gemeindeverzeichnis). Spaces are dropped. Raises InvalidInput ``municipality_key``."""
     cleaned = key.replace(" ", "")
-    if not (cleaned.isdigit() and len(cleaned) == 8):
+    if not (cleaned.isdigit() and len(cleaned) == 8 and cleaned.startswith(NRW_KEY_PREFIX)):
         raise InvalidInput("municipality_key", value=key)
     return cleaned
+
+
+def check_joined(joined_on: date | None, today: date) -> None:
+    """Raise InvalidInput ``joined_on`` for a date of joining after ``today`` (a day's grace
+    for time zones) or before the state existed."""
+    if joined_on is not None and not FOUNDED <= joined_on <= today + timedelta(days=1):
+        raise InvalidInput("joined_on")

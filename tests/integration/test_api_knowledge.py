@@ -55,7 +55,7 @@ async def test_an_entry_round_trip_that_the_chat_answers_with(any_app):
     assert await list_entries(app.uow()) == []
     assert "800 Euro" not in await say_text(app, mia, "/faq Wer bezahlt unser Ehrenamtsfest?")
     logged = await latest_entries(app.uow(), actor_id=None)
-    assert [(e.action, e.via) for e in logged] == [
+    assert [(e.action, e.via) for e in logged if e.action.startswith("faq.")] == [
         ("faq.deleted", "api:intranet"),
         ("faq.saved", "api:intranet"),
         ("faq.saved", "api:intranet"),

@@ -471,7 +471,11 @@ async def test_a_self_chosen_name_cannot_collect_the_office_s_roles(app):
     await app.router.handle(impostor)
     with pytest.raises(DomainError, match="person_ref_ambiguous"):
         await change_roles(
-            app.uow(), actor_id=None, person_ref="Petra Sommer", add=frozenset({Role.ORGANIZER})
+            app.uow(),
+            actor_id=None,
+            person_ref="Petra Sommer",
+            add=frozenset({Role.ORGANIZER}),
+            now=app.clock.now(),
         )
     async with app.uow() as uow:
         (impostor_person,) = [
@@ -483,4 +487,5 @@ async def test_a_self_chosen_name_cannot_collect_the_office_s_roles(app):
             actor_id=None,
             person_ref=str(impostor_person.id),
             add=frozenset({Role.ORGANIZER}),
+            now=app.clock.now(),
         )

@@ -161,7 +161,7 @@ async def test_deleting_asks_first_and_then_the_chat_no_longer_finds_it(any_app)
     assert "Eine Anerkennung" not in await say_text(app, mia, "/faq Was ist die Ehrenamtskarte?")
     [logged, *_] = await latest_entries(app.uow(), actor_id=olga.id)
     assert (logged.action, logged.subject, logged.actor_id) == ("faq.deleted", "faq:karte", olga.id)
-    assert logged.details == {"question": "Was ist die Ehrenamtskarte?"}
+    assert logged.details == {}  # the log names what changed, never its content
 
 
 async def test_a_gap_opens_the_new_entry_form_filled_in(app):

@@ -148,3 +148,32 @@ async def test_the_office_corrects_a_municipality_and_a_person(app):
     )
     [welcome] = await app.router.handle(start)
     assert "Stadt Auenburg-Nord" in welcome.text
+
+
+async def test_a_municipality_entry_is_checked_as_the_state_keeps_them(app):
+    """The official key is NRW's (05…) and one municipality's only; a date of joining is a
+    date that has been, typed German or ISO; the name is unique in any case."""
+    olga = await factories.person(app, "Olga Office", roles={Role.ORGANIZER})
+    async with await signed_in(app, olga) as desk:
+        page = await desk.get("/admin/kommunen")
+        today = app.clock.now().astimezone(app.settings.tz).date().isoformat()
+        assert f'value="{today}"' in page.text  # a new member joins today unless told
+        form = {"csrf": csrf(page.text), "kind": "stadt", "joined": ""}
+        first = {**form, "name": "Stadt Auenburg", "key": "05999123"}
+        assert (await desk.post("/admin/kommunen", data=first)).status_code == 303
+        for field, bad in (
+            ("key", {"name": "Stadt Bergen", "key": "05 999 123"}),  # Auenburg's key
+            ("key", {"name": "Stadt Bergen", "key": "12345678"}),  # not in NRW
+            ("name", {"name": "stadt auenburg"}),
+            ("joined", {"name": "Stadt Bergen", "joined": "2099-01-01"}),
+            ("joined", {"name": "Stadt Bergen", "joined": "1.1.1066"}),
+        ):
+            refused = await desk.post("/admin/kommunen", data={**form, **bad})
+            assert refused.status_code == 422, bad
+            assert f'id="{field}-fehler"' in refused.text, bad
+        typed = {**form, "name": "Stadt Aue", "joined": "01.03.2025"}  # a part of Auenburg
+        assert (await desk.post("/admin/kommunen", data=typed)).status_code == 303
+    async with app.uow() as uow:
+        members = {m.name: m for m in await uow.members.list()}
+    assert set(members) == {"Stadt Auenburg", "Stadt Aue"}
+    assert members["Stadt Aue"].joined_on.isoformat() == "2025-03-01"

@@ -156,7 +156,7 @@ async def test_a_cancelled_event_stays_as_announced(app):
         change_event(
             app.uow(), actor_id=None, event_id=event.id, changes={"title": "Neu"}, now=now
         ),
-        set_event_reminders(app.uow(), actor_id=None, event_id=event.id, offsets=()),
+        set_event_reminders(app.uow(), actor_id=None, event_id=event.id, offsets=(), now=now),
         cancel_event(app.uow(), actor_id=None, event_id=event.id, now=now),
     ):
         with pytest.raises(InvalidInput) as caught:

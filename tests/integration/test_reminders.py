@@ -64,7 +64,11 @@ async def test_next_wake_up_is_the_next_reminder(app):
     event = await factories.event(app, days=3)
     assert await next_due(app.uow(), now=app.clock.now()) == event.starts_at - timedelta(hours=24)
     await set_event_reminders(
-        app.uow(), actor_id=None, event_id=event.id, offsets=(timedelta(minutes=1),)
+        app.uow(),
+        actor_id=None,
+        event_id=event.id,
+        offsets=(timedelta(minutes=1),),
+        now=app.clock.now(),
     )
     assert await next_due(app.uow(), now=app.clock.now()) == event.starts_at - timedelta(minutes=1)
 

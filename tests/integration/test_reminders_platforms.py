@@ -23,7 +23,11 @@ TESSA = {"id": 601, "first_name": "Tessa", "language_code": "de"}
 async def two_minutes_ahead(app):
     event = await factories.event(app, title="Kurzformat", days=2 / (24 * 60))
     await set_event_reminders(
-        app.uow(), actor_id=None, event_id=event.id, offsets=(timedelta(minutes=1),)
+        app.uow(),
+        actor_id=None,
+        event_id=event.id,
+        offsets=(timedelta(minutes=1),),
+        now=app.clock.now(),
     )
     return event
 
