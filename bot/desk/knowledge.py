@@ -34,8 +34,6 @@ from core.kb import (
 )
 from core.web_access import Session
 
-#: Ids the desk's own pages under ``/admin/wissen/`` use: no entry can have them here.
-PAGES = frozenset({"neu", "themen", "fragen", "luecken"})
 #: How many hits the search box shows.
 HITS = 10
 #: Which form field an error of the core belongs to (``faq_too_long`` names its own).
@@ -177,7 +175,7 @@ def add_knowledge_routes(router: APIRouter, desk: Desk) -> None:
 
         return await desk.guarded(request, page)
 
-    @router.get("/wissen/{entry_id}", include_in_schema=False)
+    @router.get("/wissen/eintrag/{entry_id}", include_in_schema=False)
     async def edit_form(request: Request, entry_id: str, gespeichert: str = "") -> Response:
         async def page(session: Session) -> Response:
             entry = await get_entry(app.uow(), actor_id=session.person.id, entry_id=entry_id)
@@ -187,7 +185,7 @@ def add_knowledge_routes(router: APIRouter, desk: Desk) -> None:
 
         return await desk.guarded(request, page)
 
-    @router.post("/wissen/{entry_id}", include_in_schema=False)
+    @router.post("/wissen/eintrag/{entry_id}", include_in_schema=False)
     async def edit(request: Request, entry_id: str) -> Response:
         async def page(session: Session) -> Response:
             stored = await get_entry(app.uow(), actor_id=session.person.id, entry_id=entry_id)
@@ -195,7 +193,7 @@ def add_knowledge_routes(router: APIRouter, desk: Desk) -> None:
 
         return await desk.guarded(request, page, posted=True)
 
-    @router.get("/wissen/{entry_id}/loeschen", include_in_schema=False)
+    @router.get("/wissen/eintrag/{entry_id}/loeschen", include_in_schema=False)
     async def delete_form(request: Request, entry_id: str) -> Response:
         async def page(session: Session) -> Response:
             entry = await get_entry(app.uow(), actor_id=session.person.id, entry_id=entry_id)
@@ -205,7 +203,7 @@ def add_knowledge_routes(router: APIRouter, desk: Desk) -> None:
 
         return await desk.guarded(request, page)
 
-    @router.post("/wissen/{entry_id}/loeschen", include_in_schema=False)
+    @router.post("/wissen/eintrag/{entry_id}/loeschen", include_in_schema=False)
     async def delete(request: Request, entry_id: str) -> Response:
         async def page(session: Session) -> Response:
             await delete_entry(
@@ -237,9 +235,6 @@ def add_knowledge_routes(router: APIRouter, desk: Desk) -> None:
             return _form(request, session, fields, topics, new=new, preview=preview)
         for problem in entry_problems(entry):
             _mark(fields, _field_of(problem), explained(problem))
-        if new and entry.id in PAGES:
-            text = "Diese Kennung braucht der Schreibtisch für eine Seite. Bitte eine andere."
-            _mark(fields, "id", text)
         if not any(f.error for f in fields):
             try:
                 await save_entry(
@@ -253,7 +248,7 @@ def add_knowledge_routes(router: APIRouter, desk: Desk) -> None:
             except InvalidInput as exc:
                 _mark(fields, _field_of(exc), explained(exc))
             else:
-                return desk.see(f"/admin/wissen/{entry.id}?gespeichert=1")
+                return desk.see(f"/admin/wissen/eintrag/{entry.id}?gespeichert=1")
         return _form(request, session, fields, topics, new=new, status=422)
 
     def explained(problem: InvalidInput) -> str:

@@ -66,18 +66,18 @@ async def test_an_entry_written_on_the_desk_is_what_the_chat_answers_and_edits_f
             "/admin/wissen/neu", data={"csrf": csrf(form.text), "aktion": "speichern", **FEST}
         )
         assert saved.status_code == 303, saved.text
-        assert saved.headers["location"] == "/admin/wissen/ehrenamtsfest?gespeichert=1"
+        assert saved.headers["location"] == "/admin/wissen/eintrag/ehrenamtsfest?gespeichert=1"
         assert "Gespeichert" in (await desk.get(saved.headers["location"])).text
 
         answer = await say_text(app, mia, "/faq Wer bezahlt unser Ehrenamtsfest?")
         assert "Landesservicestelle" in answer and "500 Euro" in answer
 
-        page = await desk.get("/admin/wissen/ehrenamtsfest")
+        page = await desk.get("/admin/wissen/eintrag/ehrenamtsfest")
         values = field_values(page.text)
         assert values["variants"] == "Wer bezahlt unser Ehrenamtsfest?" and "id" not in values
         values["answer"] = "Ja, bis zu 800 Euro über die Landesservicestelle."
         changed = await desk.post(
-            "/admin/wissen/ehrenamtsfest",
+            "/admin/wissen/eintrag/ehrenamtsfest",
             data={"csrf": csrf(page.text), "aktion": "speichern", **values},
         )
         assert changed.status_code == 303, changed.text
@@ -87,7 +87,7 @@ async def test_an_entry_written_on_the_desk_is_what_the_chat_answers_and_edits_f
         found = await desk.get("/admin/wissen", params={"suche": "Geld für unser Ehrenamtsfest"})
         text = re.sub(r"\s+", " ", found.text)
         assert "Gibt es Fördermittel für ein Ehrenamtsfest?</a></td><td>" in text
-        assert re.search(r"<td>1</td><td><a href=\"/admin/wissen/ehrenamtsfest\"", text)
+        assert re.search(r"<td>1</td><td><a href=\"/admin/wissen/eintrag/ehrenamtsfest\"", text)
         log = await desk.get("/admin/protokoll")
         assert log.text.count("Wissenseintrag gespeichert") == 2
     [stored] = await list_entries(app.uow())
@@ -133,15 +133,19 @@ async def test_a_bad_form_shows_errors_by_the_fields_and_saves_nothing(app):
 
         taken = await desk.post("/admin/wissen/neu", data={**FEST, "id": "karte", "csrf": token})
         assert taken.status_code == 422 and "„karte“ gibt es schon" in taken.text
+        # An id like a page of the desk is an id like any other (entries have their own path).
         page = await desk.post("/admin/wissen/neu", data={**FEST, "id": "themen", "csrf": token})
-        assert page.status_code == 422 and "für eine Seite" in page.text
+        assert page.headers["location"] == "/admin/wissen/eintrag/themen?gespeichert=1"
+        assert "Gespeichert" in (await desk.get(page.headers["location"])).text
         emptied = await desk.post(
-            "/admin/wissen/karte", data={**FEST, "id": "karte", "answer": "", "csrf": token}
+            "/admin/wissen/eintrag/karte", data={**FEST, "id": "karte", "answer": "", "csrf": token}
         )
         assert emptied.status_code == 422
         assert 'id="answer-fehler">Bitte geben Sie eine Antwort an.' in emptied.text
-    assert await list_entries(app.uow()) == [replace(KNOWN, updated=app.clock.now())]
-    assert await revision(app) == 1  # the import's, no other
+    stored = await list_entries(app.uow())
+    assert [e.id for e in stored] == ["karte", "themen"]  # only the complete form was saved
+    assert stored[0] == replace(KNOWN, updated=app.clock.now())
+    assert await revision(app) == 2  # the import's and the complete form's, no other
 
 
 async def test_deleting_asks_first_and_then_the_chat_no_longer_finds_it(any_app):
@@ -151,12 +155,14 @@ async def test_deleting_asks_first_and_then_the_chat_no_longer_finds_it(any_app)
     await import_entries(app.uow(), app.faq, [KNOWN], replace_all=False, now=app.clock.now())
     assert "Eine Anerkennung" in await say_text(app, mia, "/faq Was ist die Ehrenamtskarte?")
     async with await signed_in(app, olga) as desk:
-        asked = await desk.get("/admin/wissen/karte/loeschen")
+        asked = await desk.get("/admin/wissen/eintrag/karte/loeschen")
         assert asked.status_code == 200 and "Was ist die Ehrenamtskarte?" in asked.text
         assert await list_entries(app.uow()) != []  # asking deletes nothing
-        gone = await desk.post("/admin/wissen/karte/loeschen", data={"csrf": csrf(asked.text)})
+        gone = await desk.post(
+            "/admin/wissen/eintrag/karte/loeschen", data={"csrf": csrf(asked.text)}
+        )
         assert gone.status_code == 303 and gone.headers["location"] == "/admin/wissen"
-        assert (await desk.get("/admin/wissen/karte")).status_code == 404
+        assert (await desk.get("/admin/wissen/eintrag/karte")).status_code == 404
     assert await list_entries(app.uow()) == []
     assert "Eine Anerkennung" not in await say_text(app, mia, "/faq Was ist die Ehrenamtskarte?")
     [logged, *_] = await latest_entries(app.uow(), actor_id=olga.id)
@@ -234,14 +240,22 @@ async def test_topics_with_their_supporters_and_forwarded_questions_with_answers
 async def test_leadership_members_forged_forms_and_unknown_entries(app):
     await import_entries(app.uow(), app.faq, [KNOWN], replace_all=False, now=app.clock.now())
     lena = await factories.person(app, "Lena Landrätin", roles={Role.LEADERSHIP})
-    pages = ["", "/neu", "/themen", "/fragen", "/luecken", "/karte", "/karte/loeschen"]
+    pages = [
+        "",
+        "/neu",
+        "/themen",
+        "/fragen",
+        "/luecken",
+        "/eintrag/karte",
+        "/eintrag/karte/loeschen",
+    ]
     async with await signed_in(app, lena) as desk:
         for path in pages:
             refused = await desk.get(f"/admin/wissen{path}")
             assert refused.status_code == 403, path
             assert "Ehrenamtskarte" not in refused.text and "Netzwerkbüro" in refused.text
         token = csrf((await desk.get("/admin")).text)
-        for path in ("/neu", "/karte", "/karte/loeschen"):
+        for path in ("/neu", "/eintrag/karte", "/eintrag/karte/loeschen"):
             posted = await desk.post(f"/admin/wissen{path}", data={**FEST, "csrf": token})
             assert posted.status_code == 403, path
         async with app.uow() as uow:  # the role is taken away: now a member
@@ -253,14 +267,16 @@ async def test_leadership_members_forged_forms_and_unknown_entries(app):
     async with await signed_in(app, olga) as desk:
         forged = await desk.post("/admin/wissen/neu", data={**FEST, "aktion": "speichern"})
         assert forged.status_code == 403 and "Formular ist abgelaufen" in forged.text
-        forged = await desk.post("/admin/wissen/karte/loeschen", data={"csrf": "0" * 64})
+        forged = await desk.post("/admin/wissen/eintrag/karte/loeschen", data={"csrf": "0" * 64})
         assert forged.status_code == 403
         token = csrf((await desk.get("/admin/wissen")).text)
-        for path in ("/gibt-es-nicht", "/gibt-es-nicht/loeschen"):
+        for path in ("/eintrag/gibt-es-nicht", "/eintrag/gibt-es-nicht/loeschen"):
             missing = await desk.get(f"/admin/wissen{path}")
             assert (
                 missing.status_code == 404 and "gibt es in der Wissensbasis nicht" in missing.text
             )
-        missing = await desk.post("/admin/wissen/gibt-es-nicht/loeschen", data={"csrf": token})
+        missing = await desk.post(
+            "/admin/wissen/eintrag/gibt-es-nicht/loeschen", data={"csrf": token}
+        )
         assert missing.status_code == 404
     assert [e.id for e in await list_entries(app.uow())] == ["karte"]
