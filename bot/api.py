@@ -298,7 +298,7 @@ def api_app(app: App) -> FastAPI:
         status = 422
         if isinstance(error, NotFound | NotAllowed):
             status = 404 if isinstance(error, NotFound) else 403
-        text = plain_text(app.router.error_reply("de", error).text)
+        text = plain_text(app.translator.error("de", error, channel="web"))
         headers = (
             {"WWW-Authenticate": 'Bearer error="insufficient_scope", scope="write"'}
             if error.code == "read_only_credential"

@@ -355,11 +355,7 @@ class Router:
         return [replace(first, text=Markup("\n\n").join([first.text, notice])), *replies[1:]]
 
     def error_reply(self, language: str, error: DomainError) -> Reply:
-        key = f"error.{error.code}"
-        if not self.app.translator.has(key):
-            log.error("no message for error code %r", error.code)
-            key = "error.internal"
-        return Reply(self.app.translator.t(language, key, **error.params), is_error=True)
+        return Reply(self.app.translator.error(language, error), is_error=True)
 
     async def _flood_notice(
         self, message: IncomingMessage, uow_factory: Callable[[], UnitOfWork]

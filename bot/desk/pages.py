@@ -82,8 +82,8 @@ class Desk:
         return self.page(request, "message.html", title, status=status, session=session, text=text)
 
     def explained(self, error: DomainError) -> str:
-        """The chat's German message for ``error``."""
-        return plain_text(self.app.router.error_reply("de", error).text)
+        """The German message for ``error``, in the web's wording where it has its own."""
+        return plain_text(self.app.translator.error("de", error, channel="web"))
 
     def refused(self, request: Request, error: DomainError, session: Session) -> HTMLResponse:
         """The page for a domain error: 404 for what does not exist, 403 for what the

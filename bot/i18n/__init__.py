@@ -12,6 +12,7 @@ A language's catalogue is ``<language>.json`` plus every ``<area>.<language>.jso
 from __future__ import annotations
 
 import json
+import logging
 from datetime import date, datetime
 from functools import cache
 from importlib import resources
@@ -22,6 +23,9 @@ from babel import Locale
 from babel.dates import format_date, format_datetime
 from markupsafe import Markup
 
+from core.domain.errors import DomainError
+
+log = logging.getLogger(__name__)
 LANGUAGES = ("de", "en")
 DATETIME_PATTERNS = {"de": "EEE, d. MMMM y, HH:mm 'Uhr'", "en": "EEE, d MMMM y, HH:mm"}
 TIME_PATTERNS = {"de": "HH:mm 'Uhr'", "en": "HH:mm"}
@@ -86,6 +90,16 @@ class Translator:
 
     def has(self, key: str) -> bool:
         return key in catalogue("de")
+
+    def error(self, language: str, error: DomainError, *, channel: str = "") -> Markup:
+        """The message for ``error``: the ``channel``'s own wording where it has one
+        (``web.error.…`` names no chat command), else the chat's (``error.…``); an error
+        without a message is logged and apologised for (``error.internal``)."""
+        for key in (f"{channel}.error.{error.code}" if channel else "", f"error.{error.code}"):
+            if key and self.has(key):
+                return self.t(language, key, **error.params)
+        log.error("no message for error code %r", error.code)
+        return self.t(language, "error.internal")
 
     def format_value(self, language: str, value: Any) -> Any:
         if isinstance(value, datetime):

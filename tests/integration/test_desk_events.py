@@ -65,7 +65,9 @@ async def test_attendees_by_municipality_and_the_exports_read_back(app):
         assert values[4][:4] == [3, "Cem Çelik", "Stadt Auenburg", "Warteliste 1"]
         pdf = await web.get(f"/admin/veranstaltungen/{event.id}/teilnehmende.pdf")
         assert pdf.status_code == 404
-        assert (await web.get("/admin/veranstaltungen/999")).status_code == 404
+        missing = await web.get("/admin/veranstaltungen/999")
+        assert missing.status_code == 404 and "Nummer 999 gibt es nicht" in missing.text
+        assert "/termine" not in missing.text  # the web's wording: no chat command in it
 
 
 async def test_leadership_sees_no_attendee_list(app):

@@ -88,6 +88,9 @@ async def test_an_entry_written_on_the_desk_is_what_the_chat_answers_and_edits_f
         text = re.sub(r"\s+", " ", found.text)
         assert "Gibt es Fördermittel für ein Ehrenamtsfest?</a></td><td>" in text
         assert re.search(r"<td>1</td><td><a href=\"/admin/wissen/eintrag/ehrenamtsfest\"", text)
+        markup = await desk.get("/admin/wissen", params={"suche": "<script>alert(1)</script>"})
+        error = 'id="suche-fehler">Bitte geben Sie eine Frage ein, wie ein Mitglied sie stellen'
+        assert error in markup.text  # the web's wording, no chat command
         log = await desk.get("/admin/protokoll")
         assert log.text.count("Wissenseintrag gespeichert") == 2
     [stored] = await list_entries(app.uow())
