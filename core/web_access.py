@@ -14,7 +14,7 @@ from core.authority import require
 from core.domain.authority import Action
 from core.domain.errors import DomainError
 from core.domain.people import Person
-from core.domain.web import LINK_LIFETIME, SESSION_LIFETIME
+from core.domain.web import LINK_LIFETIME, SESSION_LIFETIME, WebGrant
 from core.ports import UnitOfWork
 
 
@@ -63,18 +63,31 @@ async def issue_link(
     return token
 
 
+async def check_link(uow: UnitOfWork, *, token: str, now: datetime) -> None:
+    """Whether a link would still sign in, without using it up (the page before the button
+    says at once what is wrong). Raises as :func:`redeem_link` does."""
+    async with uow:
+        grant = await _live_link(uow, token, now)
+        await require(uow, grant.person_id, Action.USE_WEB_DESK)
+
+
+async def _live_link(uow: UnitOfWork, token: str, now: datetime) -> WebGrant:
+    grant = await uow.web_access.get("link", _hash(token))
+    if grant is None:
+        raise DomainError("web_link_unknown")
+    if grant.used_at is not None:
+        raise DomainError("web_link_used")
+    if grant.expires_at <= now:
+        raise DomainError("web_link_expired")
+    return grant
+
+
 async def redeem_link(uow: UnitOfWork, *, token: str, now: datetime) -> Session:
     """Open a session with a link's token. Raises DomainError ``web_link_unknown``,
     ``web_link_used`` or ``web_link_expired``; NotAllowed if the person lost the right."""
     session = secrets.token_urlsafe(32)
     async with uow:
-        grant = await uow.web_access.get("link", _hash(token))
-        if grant is None:
-            raise DomainError("web_link_unknown")
-        if grant.used_at is not None:
-            raise DomainError("web_link_used")
-        if grant.expires_at <= now:
-            raise DomainError("web_link_expired")
+        grant = await _live_link(uow, token, now)
         person = await require(uow, grant.person_id, Action.USE_WEB_DESK)
         assert person is not None
         if not await uow.web_access.use(_hash(token), now):

@@ -21,7 +21,7 @@ from bot.desk.people import add_people_routes
 from bot.desk.polls import add_poll_routes
 from core.domain.errors import DomainError, NotAllowed
 from core.domain.web import SESSION_LIFETIME
-from core.web_access import redeem_link, sign_out
+from core.web_access import check_link, redeem_link, sign_out
 
 #: A request for an address the desk does not know gets its German page whatever the method.
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -45,7 +45,14 @@ def desk_router(app: App) -> APIRouter:
     @router.get("/anmelden/{token}", include_in_schema=False)
     async def sign_in_page(request: Request, token: str) -> Response:
         # Only a button here: link previews and scanners fetch with GET and must not use
-        # the link up.
+        # the link up; a link that would not work says so at once.
+        try:
+            await check_link(app.uow(), token=token, now=app.clock.now())
+        except NotAllowed as exc:
+            return message(request, "Kein Zugang", explained(exc), 403)
+        except DomainError as exc:
+            status = LINK_PROBLEMS.get(exc.code, 400)
+            return message(request, "Anmelde-Link ungültig", explained(exc), status)
         return page(request, "sign_in.html", "Anmelden")
 
     @router.post("/anmelden/{token}", include_in_schema=False)

@@ -53,6 +53,8 @@ async def test_an_organizer_signs_in_once_through_the_chat_link_and_out_again(ap
 
         again = await web.post(path)  # the link works once
         assert again.status_code == 410 and "schon benutzt" in again.text
+        shown_again = await web.get(path)  # the page before the button says so at once
+        assert shown_again.status_code == 410 and "Jetzt anmelden" not in shown_again.text
 
         csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', home.text)[1]
         forged = await web.post("/admin/abmelden", data={"csrf": "0" * 64})
@@ -73,6 +75,7 @@ async def test_a_link_older_than_ten_minutes_and_an_old_session_are_refused(app,
     async with client(app) as web:
         refused = await web.post(late)
         assert refused.status_code == 410 and "abgelaufen" in refused.text
+        assert (await web.get(late)).status_code == 410
         assert "/webzugang" in refused.text
         assert (await web.post("/admin/anmelden/erfunden")).status_code == 404
         assert (await web.post(await link_for(app, olga))).status_code == 303
