@@ -77,9 +77,17 @@ async def count_recipients(uow: UnitOfWork, *, actor_id: int | None, audience: A
 
 
 async def announce(
-    uow: UnitOfWork, *, actor_id: int | None, text: str, audience: Audience, now: datetime
+    uow: UnitOfWork,
+    *,
+    actor_id: int | None,
+    text: str,
+    audience: Audience,
+    now: datetime,
+    draft: str | None = None,
 ) -> Announcement:
-    """Store the announcement and one notification per recipient, in one transaction."""
+    """Store the announcement and one notification per recipient, in one transaction. With
+    ``draft`` (the desk's preview key) it is sent once: sending the same draft again returns
+    the announcement sent first and sends nothing. Raises InvalidInput, NotAllowed."""
     text = text.strip()
     if not text:
         raise InvalidInput("announcement_text", max=TEXT_MAX)
@@ -89,12 +97,20 @@ async def announce(
         raise InvalidInput("control_characters")
     async with uow:
         await require(uow, actor_id, Action.ANNOUNCE)
+        earlier = await uow.announcements.by_draft(draft) if draft else None
+        if earlier is not None:
+            return earlier
         people = await uow.announcements.recipients(audience.kind, audience.ref)
         if not people:
             raise InvalidInput("announcement_nobody")
         stored = await uow.announcements.add(
-            Announcement(text, audience.kind, audience.ref, actor_id, now, len(people))
+            Announcement(text, audience.kind, audience.ref, actor_id, now, len(people)), draft
         )
+        if stored is None:  # the same draft, sent at the same moment elsewhere
+            assert draft is not None
+            earlier = await uow.announcements.by_draft(draft)
+            assert earlier is not None
+            return earlier
         await uow.notifications.add_many(
             [
                 Notification(

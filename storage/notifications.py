@@ -352,9 +352,13 @@ class AnnouncementRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
-    async def add(self, announcement: Announcement) -> Announcement:
-        result = await self.conn.execute(
-            announcements.insert()
+    async def add(
+        self, announcement: Announcement, draft: str | None = None
+    ) -> Announcement | None:
+        """Store it; ``None`` when an announcement of the same ``draft`` exists (it waits
+        for another transaction that is storing one)."""
+        statement = (
+            upsert.insert(self.conn.dialect.name, announcements)
             .values(
                 text=announcement.text,
                 audience=announcement.audience.value,
@@ -362,11 +366,21 @@ class AnnouncementRepository:
                 author_id=announcement.author_id,
                 created_at=announcement.created_at,
                 recipients=announcement.recipients,
+                draft=draft,
             )
+            .on_conflict_do_nothing(index_elements=[announcements.c.draft])
             .returning(announcements.c.id)
         )
-        announcement.id = result.scalar_one()
+        found = (await self.conn.execute(statement)).scalar_one_or_none()
+        if found is None:
+            return None
+        announcement.id = found
         return announcement
+
+    async def by_draft(self, draft: str) -> Announcement | None:
+        query = announcements.select().where(announcements.c.draft == draft)
+        row = (await self.conn.execute(query)).first()
+        return _announcement(row) if row else None
 
     async def get(self, announcement_id: int) -> Announcement | None:
         query = announcements.select().where(announcements.c.id == announcement_id)

@@ -301,6 +301,9 @@ announcements = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("recipients", sa.Integer, nullable=False),
     sa.Column("completed_at", UTCDateTime),
+    # The desk's preview key: one announcement per preview, however often it is sent.
+    sa.Column("draft", sa.String(64)),
+    sa.UniqueConstraint("draft", name="uq_announcements_draft"),
 )
 
 # --- quick polls: the poll, the rooms it was posted to, the current votes ---------------------

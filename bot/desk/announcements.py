@@ -4,6 +4,7 @@ for every notice that cannot be delivered, in German."""
 
 from __future__ import annotations
 
+import re
 import secrets
 
 from fastapi import APIRouter, Request
@@ -29,11 +30,12 @@ from core.events import upcoming_events
 from core.members import list_members
 from core.web_access import Session
 
+#: The preview's key (``secrets.token_urlsafe(16)``): sending it again sends nothing twice.
+DRAFT = re.compile(r"[A-Za-z0-9_-]{22}")
+
 
 def add_announcement_routes(router: APIRouter, desk: Desk) -> None:
     app = desk.app
-    #: Preview → sent: a second click on "Jetzt senden" (or a reload) sends nothing twice.
-    sent: dict[str, int] = {}
 
     async def audiences(session: Session) -> list[dict[str, object]]:
         members = await list_members(app.uow(), actor_id=session.person.id)
@@ -171,21 +173,22 @@ def add_announcement_routes(router: APIRouter, desk: Desk) -> None:
             return session
         sent_form = await desk.form(request)
         draft = sent_form.get("draft", "")
-        if draft not in sent:
-            try:
-                audience = await chosen(sent_form.get("audience", ""))
-                stored = await announce(
-                    app.uow(),
-                    actor_id=session.person.id,
-                    text=sent_form.get("text", ""),
-                    audience=audience,
-                    now=app.clock.now(),
-                )
-            except DomainError as exc:
-                return desk.refused(request, exc, session)
-            assert stored.id is not None
-            sent[draft] = stored.id
-        return desk.see(f"/admin/ankuendigungen/{sent[draft]}")
+        if not DRAFT.fullmatch(draft):
+            text = "Bitte sehen Sie sich zuerst die Vorschau an; erst von dort wird gesendet."
+            return desk.message(request, "Nicht gesendet", text, 400, session)
+        try:
+            audience = await chosen(sent_form.get("audience", ""))
+            stored = await announce(
+                app.uow(),
+                actor_id=session.person.id,
+                text=sent_form.get("text", ""),
+                audience=audience,
+                now=app.clock.now(),
+                draft=draft,
+            )
+        except DomainError as exc:
+            return desk.refused(request, exc, session)
+        return desk.see(f"/admin/ankuendigungen/{stored.id}")
 
     @router.get("/ankuendigungen/{announcement_id:id}/stand", include_in_schema=False)
     async def state_now(request: Request, announcement_id: int) -> Response:

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import re
 
+import httpx
+
+from bot.app import build
+from bot.desk import COOKIE
 from bot.notifications import NotificationHub
+from bot.web import create_web_app
 from core.domain.people import Role
 from tests.support import factories
 from tests.support.desk import signed_in
@@ -38,6 +43,23 @@ async def test_preview_counts_the_recipients_and_sending_twice_sends_once(app):
         again = await desk.post("/admin/ankuendigungen/senden", data=form)  # a double click
         assert first.status_code == again.status_code == 303
         assert first.headers["location"] == again.headers["location"]
+        # Another process (or the desk after a restart) knows the draft too.
+        other = await build(
+            app.settings,
+            database=app.database,
+            clock=app.clock,
+            notifier=app.notifier,
+            migrate=False,
+        )
+        transport = httpx.ASGITransport(app=create_web_app(other))
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as restarted:
+            restarted.cookies.set(COOKIE, desk.cookies[COOKIE])  # the same browser
+            later = await restarted.post("/admin/ankuendigungen/senden", data=form)
+            assert later.status_code == 303, later.text
+            assert later.headers["location"] == first.headers["location"]
+            without = {k: v for k, v in form.items() if k != "draft"}
+            refused = await restarted.post("/admin/ankuendigungen/senden", data=without)
+            assert refused.status_code == 400 and "Vorschau" in refused.text
         follow = await desk.get(first.headers["location"])
         assert follow.status_code == 200
         assert "0 von 2 zugestellt – läuft noch." in follow.text
