@@ -257,6 +257,9 @@ async def change_roles(
     return person
 
 
+#: A supporter's topics: how many, and how long each (as a knowledge-base entry's topic).
+TOPICS_MAX = 10
+TOPIC_MAX = 100
 #: The roles the office gives by hand (``member`` follows the municipality, ``admin`` is
 #: the operator's).
 GIVEN_ROLES = frozenset({Role.ORGANIZER, Role.SPEAKER, Role.SUPPORTER, Role.LEADERSHIP})
@@ -282,6 +285,8 @@ async def change_person(
         raise InvalidInput("role_member_implicit")
     name = clean_name(display_name)
     topics = tuple(dict.fromkeys(t for t in (" ".join(t.split()) for t in supporter_topics) if t))
+    if len(topics) > TOPICS_MAX or any(len(t) > TOPIC_MAX for t in topics):
+        raise InvalidInput("supporter_topics", count=TOPICS_MAX, max=TOPIC_MAX)
     async with uow:
         await require(uow, actor_id, Action.MANAGE_PEOPLE)
         person = await uow.persons.get(person_id)

@@ -364,7 +364,11 @@ def _mark(fields: list[Field], error: InvalidInput, text: str) -> None:
 
 
 def _person(view: RegistrationView) -> dict[str, object]:
-    return {"id": view.registration.person_id, "name": view.person_name or "(gelöscht)"}
+    return {
+        "id": view.registration.person_id,
+        "name": view.person_name or "(gelöscht)",
+        "member": view.member_name or "",
+    }
 
 
 def _duration(offset: timedelta) -> str:

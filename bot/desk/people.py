@@ -48,6 +48,7 @@ FIELD_OF = {
     "role_unknown": "roles",
     "own_organizer_role": "roles",
     "roles_for_guest": "roles",
+    "supporter_topics": "topics",
 }
 #: A municipality's code: how many accounts may join with it, and for how long.
 MEMBER_CODE_USES = 10

@@ -44,6 +44,7 @@ async def test_attendees_by_municipality_and_the_exports_read_back(app):
         assert "Angemeldet (2)" in text and "Warteliste (1)" in text
         assert "Kreis Bergen (1)" in text and "Stadt Auenburg (1)" in text
         assert text.index("Kreis Bergen") < text.index("Stadt Auenburg")  # alphabetical
+        assert "Cem Çelik (Stadt Auenburg)" in text  # waiting, with the municipality
 
         exported = await web.get(f"/admin/veranstaltungen/{event.id}/teilnehmende.csv")
         assert exported.status_code == 200

@@ -136,6 +136,8 @@ async def test_the_office_corrects_a_municipality_and_a_person(app):
         async with app.uow() as uow:
             stored = await uow.persons.get(eva.id)
         assert stored.member_id is None and stored.roles == frozenset()
+        long = await desk.post(f"/admin/personen/{eva.id}", data={**person, "topics": "x" * 101})
+        assert long.status_code == 422 and 'id="topics-fehler"' in long.text
         own = {"csrf": token, "name": "Olga Office", "member": "", "roles": "speaker"}
         refused = await desk.post(f"/admin/personen/{olga.id}", data=own)
         assert refused.status_code == 422 and 'id="roles-fehler"' in refused.text
