@@ -287,6 +287,7 @@ REGISTRY: dict[str, TableData] = {
             "created_at": N,
             "recipients": N,
             "completed_at": N,
+            "draft": N,  # the desk's preview key, random
         },
         mentioned="Ankündigungen, die Sie verfasst haben.",
         authored={"text": "author_id"},

@@ -83,7 +83,13 @@ async def test_export_has_every_row_about_the_person_and_nothing_else(any_app):
     snap = await snapshot(app.database)
     mentioning = rows_mentioning(snap, alice.id, ("Alice Amtfrau", "tg-alice"))
     per_table = Counter(table for table, _ in mentioning)
-    assert per_table == {"persons": 1, "chat_identities": 1, "registrations": 2, "invitations": 1}
+    assert per_table == {
+        "persons": 1,
+        "chat_identities": 1,
+        "registrations": 2,
+        "invitations": 1,
+        "audit_log": 1,  # she, of the office, made the invitation
+    }
     parts = data["daten"]
     rows = {name: part["eintraege"] for name, part in parts.items()}
     # Every row the snapshot finds about her is in the export, in its part, explained.
@@ -92,6 +98,7 @@ async def test_export_has_every_row_about_the_person_and_nothing_else(any_app):
         "chat_identities": 1,
         "registrations": 2,
         "invitations_genannt": 1,
+        "audit_log_genannt": 1,
     }
     assert all(part["erklaerung"] for part in parts.values())
     assert rows["persons"][0]["display_name"] == "Alice Amtfrau"
