@@ -13,7 +13,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import bot.paths  # noqa: F401  (registers the ``{…:id}`` path convertor)
@@ -25,7 +25,7 @@ from core.audit import VIA
 from core.authority import READ_ONLY
 from core.domain.api import ApiToken, Scope
 from core.domain.errors import DomainError, NotAllowed, NotFound
-from core.domain.events import DEFAULT_DURATION, Audience, Event, EventKind
+from core.domain.events import DEFAULT_DURATION, Audience, Event, EventKind, check_moments
 from core.domain.faq import FaqEntry
 from core.domain.members import MemberKind
 from core.domain.people import Person
@@ -62,6 +62,8 @@ class EventOut(BaseModel):
 class EventIn(BaseModel):
     """A new event; times without a zone are local time (``ENGAGIERT_TIMEZONE``)."""
 
+    model_config = ConfigDict(extra="forbid")  # a field it does not know is an error
+
     kind: EventKind
     title: str = Field(min_length=1, max_length=200)
     starts_at: datetime
@@ -78,6 +80,8 @@ class EventPatch(BaseModel):
     """Only the fields sent change; a new start without a new end keeps the duration. ``null``
     removes a place, link, capacity or deadline; title, times and description cannot be
     removed. Times without a zone are local time."""
+
+    model_config = ConfigDict(extra="forbid")  # a field it does not know is an error
 
     title: str | None = Field(default=None, min_length=1, max_length=200)
     starts_at: datetime | None = None
@@ -97,13 +101,16 @@ class EventPatch(BaseModel):
 
 
 def _local(values: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
-    """``values`` with every time that has no zone read as local time in ``tz``."""
-    return {
+    """``values`` with every time that has no zone read as local time in ``tz``; a time too
+    far ahead is refused before anything is computed with it."""
+    local = {
         key: value.replace(tzinfo=tz)
         if isinstance(value, datetime) and value.tzinfo is None
         else value
         for key, value in values.items()
     }
+    check_moments(*(v for v in local.values() if isinstance(v, datetime)))
+    return local
 
 
 class RegistrationOut(BaseModel):
@@ -124,6 +131,8 @@ class MemberOut(BaseModel):
 
 
 class MemberIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a field it does not know is an error
+
     name: str = Field(min_length=1, max_length=200)
     kind: MemberKind
     municipality_key: str | None = None
@@ -187,6 +196,8 @@ class FaqEntryOut(BaseModel):
 class FaqEntryIn(BaseModel):
     """An entry as the office writes it: the answer in Markdown; ``topic`` decides who
     hears of questions forwarded from it."""
+
+    model_config = ConfigDict(extra="forbid")  # a field it does not know is an error
 
     question: str
     answer: str

@@ -46,7 +46,11 @@ def problems(errors: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
         if error["type"] == "value_error":
             text = str(error.get("ctx", {}).get("error", OTHER))
         else:
-            text = MESSAGES.get(error["type"], OTHER).format_map(_Context(error.get("ctx", {})))
+            context = {
+                key: str(value).replace(" or ", " oder ")  # pydantic's list of choices
+                for key, value in error.get("ctx", {}).items()
+            }
+            text = MESSAGES.get(error["type"], OTHER).format_map(_Context(context))
         found.append({"field": ".".join(location), "problem": text})
     return found
 

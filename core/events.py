@@ -10,7 +10,7 @@ from core.audit import record
 from core.authority import require
 from core.domain.authority import Action
 from core.domain.errors import InvalidInput, NotFound
-from core.domain.events import Event
+from core.domain.events import Event, check_moments
 from core.domain.members import Member
 from core.domain.notices import Notice
 from core.domain.people import Person
@@ -140,6 +140,7 @@ async def change_event(
         if info is None:
             raise NotFound("event_not_found", id=event_id)
         info.event.check_changeable()
+        check_moments(*(v for v in changes.values() if isinstance(v, datetime)))
         if "starts_at" in changes and "ends_at" not in changes:
             duration = info.event.ends_at - info.event.starts_at
             changes = {**changes, "ends_at": changes["starts_at"] + duration}

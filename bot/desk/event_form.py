@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 
 from bot.dates import DateError, parse_moment
 from bot.desk.pages import Field
-from core.domain.events import Audience, Event, EventKind
+from core.domain.errors import InvalidInput
+from core.domain.events import LATEST, Audience, Event, EventKind, check_moments
 
 #: Which form field a validation error of the core belongs to.
 FIELD_OF = {
@@ -116,9 +117,14 @@ def read_fields(fields: list[Field], tz: ZoneInfo, now: datetime) -> dict[str, A
                 continue
             day = values.get("starts_at") if f.name == "ends_at" else None
             try:
-                values[f.name] = parse_moment(text, now=now, tz=tz, day=day)
+                values[f.name] = moment = parse_moment(text, now=now, tz=tz, day=day)
+                check_moments(moment)
             except DateError as exc:
                 f.error = str(exc)
+                values.pop(f.name, None)
+            except InvalidInput:
+                f.error = f"Dieser Zeitpunkt liegt zu weit in der Zukunft (nach {LATEST.year})."
+                values.pop(f.name, None)
         elif f.kind == "select":
             if text not in {value for value, _ in f.options}:
                 f.error = "Bitte wählen Sie einen der Einträge."

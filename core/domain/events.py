@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from core.domain.errors import InvalidInput, NotAllowed, NotFound, SignupClosed
@@ -18,6 +18,8 @@ PLACE_MAX = 300
 VIDEO_URL_MAX = 500
 #: More places than the largest hall of the network (the Engagementkongress) is a typo.
 CAPACITY_MAX = 100_000
+#: No date in an event lies this far ahead (a typo, and datetime arithmetic ends at 9999).
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 #: An event's length when only its start is given.
 DEFAULT_DURATION = timedelta(hours=2)
 
@@ -106,6 +108,9 @@ class Event:
         """Check the event's own consistency; raised before anything is stored."""
         if not self.title.strip() or len(self.title) > TITLE_MAX:
             raise InvalidInput("title", max=TITLE_MAX)
+        if any("\n" in t or "\r" in t for t in (self.title, self.place or "")):
+            raise InvalidInput("single_line")
+        check_moments(self.starts_at, self.ends_at, self.registration_deadline)
         if len(self.description) > DESCRIPTION_MAX:
             raise InvalidInput("description", max=DESCRIPTION_MAX)
         if any(has_control_characters(t or "") for t in (self.title, self.description, self.place)):
@@ -211,3 +216,10 @@ class Event:
         if self.audience is Audience.LEADERSHIP:
             return person.has_role(Role.LEADERSHIP)
         return member is not None and member.is_new(now.date())
+
+
+def check_moments(*moments: datetime | None) -> None:
+    """Raise InvalidInput ``moment_too_far`` for a time at or after :data:`LATEST` (checked
+    before any arithmetic with it)."""
+    if any(m is not None and m.tzinfo is not None and m >= LATEST for m in moments):
+        raise InvalidInput("moment_too_far", year=LATEST.year)

@@ -118,6 +118,20 @@ async def test_events_round_trip_with_registrations(app, notifier):
         assert removed.json()["problems"] == [
             {"field": "title", "problem": "Diese Angabe lässt sich nicht entfernen (null)."}
         ]
+        for unchangeable in ({"kind": "netzwerktreffen"}, {"cancelled": True}, {"id": 99}):
+            ignored = await web.patch(f"/events/{event['id']}", json=unchangeable)
+            assert ignored.status_code == 422, unchangeable  # never a 200 that changed nothing
+            assert ignored.json()["problems"][0]["problem"] == "Diese Angabe gibt es nicht."
+        far = await web.post("/events", json={**body, "starts_at": "9999-12-31T23:00"})
+        assert far.status_code == 422 and "zu weit in der Zukunft" in far.json()["detail"]
+        moved_far = await web.patch(
+            f"/events/{event['id']}", json={"starts_at": "9999-12-31T23:00"}
+        )
+        assert moved_far.status_code == 422
+        two_lines = await web.post("/events", json={**body, "title": "Neu\nZeile"})
+        assert two_lines.status_code == 422 and "Zeilenumbruch" in two_lines.json()["detail"]
+        kinds = await web.post("/events", json={**body, "kind": "party"})
+        assert " oder " in kinds.json()["problems"][0]["problem"]
         odd = await web.post("/events", json={**body, "video_url": "javascript:alert(1)"})
         assert odd.status_code == 422 and "https://" in odd.json()["detail"]
         broken = await web.post(

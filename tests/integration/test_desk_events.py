@@ -144,6 +144,12 @@ async def test_a_new_event_from_the_form_validates_then_appears_in_the_lists(app
         bad = {**fields, "title": "Kurzformat Ehrenamtskarte", "starts_at": "31.2. 14 Uhr"}
         refused = await web.post("/admin/veranstaltungen/neu", data=bad)
         assert refused.status_code == 422 and 'id="starts_at-fehler"' in refused.text
+        far = {**fields, "title": "x", "starts_at": "9999-12-31T23:00"}  # no arithmetic overflow
+        refused = await web.post("/admin/veranstaltungen/neu", data=far)
+        assert refused.status_code == 422 and "zu weit in der Zukunft" in refused.text
+        two_lines = {**fields, "title": "Zwei\nZeilen", "starts_at": "3.12. 14 Uhr"}
+        refused = await web.post("/admin/veranstaltungen/neu", data=two_lines)
+        assert refused.status_code == 422 and 'id="title-fehler"' in refused.text
         bad = {**fields, "title": "x", "starts_at": "3.12. 14 Uhr", "kind": "party"}
         refused = await web.post("/admin/veranstaltungen/neu", data=bad)
         assert refused.status_code == 422 and 'id="kind-fehler"' in refused.text
