@@ -45,6 +45,17 @@ def csrf_ok(session_token: str, given: str) -> bool:
     return hmac.compare_digest(csrf_token(session_token), given)
 
 
+def seal(session_token: str, *values: str) -> str:
+    """A seal over ``values`` for a session (HMAC-SHA-256, 32 hex digits): a form that
+    carries what was shown (a previewed announcement) proves it was not changed since."""
+    message = "\x1f".join(values).encode()
+    return hmac.new(session_token.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def seal_ok(session_token: str, given: str, *values: str) -> bool:
+    return hmac.compare_digest(seal(session_token, *values), given)
+
+
 async def issue_link(
     uow: UnitOfWork, *, actor_id: int | None, person_id: int, now: datetime
 ) -> str:

@@ -28,10 +28,21 @@ from core.domain.notifications import AudienceKind, DeliveryProgress
 from core.domain.text import has_control_characters
 from core.events import upcoming_events
 from core.members import list_members
-from core.web_access import Session
+from core.web_access import Session, seal, seal_ok
 
-#: The preview's key (``secrets.token_urlsafe(16)``): sending it again sends nothing twice.
-DRAFT = re.compile(r"[A-Za-z0-9_-]{22}")
+#: The preview's key: a random part (sending it again sends nothing twice) and the seal over
+#: it, the audience and the text (what is sent is what was previewed).
+DRAFT = re.compile(r"(?P<nonce>[A-Za-z0-9_-]{22})\.(?P<seal>[0-9a-f]{32})")
+
+
+def _draft(session_token: str, audience: str, text: str) -> str:
+    nonce = secrets.token_urlsafe(16)
+    return f"{nonce}.{seal(session_token, nonce, audience, _lines(text))}"
+
+
+def _lines(text: str) -> str:
+    """Line breaks as one character (a browser sends a form's as CR LF)."""
+    return text.replace("\r\n", "\n").strip()
 
 
 def add_announcement_routes(router: APIRouter, desk: Desk) -> None:
@@ -163,7 +174,7 @@ def add_announcement_routes(router: APIRouter, desk: Desk) -> None:
             audience=value,
             audience_label=describe_audience(value, groups),
             count=count,
-            draft=secrets.token_urlsafe(16),
+            draft=_draft(session.token, value, text),
         )
 
     @router.post("/ankuendigungen/senden", include_in_schema=False)
@@ -173,9 +184,21 @@ def add_announcement_routes(router: APIRouter, desk: Desk) -> None:
             return session
         sent_form = await desk.form(request)
         draft = sent_form.get("draft", "")
-        if not DRAFT.fullmatch(draft):
-            text = "Bitte sehen Sie sich zuerst die Vorschau an; erst von dort wird gesendet."
-            return desk.message(request, "Nicht gesendet", text, 400, session)
+        match = DRAFT.fullmatch(draft)
+        if match is None:
+            reason = "Bitte sehen Sie sich zuerst die Vorschau an; erst von dort wird gesendet."
+            return desk.message(request, "Nicht gesendet", reason, 400, session)
+        previewed = (
+            match["nonce"],
+            sent_form.get("audience", ""),
+            _lines(sent_form.get("text", "")),
+        )
+        if not seal_ok(session.token, match["seal"], *previewed):
+            reason = (
+                "Die Ankündigung ist nicht die aus der Vorschau. "
+                "Bitte sehen Sie sich die Vorschau erneut an."
+            )
+            return desk.message(request, "Nicht gesendet", reason, 400, session)
         try:
             audience = await chosen(sent_form.get("audience", ""))
             stored = await announce(

@@ -39,6 +39,9 @@ async def test_preview_counts_the_recipients_and_sending_twice_sends_once(app):
         assert preview.status_code == 200
         assert "geht an <strong>2 Personen</strong> (Stadt Auenburg)" in preview.text
         form = hidden(preview.text)
+        for changed in ({"audience": "all"}, {"text": "Manipuliert"}, {"draft": "A" * 22}):
+            refused = await desk.post("/admin/ankuendigungen/senden", data={**form, **changed})
+            assert refused.status_code == 400, changed  # only what was previewed is sent
         first = await desk.post("/admin/ankuendigungen/senden", data=form)
         again = await desk.post("/admin/ankuendigungen/senden", data=form)  # a double click
         assert first.status_code == again.status_code == 303
