@@ -7,7 +7,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from bot.desk.pages import Desk
+from bot.reply import plain_text
 from core.audit import latest_entries
+from core.domain.people import Role
 from core.web_access import Session
 
 #: The audit log's actions as the office reads them.
@@ -52,6 +54,7 @@ def add_audit_routes(router: APIRouter, desk: Desk) -> None:
     async def audit(request: Request) -> Response:
         async def page(session: Session) -> Response:
             found = await latest_entries(app.uow(), actor_id=session.person.id)
+            roles = {r.value: plain_text(app.translator.t("de", f"role.{r.value}")) for r in Role}
             rows = [
                 {
                     "at": app.translator.datetime("de", entry.at),
@@ -59,7 +62,7 @@ def add_audit_routes(router: APIRouter, desk: Desk) -> None:
                     "via": entry.via,
                     "action": ACTIONS.get(entry.action, entry.action),
                     "subject": _subject(entry.subject),
-                    "details": ", ".join(f"{k}: {_listed(v)}" for k, v in entry.details.items()),
+                    "details": "; ".join(_detail(k, v, roles) for k, v in entry.details.items()),
                 }
                 for entry in found
             ]
@@ -75,5 +78,47 @@ def _subject(subject: str) -> str:
     return f"{SUBJECTS[kind]} {ref}".strip()
 
 
-def _listed(value: object) -> str:
-    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+#: The details' names and the changed fields as the office reads them.
+DETAILS = {
+    "fields": "geändert",
+    "roles": "Aufgaben",
+    "recipients": "Empfängerinnen und Empfänger",
+    "uses": "Einlösungen",
+    "days": "Tage gültig",
+    "minutes": "Minuten vor Beginn",
+    "form": "Format",
+    "rows": "Zeilen",
+    "person": "Person",
+    "platform": "Plattform",
+    "saved": "gespeichert",
+    "removed": "entfernt",
+}
+PLATFORMS = {"telegram": "Telegram", "matrix": "Matrix", "console": "Konsole"}
+FIELDS = {
+    "title": "Titel",
+    "starts_at": "Beginn",
+    "ends_at": "Ende",
+    "place": "Ort",
+    "video_url": "Link",
+    "capacity": "Plätze",
+    "registration_deadline": "Anmeldeschluss",
+    "description": "Beschreibung",
+    "kind": "Art",
+    "audience": "Zielgruppe",
+    "speaker_id": "Sprecherin oder Sprecher",
+    "display_name": "Name",
+    "name": "Name",
+    "member_id": "Kommune",
+    "roles": "Aufgaben",
+    "supporter_topics": "Themen",
+    "municipality_key": "Gemeindeschlüssel",
+    "joined_on": "Beitrittsdatum",
+}
+
+
+def _detail(key: str, value: object, roles: dict[str, str]) -> str:
+    """One detail in German: ``geändert: Beginn, Ort``, ``Aufgaben: Netzwerkbüro``."""
+    names = {"fields": FIELDS, "roles": roles, "platform": PLATFORMS}.get(key, {})
+    values = value if isinstance(value, list) else [value]
+    shown = ", ".join(names.get(str(v), str(v)) for v in values)
+    return f"{DETAILS.get(key, key)}: {shown or '–'}"

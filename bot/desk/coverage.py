@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from bot.desk.exports import Cell, as_csv, as_xlsx
 from bot.desk.pages import HEADERS, Desk
+from bot.reply import plain_text
 from core.coverage import Coverage, coverage
 from core.domain.events import Event
 from core.web_access import Session
@@ -58,6 +59,8 @@ def add_coverage_routes(router: APIRouter, desk: Desk) -> None:
                 coverage=found,
                 columns=columns,
                 reached=sum(m.reached for m in found.members),
+                held=plain_text(t.t("de", "web.coverage.events", count=len(found.events))),
+                polled=plain_text(t.t("de", "web.coverage.polls", count=len(found.polls))),
                 years=range(this_year, this_year - YEARS_BACK, -1),
             )
 

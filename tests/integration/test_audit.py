@@ -77,6 +77,9 @@ async def test_each_kind_of_change_names_who_where_and_what(app):
         ("event.cancelled", "Kommandozeile", None, {}),
     ]
     assert page.status_code == 200 and "Teilnehmendenliste exportiert" in page.text
+    shown = re.sub(r"\s+", " ", page.text)
+    assert "geändert: Ort" in shown and "Format: csv; Zeilen: 0" in shown  # German, no field names
+    assert "place" not in shown and "rows" not in shown
     assert "Anna" not in page.text and anna.id not in {e.actor_id for e in entries}
     assert "api:intranet" in re.sub(r"\s+", " ", page.text)
 

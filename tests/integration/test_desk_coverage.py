@@ -71,7 +71,10 @@ async def test_coverage_counts_what_was_held_and_names_who_was_not_reached(app):
         assert page.status_code == 200
         text = re.sub(r"<[^>]+>", " ", page.text)
         text = re.sub(r"\s+", " ", text)
-        assert "2 von 4 Mitgliedskommunen" in text and "1 Veranstaltungen, 1 namentliche" in text
+        assert (
+            "2 von 4 Mitgliedskommunen" in text
+            and "(1 Veranstaltung, 1 namentliche Umfrage bisher)" in text
+        )
         unreached = page.text[
             page.text.index("noch nicht erreicht") : page.text.index("uebersicht")
         ]
