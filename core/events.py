@@ -124,13 +124,21 @@ async def create_event(
 
 
 async def change_event(
-    uow: UnitOfWork, *, actor_id: int | None, event_id: int, changes: dict[str, Any], now: datetime
+    uow: UnitOfWork,
+    *,
+    actor_id: int | None,
+    event_id: int,
+    changes: dict[str, Any],
+    now: datetime,
+    version: str | None = None,
 ) -> Event:
     """Apply ``changes`` (field name → value of :class:`Event`); a new start without a new
     end keeps the duration (a move); a larger capacity promotes waiting people; a change of
     time, place or link is announced to everyone registered and raises the calendars'
     SEQUENCE. A cancelled event is not changed (``cancelled_unchangeable``); a start or
-    deadline changed into the past is refused. Raises InvalidInput, NotFound, NotAllowed."""
+    deadline changed into the past is refused. With ``version`` (:attr:`Event.version` as a
+    form showed it) a change made meanwhile by someone else is not overwritten
+    (``changed_meanwhile``). Raises InvalidInput, NotFound, NotAllowed."""
     unknown = set(changes) - CHANGEABLE
     if unknown:
         raise InvalidInput("unknown_field", field=", ".join(sorted(unknown)))
@@ -140,6 +148,8 @@ async def change_event(
         if info is None:
             raise NotFound("event_not_found", id=event_id)
         info.event.check_changeable()
+        if version is not None and version != info.event.version:
+            raise InvalidInput("changed_meanwhile", title=info.event.title)
         check_moments(*(v for v in changes.values() if isinstance(v, datetime)))
         if "starts_at" in changes and "ends_at" not in changes:
             duration = info.event.ends_at - info.event.starts_at

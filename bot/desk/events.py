@@ -187,7 +187,7 @@ def add_event_routes(router: APIRouter, desk: Desk) -> None:
         async def page(session: Session) -> Response:
             event = await the_event(session, event_id)
             title = f"{event.title} bearbeiten"
-            return _form(request, session, title, event_fields(event, tz), event_id)
+            return _form(request, session, title, event_fields(event, tz), event)
 
         return await desk.guarded(request, page)
 
@@ -201,6 +201,7 @@ def add_event_routes(router: APIRouter, desk: Desk) -> None:
             moved = changes.get("starts_at") != event.starts_at
             if moved and changes.get("ends_at") == event.ends_at:
                 del changes["ends_at"]  # the end follows a moved start: the duration stays
+            title = f"{event.title} bearbeiten"
             if not any(f.error for f in fields):
                 try:
                     await change_event(
@@ -209,13 +210,19 @@ def add_event_routes(router: APIRouter, desk: Desk) -> None:
                         event_id=event_id,
                         changes=changes,
                         now=now,
+                        version=(await desk.form(request)).get("stand", ""),
                     )
                 except InvalidInput as exc:
+                    if exc.code == "changed_meanwhile":  # the current values, to change again
+                        current = event_fields(event, tz)
+                        notice = desk.explained(exc)
+                        return _form(
+                            request, session, title, current, event, status=409, notice=notice
+                        )
                     _mark(fields, exc, desk.explained(exc))
                 else:
                     return desk.see(f"/admin/veranstaltungen/{event_id}")
-            title = f"{event.title} bearbeiten"
-            return _form(request, session, title, fields, event_id, status=422)
+            return _form(request, session, title, fields, event, status=422)
 
         return await desk.guarded(request, page, posted=True)
 
@@ -342,9 +349,12 @@ def add_event_routes(router: APIRouter, desk: Desk) -> None:
         session: Session,
         title: str,
         fields: list[Field],
-        event_id: int | None,
+        event: Event | None,
         status: int = 200,
+        notice: str = "",
     ) -> Response:
+        """The form for a new event (``event=None``) or to change ``event``, which it shows
+        in the state it was read (``stand``: a change meanwhile is not overwritten)."""
         return desk.page(
             request,
             "event_edit.html",
@@ -352,8 +362,10 @@ def add_event_routes(router: APIRouter, desk: Desk) -> None:
             status=status,
             session=session,
             fields=fields,
-            event_id=event_id,
+            event_id=event.id if event else None,
+            version=event.version if event else "",
             errors=any(f.error for f in fields),
+            notice=notice,
         )
 
 

@@ -131,6 +131,11 @@ class Event:
         if self.registration_deadline is not None and self.registration_deadline > self.starts_at:
             raise InvalidInput("deadline_after_start")
 
+    @property
+    def version(self) -> str:
+        """What a form shows as the event's state: it changes with every change."""
+        return self.updated_at.isoformat() if self.updated_at else ""
+
     def check_changeable(self) -> None:
         """Raise unless the office may still change the event (a cancelled one stays as it
         was announced: ``cancelled_unchangeable``)."""

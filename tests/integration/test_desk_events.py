@@ -305,3 +305,30 @@ async def test_addresses_the_desk_does_not_know_get_its_german_page(app):
             assert "Diese Seite gibt es nicht." in answer.text, (method, path)
         slash = await web.get("/admin/")
         assert slash.status_code == 303 and slash.headers["location"] == "/admin"
+
+
+async def test_a_change_made_meanwhile_is_not_overwritten(app, notifier):
+    """Two office members open the same event; the second to save gets the current values
+    back instead of silently undoing the first one's change."""
+    event, (anna, *_) = await kurzformat_with_people(app)
+    olga = await factories.person(app, "Olga Office", roles={Role.ORGANIZER})
+    ole = await factories.person(app, "Ole Office", roles={Role.ORGANIZER})
+    path = f"/admin/veranstaltungen/{event.id}/bearbeiten"
+    async with await signed_in(app, olga) as first, await signed_in(app, ole) as second:
+        form_a = _form_values((await first.get(path)).text)
+        form_b = _form_values((await second.get(path)).text)
+        saved = await first.post(path, data={**form_a, "place": "Bonn, Rathaus"})
+        assert saved.status_code == 303
+        stale = await second.post(path, data={**form_b, "title": "Kurzformat Kultur 2027"})
+        assert stale.status_code == 409 and "inzwischen geändert" in stale.text
+        assert 'value="Bonn, Rathaus"' in stale.text  # the current values, to change again
+        again = await second.post(
+            path, data={**_form_values(stale.text), "title": "Kurzformat Kultur 2027"}
+        )
+        assert again.status_code == 303
+    details = await event_details(app.uow(), event_id=event.id, person_id=None, now=app.clock.now())
+    assert (details.info.event.title, details.info.event.place) == (
+        "Kurzformat Kultur 2027",
+        "Bonn, Rathaus",
+    )
+    assert notifier.keys_for(anna.id).count("event_changed") == 1  # told once, of Bonn
