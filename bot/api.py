@@ -24,7 +24,7 @@ from core.api_tokens import authenticate
 from core.audit import VIA
 from core.authority import READ_ONLY
 from core.domain.api import ApiToken, Scope
-from core.domain.errors import DomainError, NotAllowed, NotFound
+from core.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from core.domain.events import DEFAULT_DURATION, Audience, Event, EventKind, check_moments
 from core.domain.faq import FaqEntry
 from core.domain.members import MemberKind
@@ -220,6 +220,13 @@ class FaqEntryIn(BaseModel):
 
 class NewFaqEntry(FaqEntryIn):
     id: str  # lower-case letters, digits, single hyphens: ``mitglied-werden``
+
+
+class FaqEntryReplacement(FaqEntryIn):
+    """The entry as ``GET /faq/{id}`` gives it may be sent back: its ``id``, if given, must be
+    the address's."""
+
+    id: str | None = None
 
 
 def _event(info: EventWithCounts) -> EventOut:
@@ -456,8 +463,10 @@ def api_app(app: App) -> FastAPI:
         return await save_faq(body.entry(body.id), new=True)
 
     @api.put("/faq/{entry_id}", tags=["knowledge base"])
-    async def change_faq_entry(entry_id: str, body: FaqEntryIn) -> FaqEntryOut:
+    async def change_faq_entry(entry_id: str, body: FaqEntryReplacement) -> FaqEntryOut:
         """Replace the entry ``entry_id`` (it keeps its place)."""
+        if body.id not in (None, entry_id):
+            raise InvalidInput("faq_id_fixed", id=entry_id)
         return await save_faq(body.entry(entry_id), new=False)
 
     @api.delete("/faq/{entry_id}", tags=["knowledge base"], status_code=204)

@@ -84,4 +84,6 @@ async def test_no_token_and_a_read_token_may_not_write(app):
         auth = {"Authorization": f"Bearer {made(secret)}"}
         assert (await web.post("/faq", json=FEST, headers=auth)).status_code == 201
         assert (await web.get("/faq/ehrenamtsfest", headers=auth)).status_code == 200
+        other = await web.put("/faq/ehrenamtsfest", json={**FEST, "id": "anders"}, headers=auth)
+        assert other.status_code == 422 and "bleibt, wie sie ist" in other.json()["detail"]
     assert [e.id for e in await list_entries(app.uow())] == ["ehrenamtsfest"]
