@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from core.audit import record
+from core.audit import changed_fields, record
 from core.authority import load_person, require
 from core.domain.authority import Action
 from core.domain.errors import DomainError, InvalidInput, NotFound
@@ -309,11 +309,8 @@ async def change_person(
             roles=frozenset(kept | roles | ({Role.MEMBER} if member else set())),
             supporter_topics=topics,
         )
-        fields = [
-            f
-            for f in ("display_name", "member_id", "roles", "supporter_topics")
-            if getattr(person, f) != getattr(changed, f)
-        ]
+        names = ("display_name", "member_id", "roles", "supporter_topics")
+        fields = changed_fields(person, changed, names)
         if fields:
             await uow.persons.update(changed)
             subject = f"person:{person_id}"

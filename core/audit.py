@@ -31,6 +31,12 @@ async def record(
     await uow.audit.add(AuditEntry(now, actor_id, VIA.get(), action, subject, details))
 
 
+def changed_fields(before: object, after: object, names: tuple[str, ...]) -> list[str]:
+    """Which of ``names`` differ between two versions of a record (the audit log names the
+    fields, never their content)."""
+    return [name for name in names if getattr(before, name) != getattr(after, name)]
+
+
 async def latest_entries(
     uow: UnitOfWork, *, actor_id: int | None, limit: int = 200
 ) -> list[AuditEntry]:

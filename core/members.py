@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from core.audit import record
+from core.audit import changed_fields, record
 from core.authority import load_person, require
 from core.domain.authority import Action
 from core.domain.errors import DomainError, InvalidInput, NotFound
@@ -83,11 +83,7 @@ async def change_member(
             raise NotFound("member_not_found", ref=str(member_id))
         changed = Member(cleaned, kind, key, joined_on, member_id)
         await _check_unique(uow, changed)
-        fields = [
-            f
-            for f in ("name", "kind", "municipality_key", "joined_on")
-            if getattr(member, f) != getattr(changed, f)
-        ]
+        fields = changed_fields(member, changed, ("name", "kind", "municipality_key", "joined_on"))
         if fields:
             await uow.members.update(changed)
             subject = f"member:{member_id}"
