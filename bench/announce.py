@@ -1,6 +1,7 @@
-"""An announcement to many persons over the local Bot API stand-in (Telegram's real limits).
+"""An announcement to many persons over the local Bot API stand-in (Telegram's real limits),
+and as an information mail over a real SMTP server (aiosmtpd) at the configured rate.
 
-    PYTHONPATH=. python bench/announce.py [--persons 1000]
+    PYTHONPATH=. python bench/announce.py [--persons 1000] [--mail-rate 50] [--connections 2]
 
 1. Fan-out: an organizer's ``/ankuendigung alle …`` in the serving process; total time from
    the command to the last message arriving, as a ratio to the rate-limit floor N / 30 s.
@@ -8,6 +9,10 @@
    Telegram transport) that is killed with SIGKILL halfway — once at half time, once right as
    message N/2 reaches the stand-in — then started again; duplicates and losses counted at
    the stand-in.
+3. E-mail: the same announcement with a subject to ``persons`` who chose e-mail, sent by
+   the mail transport over ``--connections`` SMTP connections at ``--mail-rate`` mails per
+   second (``ENGAGIERT_MAIL_RATE``); total time from the announcement to the last mail
+   received, as a ratio to the rate floor N / rate.
 """
 
 from __future__ import annotations
@@ -159,6 +164,57 @@ async def crash_and_restart(api: TelegramApi, tmp: Path, persons: int, *, on_arr
     )
 
 
+async def mail(tmp: Path, persons: int, rate: float, connections: int) -> str:
+    from bot.adapters.mail import MailTransport
+    from core.announcements import Audience, announce
+    from core.domain.mail import Channel, EmailAddress
+    from core.domain.notifications import AudienceKind, Preferences
+    from tests.support.smtp import SmtpServer
+
+    async with SmtpServer() as server:
+        settings = Settings(
+            data_dir=tmp / "mail",
+            smtp_url=server.url(),
+            mail_from="Kommunen-Netzwerk engagiert in NRW <netzwerk@example.org>",
+            mail_rate=rate,
+            smtp_connections=connections,
+        )
+        app = await build(settings, database=Database(settings.effective_database_url))
+        office = await seed(app, persons)
+        now = app.clock.now()
+        async with app.uow() as uow:
+            for person_id in await uow.announcements.recipients(AudienceKind.ALL, None):
+                await uow.emails.save(
+                    EmailAddress(person_id, f"p{person_id}@kommune.example", confirmed_at=now)
+                )
+                await uow.preferences.save(Preferences(person_id, channel=Channel.EMAIL))
+            await uow.commit()
+        transport = MailTransport(app)
+        await transport.start()
+        try:
+            start = time.perf_counter()
+            await announce(
+                app.uow(),
+                actor_id=office.id,
+                text=TEXT,
+                audience=Audience(AudienceKind.ALL),
+                now=now,
+                subject="Engagementkongress",
+            )
+            await server.wait_for(persons, timeout=persons / rate * 3 + 30)
+            elapsed = time.perf_counter() - start
+        finally:
+            await transport.stop()
+            await app.close()
+        counts = Counter(r.recipients[0] for r in server.received)
+    floor = persons / rate
+    return (
+        f"| e-mail, {persons} persons, {rate:g}/s, {connections} connections | {elapsed:.2f} s | "
+        f"floor {floor:.1f} s | ratio {elapsed / floor:.3f} | lost {persons - len(counts)} | "
+        f"doubled {sum(c - 1 for c in counts.values())} |"
+    )
+
+
 async def run_worker(data: str, api_url: str, token: str) -> None:
     """A serving process: the scheduler hands notifications over, Telegram sends them."""
     app = await build(settings_for(Path(data), api_url, token))
@@ -178,20 +234,29 @@ async def run_worker(data: str, api_url: str, token: str) -> None:
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--persons", type=int, default=1000)
+    parser.add_argument("--mail-rate", type=float, default=50.0, help="mails per second")
+    parser.add_argument("--connections", type=int, default=2, help="SMTP connections")
+    parser.add_argument("--only-mail", action="store_true", help="only the e-mail part")
     parser.add_argument("--worker", nargs=3, metavar=("DATA", "API_URL", "TOKEN"))
     args = parser.parse_args()
     if args.worker:
         await run_worker(*args.worker)
         return
+    rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        async with TelegramApi(auto_chats=True) as api:  # 30/s overall, like Telegram
-            rows = [await fan_out(api, Path(tmp), args.persons)]
-        for on_arrival in (False, True):
-            async with TelegramApi(auto_chats=True) as api:
-                rows.append(
-                    await crash_and_restart(api, Path(tmp), args.persons, on_arrival=on_arrival)
-                )
-    print(f"Announcement over the Telegram Bot API stand-in ({OVERALL_LIMIT} messages/s)\n")
+        if not args.only_mail:
+            async with TelegramApi(auto_chats=True) as api:  # 30/s overall, like Telegram
+                rows.append(await fan_out(api, Path(tmp), args.persons))
+            for on_arrival in (False, True):
+                async with TelegramApi(auto_chats=True) as api:
+                    rows.append(
+                        await crash_and_restart(api, Path(tmp), args.persons, on_arrival=on_arrival)
+                    )
+        rows.append(await mail(Path(tmp), args.persons, args.mail_rate, args.connections))
+    print(
+        f"Announcement over the Telegram Bot API stand-in ({OVERALL_LIMIT} messages/s) "
+        "and by e-mail over aiosmtpd\n"
+    )
     print("\n".join(rows))
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from bot.flood import FloodGuard
 from bot.handlers import COMMANDS, PLAIN_TEXT
 from bot.i18n import Translator
+from bot.mail_compose import MailSetup, link_key
 from bot.notifications import NotificationHub, outbox_platforms
 from bot.rooms import Rooms
 from bot.router import Router
@@ -71,8 +72,13 @@ async def build(
     translator = Translator(settings.tz, settings.default_language)
     app = App(settings, database, clock or SystemClock(), translator)
     app.instance = settings.instance
+    mail = None
+    if settings.smtp_url is not None and settings.mail_from:
+        mail = MailSetup(
+            settings.effective_public_url, link_key(database.pepper), settings.mail_from
+        )
     app.notifier = notifier or NotificationHub(
-        app.uow, translator, app.clock, queued=outbox_platforms(settings)
+        app.uow, translator, app.clock, queued=outbox_platforms(settings), mail=mail
     )
     app.router = Router(app, COMMANDS, PLAIN_TEXT)
     app.transport_state = TransportState(app.uow, app.clock)

@@ -69,3 +69,44 @@ def _vevent(entry: Entry, now: datetime) -> CalendarEvent:
         alarm.add("trigger", -ALARM_BEFORE)
         item.add_component(alarm)
     return item
+
+
+def invitation(
+    event: Event,
+    *,
+    method: str,
+    attendee: tuple[str, str],
+    organizer: tuple[str, str],
+    note: str,
+    now: datetime,
+) -> str:
+    """An iTIP message (RFC 5546) for one person's calendar: ``REQUEST`` adds or updates the
+    event (same UID and SEQUENCE as the calendar files, so a move replaces the entry),
+    ``CANCEL`` removes it. ``attendee`` and ``organizer`` are ``(name, address)``; the
+    attendee is ``RSVP=FALSE`` (nothing reads calendar replies) and ``note`` says how to
+    cancel instead. Returns the text of a VCALENDAR object."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("method", method)
+    item = _vevent(Entry(event, confirmed=True), now)
+    if method == "CANCEL":
+        item["status"] = "CANCELLED"
+        item.subcomponents.clear()  # no alarm for an entry that goes away
+    organizer_name, organizer_address = organizer
+    item.add("organizer", f"mailto:{organizer_address}", parameters={"CN": organizer_name})
+    name, address = attendee
+    item.add(
+        "attendee",
+        f"mailto:{address}",
+        parameters={
+            "CN": name,
+            "ROLE": "REQ-PARTICIPANT",
+            "PARTSTAT": "ACCEPTED",
+            "RSVP": "FALSE",
+        },
+    )
+    description = str(item.get("description", ""))
+    item["description"] = f"{description}\n\n{note}".strip()
+    calendar.add_component(item)
+    return calendar.to_ical().decode()

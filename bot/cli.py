@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import re
+import secrets
 import socket
 import sys
 import tempfile
@@ -62,6 +63,7 @@ from core.domain.api import Scope
 from core.domain.errors import DomainError, InvalidInput
 from core.domain.events import DEFAULT_DURATION, Audience, Event, EventKind
 from core.domain.faq import FaqEntry
+from core.domain.mail import Channel, EmailAddress
 from core.domain.members import MemberKind
 from core.domain.people import Person, Platform, Role
 from core.domain.web import LINK_LIFETIME
@@ -74,6 +76,14 @@ from core.events import (
 )
 from core.faq import FaqIndex, FaqResult
 from core.kb import import_entries, list_entries
+from core.mail import (
+    address_of,
+    queue_invitation_mail,
+    remove_address,
+    request_address,
+    set_channel,
+)
+from core.mail import check_address as _check_address
 from core.members import add_member, add_person, find_person, resolve_identity
 from core.reminders import set_event_reminders
 from core.retention import apply_retention, months_before
@@ -410,19 +420,36 @@ async def run_announce(settings: Settings, args: argparse.Namespace) -> None:
         kind, ref = parse_target(args.to)
         audience = await resolve_audience(app.uow(), kind, ref)
         stored = await announce(
-            app.uow(), actor_id=None, text=text, audience=audience, now=app.clock.now()
+            app.uow(),
+            actor_id=None,
+            text=text,
+            audience=audience,
+            now=app.clock.now(),
+            subject=args.subject,
+            event_id=args.event,
         )
         print(f"Ankündigung Nr. {stored.id} eingereiht, Empfänger: {stored.recipients}.")
         if args.no_wait:
             return
         print("Zustellung über „engagiert-bot serve“; Strg+C beendet nur die Anzeige.")
-        shown = None
+        shown = shown_mails = None
         while True:
             _, state = await progress(app.uow(), actor_id=None, announcement_id=stored.id)
-            if state != shown:
+            if app.settings.smtp_url is not None:
+                _, mails = await progress(
+                    app.uow(), actor_id=None, announcement_id=stored.id, platform="email"
+                )
+            if state != shown or (app.settings.smtp_url is not None and mails != shown_mails):
                 failed = f", {state.failed} nicht zustellbar" if state.failed else ""
-                print(f"{state.delivered} von {state.total} zugestellt{failed}", flush=True)
+                by_mail = ""
+                if app.settings.smtp_url is not None and mails.total:
+                    by_mail = f" (E-Mails: {mails.delivered} von {mails.total} zugestellt)"
+                print(
+                    f"{state.delivered} von {state.total} zugestellt{failed}{by_mail}", flush=True
+                )
                 shown = state
+                if app.settings.smtp_url is not None:
+                    shown_mails = mails
             if not state.pending:
                 return
             await asyncio.sleep(PROGRESS_EVERY)
@@ -472,6 +499,9 @@ async def run_member_list(settings: Settings, args: argparse.Namespace) -> None:
 
 async def run_person_add(settings: Settings, args: argparse.Namespace) -> None:
     roles = frozenset(_choice(Role, r, "Rolle", labels="role") for r in args.role)
+    if args.email is not None:
+        _mail_on(settings)
+        check_address(args.email)  # before anything is stored
 
     async def work(app: App) -> None:
         async with app.uow() as uow:
@@ -492,9 +522,117 @@ async def run_person_add(settings: Settings, args: argparse.Namespace) -> None:
         if namesakes:  # two entries of one name: later references need the number
             ids = ", ".join(str(p.id) for p in namesakes)
             print(say("cli.person.namesake", name=person.display_name, ids=ids), file=sys.stderr)
+        if args.email is not None:
+            await _request_address(app, person.id, args.email)
         print(person.id)
 
     await _with_app(settings, work)
+
+
+def check_address(text: str) -> str:
+    """The address, or a usage error in German (before anything is stored)."""
+    try:
+        return _check_address(text)
+    except DomainError as exc:
+        raise UsageError(say(f"error.{exc.code}", **exc.params)) from None
+
+
+def _mail_on(settings: Settings) -> None:
+    if settings.smtp_url is None:
+        raise UsageError(say("cli.mail.off"))
+
+
+async def _request_address(app: App, person_id: int, address: str) -> None:
+    stored = await request_address(
+        app.uow(), person_id=person_id, address=address, now=app.clock.now()
+    )
+    if stored.pending_address is None:
+        print(say("cli.mail.already", address=stored.address), file=sys.stderr)
+    else:
+        print(say("cli.mail.confirm_sent", address=stored.pending_address), file=sys.stderr)
+
+
+async def run_person_email(settings: Settings, args: argparse.Namespace) -> None:
+    """A person's address (double opt-in), its removal, their channel."""
+    given = [args.address is not None, args.remove, args.channel is not None]
+    if sum(given) != 1:
+        raise UsageError(say("cli.mail.person_usage"))
+    channel = _choice(Channel, args.channel, "Kanal") if args.channel is not None else None
+    if args.address is not None:
+        _mail_on(settings)
+        check_address(args.address)
+
+    async def work(app: App) -> None:
+        person = await find_person(app.uow(), args.person)
+        if args.address is not None:
+            await _request_address(app, person.id, args.address)
+        elif args.remove:
+            removed = await remove_address(app.uow(), person_id=person.id)
+            print(say("cli.mail.removed" if removed else "cli.mail.none", name=person.display_name))
+        else:
+            assert channel is not None
+            await set_channel(app.uow(), person_id=person.id, channel=channel)
+            print(say("cli.mail.channel", name=person.display_name, channel=channel.value))
+
+    await _with_app(settings, work)
+
+
+async def run_mail_test(settings: Settings, args: argparse.Namespace) -> None:
+    """Connect to the SMTP server as ``serve`` would (STARTTLS or TLS, login); with an address,
+    send one test mail there directly. Exit status 1 when the server cannot be used."""
+    import aiosmtplib
+
+    from bot.adapters.mail import StartTlsMissing, check_connection, open_connection
+    from bot.mail_message import build_message, message_id_for
+
+    target = settings.smtp
+    if target is None:
+        raise UsageError(say("cli.mail.off"))
+    address = check_address(args.address) if args.address else None
+    server = f"{target.host}:{target.port}"
+    try:
+        await check_connection(target)
+        if address is not None:
+            mail = {
+                "to": address,
+                "to_name": "",
+                "subject": say("cli.mail.test_subject"),
+                "text": say("cli.mail.test_text", server=server) + "\n",
+                "html": None,
+                "headers": {},
+                "calendar": None,
+                "attachments": [],
+            }
+            sender = settings.mail_from or ""
+            message = build_message(
+                mail,
+                sender=sender,
+                reply_to=settings.mail_reply_to,
+                message_id=message_id_for(f"test-{secrets.token_hex(8)}", sender),
+            )
+            client = await open_connection(target)
+            try:
+                await client.send_message(message)
+                await client.quit()
+            finally:
+                client.close()
+    except StartTlsMissing:
+        fail(f"Fehler: {say('cli.mail.no_starttls', server=server)}", 1)
+    except aiosmtplib.SMTPAuthenticationError as exc:
+        fail(f"Fehler: {say('cli.mail.login_refused', server=server, answer=exc.message)}", 1)
+    except aiosmtplib.SMTPResponseException as exc:
+        answer = f"{exc.code} {exc.message}"
+        fail(f"Fehler: {say('cli.mail.refused', server=server, answer=answer)}", 1)
+    except (OSError, aiosmtplib.SMTPException) as exc:
+        # aiosmtplib wraps the operating system's error (refused, unknown host) in its own.
+        cause = exc.__cause__ if isinstance(exc.__cause__, OSError) else exc
+        problem = os_problem(cause) if isinstance(cause, OSError) else type(exc).__name__
+        fail(f"Fehler: {say('cli.mail.unreachable', server=server, problem=problem)}", 1)
+    print(say(f"cli.mail.test_ok_{target.security}", server=server))
+    if target.username is not None:
+        print(say("cli.mail.test_login", user=target.username))
+    if address is not None:
+        print(say("cli.mail.test_sent", address=address))
 
 
 async def run_person_list(settings: Settings, args: argparse.Namespace) -> None:
@@ -515,6 +653,12 @@ async def run_invite(settings: Settings, args: argparse.Namespace) -> None:
         raise UsageError("bitte genau eines angeben: --member NAME oder --person ID")
     if args.person is not None and args.uses is not None:
         raise UsageError("--uses gilt nur für --member: ein persönlicher Code gilt für ein Konto")
+    if args.email is not None:
+        if args.person is None:
+            raise UsageError(say("cli.mail.invite_person_only"))
+        _mail_on(settings)
+        if args.email:
+            check_address(args.email)
 
     async def work(app: App) -> None:
         if args.person is not None:
@@ -551,6 +695,21 @@ async def run_invite(settings: Settings, args: argparse.Namespace) -> None:
         print(
             f"Matrix (im Direktchat mit dem Bot): {prefix_matrix}start {payload}", file=sys.stderr
         )
+        if args.email is not None:
+            address = await queue_invitation_mail(
+                app.uow(),
+                person_id=created.person.id,
+                address=args.email or None,
+                params={
+                    "name": created.person.display_name,
+                    "code": created.code,
+                    "expires_at": created.invitation.expires_at,
+                    "telegram_url": f"https://t.me/{username}?start={payload}" if username else "",
+                    "mxid": app.settings.matrix_user_id or "",
+                    "matrix_command": f"{prefix_matrix}start {payload}",
+                },
+            )
+            print(say("cli.mail.invitation_queued", address=address), file=sys.stderr)
 
     await _with_app(settings, work)
 
@@ -631,8 +790,24 @@ async def run_person_show(settings: Settings, args: argparse.Namespace) -> None:
             print(f"Themen:   {', '.join(person.supporter_topics)}")
         accounts = [f"{i.platform.value}:{i.external_id}" for i in details.identities]
         print(f"Konten:   {', '.join(accounts) or '-'}")
+        email = await address_of(app.uow(), person_id=person.id)
+        print(f"E-Mail:   {_email_state(email)}")
 
     await _with_app(settings, work)
+
+
+def _email_state(email: EmailAddress | None) -> str:
+    if email is None or (email.address is None and email.pending_address is None):
+        return "-"
+    parts = []
+    if email.address:
+        state = "abgelehnt: " + (email.problem or "") if email.undeliverable_at else "bestätigt"
+        parts.append(f"{email.address} ({state})")
+    if email.pending_address:
+        parts.append(f"{email.pending_address} (wartet auf Bestätigung)")
+    if email.address and not email.announcements:
+        parts.append("Infomails abbestellt")
+    return "; ".join(parts)
 
 
 async def run_person_role(settings: Settings, args: argparse.Namespace) -> None:
@@ -948,6 +1123,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     ann.add_argument("text", nargs="+", metavar="TEXT", help="„-“: von der Standardeingabe")
     ann.add_argument("--no-wait", action="store_true", help="nicht auf die Zustellung warten")
+    ann.add_argument("--subject", metavar="BETREFF", help="Betreff der Infomail (Text: Markdown)")
+    ann.add_argument(
+        "--event",
+        type=_positive,
+        metavar="NUMMER",
+        help="lädt zu dieser Veranstaltung ein (persönlicher Anmelde-Link in jeder Mail)",
+    )
 
     retention = command("retention", run_retention, "Aufbewahrungsfrist jetzt anwenden (DSGVO)")
     retention.add_argument(
@@ -981,6 +1163,9 @@ def _parser() -> argparse.ArgumentParser:
     padd.add_argument(
         "--language", default="de", choices=["de", "en"], help="Sprache im Chat (Standard: de)"
     )
+    padd.add_argument(
+        "--email", metavar="ADRESSE", help="E-Mail-Adresse (bekommt einen Bestätigungslink)"
+    )
     command("list", run_person_list, "alle Personen", person)
     command("show", run_person_show, "eine Person: Rollen, Mitglied, Konten", person).add_argument(
         "person", metavar="PERSON", help="Nummer oder Name"
@@ -989,6 +1174,15 @@ def _parser() -> argparse.ArgumentParser:
     prole.add_argument("person", metavar="PERSON", help="Nummer oder Name")
     prole.add_argument("--add", action="append", default=[], metavar="ROLLE", help="geben")
     prole.add_argument("--remove", action="append", default=[], metavar="ROLLE", help="nehmen")
+    pmail = command(
+        "email", run_person_email, "E-Mail-Adresse setzen (mit Bestätigung), löschen, Kanal", person
+    )
+    pmail.add_argument("person", metavar="PERSON", help="Nummer oder Name")
+    pmail.add_argument("address", nargs="?", metavar="ADRESSE", help="neue Adresse")
+    pmail.add_argument("--remove", action="store_true", help="Adresse löschen")
+    pmail.add_argument(
+        "--channel", metavar="KANAL", help="chat, email oder both (Infomails auf beiden Wegen)"
+    )
     punlink = command("unlink", run_person_unlink, "Chat-Konten einer Plattform trennen", person)
     punlink.add_argument("person", metavar="PERSON", help="Nummer oder Name")
     punlink.add_argument("platform", metavar="PLATTFORM", help="telegram, matrix oder console")
@@ -1043,6 +1237,19 @@ def _parser() -> argparse.ArgumentParser:
         metavar="ANZAHL",
         help="für wie viele Personen (nur --member; Standard 5)",
     )
+    invite.add_argument(
+        "--email",
+        nargs="?",
+        const="",
+        metavar="ADRESSE",
+        help="die Einladung per E-Mail schicken (nur --person; ohne ADRESSE: an die bestätigte)",
+    )
+    mail = group("mail", "E-Mail").add_subparsers(
+        required=True, metavar="BEFEHL", parser_class=Parser
+    )
+    command(
+        "test", run_mail_test, "SMTP-Verbindung prüfen; mit ADRESSE eine Testmail schicken", mail
+    ).add_argument("address", nargs="?", metavar="ADRESSE", help="schickt eine Testmail dorthin")
     tokens = group("api-token", "Zugangsschlüssel der REST-API").add_subparsers(
         required=True, metavar="BEFEHL", parser_class=Parser
     )

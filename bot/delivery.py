@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.reply import Reply
 from core.domain.outbox import MAX_ATTEMPTS, OutgoingMessage, retry_delay
+from core.domain.people import Platform
 from core.polls import still_open
 from core.ports import Clock, UnitOfWork
 
@@ -29,6 +30,8 @@ class PermanentDeliveryError(Exception):
 #: Why something was not delivered, as the office reads it: a code of
 #: ``delivery.reason.*``, recognised in the stored error (platforms answer in English).
 REASONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("mail_refused", ("mailbox refused",)),
+    ("rejected", ("mail rejected",)),
     ("unreachable", ("unreachable", "no chat on a platform")),
     ("erased", ("erased",)),
     ("blocked", ("forbidden", "blocked", "deactivated", "kicked")),
@@ -168,7 +171,8 @@ class OutboxDispatcher:
             "%s message %s to %s failed (attempt %d)%s: %r",
             message.platform,
             message.id,
-            message.chat_id,
+            # An e-mail address is a person's: in the log only at DEBUG (bot.adapters.mail).
+            "(address)" if message.platform == Platform.EMAIL.value else message.chat_id,
             attempts,
             "; giving up" if give_up else "",
             exc,

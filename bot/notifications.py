@@ -20,10 +20,12 @@ from datetime import datetime
 from markupsafe import Markup
 
 from bot.i18n import Translator
+from bot.mail_compose import MailSetup, Recipient, compose
 from bot.markdown import markdown
 from bot.reply import Reply
 from bot.settings import Settings
 from core.clock import SystemClock
+from core.domain.mail import Channel
 from core.domain.notices import Notice
 from core.domain.notifications import Notification
 from core.domain.outbox import OutgoingMessage
@@ -43,6 +45,7 @@ def outbox_platforms(settings: Settings) -> set[Platform]:
     configured = {
         Platform.TELEGRAM: settings.telegram_token,
         Platform.MATRIX: settings.matrix_homeserver,
+        Platform.EMAIL: settings.smtp_url,
     }
     return {platform for platform, setting in configured.items() if setting}
 
@@ -63,11 +66,15 @@ class NotificationHub:
         clock: Clock | None = None,
         *,
         queued: Iterable[Platform] = (),
+        mail: MailSetup | None = None,
     ) -> None:
+        """``mail``: e-mail is on (``ENGAGIERT_SMTP_URL``); mails are queued for the outbox
+        platform ``email``."""
         self._uow_factory = uow_factory
         self._translator = translator
         self._clock = clock or SystemClock()
         self._queued = set(queued)
+        self.mail = mail
         self._senders: dict[Platform, Sender] = {}
         self._wakers: dict[Platform, Callable[[], None]] = {}
         self.fallback: Fallback | None = None
@@ -126,9 +133,7 @@ class NotificationHub:
         async with self._uow_factory() as uow:
             due = await uow.notifications.claim_due(now, BATCH, person_id=self.only_person)
             for item in due:
-                platform = await self._hand_over(uow, item, now, shown)
-                if platform is not None:
-                    woken.add(platform)
+                woken |= await self._hand_over(uow, item, now, shown)
             await uow.commit()
         for platform in woken:
             wake = self._wakers.get(platform)
@@ -143,29 +148,39 @@ class NotificationHub:
 
     async def _hand_over(
         self, uow: UnitOfWork, item: Notification, now: datetime, shown: list[_Shown]
-    ) -> Platform | None:
-        """Route one notification; returns the outbox platform it was queued for, if any."""
+    ) -> set[Platform]:
+        """Route one notification; returns the outbox platforms it was queued for."""
         person = await uow.persons.get(item.person_id)
         if person is None:  # erased meanwhile (its rows go with it; this one is in hand)
             await uow.notifications.mark_failed(item.id, now, "person erased")
-            return None
+            return set()
         language = self._translator.language(person.language)
+        identity, address = await self._routes(uow, person, item)
+        if address is not None:
+            mail_only = identity is None
+            notification = item if mail_only else await self._copy_for_mail(uow, item, now)
+            await self._queue_mail(uow, notification, person, language, address, now)
+            if mail_only:
+                return {Platform.EMAIL}
+        elif item.key in MAIL_ONLY or item.key in TO_GIVEN_ADDRESS:
+            await uow.notifications.mark_sent(item.id, now, "none", None)
+            return set()
         text = self._translator.t(language, f"notice.{item.key}", **_rendered(item))
-        identity = await self._channel(uow, person)
+        queued = {Platform.EMAIL} if address is not None else set()
         if identity is None:
             if self.fallback is None:
                 log.info("notification %s: person %s unreachable", item.id, person.id)
                 await uow.notifications.mark_failed(item.id, now, UNREACHABLE)
-                return None
+                return queued
             fallback = self.fallback
             await uow.notifications.mark_sent(item.id, now, Platform.CONSOLE.value, None)
             shown.append(_Shown(lambda: fallback(person, text), item.id))
-            return None
+            return queued
         sender = self._senders.get(identity.platform)
         if sender is not None:
             await uow.notifications.mark_sent(item.id, now, identity.platform.value, None)
             shown.append(_Shown(lambda: sender(identity, text), item.id))
-            return None
+            return queued
         payload = {
             "reply": Reply(text).to_dict(),
             "reply_to": None,
@@ -182,7 +197,93 @@ class NotificationHub:
             )
         )
         await uow.notifications.mark_sent(item.id, now, identity.platform.value, message.id)
-        return identity.platform
+        return queued | {identity.platform}
+
+    async def _routes(
+        self, uow: UnitOfWork, person: Person, item: Notification
+    ) -> tuple[ChatIdentity | None, str | None]:
+        """Where the notice goes: a chat account, an e-mail address, or both.
+
+        Chat first unless the person chose e-mail (``core.domain.mail.Channel``); e-mail when
+        no chat account can be reached; both for information mails if the person chose both.
+        Confirmation and invitation mails go to the address they name; notices that only
+        make sense by mail (a calendar invitation after signing up) go only to those who
+        receive their notices by mail."""
+        if item.key in TO_GIVEN_ADDRESS:
+            return None, (item.params.get("address") if self.mail is not None else None)
+        identity = await self._channel(uow, person)
+        if self.mail is None:
+            return identity, None
+        email = await uow.emails.get(person.id)
+        address = email.usable if email is not None else None
+        if address is None:
+            return identity, None
+        if item.key == "announcement" and email is not None and not email.announcements:
+            return identity, None  # unsubscribed from information mails
+        channel = (await uow.preferences.get(person.id)).channel
+        if item.key in MAIL_ONLY:
+            wanted = channel is not Channel.CHAT or bool(item.params.get("via_mail"))
+            return None, address if wanted else None
+        if channel is Channel.EMAIL or identity is None:
+            return None, address
+        if channel is Channel.BOTH and item.key == "announcement":
+            return identity, address
+        return identity, None
+
+    async def _copy_for_mail(
+        self, uow: UnitOfWork, item: Notification, now: datetime
+    ) -> Notification:
+        """The mail half of a notice that goes both ways: a notification of its own, so that
+        each channel's delivery is counted (announcement progress) and retried apart."""
+        copy = Notification(
+            item.person_id,
+            item.key,
+            item.params,
+            item.due_at,
+            dedupe_key=f"mail-{item.id}",
+            event_id=item.event_id,
+            announcement_id=item.announcement_id,
+        )
+        await uow.notifications.add_many([copy])
+        stored = await uow.notifications.by_dedupe_key(copy.dedupe_key)
+        assert stored is not None
+        return stored
+
+    async def _queue_mail(
+        self,
+        uow: UnitOfWork,
+        item: Notification,
+        person: Person,
+        language: str,
+        address: str,
+        now: datetime,
+    ) -> None:
+        assert self.mail is not None and item.id is not None
+        event_id = item.params.get("event_id") or item.event_id
+        subject = None
+        announcement = None
+        if item.announcement_id is not None:
+            announcement = await uow.announcements.get(item.announcement_id)
+            if announcement is not None:
+                subject = announcement.subject
+                event_id = announcement.event_id
+        found = await uow.events.get(int(event_id)) if event_id else None
+        event = found.event if found is not None else None
+        mail = compose(
+            self._translator,
+            self.mail,
+            Recipient(person.id, person.display_name, address, language),
+            item.key,
+            _rendered(item, html_markdown=True),
+            event=event,
+            bulk=item.key == "announcement",
+            subject=subject,
+            now=now,
+        )
+        message = await uow.outbox.add(
+            OutgoingMessage(Platform.EMAIL.value, address, {"mail": mail}, f"mail-{item.id}", now)
+        )
+        await uow.notifications.mark_sent(item.id, now, Platform.EMAIL.value, message.id)
 
     async def _channel(self, uow: UnitOfWork, person: Person) -> ChatIdentity | None:
         """The person's preferred reachable identity, else the one linked first."""
@@ -198,14 +299,23 @@ class NotificationHub:
         return reachable[0]
 
 
-#: Notice parameters written in Markdown by a person (an answer to a forwarded question).
-MARKDOWN_PARAMS = {"faq_answered": ("answer",)}
+#: Notice parameters written in Markdown by a person (an answer to a forwarded question,
+#: an information mail's body).
+MARKDOWN_PARAMS = {"faq_answered": ("answer",), "announcement": ("text",)}
+#: Notices that go only by e-mail, and only to those who get their notices by e-mail: the
+#: calendar invitation after signing up and its cancellation.
+MAIL_ONLY = {"registered", "waitlisted", "unregistered"}
+#: Notices sent to the address in their parameters (not yet confirmed, or given for once).
+TO_GIVEN_ADDRESS = {"email_confirm", "invitation_mail"}
 
 
-def _rendered(item: Notification) -> dict[str, object]:
-    """``item``'s parameters, those written in Markdown as the reply's HTML subset."""
+def _rendered(item: Notification, *, html_markdown: bool = False) -> dict[str, object]:
+    """``item``'s parameters, those written in Markdown as the reply's HTML subset (for a mail
+    also an announcement's body; in the chat it keeps the text as written)."""
     params = dict(item.params)
     for name in MARKDOWN_PARAMS.get(item.key, ()):
+        if item.key == "announcement" and not html_markdown:
+            continue
         if isinstance(params.get(name), str):
             params[name] = markdown(params[name])
     return params

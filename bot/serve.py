@@ -43,6 +43,10 @@ def configured_transports(app: App) -> list[Transport]:
         from bot.adapters.matrix import MatrixTransport
 
         transports.append(MatrixTransport(app))
+    if settings.smtp is not None:
+        from bot.adapters.mail import MailTransport
+
+        transports.append(MailTransport(app))
     return transports
 
 

@@ -19,6 +19,8 @@ from pydantic_settings import SettingsError as PydanticSettingsError
 from sqlalchemy.engine import make_url
 
 from bot.redaction import protect
+from bot.smtp_url import SmtpTarget, parse_smtp_url
+from core.mail import check_mailbox
 from core.retention import RetentionPeriods
 from storage.database import async_url
 
@@ -77,6 +79,18 @@ class Settings(BaseSettings):
     #: For ``invite`` links (t.me/<bot>?start=…); ``serve`` also stores it from getMe.
     telegram_bot_username: str | None = None
 
+    #: Outgoing e-mail (``bot.smtp_url``): ``smtp://user:pass@host:587`` with STARTTLS or
+    #: ``smtps://user:pass@host:465``; unset: e-mail is off.
+    smtp_url: SecretStr | None = None
+    #: The sender of every mail, e.g. ``Kommunen-Netzwerk engagiert in NRW <netzwerk@example.org>``.
+    mail_from: str | None = None
+    #: Where answers to mails go (the network office); default: the sender.
+    mail_reply_to: str | None = None
+    #: Mails per second at most (information mails to many are paced to it).
+    mail_rate: float = Field(default=5.0, gt=0, le=1000)
+    #: SMTP connections used at once.
+    smtp_connections: int = Field(default=2, ge=1, le=20)
+
     matrix_homeserver: str | None = None
     matrix_user_id: str | None = None
     matrix_password: SecretStr | None = None
@@ -99,6 +113,7 @@ class Settings(BaseSettings):
         "telegram_webhook_secret",
         "matrix_password",
         "matrix_access_token",
+        "smtp_url",
         mode="before",
     )
     @classmethod
@@ -126,6 +141,24 @@ class Settings(BaseSettings):
                     "matrix_password: ENGAGIERT_MATRIX_PASSWORD oder "
                     "ENGAGIERT_MATRIX_ACCESS_TOKEN angeben"
                 )
+        if self.smtp_url is not None:
+            try:
+                target = parse_smtp_url(self.smtp_url.get_secret_value())
+            except ValueError as exc:
+                raise ValueError(f"smtp_url: {exc}") from None
+            protect(target.password)
+            if not self.mail_from:
+                raise ValueError(
+                    "mail_from: fehlt (Absender der Mails, z. B. "
+                    "Kommunen-Netzwerk engagiert in NRW <netzwerk@example.org>)"
+                )
+        for name in ("mail_from", "mail_reply_to"):
+            value = getattr(self, name)
+            if value is not None:
+                try:
+                    check_mailbox(value)
+                except ValueError as exc:
+                    raise ValueError(f"{name}: {exc}") from None
         # From here on no log line of this process shows them (bot.redaction).
         protect(
             *(value.get_secret_value() for name in SECRET_FIELDS if (value := getattr(self, name)))
@@ -190,6 +223,13 @@ class Settings(BaseSettings):
         )
 
     @property
+    def smtp(self) -> SmtpTarget | None:
+        """Where mail goes out; ``None``: e-mail is off."""
+        if self.smtp_url is None:
+            return None
+        return parse_smtp_url(self.smtp_url.get_secret_value())
+
+    @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
@@ -249,6 +289,7 @@ PROBLEMS = {
     "missing": "fehlt",
 }
 SECRET_FIELDS = {
+    "smtp_url",
     "secret_key",
     "telegram_token",
     "telegram_webhook_secret",

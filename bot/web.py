@@ -17,6 +17,7 @@ from bot.desk import desk_router
 from bot.live import live_router
 from bot.scheduler import Scheduler
 from bot.web_calendar import calendar_routes
+from bot.web_mail import mail_routes
 from core.audit import VIA
 from storage.database import head_revision
 
@@ -72,6 +73,7 @@ def create_web_app(
     web.mount("/api/v1", api_app(app))
     web.include_router(desk_router(app))
     web.include_router(calendar_routes(app))
+    web.include_router(mail_routes(app))
     web.include_router(live_router(app))
     return web
 

@@ -22,6 +22,7 @@ from core.domain.text import has_control_characters
 from core.ports import UnitOfWork
 
 TEXT_MAX = 3500
+SUBJECT_MAX = 150
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,11 +85,21 @@ async def announce(
     audience: Audience,
     now: datetime,
     draft: str | None = None,
+    subject: str | None = None,
+    event_id: int | None = None,
 ) -> Announcement:
     """Store the announcement and one notification per recipient, in one transaction. With
     ``draft`` (the desk's preview key) it is sent once: sending the same draft again returns
-    the announcement sent first and sends nothing. Raises InvalidInput, NotAllowed."""
+    the announcement sent first and sends nothing.
+
+    ``subject`` makes it an information mail for those who get mail (one line, at most
+    :data:`SUBJECT_MAX` characters; the text is its Markdown body); ``event_id`` names the
+    event it invites to: each mail then carries a personal "Anmelden" link.
+    Raises InvalidInput, NotAllowed, NotFound (``event_not_found``)."""
     text = text.strip()
+    subject = " ".join(subject.split()) if subject is not None else None
+    if subject is not None and (len(subject) > SUBJECT_MAX or has_control_characters(subject)):
+        raise InvalidInput("announcement_subject", max=SUBJECT_MAX)
     if not text:
         raise InvalidInput("announcement_text", max=TEXT_MAX)
     if len(text) > TEXT_MAX:
@@ -100,11 +111,23 @@ async def announce(
         earlier = await uow.announcements.by_draft(draft) if draft else None
         if earlier is not None:
             return earlier
+        if event_id is not None and await uow.events.get(event_id) is None:
+            raise NotFound("event_not_found", id=event_id)
         people = await uow.announcements.recipients(audience.kind, audience.ref)
         if not people:
             raise InvalidInput("announcement_nobody")
         stored = await uow.announcements.add(
-            Announcement(text, audience.kind, audience.ref, actor_id, now, len(people)), draft
+            Announcement(
+                text,
+                audience.kind,
+                audience.ref,
+                actor_id,
+                now,
+                len(people),
+                subject=subject or None,
+                event_id=event_id,
+            ),
+            draft,
         )
         if stored is None:  # the same draft, sent at the same moment elsewhere
             assert draft is not None
@@ -137,14 +160,16 @@ async def announce(
 
 
 async def progress(
-    uow: UnitOfWork, *, actor_id: int | None, announcement_id: int
+    uow: UnitOfWork, *, actor_id: int | None, announcement_id: int, platform: str | None = None
 ) -> tuple[Announcement, DeliveryProgress]:
+    """How far the announcement got: every message, or those of one ``platform`` (``email``:
+    the information mails, counted once handed to the outbox)."""
     async with uow:
         await require(uow, actor_id, Action.ANNOUNCE)
         found = await uow.announcements.get(announcement_id)
         if found is None:
             raise NotFound("announcement_not_found", id=announcement_id)
-        return found, await uow.notifications.progress(announcement_id)
+        return found, await uow.notifications.progress(announcement_id, platform)
 
 
 async def delivery_problems(

@@ -8,6 +8,7 @@ from enum import Enum
 from typing import Any
 
 from core.authority import load_person
+from core.domain.people import Platform
 from core.polls import forget_voter
 from core.ports import UnitOfWork
 from core.signup import withdraw_all
@@ -73,4 +74,13 @@ async def erase_person(uow: UnitOfWork, *, person_id: int, now: datetime) -> Era
 
 
 async def _accounts(uow: UnitOfWork, person_id: int) -> list[tuple[str, str]]:
-    return [(i.platform.value, i.external_id) for i in await uow.identities.for_person(person_id)]
+    """The person's chat accounts and e-mail addresses (mails in the outbox are addressed to
+    them), as ``(platform, id)``."""
+    accounts = [
+        (i.platform.value, i.external_id) for i in await uow.identities.for_person(person_id)
+    ]
+    email = await uow.emails.get(person_id)
+    if email is not None:
+        addresses = {a for a in (email.address, email.pending_address) if a}
+        accounts += [(Platform.EMAIL.value, a) for a in sorted(addresses)]
+    return accounts

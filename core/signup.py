@@ -24,6 +24,7 @@ from core.domain.registrations import (
     places_to_fill,
     status_for_new_signup,
 )
+from core.mail import wants_mail
 from core.ports import EventWithCounts, RegistrationView, UnitOfWork
 
 
@@ -48,8 +49,13 @@ class AttendeeList:
     waitlisted: list[RegistrationView]
 
 
-async def sign_up(uow: UnitOfWork, *, person_id: int, event_id: int, now: datetime) -> SignupResult:
-    """One transaction: lock the event, count, decide, insert. Concurrent signups queue up."""
+async def sign_up(
+    uow: UnitOfWork, *, person_id: int, event_id: int, now: datetime, via_mail: bool = False
+) -> SignupResult:
+    """One transaction: lock the event, count, decide, insert. Concurrent signups queue up.
+
+    A person who gets notices by e-mail (or signed up from a mail, ``via_mail``) is sent the
+    confirmation with the calendar invitation (notice ``registered`` or ``waitlisted``)."""
     async with uow:
         found = await uow.persons.get_with_member(person_id)
         if found is None:
@@ -76,14 +82,19 @@ async def sign_up(uow: UnitOfWork, *, person_id: int, event_id: int, now: dateti
         registration = await uow.registrations.add(
             Registration(event_id, person_id, status, now, now, waitlist_position=position)
         )
+        if await wants_mail(uow, person_id, via_mail=via_mail):
+            key = "waitlisted" if position is not None else "registered"
+            uow.notify(Notice(person_id, key, {**_about(event), "via_mail": via_mail}))
         await uow.commit()
     rank = info.waitlisted + 1 if position is not None else None
     return SignupResult(event, registration, rank)
 
 
 async def cancel_signup(
-    uow: UnitOfWork, *, person_id: int, event_id: int, now: datetime
+    uow: UnitOfWork, *, person_id: int, event_id: int, now: datetime, via_mail: bool = False
 ) -> CancelResult:
+    """Withdraw the person's registration; a freed place goes to the waiting list. Those who
+    get notices by e-mail are sent the calendar cancellation (notice ``unregistered``)."""
     async with uow:
         info = await uow.events.lock(event_id)
         if info is None:
@@ -97,6 +108,9 @@ async def cancel_signup(
         info.event.check_withdrawable(now)
         previous = registration.status
         promoted = await _withdraw(uow, info, registration, now)
+        if await wants_mail(uow, person_id, via_mail=via_mail):
+            params = {**_about(info.event), "via_mail": via_mail}
+            uow.notify(Notice(person_id, "unregistered", params))
         await uow.commit()
     return CancelResult(info.event, previous, promoted)
 

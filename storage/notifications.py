@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.domain.events import Event
+from core.domain.mail import Channel
 from core.domain.notifications import (
     Announcement,
     AudienceKind,
@@ -122,6 +123,11 @@ class NotificationRepository:
             query = query.with_for_update(skip_locked=True)
         return [_notification(r) for r in await self.conn.execute(query)]
 
+    async def by_dedupe_key(self, dedupe_key: str) -> Notification | None:
+        query = notifications.select().where(notifications.c.dedupe_key == dedupe_key)
+        row = (await self.conn.execute(query)).first()
+        return _notification(row) if row else None
+
     async def mark_sent(
         self, notification_id: int, now: datetime, platform: str, outbox_id: int | None
     ) -> bool:
@@ -154,7 +160,7 @@ class NotificationRepository:
         )
         return (await self.conn.execute(query)).scalar_one_or_none()
 
-    async def progress(self, announcement_id: int) -> DeliveryProgress:
+    async def progress(self, announcement_id: int, platform: str | None = None) -> DeliveryProgress:
         """Delivered: sent by the platform (or shown on the console); failed: given up."""
         joined = notifications.outerjoin(outbox, outbox.c.id == notifications.c.outbox_id)
         handed_over = notifications.c.sent_at.is_not(None)
@@ -171,6 +177,8 @@ class NotificationRepository:
             .select_from(joined)
             .where(notifications.c.announcement_id == announcement_id)
         )
+        if platform is not None:
+            query = query.where(notifications.c.platform == platform)
         total, done, gone = (await self.conn.execute(query)).one()
         return DeliveryProgress(total, done, gone)
 
@@ -222,6 +230,7 @@ def _preferences(row: Any) -> Preferences:
         row.deadline_reminders,
         row.preferred_platform,
         row.calendar_token_hash,
+        Channel(row.channel),
     )
 
 
@@ -258,6 +267,7 @@ class PreferencesRepository:
             "deadline_reminders": prefs.deadline_reminders,
             "preferred_platform": prefs.preferred_platform,
             "calendar_token_hash": prefs.calendar_token_hash,
+            "channel": prefs.channel.value,
         }
         statement = upsert.insert(self.conn.dialect.name, person_preferences).values(
             person_id=prefs.person_id, **values
@@ -345,6 +355,8 @@ def _announcement(row: Any) -> Announcement:
         row.recipients,
         row.completed_at,
         row.id,
+        row.subject,
+        row.event_id,
     )
 
 
@@ -367,6 +379,8 @@ class AnnouncementRepository:
                 created_at=announcement.created_at,
                 recipients=announcement.recipients,
                 draft=draft,
+                subject=announcement.subject,
+                event_id=announcement.event_id,
             )
             .on_conflict_do_nothing(index_elements=[announcements.c.draft])
             .returning(announcements.c.id)

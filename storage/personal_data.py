@@ -40,7 +40,15 @@ from storage.tables import metadata
 MIN_NEEDLE = 4
 #: Columns never exported (hashes and keys that are only meaningful to the bot).
 SECRET_COLUMNS = frozenset(
-    {"code_hash", "calendar_token_hash", "salt", "ballots", "token", "token_hash"}
+    {
+        "code_hash",
+        "calendar_token_hash",
+        "salt",
+        "ballots",
+        "token",
+        "token_hash",
+        "pending_token_hash",
+    }
 )
 
 
@@ -273,8 +281,26 @@ REGISTRY: dict[str, TableData] = {
             "deadline_reminders": N,
             "preferred_platform": N,
             "calendar_token_hash": N,
+            "channel": N,
         },
         explanation="Ihre Einstellungen: Erinnerungen, bevorzugter Kanal, Kalender-Abo.",
+    ),
+    "email_addresses": TableData(
+        {
+            "person_id": OWN,
+            "address": N,
+            "confirmed_at": N,
+            "pending_address": N,
+            "pending_token_hash": N,
+            "pending_since": N,
+            "undeliverable_at": N,
+            "problem": N,
+            "announcements": N,
+        },
+        explanation=(
+            "Ihre E-Mail-Adresse: bestätigt seit, eine noch zu bestätigende, ob Infomails "
+            "erwünscht sind und ob der Mailserver sie abgelehnt hat."
+        ),
     ),
     "event_reminders": TableData({"event_id": N, "minutes_before": N}),
     "announcements": TableData(
@@ -288,6 +314,8 @@ REGISTRY: dict[str, TableData] = {
             "recipients": N,
             "completed_at": N,
             "draft": N,  # the desk's preview key, random
+            "subject": C,
+            "event_id": N,
         },
         mentioned="Ankündigungen, die Sie verfasst haben.",
         authored={"text": "author_id"},

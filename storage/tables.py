@@ -280,6 +280,23 @@ person_preferences = sa.Table(
     sa.Column("deadline_reminders", sa.Boolean, nullable=False),
     sa.Column("preferred_platform", sa.String(16)),
     sa.Column("calendar_token_hash", sa.String(64), unique=True),
+    #: ``core.domain.mail.Channel``: chat first, e-mail first, or both for announcements.
+    sa.Column("channel", sa.String(8), nullable=False, server_default="chat"),
+)
+
+#: A person's e-mail address (double opt-in): the confirmed one and one awaiting confirmation.
+email_addresses = sa.Table(
+    "email_addresses",
+    metadata,
+    sa.Column("person_id", sa.ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("address", sa.String(254), index=True),
+    sa.Column("confirmed_at", UTCDateTime),
+    sa.Column("pending_address", sa.String(254)),
+    sa.Column("pending_token_hash", sa.String(64), unique=True),
+    sa.Column("pending_since", UTCDateTime),
+    sa.Column("undeliverable_at", UTCDateTime),
+    sa.Column("problem", sa.String(300)),
+    sa.Column("announcements", sa.Boolean, nullable=False),
 )
 
 #: Reminder offsets (minutes before the start) for events that do not use the defaults.
@@ -303,6 +320,10 @@ announcements = sa.Table(
     sa.Column("completed_at", UTCDateTime),
     # The desk's preview key: one announcement per preview, however often it is sent.
     sa.Column("draft", sa.String(64)),
+    #: An information mail's subject (the text is its Markdown body).
+    sa.Column("subject", sa.String(200)),
+    #: The event the mail invites to: each mail carries a personal "Anmelden" link.
+    sa.Column("event_id", sa.ForeignKey("events.id", ondelete="SET NULL")),
     sa.UniqueConstraint("draft", name="uq_announcements_draft"),
 )
 

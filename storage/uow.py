@@ -16,6 +16,7 @@ from storage.audit import AuditRepository
 from storage.chats import ChatLinkRepository
 from storage.delivery import InboundRepository, OutboxRepository, StateRepository
 from storage.dialogues import DialogueRepository
+from storage.emails import EmailRepository
 from storage.faq import (
     FaqEntryRepository,
     FaqFeedbackRepository,
@@ -108,6 +109,7 @@ class SqlUnitOfWork:
         self.faq_feedback = FaqFeedbackRepository(conn)
         self.notifications = NotificationRepository(conn, row_locks=self._row_locks)
         self.preferences = PreferencesRepository(conn)
+        self.emails = EmailRepository(conn)
         self.reminders = ReminderRepository(conn)
         self.announcements = AnnouncementRepository(conn)
         self.retention = RetentionRepository(conn)

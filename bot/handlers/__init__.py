@@ -7,6 +7,7 @@ from bot.handlers import (
     calendar,
     desk,
     dialogue,
+    email,
     events,
     faq,
     general,
@@ -29,6 +30,7 @@ COMMANDS = (
     Command("kalender", ("calendar",), calendar.kalender),
     Command("kalender_abo", ("calendar_feed",), calendar.kalender_abo),
     Command("erinnerungen", ("reminders",), reminders.erinnerungen),
+    Command("email", ("mail",), email.email),
     Command("ankuendigung", ("announce",), announcements.ankuendigung, Action.ANNOUNCE),
     Command(
         "zustellung", ("delivery",), announcements.zustellung, Action.VIEW_DELIVERY, arguments=False

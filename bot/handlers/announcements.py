@@ -18,6 +18,7 @@ from core.announcements import (
 from core.domain.errors import InvalidInput
 from core.domain.notifications import AudienceKind
 from core.domain.people import unquote
+from core.mail import undeliverable_addresses
 
 WHOLE = {"alle": AudienceKind.ALL, "all": AudienceKind.ALL}
 PROBLEMS_SHOWN = 10
@@ -100,9 +101,10 @@ async def _status(ctx: Context, args: str) -> Reply:
 async def zustellung(ctx: Context, args: str) -> Reply:
     """The newest notifications that could not be delivered, with the reason."""
     problems = await delivery_problems(ctx.uow(), actor_id=ctx.person.id, limit=PROBLEMS_SHOWN)
-    if not problems:
+    refused = await undeliverable_addresses(ctx.uow(), actor_id=ctx.person.id)
+    if not problems and not refused:
         return Reply(ctx.t("delivery.none"), private=True)
-    parts = [ctx.t("delivery.header")]
+    parts = [ctx.t("delivery.header")] if problems else []
     for item in problems:
         parts.append(
             ctx.t(
@@ -112,4 +114,16 @@ async def zustellung(ctx: Context, args: str) -> Reply:
                 error=ctx.t(f"delivery.reason.{reason(item.error)}"),
             )
         )
+    if refused:
+        parts.append(ctx.t("delivery.mail_header"))
+        parts += [
+            ctx.t(
+                "delivery.mail_entry",
+                name=item.name,
+                address=item.address.address,
+                problem=item.address.problem or "",
+                at=item.address.undeliverable_at,
+            )
+            for item in refused[:PROBLEMS_SHOWN]
+        ]
     return Reply(lines(*parts), private=True)

@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from core.domain.mail import Channel
+
 #: Reminders before an event unless the event says otherwise.
 DEFAULT_REMINDERS = (timedelta(hours=24), timedelta(hours=1))
 #: "Registration closes tomorrow" goes out this long before the deadline.
@@ -37,6 +39,7 @@ class Preferences:
     deadline_reminders: bool = False  # opt-in
     preferred_platform: str | None = None
     calendar_token_hash: str | None = None
+    channel: Channel = Channel.CHAT
 
 
 class AudienceKind(StrEnum):
@@ -56,6 +59,10 @@ class Announcement:
     recipients: int = 0
     completed_at: datetime | None = None
     id: int | None = None
+    #: An information mail's subject; the text is then its Markdown body.
+    subject: str | None = None
+    #: The event the announcement invites to (mails carry a personal "Anmelden" link).
+    event_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,8 @@ class Platform(StrEnum):
     CONSOLE = "console"
     TELEGRAM = "telegram"
     MATRIX = "matrix"
+    #: Not a chat: the outbox's channel for e-mail (``core.mail``); no chat account has it.
+    EMAIL = "email"
 
 
 LANGUAGES = ("de", "en")

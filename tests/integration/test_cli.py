@@ -1,16 +1,16 @@
-"""The console script as an operator and a member use it: real processes, real files."""
+"""The console script as an operator and a member use it: real files, ``main`` in this process
+(:func:`tests.support.cli.run_cli`), a real process where the process itself is the point."""
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
 
-CLI = [sys.executable, "-m", "bot.cli"]
+from tests.support.cli import run_cli as run
+from tests.support.cli import run_process
 
 
 @pytest.fixture
@@ -19,14 +19,9 @@ def env(tmp_path: Path) -> dict[str, str]:
     return {**clean, "ENGAGIERT_DATA_DIR": str(tmp_path / "data")}
 
 
-def run(env, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CLI, *args], input=stdin, env=env, capture_output=True, text=True, timeout=120
-    )
-
-
 def test_scripted_demo_signup_round_trip(env):
-    result = run(
+    # A real process: the README's first command, start to exit, as a newcomer runs it.
+    result = run_process(
         env, "demo", "--as", "Miriam Lindner", stdin="/termine\n/anmelden 1\n/meine\n/abmelden 1\n"
     )
     assert result.returncode == 0, result.stderr
@@ -179,7 +174,8 @@ def test_bad_arguments_exit_non_zero_with_one_clear_line(env, args, message):
 
 
 def test_a_bad_setting_stops_the_start_naming_it(env):
-    result = run({**env, "ENGAGIERT_TIMEZONE": "Mars/Olympus"}, "event", "list")
+    # A real process: the whole terminal of a failed start is this one line, nothing else.
+    result = run_process({**env, "ENGAGIERT_TIMEZONE": "Mars/Olympus"}, "event", "list")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "Ungültige Einstellung ENGAGIERT_TIMEZONE: unbekannte Zeitzone 'Mars/Olympus'"
@@ -275,7 +271,8 @@ def test_a_database_that_refuses_is_one_line_without_the_password(env, database,
         "ENGAGIERT_DATABASE_URL": url.render_as_string(hide_password=False),
         "ENGAGIERT_SECRET_KEY": "a" * 64,
     }
-    result = run({**env, **settings}, "event", "list")
+    # A real process: nothing else (a traceback, "Exception ignored …") at the exit either.
+    result = run_process({**env, **settings}, "event", "list")
     assert result.returncode in (1, 2), result.stderr
     assert message in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr

@@ -1,16 +1,13 @@
 """The command line in German (issue #14): dates as the office writes them, kinds by their
 names, help and every usage error in German, bad settings and file errors in one German line,
-real plurals, the empty-knowledge-base hint only where it helps. Real processes, real files."""
+real plurals, the empty-knowledge-base hint only where it helps. Real files; ``main`` in this
+process (:func:`tests.support.cli.run_cli`: a process start costs seconds)."""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import os
 import socket
-import subprocess
-import sys
 import uuid
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -18,11 +15,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.cli import _parser, main
+from bot.cli import _parser
 from bot.cli_german import _german, german_argparse, phone_dashes
 from bot.i18n import Translator
+from tests.support.cli import Result
+from tests.support.cli import run_cli as run
 
-CLI = [sys.executable, "-m", "bot.cli"]
 BERLIN = ZoneInfo("Europe/Berlin")
 GERMAN = Translator(BERLIN)
 ENGLISH_ARGPARSE = ("usage:", "positional arguments", "options:", "show this help", "error:")
@@ -34,36 +32,7 @@ def env(tmp_path: Path) -> dict[str, str]:
     return {**clean, "ENGAGIERT_DATA_DIR": str(tmp_path / "data")}
 
 
-def run(env, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    """The CLI's ``main`` in this process, with ``env`` as the environment: a process start
-    costs seconds (the installed program itself is run below, for the help). ``chat`` and
-    ``demo`` read the terminal themselves: they run as a process."""
-    if args[0] in ("chat", "demo"):
-        return subprocess.run(
-            [*CLI, *args], input=stdin, env=env, capture_output=True, text=True, timeout=120
-        )
-    saved_env, saved_stdin, saved_umask = dict(os.environ), sys.stdin, os.umask(0o022)
-    out, err = io.StringIO(), io.StringIO()
-    os.environ.clear()
-    os.environ.update(env)
-    sys.stdin = io.StringIO(stdin)
-    code = 0
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            main(list(args))
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        if isinstance(exc.code, str):
-            err.write(exc.code + "\n")
-    finally:
-        os.environ.clear()
-        os.environ.update(saved_env)
-        sys.stdin = saved_stdin
-        os.umask(saved_umask)
-    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
-
-
-def one_german_error(result: subprocess.CompletedProcess[str]) -> str:
+def one_german_error(result: Result) -> str:
     """The single stderr line of a refused command (exit 2)."""
     assert result.returncode == 2, (result.stdout, result.stderr)
     lines = result.stderr.strip().splitlines()
@@ -80,7 +49,7 @@ def event_ids(env) -> list[str]:
     return [line.split("\t")[0] for line in listing.stdout.splitlines()]
 
 
-def add_event(env, *options: str) -> subprocess.CompletedProcess[str]:
+def add_event(env, *options: str) -> Result:
     return run(env, "event", "add", "--title", "Treffen", *options)
 
 

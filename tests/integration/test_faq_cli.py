@@ -1,4 +1,5 @@
-"""The knowledge base from the command line: real processes, real files."""
+"""The knowledge base from the command line: real files, ``main`` in this process
+(:func:`tests.support.cli.run_cli`: a process start costs seconds)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.faq_yaml import parse_entries
-from tests.integration.test_cli_german import run  # in this process: a start costs seconds
+from tests.support.cli import run_cli as run
 
 
 @pytest.fixture

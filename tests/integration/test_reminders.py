@@ -180,5 +180,6 @@ async def test_reminder_preferences_are_part_of_the_data_export(app):
         "reminders": True,
         "deadline_reminders": True,
         "preferred_platform": None,
+        "channel": "chat",
     }
     assert [n["key"] for n in data["notifications"]["eintraege"]] == ["reminder"]

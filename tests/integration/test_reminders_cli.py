@@ -1,8 +1,10 @@
-"""The operator's commands for reminders, announcements and retention: real processes."""
+"""The operator's commands for reminders, announcements and retention, ``main`` in this process
+(:func:`tests.support.cli.run_cli`)."""
 
 from __future__ import annotations
 
-from tests.integration.test_cli import env, run
+from tests.integration.test_cli import env
+from tests.support.cli import run_cli as run
 
 __all__ = ["env"]
 
