@@ -42,6 +42,7 @@ from bot.handlers.announcements import parse_target
 from bot.handlers.desk import sign_in_url
 from bot.handlers.general import start_payload
 from bot.i18n import LANGUAGES, catalogue
+from bot.invitation_mail import invitation_params
 from bot.logs import configure_logging, quiet_terminal
 from bot.markdown import markdown_blocks
 from bot.notifications import NotificationHub
@@ -544,7 +545,7 @@ def _mail_on(settings: Settings) -> None:
 
 async def _request_address(app: App, person_id: int, address: str) -> None:
     stored = await request_address(
-        app.uow(), person_id=person_id, address=address, now=app.clock.now()
+        app.uow(), actor_id=None, person_id=person_id, address=address, now=app.clock.now()
     )
     if stored.pending_address is None:
         print(say("cli.mail.already", address=stored.address), file=sys.stderr)
@@ -567,11 +568,19 @@ async def run_person_email(settings: Settings, args: argparse.Namespace) -> None
         if args.address is not None:
             await _request_address(app, person.id, args.address)
         elif args.remove:
-            removed = await remove_address(app.uow(), person_id=person.id)
+            removed = await remove_address(
+                app.uow(), actor_id=None, person_id=person.id, now=app.clock.now()
+            )
             print(say("cli.mail.removed" if removed else "cli.mail.none", name=person.display_name))
         else:
             assert channel is not None
-            await set_channel(app.uow(), person_id=person.id, channel=channel)
+            await set_channel(
+                app.uow(),
+                actor_id=None,
+                person_id=person.id,
+                channel=channel,
+                now=app.clock.now(),
+            )
             print(say("cli.mail.channel", name=person.display_name, channel=channel.value))
 
     await _with_app(settings, work)
@@ -698,16 +707,10 @@ async def run_invite(settings: Settings, args: argparse.Namespace) -> None:
         if args.email is not None:
             address = await queue_invitation_mail(
                 app.uow(),
+                actor_id=None,
                 person_id=created.person.id,
                 address=args.email or None,
-                params={
-                    "name": created.person.display_name,
-                    "code": created.code,
-                    "expires_at": created.invitation.expires_at,
-                    "telegram_url": f"https://t.me/{username}?start={payload}" if username else "",
-                    "mxid": app.settings.matrix_user_id or "",
-                    "matrix_command": f"{prefix_matrix}start {payload}",
-                },
+                params=invitation_params(app.settings, created, username),
             )
             print(say("cli.mail.invitation_queued", address=address), file=sys.stderr)
 

@@ -33,7 +33,7 @@ from core.domain.errors import (
 from core.domain.events import Event
 from core.domain.registrations import RegistrationStatus
 from core.events import EventDetails, event_details
-from core.mail import confirm_address, read_link, remove_address, sign_link, unsubscribe
+from core.mail import confirm_address, read_link, remove_address_by_link, sign_link, unsubscribe
 from core.signup import cancel_signup, sign_up
 
 PREFIX = "/e"
@@ -113,7 +113,7 @@ def mail_routes(app: App) -> APIRouter:
             return invalid(request, "abbestellen", 404)
         (person_id,) = ids
         if await _action(request) == "loeschen":
-            if await remove_address(app.uow(), person_id=person_id):
+            if await remove_address_by_link(app.uow(), person_id=person_id):
                 said = "Ihre E-Mail-Adresse ist gelöscht; wir schicken Ihnen keine E-Mails mehr."
             else:
                 said = "Es ist keine E-Mail-Adresse (mehr) gespeichert."

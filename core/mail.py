@@ -19,6 +19,7 @@ from email.utils import parseaddr
 
 from email_validator import EmailNotValidError, validate_email
 
+from core.audit import record
 from core.authority import require
 from core.domain.authority import Action
 from core.domain.errors import DomainError, NotFound
@@ -70,18 +71,43 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+async def _may_change(uow: UnitOfWork, actor_id: int | None, person_id: int) -> None:
+    """Anybody for themselves; for somebody else the office (``MANAGE_PEOPLE``) or the
+    operator at the command line (``actor_id`` ``None``). Raises NotAllowed, NotFound."""
+    if actor_id is not None and actor_id == person_id:
+        await require(uow, actor_id, Action.READ)  # one's own settings
+    else:
+        await require(uow, actor_id, Action.MANAGE_PEOPLE)
+    if await uow.persons.get(person_id) is None:
+        raise NotFound("person_not_found", id=person_id)
+
+
+async def _noted(
+    uow: UnitOfWork,
+    actor_id: int | None,
+    person_id: int,
+    action: str,
+    now: datetime,
+    **details: str,
+) -> None:
+    """The audit entry for a change the office made to somebody's mail settings (never the
+    address itself); a person's own changes are not the office's."""
+    if actor_id != person_id:
+        subject = f"person:{person_id}"
+        await record(uow, actor_id=actor_id, action=action, subject=subject, now=now, **details)
+
+
 async def request_address(
-    uow: UnitOfWork, *, person_id: int, address: str, now: datetime
+    uow: UnitOfWork, *, actor_id: int | None, person_id: int, address: str, now: datetime
 ) -> EmailAddress:
     """Store ``address`` as the person's pending address and send it a confirmation link
     (notice ``email_confirm`` with the link's ``token``; it goes to the pending address only).
     Giving the confirmed address again changes nothing.
 
-    Raises DomainError ``email_invalid``; NotFound for an unknown person."""
+    Raises DomainError ``email_invalid``/``email_umlaut``; NotAllowed; NotFound."""
     address = check_address(address)
     async with uow:
-        if await uow.persons.get(person_id) is None:
-            raise NotFound("person_not_found", id=person_id)
+        await _may_change(uow, actor_id, person_id)
         current = await uow.emails.get(person_id) or EmailAddress(person_id)
         if current.usable == address:
             return current
@@ -91,6 +117,7 @@ async def request_address(
         current.pending_since = now
         await uow.emails.save(current)
         uow.notify(Notice(person_id, "email_confirm", {"address": address, "token": token}))
+        await _noted(uow, actor_id, person_id, "person.email_changed", now)
         await uow.commit()
     return current
 
@@ -119,8 +146,22 @@ async def address_of(uow: UnitOfWork, *, person_id: int) -> EmailAddress | None:
         return await uow.emails.get(person_id)
 
 
-async def remove_address(uow: UnitOfWork, *, person_id: int) -> bool:
-    """Forget the person's addresses (confirmed and pending); ``False`` if there were none."""
+async def remove_address(
+    uow: UnitOfWork, *, actor_id: int | None, person_id: int, now: datetime
+) -> bool:
+    """Forget the person's addresses (confirmed and pending); ``False`` if there were none.
+    Raises NotAllowed, NotFound."""
+    async with uow:
+        await _may_change(uow, actor_id, person_id)
+        removed = await uow.emails.delete(person_id)
+        if removed:
+            await _noted(uow, actor_id, person_id, "person.email_removed", now)
+        await uow.commit()
+    return removed
+
+
+async def remove_address_by_link(uow: UnitOfWork, *, person_id: int) -> bool:
+    """:func:`remove_address` from the person's own signed link in a mail."""
     async with uow:
         removed = await uow.emails.delete(person_id)
         await uow.commit()
@@ -152,24 +193,41 @@ async def resubscribe(uow: UnitOfWork, *, person_id: int) -> bool:
     return True
 
 
-async def set_channel(uow: UnitOfWork, *, person_id: int, channel: Channel) -> None:
+async def set_channel(
+    uow: UnitOfWork, *, actor_id: int | None, person_id: int, channel: Channel, now: datetime
+) -> bool:
+    """How the person is reached (:class:`Channel`); ``False`` if it already was so.
+    Raises NotAllowed, NotFound."""
     async with uow:
+        await _may_change(uow, actor_id, person_id)
         prefs = await uow.preferences.get(person_id)
+        if prefs.channel is channel:
+            return False
         prefs.channel = channel
         await uow.preferences.save(prefs)
+        await _noted(uow, actor_id, person_id, "person.channel_changed", now, channel=channel.value)
         await uow.commit()
+    return True
 
 
 async def queue_invitation_mail(
-    uow: UnitOfWork, *, person_id: int, address: str | None, params: dict[str, object]
+    uow: UnitOfWork,
+    *,
+    actor_id: int | None,
+    person_id: int,
+    address: str | None,
+    params: dict[str, object],
 ) -> str:
     """Send a personal invitation (notice ``invitation_mail`` with ``params``: ``name``,
     ``code``, ``expires_at``, ``telegram_url``, ``matrix_command``, ``mxid``) to ``address``,
     or to the person's confirmed address when none is given; returns the address.
 
     Raises DomainError ``email_invalid``, ``email_missing`` (no address given and none
-    confirmed)."""
+    confirmed); NotAllowed (the office's: ``MANAGE_PEOPLE``), NotFound."""
     async with uow:
+        await require(uow, actor_id, Action.MANAGE_PEOPLE)
+        if await uow.persons.get(person_id) is None:
+            raise NotFound("person_not_found", id=person_id)
         if address is None:
             current = await uow.emails.get(person_id)
             address = current.usable if current is not None else None

@@ -14,6 +14,7 @@ from bot.app import App
 from bot.desk.announcements import add_announcement_routes
 from bot.desk.audit import add_audit_routes
 from bot.desk.coverage import add_coverage_routes
+from bot.desk.email import add_email_routes
 from bot.desk.events import add_event_routes
 from bot.desk.knowledge import add_knowledge_routes
 from bot.desk.pages import ASK_FOR_A_LINK, COOKIE, HEADERS, HERE, LINK_PROBLEMS, Desk
@@ -98,6 +99,7 @@ def desk_router(app: App) -> APIRouter:
     add_coverage_routes(router, desk)
     add_knowledge_routes(router, desk)
     add_poll_routes(router, desk)
+    add_email_routes(router, desk)
 
     add_audit_routes(router, desk)
 

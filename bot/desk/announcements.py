@@ -1,6 +1,8 @@
 """The desk's announcements: compose, choose the audience, see the preview with the number
 of recipients, confirm, and follow the delivery ("120 von 300 zugestellt") with the reason
-for every notice that cannot be delivered, in German."""
+for every notice that cannot be delivered, in German. With e-mail on, an announcement may
+carry a subject and the event it invites to (its mails then have an "Anmelden" link); the
+delivery line then counts the e-mails too."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from bot.delivery import reason
 from bot.desk.pages import HEADERS, Desk
 from bot.reply import plain_text
 from core.announcements import (
+    SUBJECT_MAX,
     TEXT_MAX,
     Audience,
     announce,
@@ -22,22 +25,31 @@ from core.announcements import (
     progress,
     resolve_audience,
 )
-from core.domain.errors import DomainError, InvalidInput, NotAllowed
+from core.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from core.domain.members import MemberKind
-from core.domain.notifications import AudienceKind, DeliveryProgress
+from core.domain.notifications import Announcement, AudienceKind, DeliveryProgress
 from core.domain.text import has_control_characters
 from core.events import upcoming_events
 from core.members import list_members
 from core.web_access import Session, seal, seal_ok
 
 #: The preview's key: a random part (sending it again sends nothing twice) and the seal over
-#: it, the audience and the text (what is sent is what was previewed).
+#: it, the audience, the text, the subject and the event (what is sent is what was previewed).
 DRAFT = re.compile(r"(?P<nonce>[A-Za-z0-9_-]{22})\.(?P<seal>[0-9a-f]{32})")
 
 
-def _draft(session_token: str, audience: str, text: str) -> str:
+def _draft(session_token: str, audience: str, text: str, subject: str, event: str) -> str:
     nonce = secrets.token_urlsafe(16)
-    return f"{nonce}.{seal(session_token, nonce, audience, _lines(text))}"
+    return f"{nonce}.{seal(session_token, nonce, audience, _lines(text), subject, event)}"
+
+
+#: A choice of a select: its value and label.
+Option = tuple[str, str]
+
+
+def _subject(text: str) -> str:
+    """One line, spaces tidied (as ``announce`` stores it)."""
+    return " ".join(text.split())
 
 
 def _lines(text: str) -> str:
@@ -47,12 +59,17 @@ def _lines(text: str) -> str:
 
 def add_announcement_routes(router: APIRouter, desk: Desk) -> None:
     app = desk.app
+    t = app.translator
 
-    async def audiences(session: Session) -> list[dict[str, object]]:
+    async def audiences(session: Session) -> tuple[list[dict[str, object]], list[Option]]:
+        """The audiences to choose from, and the coming events an announcement may invite
+        to (``(id, "Titel (Datum)")``)."""
         members = await list_members(app.uow(), actor_id=session.person.id)
-        events = await upcoming_events(app.uow(), now=app.clock.now())
-        t = app.translator
-        return [
+        events = [
+            (str(i.event.id), f"{i.event.title} ({t.date('de', i.event.starts_at)})")
+            for i in await upcoming_events(app.uow(), now=app.clock.now())
+        ]
+        groups: list[dict[str, object]] = [
             {"label": "Alle", "options": [("all", "alle Personen der Mitgliedskommunen")]},
             {
                 "label": "Nach Art der Kommune",
@@ -66,12 +83,10 @@ def add_announcement_routes(router: APIRouter, desk: Desk) -> None:
             },
             {
                 "label": "Die Angemeldeten einer Veranstaltung",
-                "options": [
-                    (f"event:{i.event.id}", f"{i.event.title} ({t.date('de', i.event.starts_at)})")
-                    for i in events
-                ],
+                "options": [(f"event:{ref}", label) for ref, label in events],
             },
         ]
+        return groups, events
 
     async def chosen(value: str) -> Audience:
         kind, _, ref = value.partition(":")
@@ -91,12 +106,15 @@ def add_announcement_routes(router: APIRouter, desk: Desk) -> None:
     def form(
         request: Request,
         session: Session,
-        groups: list[dict[str, object]],
+        choices: tuple[list[dict[str, object]], list[Option]],
         *,
         text: str = "",
         audience: str = "all",
+        subject: str = "",
+        event: str = "",
         errors: dict[str, str] | None = None,
     ) -> Response:
+        groups, events = choices
         return desk.page(
             request,
             "announce.html",
@@ -108,6 +126,11 @@ def add_announcement_routes(router: APIRouter, desk: Desk) -> None:
             text=text,
             errors=errors or {},
             max=TEXT_MAX,
+            mail_on=app.settings.smtp_url is not None,
+            subject=subject,
+            subject_max=SUBJECT_MAX,
+            events=events,
+            event=event,
         )
 
     @router.get("/ankuendigungen", include_in_schema=False)
@@ -126,13 +149,18 @@ def add_announcement_routes(router: APIRouter, desk: Desk) -> None:
         if isinstance(session, Response):
             return session
         sent_form = await desk.form(request)
-        groups = await audiences(session)
+        try:
+            choices = await audiences(session)
+        except DomainError as exc:
+            return desk.refused(request, exc, session)
         return form(
             request,
             session,
-            groups,
+            choices,
             text=sent_form.get("text", ""),
             audience=sent_form.get("audience", "all"),
+            subject=sent_form.get("subject", ""),
+            event=sent_form.get("event", ""),
         )
 
     @router.post("/ankuendigungen/vorschau", include_in_schema=False)
@@ -142,10 +170,12 @@ def add_announcement_routes(router: APIRouter, desk: Desk) -> None:
             return session
         sent_form = await desk.form(request)
         text, value = sent_form.get("text", "").strip(), sent_form.get("audience", "")
+        subject, event = _subject(sent_form.get("subject", "")), sent_form.get("event", "")
         try:
-            groups = await audiences(session)
+            choices = await audiences(session)
         except DomainError as exc:
             return desk.refused(request, exc, session)
+        groups, events = choices
         errors: dict[str, str] = {}
         if not text:
             errors["text"] = "Bitte schreiben Sie den Text der Ankündigung."
@@ -153,6 +183,13 @@ def add_announcement_routes(router: APIRouter, desk: Desk) -> None:
             errors["text"] = f"Der Text ist {len(text)} Zeichen lang; höchstens {TEXT_MAX}."
         elif has_control_characters(text):
             errors["text"] = "Der Text enthält Steuerzeichen; bitte tippen Sie ihn neu."
+        if len(subject) > SUBJECT_MAX or has_control_characters(subject):
+            errors["subject"] = desk.explained(
+                InvalidInput("announcement_subject", max=SUBJECT_MAX)
+            )
+        invited = dict(events).get(event, "")
+        if event and not invited:
+            errors["event"] = desk.explained(NotFound("event_not_found", id=event[:20]))
         count = 0
         try:
             audience = await chosen(value)
@@ -164,7 +201,16 @@ def add_announcement_routes(router: APIRouter, desk: Desk) -> None:
         except DomainError as exc:
             errors["audience"] = desk.explained(exc)
         if errors:
-            return form(request, session, groups, text=text, audience=value, errors=errors)
+            return form(
+                request,
+                session,
+                choices,
+                text=text,
+                audience=value,
+                subject=subject,
+                event=event,
+                errors=errors,
+            )
         return desk.page(
             request,
             "announce_preview.html",
@@ -174,7 +220,11 @@ def add_announcement_routes(router: APIRouter, desk: Desk) -> None:
             audience=value,
             audience_label=describe_audience(value, groups),
             count=count,
-            draft=_draft(session.token, value, text),
+            subject=subject,
+            event=event,
+            invited=invited,
+            mail_on=app.settings.smtp_url is not None,
+            draft=_draft(session.token, value, text, subject, event),
         )
 
     @router.post("/ankuendigungen/senden", include_in_schema=False)
@@ -188,12 +238,17 @@ def add_announcement_routes(router: APIRouter, desk: Desk) -> None:
         if match is None:
             reason = "Bitte sehen Sie sich zuerst die Vorschau an; erst von dort wird gesendet."
             return desk.message(request, "Nicht gesendet", reason, 400, session)
+        subject, event = sent_form.get("subject", ""), sent_form.get("event", "")
         previewed = (
             match["nonce"],
             sent_form.get("audience", ""),
             _lines(sent_form.get("text", "")),
+            subject,
+            event,
         )
-        if not seal_ok(session.token, match["seal"], *previewed):
+        if not seal_ok(session.token, match["seal"], *previewed) or not (
+            event == "" or event.isdigit()
+        ):
             reason = (
                 "Die Ankündigung ist nicht die aus der Vorschau. "
                 "Bitte sehen Sie sich die Vorschau erneut an."
@@ -208,10 +263,29 @@ def add_announcement_routes(router: APIRouter, desk: Desk) -> None:
                 audience=audience,
                 now=app.clock.now(),
                 draft=draft,
+                subject=subject or None,
+                event_id=int(event) if event else None,
             )
         except DomainError as exc:
             return desk.refused(request, exc, session)
         return desk.see(f"/admin/ankuendigungen/{stored.id}")
+
+    async def states(
+        session: Session, announcement_id: int
+    ) -> tuple[Announcement, DeliveryProgress, DeliveryProgress | None]:
+        """How far the announcement got, in all and (with e-mail on) by e-mail."""
+        found, state = await progress(
+            app.uow(), actor_id=session.person.id, announcement_id=announcement_id
+        )
+        mails = None
+        if app.settings.smtp_url is not None:
+            _, mails = await progress(
+                app.uow(),
+                actor_id=session.person.id,
+                announcement_id=announcement_id,
+                platform="email",
+            )
+        return found, state, mails
 
     @router.get("/ankuendigungen/{announcement_id:id}/stand", include_in_schema=False)
     async def state_now(request: Request, announcement_id: int) -> Response:
@@ -220,13 +294,11 @@ def add_announcement_routes(router: APIRouter, desk: Desk) -> None:
         if isinstance(session, Response):
             return session
         try:
-            _, state = await progress(
-                app.uow(), actor_id=session.person.id, announcement_id=announcement_id
-            )
+            _, state, mails = await states(session, announcement_id)
         except DomainError as exc:
             return desk.refused(request, exc, session)
         body = {
-            "text": _status(state),
+            "text": _status(state, mails),
             "total": state.total,
             "delivered": state.delivered,
             "failed": state.failed,
@@ -240,23 +312,21 @@ def add_announcement_routes(router: APIRouter, desk: Desk) -> None:
         if isinstance(session, Response):
             return session
         try:
-            found, state = await progress(
-                app.uow(), actor_id=session.person.id, announcement_id=announcement_id
-            )
+            found, state, mails = await states(session, announcement_id)
             problems = await delivery_problems(
                 app.uow(), actor_id=session.person.id, limit=500, announcement_id=announcement_id
             )
         except DomainError as exc:
             return desk.refused(request, exc, session)
-        t = app.translator
         return desk.page(
             request,
             "announce_progress.html",
             f"Ankündigung {announcement_id}",
             session=session,
             announcement_id=announcement_id,
-            line=_status(state),
+            line=_status(state, mails),
             text=found.text,
+            subject=found.subject or "",
             total=state.total,
             delivered=state.delivered,
             failed=state.failed,
@@ -268,9 +338,15 @@ def add_announcement_routes(router: APIRouter, desk: Desk) -> None:
         )
 
 
-def _status(state: DeliveryProgress) -> str:
-    """„120 von 300 zugestellt, 2 nicht zustellbar – läuft noch“."""
+def _status(state: DeliveryProgress, mails: DeliveryProgress | None = None) -> str:
+    """„120 von 300 zugestellt, 2 nicht zustellbar (E-Mails: 80 von 90 zugestellt) – läuft
+    noch.“ (the e-mails only when some go out)."""
     text = f"{state.delivered} von {state.total} zugestellt"
     if state.failed:
         text += f", {state.failed} nicht zustellbar"
+    if mails is not None and mails.total:
+        by_mail = f"E-Mails: {mails.delivered} von {mails.total} zugestellt"
+        if mails.failed:
+            by_mail += f", {mails.failed} nicht zustellbar"
+        text += f" ({by_mail})"
     return text + (" – läuft noch." if state.pending else " – fertig.")

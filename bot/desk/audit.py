@@ -29,6 +29,9 @@ ACTIONS = {
     "person.created": "Person angelegt",
     "person.changed": "Person geändert",
     "person.unlinked": "Chat-Konten getrennt",
+    "person.email_changed": "E-Mail-Adresse angegeben (Bestätigungslink verschickt)",
+    "person.email_removed": "E-Mail-Adresse gelöscht",
+    "person.channel_changed": "Benachrichtigungsweg geändert",
     "invitation.created": "Einladung erzeugt",
     "event.speaker": "Sprecherin oder Sprecher festgelegt",
     "event.reminders": "Erinnerungen geändert",
@@ -92,8 +95,10 @@ DETAILS = {
     "platform": "Plattform",
     "saved": "gespeichert",
     "removed": "entfernt",
+    "channel": "Weg",
 }
 PLATFORMS = {"telegram": "Telegram", "matrix": "Matrix", "console": "Konsole"}
+CHANNELS = {"chat": "im Chat", "email": "per E-Mail", "both": "Infomails auf beiden Wegen"}
 FIELDS = {
     "title": "Titel",
     "starts_at": "Beginn",
@@ -118,7 +123,9 @@ FIELDS = {
 
 def _detail(key: str, value: object, roles: dict[str, str]) -> str:
     """One detail in German: ``geändert: Beginn, Ort``, ``Aufgaben: Netzwerkbüro``."""
-    names = {"fields": FIELDS, "roles": roles, "platform": PLATFORMS}.get(key, {})
+    names = {"fields": FIELDS, "roles": roles, "platform": PLATFORMS, "channel": CHANNELS}.get(
+        key, {}
+    )
     values = value if isinstance(value, list) else [value]
     shown = ", ".join(names.get(str(v), str(v)) for v in values)
     return f"{DETAILS.get(key, key)}: {shown or '–'}"

@@ -1,6 +1,7 @@
 """The desk's municipalities and persons: lists, new entries, corrections, and invitations
 (a municipality's code for its staff, a person's code for one chat account) with their
-Telegram link as a QR code. Leadership sees none of it (persons are not aggregates)."""
+Telegram link as a QR code, also by e-mail; a person's e-mail address (double opt-in) and
+channel. Leadership sees none of it (persons are not aggregates)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from markupsafe import Markup
 
 from bot.adapters.telegram import USERNAME_KEY
 from bot.dates import DateError, parse_moment
+from bot.desk.email import CHANNELS, MAIL_OFF, mail_state
 from bot.desk.pages import Desk
 from bot.handlers.general import start_payload
+from bot.invitation_mail import invitation_params
 from bot.reply import plain_text
 from core.accounts import (
     GIVEN_ROLES,
@@ -26,10 +29,13 @@ from core.accounts import (
     person_details,
 )
 from core.domain.errors import DomainError, InvalidInput, NotFound
+from core.domain.mail import Channel, EmailAddress
 from core.domain.members import Member, MemberKind
 from core.domain.people import Role
+from core.mail import queue_invitation_mail, remove_address, request_address, set_channel
 from core.members import add_member, add_person, change_member, list_members, list_persons
 from core.web_access import Session
+from storage.uow import JoinedUnitOfWork
 
 #: Form errors by field name ("form": about the whole form).
 Errors = dict[str, str] | None
@@ -107,15 +113,20 @@ def add_people_routes(router: APIRouter, desk: Desk) -> None:
     ) -> Response:
         members = await list_members(app.uow(), actor_id=session.person.id)
         names = {m.id: m.name for m in members}
+        listed = [
+            p for p in await list_persons(app.uow(), actor_id=session.person.id) if not p.is_guest
+        ]
+        async with app.uow() as uow:  # one query for all (list_persons checked the right)
+            emails = await uow.emails.many([p.id for p in listed])
         rows = [
             {
                 "id": p.id,
                 "name": p.display_name,
                 "member": names.get(p.member_id, "") if p.member_id else "",
                 "roles": roles_of(p.roles - {Role.MEMBER}),
+                "email": mail_state(emails.get(p.id)),
             }
-            for p in await list_persons(app.uow(), actor_id=session.person.id)
-            if not p.is_guest
+            for p in listed
         ]
         return desk.page(
             request,
@@ -271,7 +282,13 @@ def add_people_routes(router: APIRouter, desk: Desk) -> None:
         person_id: int,
         form: dict[str, object] | None = None,
         errors: Errors = None,
+        *,
+        typed: str = "",
+        mail_errors: Errors = None,
     ) -> Response:
+        """The person with their e-mail state; ``typed`` and ``mail_errors``: an address
+        given in the e-mail form and what is wrong with it (or with the invitation by mail,
+        the channel)."""
         details = await person_details(
             app.uow(), actor_id=session.person.id, person_ref=str(person_id)
         )
@@ -279,6 +296,7 @@ def add_people_routes(router: APIRouter, desk: Desk) -> None:
         if person.id != person_id:  # a name that is a number
             raise NotFound("person_not_found", id=person_id)
         members = await list_members(app.uow(), actor_id=session.person.id)
+        email, channel = await mail_of(person_id)
         shown = form or {
             "name": person.display_name,
             "member": str(person.member_id or ""),
@@ -289,7 +307,7 @@ def add_people_routes(router: APIRouter, desk: Desk) -> None:
             request,
             "person.html",
             person.display_name,
-            status=422 if errors else 200,
+            status=422 if errors or mail_errors else 200,
             session=session,
             person_id=person_id,
             office_entry=person.office_entry,
@@ -303,7 +321,62 @@ def add_people_routes(router: APIRouter, desk: Desk) -> None:
             errors=errors or {},
             saved="gespeichert" in request.query_params,
             days=14,
+            mail_on=app.settings.smtp_url is not None,
+            mail_off=MAIL_OFF,
+            mail_facts=mail_facts(email, channel),
+            mail_note=mail_note(request, email),
+            removable=email is not None and bool(email.address or email.pending_address),
+            usable=email.usable if email is not None else None,
+            channels=[(c.value, label) for c, label in CHANNELS.items()],
+            channel=channel.value,
+            typed=typed,
+            mail_errors=mail_errors or {},
         )
+
+    async def mail_of(person_id: int) -> tuple[EmailAddress | None, Channel]:
+        """The person's addresses and channel (the caller checked the right to see them)."""
+        async with app.uow() as uow:
+            email = await uow.emails.get(person_id)
+            channel = (await uow.preferences.get(person_id)).channel
+        return email, channel
+
+    def mail_facts(email: EmailAddress | None, channel: Channel) -> list[tuple[str, str]]:
+        """What the person page says about the e-mail: address, waiting one, channel."""
+        address = "keine"
+        if email is not None and email.address:
+            if email.undeliverable_at is not None:
+                since = t.datetime("de", email.undeliverable_at)
+                problem = email.problem or "ohne Begründung"
+                address = f"{email.address} – vom Mailserver abgelehnt: {problem} (seit {since})"
+            else:
+                address = f"{email.address} (bestätigt)"
+        facts = [("E-Mail-Adresse", address)]
+        if email is not None and email.pending_address and email.pending_since is not None:
+            sent = t.datetime("de", email.pending_since)
+            late = "" if email.pending_valid(app.clock.now()) else ", abgelaufen"
+            link = f"Link verschickt am {sent}{late}"
+            facts.append(("Wartet auf Bestätigung", f"{email.pending_address} ({link})"))
+        if email is not None and email.address and not email.announcements:
+            facts.append(("Infomails", "abbestellt"))
+        facts.append(("Benachrichtigungen", CHANNELS[channel]))
+        return facts
+
+    def mail_note(request: Request, email: EmailAddress | None) -> str:
+        """The line after an e-mail form was sent (the address is not put in the URL)."""
+        asked = request.query_params
+        if "bestaetigung" in asked and email is not None and email.pending_address:
+            return (
+                f"Bestätigungslink an {email.pending_address} geschickt; "
+                "erst nach der Bestätigung geht Post dorthin."
+            )
+        if "bekannt" in asked and email is not None and email.usable:
+            return f"{email.usable} ist schon die bestätigte Adresse."
+        if "email-geloescht" in asked:
+            return "Die E-Mail-Adresse ist gelöscht."
+        return ""
+
+    def mail_off(request: Request, session: Session) -> Response:
+        return desk.message(request, "Nicht ausgeführt", MAIL_OFF, 400, session)
 
     @router.get("/personen/{person_id:id}", include_in_schema=False)
     async def person(request: Request, person_id: int) -> Response:
@@ -335,31 +408,170 @@ def add_people_routes(router: APIRouter, desk: Desk) -> None:
 
         return await desk.guarded(request, page, posted=True)
 
-    @router.post("/personen/{person_id:id}/einladung", include_in_schema=False)
-    async def invitation(request: Request, person_id: int) -> Response:
+    @router.post("/personen/{person_id:id}/email", include_in_schema=False)
+    async def new_address(request: Request, person_id: int) -> Response:
+        """A new address: stored as waiting, a confirmation link goes to it."""
+
         async def page(session: Session) -> Response:
-            created = await create_personal_invitation(
-                app.uow(),
-                actor_id=session.person.id,
-                person_ref=str(person_id),
-                now=app.clock.now(),
-            )
-            return await invitation_page(
-                request, session, created, "p", back=f"/admin/personen/{person_id}"
-            )
+            typed = (await desk.form(request)).get("email", "")
+            if app.settings.smtp_url is None:
+                return mail_off(request, session)
+            try:
+                stored = await request_address(
+                    app.uow(),
+                    actor_id=session.person.id,
+                    person_id=person_id,
+                    address=typed,
+                    now=app.clock.now(),
+                )
+            except DomainError as exc:
+                if exc.code not in ("email_invalid", "email_umlaut"):
+                    raise
+                problem = {"email": desk.explained(exc)}
+                return await person_page(
+                    request, session, person_id, typed=typed, mail_errors=problem
+                )
+            if stored.pending_address is None:  # the confirmed one again: nothing changed
+                return desk.see(f"/admin/personen/{person_id}?bekannt")
+            return desk.see(f"/admin/personen/{person_id}?bestaetigung")
 
         return await desk.guarded(request, page, posted=True)
 
-    async def invitation_page(
-        request: Request, session: Session, created: NewInvitation, prefix: str, back: str
-    ) -> Response:
-        """The code (shown once), its ``/start`` payload, and the Telegram link as a QR code
-        when the bot's username is known."""
-        payload = start_payload(prefix, created.code)
-        username = app.settings.telegram_bot_username or (
+    @router.get("/personen/{person_id:id}/email/loeschen", include_in_schema=False)
+    async def remove_question(request: Request, person_id: int) -> Response:
+        async def page(session: Session) -> Response:
+            details = await person_details(
+                app.uow(), actor_id=session.person.id, person_ref=str(person_id)
+            )
+            if details.person.id != person_id:
+                raise NotFound("person_not_found", id=person_id)
+            email, _ = await mail_of(person_id)
+            addresses = [a for a in (email.address, email.pending_address) if a] if email else []
+            if not addresses:
+                return desk.see(f"/admin/personen/{person_id}")
+            return desk.page(
+                request,
+                "person_email_remove.html",
+                "E-Mail-Adresse löschen",
+                session=session,
+                person_id=person_id,
+                name=details.person.display_name,
+                addresses=list(dict.fromkeys(addresses)),
+            )
+
+        return await desk.guarded(request, page)
+
+    @router.post("/personen/{person_id:id}/email/loeschen", include_in_schema=False)
+    async def remove(request: Request, person_id: int) -> Response:
+        async def page(session: Session) -> Response:
+            await remove_address(
+                app.uow(), actor_id=session.person.id, person_id=person_id, now=app.clock.now()
+            )
+            return desk.see(f"/admin/personen/{person_id}?email-geloescht")
+
+        return await desk.guarded(request, page, posted=True)
+
+    @router.post("/personen/{person_id:id}/kanal", include_in_schema=False)
+    async def channel(request: Request, person_id: int) -> Response:
+        """How the person is reached: in the chat, by e-mail, information mails both ways."""
+
+        async def page(session: Session) -> Response:
+            value = (await desk.form(request)).get("channel", "")
+            if app.settings.smtp_url is None:
+                return mail_off(request, session)
+            try:
+                chosen = Channel(value)
+            except ValueError:
+                problem = {"channel": "Bitte wählen Sie einen der angebotenen Wege."}
+                return await person_page(request, session, person_id, mail_errors=problem)
+            await set_channel(
+                app.uow(),
+                actor_id=session.person.id,
+                person_id=person_id,
+                channel=chosen,
+                now=app.clock.now(),
+            )
+            return desk.see(f"/admin/personen/{person_id}?gespeichert")
+
+        return await desk.guarded(request, page, posted=True)
+
+    @router.post("/personen/{person_id:id}/einladung", include_in_schema=False)
+    async def invitation(request: Request, person_id: int) -> Response:
+        """A personal code; with ``per_email`` also mailed to the confirmed address (the
+        code and the mail in one transaction: without the mail, no code)."""
+
+        async def page(session: Session) -> Response:
+            back = f"/admin/personen/{person_id}"
+            by_mail = bool((await desk.form(request)).get("per_email"))
+            if not by_mail:
+                created = await create_personal_invitation(
+                    app.uow(),
+                    actor_id=session.person.id,
+                    person_ref=str(person_id),
+                    now=app.clock.now(),
+                )
+                return await invitation_page(request, session, created, "p", back=back)
+            username = await bot_username()  # before the transaction (it reads the database)
+            async with app.uow() as uow:
+                joined = JoinedUnitOfWork(uow)
+                created = await create_personal_invitation(
+                    joined,
+                    actor_id=session.person.id,
+                    person_ref=str(person_id),
+                    now=app.clock.now(),
+                )
+                if app.settings.smtp_url is None:
+                    return mail_off(request, session)
+                params = invitation_params(app.settings, created, username)
+                try:
+                    sent_to = await queue_invitation_mail(
+                        joined,
+                        actor_id=session.person.id,
+                        person_id=person_id,
+                        address=None,
+                        params=params,
+                    )
+                except DomainError as exc:
+                    problem = {"per_email": desk.explained(exc)}
+                else:
+                    await uow.commit()
+                    return await invitation_page(
+                        request,
+                        session,
+                        created,
+                        "p",
+                        back=back,
+                        username=username,
+                        mailed_to=sent_to,
+                    )
+            return await person_page(request, session, person_id, mail_errors=problem)
+
+        return await desk.guarded(request, page, posted=True)
+
+    async def bot_username() -> str:
+        """The Telegram bot's username (settings, or what the transport learnt), or ``""``."""
+        name = app.settings.telegram_bot_username or (
             await app.transport_state.get(USERNAME_KEY) or ""
         )
-        link = f"https://t.me/{username.removeprefix('@')}?start={payload}" if username else ""
+        return name.removeprefix("@")
+
+    def telegram_link(username: str, payload: str) -> str:
+        return f"https://t.me/{username}?start={payload}" if username else ""
+
+    async def invitation_page(
+        request: Request,
+        session: Session,
+        created: NewInvitation,
+        prefix: str,
+        back: str,
+        *,
+        username: str | None = None,
+        mailed_to: str = "",
+    ) -> Response:
+        """The code (shown once), its ``/start`` payload, and the Telegram link as a QR code
+        when the bot's username is known; ``mailed_to``: the address the invitation went to."""
+        payload = start_payload(prefix, created.code)
+        link = telegram_link(await bot_username() if username is None else username, payload)
         qr = ""
         if link:
             svg = segno.make(link, error="m").svg_inline(scale=5, dark="#0b2545", light="#ffffff")
@@ -379,6 +591,7 @@ def add_people_routes(router: APIRouter, desk: Desk) -> None:
             qr=qr,
             prefix=app.settings.matrix_command_prefix,
             back=back,
+            mailed_to=mailed_to,
         )
 
 

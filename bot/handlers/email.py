@@ -40,11 +40,15 @@ async def email(ctx: Context, args: str) -> Reply:
     if not words:
         return await _status(ctx)
     if len(words) == 1 and words[0] in REMOVE:
-        removed = await remove_address(ctx.uow(), person_id=person_id)
+        removed = await remove_address(
+            ctx.uow(), actor_id=person_id, person_id=person_id, now=ctx.now
+        )
         return Reply(ctx.t("email.removed" if removed else "email.none"), private=True)
     if len(words) == 2 and words[0] in CHANNEL and words[1] in CHANNELS:
         channel = CHANNELS[words[1]]
-        await set_channel(ctx.uow(), person_id=person_id, channel=channel)
+        await set_channel(
+            ctx.uow(), actor_id=person_id, person_id=person_id, channel=channel, now=ctx.now
+        )
         current = await address_of(ctx.uow(), person_id=person_id)
         key = f"email.channel_{channel.value}"
         if channel is not Channel.CHAT and (current is None or current.usable is None):
@@ -58,7 +62,9 @@ async def email(ctx: Context, args: str) -> Reply:
         return Reply(ctx.t("email.newsletter_" + ("on" if words[1] in ON else "off")), private=True)
     if len(words) == 1 and "@" in words[0]:
         given = args.strip()
-        stored = await request_address(ctx.uow(), person_id=person_id, address=given, now=ctx.now)
+        stored = await request_address(
+            ctx.uow(), actor_id=person_id, person_id=person_id, address=given, now=ctx.now
+        )
         if stored.pending_address is None:  # the confirmed address, given again
             return Reply(ctx.t("email.already", address=stored.address), private=True)
         return Reply(ctx.t("email.sent", address=stored.pending_address), private=True)

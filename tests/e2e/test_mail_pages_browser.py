@@ -26,7 +26,9 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is n
 async def test_confirm_an_address_and_sign_up_from_a_mail(app, notifier):
     anna = await factories.person(app, "Anna Amt")
     now = app.clock.now()
-    await request_address(app.uow(), person_id=anna.id, address="anna@kreis-beispiel.de", now=now)
+    await request_address(
+        app.uow(), actor_id=None, person_id=anna.id, address="anna@kreis-beispiel.de", now=now
+    )
     [confirm] = [n.params["token"] for n in notifier.sent if n.key == "email_confirm"]
     event = await factories.event(app, title="Netzwerktreffen Köln", capacity=20)
     key = link_key(app.database.pepper)

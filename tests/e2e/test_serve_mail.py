@@ -100,7 +100,11 @@ async def test_a_member_reached_only_by_mail_confirms_signs_up_and_follows_the_e
             )
             await uow.commit()
         await request_address(
-            app.uow(), person_id=anna.id, address="anna@kreis-beispiel.de", now=app.clock.now()
+            app.uow(),
+            actor_id=None,
+            person_id=anna.id,
+            address="anna@kreis-beispiel.de",
+            now=app.clock.now(),
         )
     async with serving(env), httpx.AsyncClient(timeout=10) as web:
         (confirmation,) = await smtp_server.wait_for(1, timeout=30)

@@ -29,7 +29,9 @@ def client(app) -> httpx.AsyncClient:
 
 async def confirmation_token(app, notifier, person, address: str) -> str:
     """Give ``person`` an address; the token of the confirmation link the bot mails."""
-    await request_address(app.uow(), person_id=person.id, address=address, now=app.clock.now())
+    await request_address(
+        app.uow(), actor_id=None, person_id=person.id, address=address, now=app.clock.now()
+    )
     sent = [n for n in notifier.sent if n.person_id == person.id and n.key == "email_confirm"]
     return sent[-1].params["token"]
 

@@ -71,7 +71,9 @@ async def confirm_token(app: App, person: Person) -> str:
 
 
 async def confirmed(app: App, person: Person, address: str) -> None:
-    await request_address(app.uow(), person_id=person.id, address=address, now=app.clock.now())
+    await request_address(
+        app.uow(), actor_id=None, person_id=person.id, address=address, now=app.clock.now()
+    )
     token = await confirm_token(app, person)
     await confirm_address(app.uow(), token=token, now=app.clock.now())
 
@@ -83,6 +85,7 @@ async def test_an_address_is_used_only_after_its_link_was_confirmed(any_app: App
     anna = await factories.person(app, "Anna Bäcker", member=town)
     await request_address(
         app.uow(),
+        actor_id=None,
         person_id=anna.id,
         address="  Anna.Baecker@Kreis-Beispiel.DE ",
         now=app.clock.now(),
@@ -118,7 +121,7 @@ async def test_a_link_expires_and_a_new_address_waits_while_the_old_one_works(ap
     anna = await factories.person(app)
     await confirmed(app, anna, "anna@alt.example")
     await request_address(
-        app.uow(), person_id=anna.id, address="anna@neu.example", now=app.clock.now()
+        app.uow(), actor_id=None, person_id=anna.id, address="anna@neu.example", now=app.clock.now()
     )
     token = await confirm_token(app, anna)
     current = await address_of(app.uow(), person_id=anna.id)
@@ -137,7 +140,9 @@ async def test_an_invalid_address_is_explained_and_stores_nothing(app: App, type
     mail_hub(app)
     anna = await factories.person(app)
     with pytest.raises(DomainError) as refused:
-        await request_address(app.uow(), person_id=anna.id, address=typed, now=app.clock.now())
+        await request_address(
+            app.uow(), actor_id=None, person_id=anna.id, address=typed, now=app.clock.now()
+        )
     assert refused.value.code == "email_invalid"
     assert await address_of(app.uow(), person_id=anna.id) is None
     assert await mails(app) == []
@@ -157,9 +162,23 @@ async def test_each_person_is_reached_on_the_channels_they_chose(any_app: App):
         await link(app, person, Platform.TELEGRAM, str(1000 + number))
     for person in (chat_first, mail_first, both, mail_only, unsubscribed):
         await confirmed(app, person, f"p{person.id}@kommune.example")
-    await set_channel(app.uow(), person_id=mail_first.id, channel=Channel.EMAIL)
-    await set_channel(app.uow(), person_id=both.id, channel=Channel.BOTH)
-    await set_channel(app.uow(), person_id=unsubscribed.id, channel=Channel.BOTH)
+    await set_channel(
+        app.uow(),
+        actor_id=None,
+        person_id=mail_first.id,
+        channel=Channel.EMAIL,
+        now=app.clock.now(),
+    )
+    await set_channel(
+        app.uow(), actor_id=None, person_id=both.id, channel=Channel.BOTH, now=app.clock.now()
+    )
+    await set_channel(
+        app.uow(),
+        actor_id=None,
+        person_id=unsubscribed.id,
+        channel=Channel.BOTH,
+        now=app.clock.now(),
+    )
     await unsubscribe(app.uow(), person_id=unsubscribed.id)
     confirmations = len(await mails(app))
 
@@ -209,7 +228,9 @@ async def test_the_calendar_entry_follows_registration_move_and_cancellation(any
     await cancel_signup(app.uow(), person_id=anna.id, event_id=event.id, now=app.clock.now())
     assert len(await mails(app)) == 1  # the address confirmation
 
-    await set_channel(app.uow(), person_id=anna.id, channel=Channel.EMAIL)
+    await set_channel(
+        app.uow(), actor_id=None, person_id=anna.id, channel=Channel.EMAIL, now=app.clock.now()
+    )
     await sign_up(app.uow(), person_id=anna.id, event_id=event.id, now=app.clock.now())
     invitation = (await mails(app))[-1]
     assert invitation["subject"] == "Anmeldung bestätigt: Netzwerktreffen Köln"
