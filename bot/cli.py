@@ -19,6 +19,7 @@ import os
 import re
 import secrets
 import socket
+import ssl
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable, Sequence
@@ -538,6 +539,18 @@ def check_address(text: str) -> str:
         raise UsageError(say(f"error.{exc.code}", **exc.params)) from None
 
 
+#: ``--channel`` as people write it, German too (the chat's ``/email kanal`` words).
+CHANNEL_WORDS = {
+    "chat": Channel.CHAT,
+    "email": Channel.EMAIL,
+    "e-mail": Channel.EMAIL,
+    "mail": Channel.EMAIL,
+    "both": Channel.BOTH,
+    "beides": Channel.BOTH,
+    "beide": Channel.BOTH,
+}
+
+
 def _mail_on(settings: Settings) -> None:
     if settings.smtp_url is None:
         raise UsageError(say("cli.mail.off"))
@@ -558,7 +571,11 @@ async def run_person_email(settings: Settings, args: argparse.Namespace) -> None
     given = [args.address is not None, args.remove, args.channel is not None]
     if sum(given) != 1:
         raise UsageError(say("cli.mail.person_usage"))
-    channel = _choice(Channel, args.channel, "Kanal") if args.channel is not None else None
+    channel = None
+    if args.channel is not None:
+        channel = CHANNEL_WORDS.get(args.channel.strip().lower()) or _choice(
+            Channel, args.channel, "Kanal"
+        )
     if args.address is not None:
         _mail_on(settings)
         check_address(args.address)
@@ -574,6 +591,9 @@ async def run_person_email(settings: Settings, args: argparse.Namespace) -> None
             print(say("cli.mail.removed" if removed else "cli.mail.none", name=person.display_name))
         else:
             assert channel is not None
+            current = await address_of(app.uow(), person_id=person.id)
+            if channel is not Channel.CHAT and (current is None or current.usable is None):
+                print(say("cli.mail.channel_later", name=person.display_name), file=sys.stderr)
             await set_channel(
                 app.uow(),
                 actor_id=None,
@@ -627,6 +647,10 @@ async def run_mail_test(settings: Settings, args: argparse.Namespace) -> None:
                 client.close()
     except StartTlsMissing:
         fail(f"Fehler: {say('cli.mail.no_starttls', server=server)}", 1)
+    except aiosmtplib.SMTPRecipientsRefused as exc:
+        refusal = exc.recipients[0]
+        answer = f"{refusal.code} {refusal.message}"
+        fail(f"Fehler: {say('cli.mail.address_refused', server=server, answer=answer)}", 1)
     except aiosmtplib.SMTPAuthenticationError as exc:
         fail(f"Fehler: {say('cli.mail.login_refused', server=server, answer=exc.message)}", 1)
     except aiosmtplib.SMTPResponseException as exc:
@@ -635,6 +659,12 @@ async def run_mail_test(settings: Settings, args: argparse.Namespace) -> None:
     except (OSError, aiosmtplib.SMTPException) as exc:
         # aiosmtplib wraps the operating system's error (refused, unknown host) in its own.
         cause = exc.__cause__ if isinstance(exc.__cause__, OSError) else exc
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            fail(f"Fehler: {say('cli.mail.certificate', server=server)}", 1)
+        if isinstance(cause, ssl.SSLError):
+            fail(f"Fehler: {say('cli.mail.tls_failed', server=server)}", 1)
+        if "auth" in str(exc).lower() and not isinstance(exc, OSError):
+            fail(f"Fehler: {say('cli.mail.no_auth', server=server)}", 1)
         problem = os_problem(cause) if isinstance(cause, OSError) else type(exc).__name__
         fail(f"Fehler: {say('cli.mail.unreachable', server=server, problem=problem)}", 1)
     print(say(f"cli.mail.test_ok_{target.security}", server=server))
@@ -671,6 +701,11 @@ async def run_invite(settings: Settings, args: argparse.Namespace) -> None:
 
     async def work(app: App) -> None:
         if args.person is not None:
+            if args.email == "":  # to the confirmed address: there must be one, before a code
+                person = await find_person(app.uow(), args.person)
+                current = await address_of(app.uow(), person_id=person.id)
+                if current is None or current.usable is None:
+                    raise UsageError(say("error.email_missing"))
             created = await create_personal_invitation(
                 app.uow(),
                 actor_id=None,
@@ -795,6 +830,9 @@ async def run_person_show(settings: Settings, args: argparse.Namespace) -> None:
         print(f"Konten:   {', '.join(accounts) or '-'}")
         email = await address_of(app.uow(), person_id=person.id)
         print(f"E-Mail:   {_email_state(email)}")
+        async with app.uow() as uow:
+            channel = (await uow.preferences.get(person.id)).channel
+        print(f"Kanal:    {say(f'cli.mail.channel_{channel.value}')}")
 
     await _with_app(settings, work)
 
@@ -806,7 +844,9 @@ def _email_state(email: EmailAddress | None) -> str:
     if email.address:
         state = "abgelehnt: " + (email.problem or "") if email.undeliverable_at else "bestätigt"
         parts.append(f"{email.address} ({state})")
-    if email.pending_address:
+    if email.pending_address and email.pending_problem:
+        parts.append(f"{email.pending_address} (abgelehnt: {email.pending_problem})")
+    elif email.pending_address:
         parts.append(f"{email.pending_address} (wartet auf Bestätigung)")
     if email.address and not email.announcements:
         parts.append("Infomails abbestellt")

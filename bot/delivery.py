@@ -30,6 +30,7 @@ class PermanentDeliveryError(Exception):
 #: Why something was not delivered, as the office reads it: a code of
 #: ``delivery.reason.*``, recognised in the stored error (platforms answer in English).
 REASONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("declined", ("declined:",)),
     ("mail_refused", ("mailbox refused",)),
     ("rejected", ("mail rejected",)),
     ("unreachable", ("unreachable", "no chat on a platform")),
@@ -47,6 +48,20 @@ def reason(error: str) -> str:
     """The ``delivery.reason.*`` code for a stored delivery error (``other`` if unknown)."""
     lowered = error.lower()
     return next((code for code, marks in REASONS if any(m in lowered for m in marks)), "other")
+
+
+#: While a platform's server is away, its messages are looked at again this often.
+OUTAGE_RETRY = timedelta(seconds=30)
+
+
+class ServerUnavailable(Exception):
+    """The platform's server cannot be reached or refuses the bot itself (its login, its
+    sender), nothing about this message: it is tried again after ``delay`` without using up
+    its attempts, so that an outage of any length loses nothing."""
+
+    def __init__(self, reason: str, delay: timedelta = OUTAGE_RETRY) -> None:
+        super().__init__(reason)
+        self.delay = delay
 
 
 class RetryLater(Exception):
@@ -159,6 +174,13 @@ class OutboxDispatcher:
         return 1
 
     async def _failed(self, message: OutgoingMessage, exc: Exception) -> None:
+        if isinstance(exc, ServerUnavailable):  # the transport logs the outage once
+            log.debug("%s message %s waits for its server: %s", message.platform, message.id, exc)
+            async with self._uow_factory() as uow:
+                retry_at = self._clock.now() + exc.delay
+                await uow.outbox.postpone(message.id, repr(exc), retry_at)
+                await uow.commit()
+            return
         attempts = message.attempts + 1
         give_up = isinstance(exc, PermanentDeliveryError) or attempts >= MAX_ATTEMPTS
         now = self._clock.now()

@@ -21,4 +21,5 @@ def invitation_params(
         "telegram_url": f"https://t.me/{username}?start={payload}" if username else "",
         "mxid": settings.matrix_user_id or "",
         "matrix_command": f"{settings.matrix_command_prefix}start {payload}",
+        "start_command": f"/start {payload}",
     }

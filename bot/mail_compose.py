@@ -59,6 +59,11 @@ class MailSetup:
     sender: str  # ``Name <address>`` (ENGAGIERT_MAIL_FROM)
 
     @property
+    def tag(self) -> str:
+        """This installation's mark in Message-IDs (two installations never share one)."""
+        return hashlib.sha256(self.key).hexdigest()[:10]
+
+    @property
     def organizer(self) -> tuple[str, str]:
         name, address = parseaddr(self.sender)
         return name or address, address
@@ -145,8 +150,8 @@ def compose(
             now=now,
         )
         calendar = {"method": method, "ics": ics}
-    title = subject or str(
-        t(language, f"mail.{key}.subject" if own else "mail.subject", **_plain(params))
+    title = subject or plain_text(
+        str(t(language, f"mail.{key}.subject" if own else "mail.subject", **params))
     )
     return {
         "to": recipient.address,
@@ -175,12 +180,10 @@ def _invitation_channels(translator: Translator, language: str, params: dict[str
                 command=params["matrix_command"],
             )
         )
+    if not lines:  # no link to offer: the command to type in any chat with the bot
+        command = params.get("start_command") or f"/start p_{params.get('code', '')}"
+        lines.append(translator.t(language, "mail.invitation_mail.any_chat", command=command))
     return Markup("\n").join(lines)
-
-
-def _plain(params: dict[str, Any]) -> dict[str, Any]:
-    """Parameters for a subject line (plain text: no markup survives there)."""
-    return {k: plain_text(str(v)) if isinstance(v, Markup) else v for k, v in params.items()}
 
 
 def _text(body: Markup, links: list[tuple[Markup, str]], footer: list[Markup]) -> str:

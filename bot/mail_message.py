@@ -27,8 +27,41 @@ from typing import Any
 
 import idna  # IDNA 2008 with UTS 46, as email-validator checks addresses (straße.de stays ß)
 
+
+class MailPolicy(email.policy.EmailPolicy):
+    """``email.policy.SMTP``, except for two kinds of header the standard library folds
+    badly: a URL header (``List-Unsubscribe``) longer than a line would become RFC 2047
+    encoded words, which mail programs do not decode there (RFC 2369 §2 wants ``<URL>``
+    as is), and a long display name with commas or parentheses would lose its quotes in the
+    fold. Both are written on one line (RFC 5322 §2.1.1 allows up to 998 characters)."""
+
+    def fold(self, name: str, value: str) -> str:
+        if not self._one_line(name, value):
+            return super().fold(name, value)
+        if str(value).isascii():
+            return f"{name}: {value}{self.linesep}"
+        return self._wide().fold(name, value)  # encoded words, but no fold in a quote
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        if not self._one_line(name, value):
+            return super().fold_binary(name, value)
+        if str(value).isascii():
+            return f"{name}: {value}{self.linesep}".encode("ascii")
+        return self._wide().fold_binary(name, value)
+
+    @staticmethod
+    def _one_line(name: str, value: str) -> bool:
+        return name.lower() in UNFOLDED and len(name) + len(str(value)) < MAX_LINE - 10
+
+    def _wide(self) -> email.policy.EmailPolicy:
+        return email.policy.SMTP.clone(cte_type=self.cte_type, max_line_length=MAX_LINE)
+
+
+#: Headers written on one line (see :class:`MailPolicy`); RFC 5322's hard limit of a line.
+UNFOLDED = frozenset({"list-unsubscribe", "list-unsubscribe-post", "from", "to", "reply-to"})
+MAX_LINE = 998
 #: Parts are encoded for 7-bit transport; lines end in CRLF (``as_bytes`` gives SMTP's form).
-POLICY = email.policy.SMTP.clone(cte_type="7bit")
+POLICY = MailPolicy(linesep="\r\n", cte_type="7bit")
 
 #: iTIP methods (RFC 5546) a mail may carry, and the file name of the calendar attachment.
 CALENDAR_FILES = {"REQUEST": "einladung.ics", "PUBLISH": "einladung.ics", "CANCEL": "absage.ics"}

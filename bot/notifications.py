@@ -38,6 +38,7 @@ Sender = Callable[[ChatIdentity, Markup], Awaitable[None]]
 Fallback = Callable[[Person, Markup], Awaitable[None]]
 BATCH = 200
 UNREACHABLE = "unreachable: no chat on a platform this bot serves"
+DECLINED = "declined: the person unsubscribed from information mails"
 
 
 def outbox_platforms(settings: Settings) -> set[Platform]:
@@ -169,8 +170,11 @@ class NotificationHub:
         queued = {Platform.EMAIL} if address is not None else set()
         if identity is None:
             if self.fallback is None:
-                log.info("notification %s: person %s unreachable", item.id, person.id)
-                await uow.notifications.mark_failed(item.id, now, UNREACHABLE)
+                log.debug("notification %s: person %s unreachable", item.id, person.id)
+                declined = item.key == "announcement" and await self._unsubscribed(uow, person)
+                await uow.notifications.mark_failed(
+                    item.id, now, DECLINED if declined else UNREACHABLE
+                )
                 return queued
             fallback = self.fallback
             await uow.notifications.mark_sent(item.id, now, Platform.CONSOLE.value, None)
@@ -230,6 +234,11 @@ class NotificationHub:
             return identity, address
         return identity, None
 
+    async def _unsubscribed(self, uow: UnitOfWork, person: Person) -> bool:
+        """The person unsubscribed from information mails (and has no chat to get them)."""
+        email = await uow.emails.get(person.id) if self.mail is not None else None
+        return email is not None and email.usable is not None and not email.announcements
+
     async def _copy_for_mail(
         self, uow: UnitOfWork, item: Notification, now: datetime
     ) -> Notification:
@@ -281,7 +290,13 @@ class NotificationHub:
             now=now,
         )
         message = await uow.outbox.add(
-            OutgoingMessage(Platform.EMAIL.value, address, {"mail": mail}, f"mail-{item.id}", now)
+            OutgoingMessage(
+                Platform.EMAIL.value,
+                address,
+                {"mail": mail},
+                f"mail-{item.id}.{self.mail.tag}",
+                now,
+            )
         )
         await uow.notifications.mark_sent(item.id, now, Platform.EMAIL.value, message.id)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import unquote, urlsplit
@@ -10,6 +11,10 @@ from urllib.parse import unquote, urlsplit
 #: RFC 8314 §3.3: implicit TLS on 465; RFC 6409: submission with STARTTLS on 587.
 DEFAULT_PORTS = {"smtps": 465, "smtp": 587}
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
+#: Passwords that are examples, not secrets (as ``bot.settings`` refuses for the others).
+PLACEHOLDERS = {"changeme", "change-me", "secret", "password", "passwort", "xxx", "todo", "..."}
+#: A ``%`` not followed by two hex digits: percent-decoding would keep it as is.
+_BROKEN_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 #: ``tls``: implicit TLS; ``starttls``: STARTTLS required; ``optional``: STARTTLS when the
 #: server offers it (loopback only, where nothing crosses a network).
@@ -61,10 +66,16 @@ def parse_smtp_url(url: str) -> SmtpTarget:
         raise ValueError("der Server fehlt (Form: smtp://benutzer:passwort@host:587)")
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise ValueError("nach Server und Port darf nichts folgen")
+    if port == 0:
+        raise ValueError("Port 0 gibt es nicht (üblich: 587 für smtp://, 465 für smtps://)")
+    if _BROKEN_ESCAPE.search(parts.netloc):
+        raise ValueError("ein %-Zeichen in Benutzer oder Passwort als %25 schreiben")
     username = unquote(parts.username) if parts.username else None
     password = unquote(parts.password) if parts.password else None
     if (username is None) != (password is None):
         raise ValueError("Benutzer und Passwort nur zusammen angeben")
+    if password is not None and password.strip().lower() in PLACEHOLDERS:
+        raise ValueError("Platzhalter statt eines echten Passworts")
     if scheme == "smtps":
         security: Security = "tls"
     else:

@@ -33,7 +33,14 @@ from core.domain.errors import (
 from core.domain.events import Event
 from core.domain.registrations import RegistrationStatus
 from core.events import EventDetails, event_details
-from core.mail import confirm_address, read_link, remove_address_by_link, sign_link, unsubscribe
+from core.mail import (
+    confirm_address,
+    confirmation_waiting,
+    read_link,
+    remove_address_by_link,
+    sign_link,
+    unsubscribe,
+)
 from core.signup import cancel_signup, sign_up
 
 PREFIX = "/e"
@@ -82,6 +89,8 @@ def mail_routes(app: App) -> APIRouter:
     async def confirm_page(request: Request, token: str) -> Response:
         if len(token) > MAX_TOKEN:
             return message(request, "Link ungültig", [explained(_LINK_INVALID)], 404)
+        if not await confirmation_waiting(app.uow(), token=token, now=app.clock.now()):
+            return message(request, "Link ungültig", [explained(_LINK_INVALID)], 410)
         return page(request, "mail_confirm.html", "E-Mail-Adresse bestätigen")
 
     @router.post("/bestaetigen/{token}", include_in_schema=False)

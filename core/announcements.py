@@ -111,8 +111,12 @@ async def announce(
         earlier = await uow.announcements.by_draft(draft) if draft else None
         if earlier is not None:
             return earlier
-        if event_id is not None and await uow.events.get(event_id) is None:
-            raise NotFound("event_not_found", id=event_id)
+        if event_id is not None:
+            found = await uow.events.get(event_id)
+            if found is None:
+                raise NotFound("event_not_found", id=event_id)
+            if found.event.cancelled or found.event.starts_at <= now:
+                raise InvalidInput("announcement_event_closed", title=found.event.title)
         people = await uow.announcements.recipients(audience.kind, audience.ref)
         if not people:
             raise InvalidInput("announcement_nobody")

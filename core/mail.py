@@ -15,15 +15,16 @@ import secrets
 import struct
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parseaddr
+from email.utils import getaddresses
+from math import ceil
 
 from email_validator import EmailNotValidError, validate_email
 
 from core.audit import record
 from core.authority import require
 from core.domain.authority import Action
-from core.domain.errors import DomainError, NotFound
-from core.domain.mail import MAX_ADDRESS, Channel, EmailAddress
+from core.domain.errors import DomainError, NotAllowed, NotFound
+from core.domain.mail import MAX_ADDRESS, RESEND, Channel, EmailAddress
 from core.domain.notices import Notice
 from core.ports import UnitOfWork
 
@@ -56,10 +57,14 @@ _UMLAUTS = str.maketrans(
 def check_mailbox(text: str) -> str:
     """A sender as settings give it, ``Name <addr>`` or ``addr``; returns it unchanged.
 
-    Raises ValueError with a German explanation."""
-    _, address = parseaddr(text)
+    Raises ValueError with a German explanation (also for two addresses, or a line break)."""
+    if any(not c.isprintable() for c in text):
+        raise ValueError("enthält einen Zeilenumbruch oder ein Steuerzeichen")
+    found = getaddresses([text])
+    if len(found) != 1:
+        raise ValueError(f"„{text}“ nennt mehr als eine Adresse; bitte genau eine angeben")
     try:
-        check_address(address)
+        check_address(found[0][1])
     except DomainError:
         raise ValueError(
             f"„{text}“ ist keine E-Mail-Adresse (Form: Name <adresse@example.org>)"
@@ -104,17 +109,30 @@ async def request_address(
     (notice ``email_confirm`` with the link's ``token``; it goes to the pending address only).
     Giving the confirmed address again changes nothing.
 
-    Raises DomainError ``email_invalid``/``email_umlaut``; NotAllowed; NotFound."""
+    A person asking for themselves gets one confirmation mail per :data:`RESEND` (nobody
+    can make the bot send mail after mail to somebody else's address); guests cannot (the
+    office can give a guest an address).
+
+    Raises DomainError ``email_invalid``/``email_umlaut``/``email_wait``; NotAllowed
+    (``email_guest``, or another person's without ``MANAGE_PEOPLE``); NotFound."""
     address = check_address(address)
     async with uow:
         await _may_change(uow, actor_id, person_id)
+        person = await uow.persons.get(person_id)
+        oneself = actor_id == person_id
+        if oneself and person is not None and person.is_guest:
+            raise NotAllowed("email_guest")
         current = await uow.emails.get(person_id) or EmailAddress(person_id)
         if current.usable == address:
             return current
+        if oneself and current.pending_since is not None and now - current.pending_since < RESEND:
+            wait = RESEND - (now - current.pending_since)
+            raise DomainError("email_wait", count=max(1, ceil(wait.total_seconds() / 60)))
         token = secrets.token_urlsafe(24)
         current.pending_address = address
         current.pending_token_hash = token_hash(token)
         current.pending_since = now
+        current.pending_problem = None
         await uow.emails.save(current)
         uow.notify(Notice(person_id, "email_confirm", {"address": address, "token": token}))
         await _noted(uow, actor_id, person_id, "person.email_changed", now)
@@ -135,10 +153,18 @@ async def confirm_address(uow: UnitOfWork, *, token: str, now: datetime) -> Emai
         current.confirmed_at = now
         current.undeliverable_at = current.problem = None
         current.pending_address = current.pending_token_hash = current.pending_since = None
+        current.pending_problem = None
         current.announcements = True
         await uow.emails.save(current)
         await uow.commit()
     return current
+
+
+async def confirmation_waiting(uow: UnitOfWork, *, token: str, now: datetime) -> bool:
+    """Whether the link ``token`` would confirm an address now (nothing changes)."""
+    async with uow:
+        current = await uow.emails.by_token_hash(token_hash(token))
+    return current is not None and current.pending_valid(now)
 
 
 async def address_of(uow: UnitOfWork, *, person_id: int) -> EmailAddress | None:
@@ -252,9 +278,15 @@ async def wants_mail(uow: UnitOfWork, person_id: int, *, via_mail: bool = False)
 
 @dataclass(frozen=True, slots=True)
 class Undeliverable:
+    """An address the mail server refused: a confirmed one, or one waiting for confirmation
+    (``pending``: its confirmation mail bounced, perhaps a typo)."""
+
     person_id: int
     name: str
-    address: EmailAddress
+    address: str
+    problem: str
+    since: datetime | None
+    pending: bool
 
 
 async def undeliverable_addresses(uow: UnitOfWork, *, actor_id: int | None) -> list[Undeliverable]:
@@ -265,8 +297,30 @@ async def undeliverable_addresses(uow: UnitOfWork, *, actor_id: int | None) -> l
         found = []
         for email in await uow.emails.undeliverable():
             person = await uow.persons.get(email.person_id)
-            if person is not None:
-                found.append(Undeliverable(person.id, person.display_name, email))
+            if person is None:
+                continue
+            if email.address and email.undeliverable_at is not None:
+                found.append(
+                    Undeliverable(
+                        person.id,
+                        person.display_name,
+                        email.address,
+                        email.problem or "",
+                        email.undeliverable_at,
+                        pending=False,
+                    )
+                )
+            if email.pending_address and email.pending_problem:
+                found.append(
+                    Undeliverable(
+                        person.id,
+                        person.display_name,
+                        email.pending_address,
+                        email.pending_problem,
+                        email.pending_since,
+                        pending=True,
+                    )
+                )
         return found
 
 

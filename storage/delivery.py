@@ -140,6 +140,19 @@ class OutboxRepository:
             )
         )
 
+    async def postpone(self, message_id: int, error: str, retry_at: datetime) -> None:
+        """Try again at ``retry_at``, its attempts untouched (the server was away)."""
+        await self.conn.execute(
+            outbox.update()
+            .where(outbox.c.id == message_id)
+            .values(
+                last_error=error[:2000],
+                claimed_until=None,
+                claimed_by=None,
+                next_attempt_at=retry_at,
+            )
+        )
+
     async def mark_failed(
         self, message_id: int, error: str, retry_at: datetime | None, now: datetime
     ) -> None:

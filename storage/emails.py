@@ -21,6 +21,7 @@ _COLUMNS = (
     "undeliverable_at",
     "problem",
     "announcements",
+    "pending_problem",
 )
 
 
@@ -65,7 +66,9 @@ class EmailRepository:
         return result.rowcount == 1
 
     async def mark_undeliverable(self, address: str, problem: str, now: datetime) -> int:
-        result = await self.conn.execute(
+        """Mark ``address`` refused where it is confirmed and where it waits for confirmation;
+        returns how many rows."""
+        confirmed = await self.conn.execute(
             email_addresses.update()
             .where(
                 sa.func.lower(email_addresses.c.address) == address.lower(),
@@ -73,13 +76,29 @@ class EmailRepository:
             )
             .values(undeliverable_at=now, problem=problem)
         )
-        return result.rowcount
+        pending = await self.conn.execute(
+            email_addresses.update()
+            .where(
+                sa.func.lower(email_addresses.c.pending_address) == address.lower(),
+                email_addresses.c.pending_problem.is_(None),
+            )
+            .values(pending_problem=problem)
+        )
+        return confirmed.rowcount + pending.rowcount
 
     async def undeliverable(self) -> list[EmailAddress]:
         """Addresses the mail server refused, most recent first (for the organizers)."""
+        since = sa.func.coalesce(
+            email_addresses.c.undeliverable_at, email_addresses.c.pending_since
+        )
         query = (
             email_addresses.select()
-            .where(email_addresses.c.undeliverable_at.is_not(None))
-            .order_by(email_addresses.c.undeliverable_at.desc())
+            .where(
+                sa.or_(
+                    email_addresses.c.undeliverable_at.is_not(None),
+                    email_addresses.c.pending_problem.is_not(None),
+                )
+            )
+            .order_by(since.desc())
         )
         return [_address(row) for row in await self.conn.execute(query)]

@@ -296,6 +296,7 @@ REGISTRY: dict[str, TableData] = {
             "undeliverable_at": N,
             "problem": N,
             "announcements": N,
+            "pending_problem": N,
         },
         explanation=(
             "Ihre E-Mail-Adresse: bestätigt seit, eine noch zu bestätigende, ob Infomails "

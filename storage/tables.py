@@ -297,6 +297,7 @@ email_addresses = sa.Table(
     sa.Column("undeliverable_at", UTCDateTime),
     sa.Column("problem", sa.String(300)),
     sa.Column("announcements", sa.Boolean, nullable=False),
+    sa.Column("pending_problem", sa.String(300)),
 )
 
 #: Reminder offsets (minutes before the start) for events that do not use the defaults.

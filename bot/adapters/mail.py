@@ -37,7 +37,7 @@ from aiolimiter import AsyncLimiter
 from fastapi import APIRouter
 
 from bot.app import App
-from bot.delivery import OutboxDispatcher, PermanentDeliveryError
+from bot.delivery import OutboxDispatcher, PermanentDeliveryError, ServerUnavailable
 from bot.mail_message import ascii_address, build_message, message_id_for
 from bot.notifications import NotificationHub
 from bot.outages import DATABASE_PAUSE, Retrying
@@ -464,9 +464,12 @@ class MailTransport:
             await self._refused(message, address, exc.code, exc.message, "sender")
         except aiosmtplib.SMTPDataError as exc:
             await self._refused(message, address, exc.code, exc.message, "data")
+        except TemporaryRefusal:
+            raise  # about this mail: its attempts count
         except Exception as exc:
             self._troubled(exc)
-            raise
+            # The server is away or refuses the bot itself: nothing about this mail.
+            raise ServerUnavailable(_describe(exc)) from exc
         else:
             self._works()
             log.debug("mail %s: sent to %s", message.id, to)
@@ -509,9 +512,10 @@ class MailTransport:
             self._works()
             log.warning("mail %s: refused for good (%d); giving up", message.id, code)
             raise PermanentDeliveryError(f"mail rejected: {problem}")
-        if verdict == "config":
-            self._troubled(ServerRefusesUs(problem))
-            raise ServerRefusesUs(problem)
+        if verdict == "config":  # the bot's login or sender, not this mail: wait
+            refusal = ServerRefusesUs(problem)
+            self._troubled(refusal)
+            raise ServerUnavailable(_describe(refusal)) from refusal
         raise TemporaryRefusal(problem)
 
     # --- the server's condition -------------------------------------------------------------

@@ -73,9 +73,14 @@ def add_email_routes(router: APIRouter, desk: Desk) -> None:
                 {
                     "id": found.person_id,
                     "name": found.name,
-                    "address": found.address.address or "",
-                    "problem": found.address.problem or "",
-                    "since": when(found.address.undeliverable_at),
+                    "address": found.address
+                    + (
+                        " (noch nicht bestätigt: die Bestätigungsmail kam zurück)"
+                        if found.pending
+                        else ""
+                    ),
+                    "problem": found.problem,
+                    "since": when(found.since),
                 }
                 for found in refused
             ]

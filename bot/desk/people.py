@@ -355,6 +355,8 @@ def add_people_routes(router: APIRouter, desk: Desk) -> None:
             sent = t.datetime("de", email.pending_since)
             late = "" if email.pending_valid(app.clock.now()) else ", abgelaufen"
             link = f"Link verschickt am {sent}{late}"
+            if email.pending_problem:
+                link = f"die Bestätigungsmail kam zurück: {email.pending_problem}"
             facts.append(("Wartet auf Bestätigung", f"{email.pending_address} ({link})"))
         if email is not None and email.address and not email.announcements:
             facts.append(("Infomails", "abbestellt"))

@@ -118,11 +118,11 @@ async def zustellung(ctx: Context, args: str) -> Reply:
         parts.append(ctx.t("delivery.mail_header"))
         parts += [
             ctx.t(
-                "delivery.mail_entry",
+                "delivery.mail_entry_pending" if item.pending else "delivery.mail_entry",
                 name=item.name,
-                address=item.address.address,
-                problem=item.address.problem or "",
-                at=item.address.undeliverable_at,
+                address=item.address,
+                problem=item.problem,
+                at=item.since,
             )
             for item in refused[:PROBLEMS_SHOWN]
         ]

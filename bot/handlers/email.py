@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from markupsafe import Markup
 
 from bot.context import Context
 from bot.reply import Reply
 from core.domain.mail import Channel
+from core.domain.people import QUOTES
 from core.mail import (
     address_of,
     remove_address,
@@ -29,7 +32,22 @@ CHANNELS = {
 }
 NEWSLETTER = frozenset({"infomails", "infomail", "newsletter"})
 ON = frozenset({"an", "ein", "on"})
+_AROUND_AT = re.compile(r"\s*@\s*")
 OFF = frozenset({"aus", "ab", "off"})
+
+
+def typed_address(text: str) -> str | None:
+    """What people type for an address on a phone, as one address: ``anna @ kreis.de``,
+    ``„anna@kreis.de“``, ``<anna@kreis.de>``, ``mailto:anna@kreis.de``, ``anna@kreis.de.``;
+    ``None`` when it is not one word with one ``@`` (two addresses, a sentence)."""
+    joined = _AROUND_AT.sub("@", text.strip())
+    joined = joined.strip(QUOTES + "<>()[] ").rstrip(".,;:!?")
+    if joined.lower().startswith("mailto:"):
+        joined = joined[len("mailto:") :]
+    joined = joined.strip(QUOTES + "<> ")
+    if not joined or any(c.isspace() for c in joined) or joined.count("@") != 1:
+        return None
+    return joined
 
 
 async def email(ctx: Context, args: str) -> Reply:
@@ -60,8 +78,10 @@ async def email(ctx: Context, args: str) -> Reply:
         else:
             await resubscribe(ctx.uow(), person_id=person_id)
         return Reply(ctx.t("email.newsletter_" + ("on" if words[1] in ON else "off")), private=True)
-    if len(words) == 1 and "@" in words[0]:
-        given = args.strip()
+    if "@" in args:
+        given = typed_address(args)
+        if given is None:
+            return Reply(ctx.t("error.email_one"), is_error=True)
         stored = await request_address(
             ctx.uow(), actor_id=person_id, person_id=person_id, address=given, now=ctx.now
         )
@@ -83,7 +103,9 @@ async def _status(ctx: Context) -> Reply:
             lines.append(ctx.t("email.status_undeliverable", address=current.address))
         elif current.address:
             lines.append(ctx.t("email.status_confirmed", address=current.address))
-        if current.pending_address:
+        if current.pending_address and current.pending_problem:
+            lines.append(ctx.t("email.status_pending_refused", address=current.pending_address))
+        elif current.pending_address:
             lines.append(ctx.t("email.status_pending", address=current.pending_address))
         if current.address and not current.announcements:
             lines.append(ctx.t("email.status_no_newsletter"))

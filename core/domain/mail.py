@@ -9,6 +9,8 @@ from enum import StrEnum
 
 #: A confirmation link works this long.
 CONFIRM_WITHIN = timedelta(days=7)
+#: A person asking for themselves gets at most one confirmation mail in this time.
+RESEND = timedelta(minutes=5)
 #: RFC 5321 §4.5.3.1.3: a path is at most 256 octets, so an address at most 254 characters.
 MAX_ADDRESS = 254
 
@@ -36,6 +38,8 @@ class EmailAddress:
     problem: str | None = None
     #: Information mails (announcements) to this address; off after "abbestellen".
     announcements: bool = True
+    #: The server refused the pending address (its confirmation mail bounced at once).
+    pending_problem: str | None = None
 
     @property
     def usable(self) -> str | None:

@@ -125,7 +125,7 @@ async def test_failed_delivery_is_retried_with_backoff_then_given_up_visibly(app
     office = await factories.person(app, "Erika", roles={Role.ORGANIZER})
     await people_on_telegram(app, 2)
     await factories.person(app, "Ohne Chat", member=await factories.member(app))
-    with caplog.at_level(logging.INFO):
+    with caplog.at_level(logging.DEBUG):
         (reply,) = await say(app, office, "/ankuendigung alle Bitte vormerken")
     assert "Empfänger: 3" in reply.plain
     assert "unreachable" in caplog.text  # the person without a chat: given up at once

@@ -185,6 +185,7 @@ async def test_a_personal_invitation_goes_by_mail_too(any_app: App):
         "telegram_url": f"https://t.me/engagiert_bot?start=p_{code}",
         "mxid": "@engagiert-bot:example.org",
         "matrix_command": f"!start p_{code}",
+        "start_command": f"/start p_{code}",
         "address": "eva@auenburg.de",
     }
     assert mail.params["expires_at"] == app.clock.now() + timedelta(days=14)

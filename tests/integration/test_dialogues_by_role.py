@@ -35,6 +35,7 @@ TRIES: dict[str, list[str]] = {
     "kalender": ["{event}", ""],
     "kalender_abo": ["", "auss", "aus", "aus"],
     "erinnerungen": ["", "an", "anmeldeschluss aus", "hier", "vielleicht"],
+    "email": ["", "anna@kreis", "kanal fax"],
     "teilnehmende": ["{event}", "99"],
     "ankuendigung": [
         "alle Hallo zusammen",

@@ -321,3 +321,143 @@ async def test_without_smtp_the_email_command_says_so_and_stores_nothing(app: Ap
     anna = await factories.person(app)
     assert "nicht eingerichtet" in await say_text(app, anna, "/email anna@kreis.example")
     assert await address_of(app.uow(), person_id=anna.id) is None
+
+
+async def test_nobody_can_make_the_bot_send_mail_after_mail(app: App):
+    """One confirmation mail per person in five minutes when they ask themselves; guests
+    cannot give an address at all (a chat account anybody can make)."""
+    from core.domain.errors import NotAllowed
+
+    mail_hub(app)
+    anna = await factories.person(app)
+    ask = dict(actor_id=anna.id, person_id=anna.id, now=app.clock.now())
+    await request_address(app.uow(), address="opfer@example.org", **ask)
+    for address in ("opfer@example.org", "Opfer@example.org", "opfer+1@example.org"):
+        with pytest.raises(DomainError) as waiting:
+            await request_address(app.uow(), address=address, **ask)
+        assert waiting.value.code == "email_wait"
+    assert len(await mails(app)) == 1
+    app.clock.advance(timedelta(minutes=5))
+    await request_address(
+        app.uow(),
+        actor_id=anna.id,
+        person_id=anna.id,
+        address="anna@kreis.example",
+        now=app.clock.now(),
+    )
+    assert len(await mails(app)) == 2
+
+    async with app.uow() as uow:
+        guest = await uow.persons.add(
+            Person("Gast", is_guest=True, self_registered=True, created_at=app.clock.now())
+        )
+        await uow.commit()
+    with pytest.raises(NotAllowed) as refused:
+        await request_address(
+            app.uow(),
+            actor_id=guest.id,
+            person_id=guest.id,
+            address="x@example.org",
+            now=app.clock.now(),
+        )
+    assert refused.value.code == "email_guest"
+    assert len(await mails(app)) == 2
+
+
+async def test_a_bounced_confirmation_shows_where_the_office_looks(app: App):
+    """A typo in a new address: its confirmation mail is refused (550) at once; the office
+    sees it with the server's answer, and the person is told in ``/email``."""
+    from core.mail import mark_undeliverable, undeliverable_addresses
+    from tests.support.chat import say_text
+
+    mail_hub(app)
+    from pydantic import SecretStr
+
+    app.settings.smtp_url = SecretStr("smtp://127.0.0.1:2525")  # e-mail on for the chat
+    rita = await factories.person(app, "Rita Vertipper")
+    await request_address(
+        app.uow(),
+        actor_id=None,
+        person_id=rita.id,
+        address="rita@kreis-bergn.de",
+        now=app.clock.now(),
+    )
+    problem = "550 5.1.1 User unknown"
+    assert await mark_undeliverable(
+        app.uow(), address="Rita@Kreis-Bergn.de", problem=problem, now=app.clock.now()
+    )
+    (found,) = await undeliverable_addresses(app.uow(), actor_id=None)
+    assert (found.name, found.address, found.problem, found.pending) == (
+        "Rita Vertipper",
+        "rita@kreis-bergn.de",
+        problem,
+        True,
+    )
+    assert "Bestätigungsmail kam zurück" in await say_text(app, rita, "/email")
+
+
+async def test_whoever_unsubscribed_is_not_counted_as_unreachable(app: App):
+    from bot.delivery import reason
+
+    mail_hub(app)
+    town = await factories.member(app)
+    olga = await factories.person(app, "Olga Ohnechat", member=town)
+    await confirmed(app, olga, "olga@kreis.example")
+    await unsubscribe(app.uow(), person_id=olga.id)
+    await announce(
+        app.uow(),
+        actor_id=None,
+        text="Hallo",
+        audience=Audience(AudienceKind.ALL),
+        now=app.clock.now(),
+        subject="Info",
+    )
+    async with app.database.engine.connect() as conn:
+        query = notifications.select().where(notifications.c.key == "announcement")
+        (row,) = await conn.execute(query)
+    assert reason(row.last_error) == "declined"
+
+
+async def test_nobody_is_invited_to_an_event_that_is_cancelled(app: App):
+    from core.domain.errors import InvalidInput
+
+    mail_hub(app)
+    town = await factories.member(app)
+    await factories.person(app, member=town)
+    event = await factories.event(app)
+    await cancel_event(app.uow(), actor_id=None, event_id=event.id, now=app.clock.now())
+    with pytest.raises(InvalidInput) as closed:
+        await announce(
+            app.uow(),
+            actor_id=None,
+            text="Kommen Sie!",
+            audience=Audience(AudienceKind.ALL),
+            now=app.clock.now(),
+            subject="Einladung",
+            event_id=event.id,
+        )
+    assert closed.value.code == "announcement_event_closed"
+
+
+async def test_an_invitation_mail_says_how_to_use_the_code_without_any_link(app: App):
+    """Neither a Telegram username nor Matrix configured: the mail still says what to type."""
+    from bot.invitation_mail import invitation_params
+    from core.accounts import create_personal_invitation
+    from core.mail import queue_invitation_mail
+
+    mail_hub(app)
+    eva = await factories.person(app, "Eva Einladung")
+    created = await create_personal_invitation(
+        app.uow(), actor_id=None, person_ref=str(eva.id), now=app.clock.now()
+    )
+    await queue_invitation_mail(
+        app.uow(),
+        actor_id=None,
+        person_id=eva.id,
+        address="eva@kreis.example",
+        params=invitation_params(app.settings, created, ""),
+    )
+    (mail,) = await mails(app)
+    assert mail["to"] == "eva@kreis.example"
+    assert f"/start p_{created.code}" in mail["text"]
+    assert created.code in mail["subject"] or created.code in mail["text"]

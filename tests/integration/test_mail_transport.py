@@ -382,7 +382,7 @@ async def test_a_refused_login_is_logged_once_for_the_admin_and_the_mail_kept(
     finally:
         await transport.stop()
     kept = await row(app, message)
-    assert kept.failed_at is None and kept.attempts == 2
+    assert kept.failed_at is None and kept.attempts == 0  # the server refuses us: kept, not used up
     complaints = [
         r for r in caplog.records if r.name == "bot.adapters.mail" and r.levelname == "ERROR"
     ]
@@ -404,7 +404,7 @@ async def test_without_starttls_offered_nothing_is_sent_in_clear(
         await transport.stop()
     assert smtp_server.greetings == 1 and smtp_server.mail_commands == 0
     kept = await row(app, message)
-    assert kept.failed_at is None and kept.sent_at is None and kept.attempts == 1
+    assert kept.failed_at is None and kept.sent_at is None and kept.attempts == 0
     assert any("offers no STARTTLS" in r.getMessage() for r in caplog.records)
 
 
@@ -517,3 +517,40 @@ async def test_stopping_finishes_the_mail_in_hand_and_begins_no_other(
     untouched = await row(app, later)
     assert untouched.sent_at is None and untouched.failed_at is None and untouched.attempts == 0
     assert transport.state == "stopped" and transport.pool.idle == 0
+
+
+async def test_a_long_outage_of_the_mail_server_loses_no_mail(
+    database, clock, tmp_path, smtp_server
+):
+    """Far longer than eight retries take: the mail waits for its server, its attempts
+    untouched, and goes out once the server answers again."""
+    from dataclasses import replace
+
+    from tests.support.smtp import free_port
+
+    app = await mail_app(database, clock, tmp_path, smtp_server)
+    message = await queue(app, a_mail())
+    away = MailTransport(app, target=replace(smtp_server.target(), port=free_port()))
+    for _ in range(12):  # twelve hours of the server being away
+        assert await dispatch(app, away) == 0
+        clock.advance(timedelta(hours=1))
+    kept = await row(app, message)
+    assert (kept.failed_at, kept.sent_at, kept.attempts) == (None, None, 0)
+    assert "ServerUnavailable" in kept.last_error
+    assert await dispatch(app, MailTransport(app)) == 1
+    (received,) = await smtp_server.wait_for(1)
+    assert list(received.recipients) == [ANNA]
+
+
+def test_headers_mail_programs_read_as_they_are():
+    """``List-Unsubscribe`` stays ``<URL>`` on its line (no RFC 2047 encoded words: mail
+    programs would not offer the one-click unsubscribe), and a long name with commas and
+    parentheses stays one quoted display name (not two addresses)."""
+    url = "https://bot.netzwerk.example/e/abbestellen/" + "A" * 60
+    name = "Schmidt-Hoffmann, Katharina (Kreisverwaltung Rhein-Sieg-Kreis, Stabsstelle Engagement)"
+    mail = a_mail(to_name=name, headers={"List-Unsubscribe": f"<{url}>"})
+    raw = build_message(mail, sender=SENDER, reply_to=None, message_id="<x@example.org>").as_bytes()
+    lines = raw.split(b"\r\n")
+    assert f"List-Unsubscribe: <{url}>".encode() in lines
+    assert f'To: "{name}" <{ANNA}>'.encode() in lines
+    assert all(len(line) <= 998 for line in lines)

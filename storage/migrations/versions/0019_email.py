@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("undeliverable_at", sa.DateTime(timezone=True)),
         sa.Column("problem", sa.String(300)),
         sa.Column("announcements", sa.Boolean, nullable=False),
+        sa.Column("pending_problem", sa.String(300)),
         sa.ForeignKeyConstraint(
             ["person_id"],
             ["persons.id"],
