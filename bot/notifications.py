@@ -20,7 +20,7 @@ from datetime import datetime
 from markupsafe import Markup
 
 from bot.i18n import Translator
-from bot.mail_compose import MailSetup, Recipient, compose
+from bot.mail_compose import CALENDAR_METHODS, MailSetup, Recipient, compose
 from bot.markdown import markdown
 from bot.reply import Reply
 from bot.settings import Settings
@@ -225,12 +225,16 @@ class NotificationHub:
         if item.key == "announcement" and email is not None and not email.announcements:
             return identity, None  # unsubscribed from information mails
         channel = (await uow.preferences.get(person.id)).channel
+        event_id = item.params.get("event_id")
+        in_calendar = bool(event_id) and await uow.emails.has_calendar(person.id, int(event_id))
         if item.key in MAIL_ONLY:
             wanted = channel is not Channel.CHAT or bool(item.params.get("via_mail"))
-            return None, address if wanted else None
+            return None, address if wanted or in_calendar else None
         if channel is Channel.EMAIL or identity is None:
             return None, address
         if channel is Channel.BOTH and item.key == "announcement":
+            return identity, address
+        if in_calendar and item.key in CALENDAR_METHODS:  # the mailed entry follows the event
             return identity, address
         return identity, None
 
@@ -299,6 +303,12 @@ class NotificationHub:
             )
         )
         await uow.notifications.mark_sent(item.id, now, Platform.EMAIL.value, message.id)
+        if event is not None and mail["calendar"] is not None:
+            assert event.id is not None
+            if mail["calendar"]["method"] == "REQUEST":
+                await uow.emails.note_calendar(person.id, event.id)
+            else:
+                await uow.emails.forget_calendar(person.id, event.id)
 
     async def _channel(self, uow: UnitOfWork, person: Person) -> ChatIdentity | None:
         """The person's preferred reachable identity, else the one linked first."""

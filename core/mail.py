@@ -266,14 +266,18 @@ async def queue_invitation_mail(
     return address
 
 
-async def wants_mail(uow: UnitOfWork, person_id: int, *, via_mail: bool = False) -> bool:
+async def wants_mail(
+    uow: UnitOfWork, person_id: int, *, via_mail: bool = False, event_id: int | None = None
+) -> bool:
     """Whether confirmations that only make sense by mail (calendar invitations) go to the
-    person: they have a usable address and chose e-mail (or acted from a mail, ``via_mail``).
-    Call inside the unit of work."""
+    person: they have a usable address and chose e-mail, acted from a mail (``via_mail``), or
+    their calendar holds ``event_id`` from a mailed invitation. Call inside the unit of work."""
     email = await uow.emails.get(person_id)
     if email is None or email.usable is None:
         return False
-    return via_mail or (await uow.preferences.get(person_id)).channel is not Channel.CHAT
+    if via_mail or (event_id is not None and await uow.emails.has_calendar(person_id, event_id)):
+        return True
+    return (await uow.preferences.get(person_id)).channel is not Channel.CHAT
 
 
 @dataclass(frozen=True, slots=True)

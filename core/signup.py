@@ -108,7 +108,7 @@ async def cancel_signup(
         info.event.check_withdrawable(now)
         previous = registration.status
         promoted = await _withdraw(uow, info, registration, now)
-        if await wants_mail(uow, person_id, via_mail=via_mail):
+        if await wants_mail(uow, person_id, via_mail=via_mail, event_id=event_id):
             params = {**_about(info.event), "via_mail": via_mail}
             uow.notify(Notice(person_id, "unregistered", params))
         await uow.commit()

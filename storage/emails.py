@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.domain.mail import EmailAddress
 from storage import upsert
-from storage.tables import email_addresses
+from storage.tables import email_addresses, mail_calendar
 
 _COLUMNS = (
     "address",
@@ -102,3 +102,23 @@ class EmailRepository:
             .order_by(since.desc())
         )
         return [_address(row) for row in await self.conn.execute(query)]
+
+    async def note_calendar(self, person_id: int, event_id: int) -> None:
+        """The person's calendar holds ``event_id`` from a mailed invitation."""
+        statement = upsert.insert(self.conn.dialect.name, mail_calendar).values(
+            person_id=person_id, event_id=event_id
+        )
+        await self.conn.execute(statement.on_conflict_do_nothing())
+
+    async def forget_calendar(self, person_id: int, event_id: int) -> None:
+        await self.conn.execute(
+            mail_calendar.delete().where(
+                mail_calendar.c.person_id == person_id, mail_calendar.c.event_id == event_id
+            )
+        )
+
+    async def has_calendar(self, person_id: int, event_id: int) -> bool:
+        query = sa.select(mail_calendar.c.person_id).where(
+            mail_calendar.c.person_id == person_id, mail_calendar.c.event_id == event_id
+        )
+        return (await self.conn.execute(query)).first() is not None

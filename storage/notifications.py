@@ -27,6 +27,7 @@ from storage.tables import (
     events,
     faq_gaps,
     faq_questions,
+    mail_calendar,
     members,
     notifications,
     outbox,
@@ -449,7 +450,9 @@ class RetentionRepository:
         return (await self.conn.execute(table.delete().where(*conditions))).rowcount
 
     async def registrations(self, cutoff: datetime) -> int:
+        """Registrations (and mailed calendar entries) of events that ended before ``cutoff``."""
         ended = sa.select(events.c.id).where(events.c.ends_at < cutoff)
+        await self._delete(mail_calendar, mail_calendar.c.event_id.in_(ended))
         return await self._delete(registrations, registrations.c.event_id.in_(ended))
 
     async def forwarded_questions(self, answered_before: datetime, asked_before: datetime) -> int:

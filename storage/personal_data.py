@@ -304,6 +304,13 @@ REGISTRY: dict[str, TableData] = {
         ),
     ),
     "event_reminders": TableData({"event_id": N, "minutes_before": N}),
+    "mail_calendar": TableData(
+        {"person_id": OWN, "event_id": N},
+        explanation=(
+            "Veranstaltungen, die per E-Mail-Einladung in Ihrem Kalender stehen (Änderungen "
+            "und Absagen gehen Ihnen deshalb auch per E-Mail zu)."
+        ),
+    ),
     "announcements": TableData(
         {
             "id": N,

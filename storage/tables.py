@@ -300,6 +300,15 @@ email_addresses = sa.Table(
     sa.Column("pending_problem", sa.String(300)),
 )
 
+#: Whose calendar holds an event from a mailed invitation (iTIP ``REQUEST``): changes and
+#: cancellations go to them by mail too, whatever channel they chose.
+mail_calendar = sa.Table(
+    "mail_calendar",
+    metadata,
+    sa.Column("person_id", sa.ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("event_id", sa.ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
+)
+
 #: Reminder offsets (minutes before the start) for events that do not use the defaults.
 event_reminders = sa.Table(
     "event_reminders",

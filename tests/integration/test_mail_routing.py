@@ -461,3 +461,36 @@ async def test_an_invitation_mail_says_how_to_use_the_code_without_any_link(app:
     assert mail["to"] == "eva@kreis.example"
     assert f"/start p_{created.code}" in mail["text"]
     assert created.code in mail["subject"] or created.code in mail["text"]
+
+
+async def test_a_calendar_entry_from_a_mail_follows_the_event_whatever_the_channel(any_app: App):
+    """Chat first, but signed up from a mail: the invitation came by mail, so do the update
+    and the cancellation (besides the chat), until the entry is gone."""
+    app = any_app
+    mail_hub(app)
+    carla = await factories.person(app, "Carla Chat")
+    await link(app, carla, Platform.TELEGRAM, "88")
+    await confirmed(app, carla, "carla@kreis.example")
+    event = await factories.event(app, title="Kurzformat Ehrenamt")
+    await sign_up(
+        app.uow(), person_id=carla.id, event_id=event.id, now=app.clock.now(), via_mail=True
+    )
+    assert (await mails(app))[-1]["calendar"]["method"] == "REQUEST"
+
+    await change_event(
+        app.uow(),
+        actor_id=None,
+        event_id=event.id,
+        changes={"starts_at": event.starts_at + timedelta(hours=2)},
+        now=app.clock.now(),
+    )
+    update = (await mails(app))[-1]
+    assert update["subject"] == "Geändert: Kurzformat Ehrenamt"
+    assert update["calendar"]["method"] == "REQUEST"
+    assert await chats(app) == ["88"]  # the chat is told as well
+
+    await cancel_signup(app.uow(), person_id=carla.id, event_id=event.id, now=app.clock.now())
+    assert (await mails(app))[-1]["calendar"]["method"] == "CANCEL"
+    count = len(await mails(app))
+    await cancel_event(app.uow(), actor_id=None, event_id=event.id, now=app.clock.now())
+    assert len(await mails(app)) == count  # no longer registered, no longer in her calendar

@@ -1,5 +1,6 @@
 """E-mail as a channel: persons' addresses (double opt-in), the channel each person chose,
-information mails' subjects and the event a mail invites to
+information mails' subjects and the event a mail invites to, whose calendar holds an event
+from a mailed invitation
 
 Revision ID: 0019
 Revises: 0018
@@ -39,6 +40,21 @@ def upgrade() -> None:
         sa.UniqueConstraint("pending_token_hash", name="uq_email_addresses_pending_token_hash"),
     )
     op.create_index("ix_email_addresses_address", "email_addresses", ["address"])
+    op.create_table(
+        "mail_calendar",
+        sa.Column("person_id", sa.Integer, nullable=False),
+        sa.Column("event_id", sa.Integer, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["person_id"],
+            ["persons.id"],
+            name="fk_mail_calendar_person_id_persons",
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["event_id"], ["events.id"], name="fk_mail_calendar_event_id_events", ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("person_id", "event_id", name="pk_mail_calendar"),
+    )
     with op.batch_alter_table("person_preferences") as batch:
         batch.add_column(sa.Column("channel", sa.String(8), nullable=False, server_default="chat"))
     with op.batch_alter_table("announcements") as batch:
@@ -56,5 +72,6 @@ def downgrade() -> None:
         batch.drop_column("subject")
     with op.batch_alter_table("person_preferences") as batch:
         batch.drop_column("channel")
+    op.drop_table("mail_calendar")
     op.drop_index("ix_email_addresses_address", table_name="email_addresses")
     op.drop_table("email_addresses")
