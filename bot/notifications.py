@@ -156,7 +156,7 @@ class NotificationHub:
             await uow.notifications.mark_failed(item.id, now, "person erased")
             return set()
         language = self._translator.language(person.language)
-        identity, address = await self._routes(uow, person, item)
+        identity, address, declined = await self._routes(uow, person, item)
         if address is not None:
             mail_only = identity is None
             notification = item if mail_only else await self._copy_for_mail(uow, item, now)
@@ -171,7 +171,6 @@ class NotificationHub:
         if identity is None:
             if self.fallback is None:
                 log.debug("notification %s: person %s unreachable", item.id, person.id)
-                declined = item.key == "announcement" and await self._unsubscribed(uow, person)
                 await uow.notifications.mark_failed(
                     item.id, now, DECLINED if declined else UNREACHABLE
                 )
@@ -205,43 +204,34 @@ class NotificationHub:
 
     async def _routes(
         self, uow: UnitOfWork, person: Person, item: Notification
-    ) -> tuple[ChatIdentity | None, str | None]:
-        """Where the notice goes: a chat account, an e-mail address, or both.
+    ) -> tuple[ChatIdentity | None, str | None, bool]:
+        """Where the notice goes: a chat account and/or an e-mail address, and whether the
+        person declined it (unsubscribed from information mails).
 
         Chat first unless the person chose e-mail (``core.domain.mail.Channel``); e-mail when
-        no chat account can be reached; both for information mails if the person chose both.
+        no chat account can be reached; both for information mails if the person chose both,
+        and for changes of an event their calendar holds from a mailed invitation.
         Confirmation and invitation mails go to the address they name; notices that only
-        make sense by mail (a calendar invitation after signing up) go only to those who
-        receive their notices by mail."""
+        make sense by mail were staged only for those who get them (``core.mail.wants_mail``)."""
         if item.key in TO_GIVEN_ADDRESS:
-            return None, (item.params.get("address") if self.mail is not None else None)
-        identity = await self._channel(uow, person)
-        if self.mail is None:
-            return identity, None
-        email = await uow.emails.get(person.id)
-        address = email.usable if email is not None else None
-        if address is None:
-            return identity, None
-        if item.key == "announcement" and email is not None and not email.announcements:
-            return identity, None  # unsubscribed from information mails
-        channel = (await uow.preferences.get(person.id)).channel
-        event_id = item.params.get("event_id")
-        in_calendar = bool(event_id) and await uow.emails.has_calendar(person.id, int(event_id))
-        if item.key in MAIL_ONLY:
-            wanted = channel is not Channel.CHAT or bool(item.params.get("via_mail"))
-            return None, address if wanted or in_calendar else None
-        if channel is Channel.EMAIL or identity is None:
-            return None, address
-        if channel is Channel.BOTH and item.key == "announcement":
-            return identity, address
-        if in_calendar and item.key in CALENDAR_METHODS:  # the mailed entry follows the event
-            return identity, address
-        return identity, None
-
-    async def _unsubscribed(self, uow: UnitOfWork, person: Person) -> bool:
-        """The person unsubscribed from information mails (and has no chat to get them)."""
+            return None, (item.params.get("address") if self.mail is not None else None), False
+        prefs = await uow.preferences.get(person.id)
+        identity = await self._channel(uow, person, prefs.preferred_platform)
         email = await uow.emails.get(person.id) if self.mail is not None else None
-        return email is not None and email.usable is not None and not email.announcements
+        address = email.usable if email is not None else None
+        if email is None or address is None:
+            return identity, None, False
+        if item.key == "announcement" and not email.announcements:
+            return identity, None, True
+        if item.key in MAIL_ONLY or prefs.channel is Channel.EMAIL or identity is None:
+            return None, address, False
+        if prefs.channel is Channel.BOTH and item.key == "announcement":
+            return identity, address, False
+        event_id = item.params.get("event_id")
+        follows = item.key in CALENDAR_METHODS and bool(event_id)  # a mailed calendar entry
+        if follows and await uow.emails.has_calendar(person.id, int(event_id)):
+            return identity, address, False
+        return identity, None, False
 
     async def _copy_for_mail(
         self, uow: UnitOfWork, item: Notification, now: datetime
@@ -310,8 +300,11 @@ class NotificationHub:
             else:
                 await uow.emails.forget_calendar(person.id, event.id)
 
-    async def _channel(self, uow: UnitOfWork, person: Person) -> ChatIdentity | None:
-        """The person's preferred reachable identity, else the one linked first."""
+    async def _channel(
+        self, uow: UnitOfWork, person: Person, preferred: str | None
+    ) -> ChatIdentity | None:
+        """The person's reachable identity on the ``preferred`` platform, else the one
+        linked first."""
         reachable = [
             identity
             for identity in await uow.identities.for_person(person.id)
@@ -319,7 +312,6 @@ class NotificationHub:
         ]
         if not reachable:
             return None
-        preferred = (await uow.preferences.get(person.id)).preferred_platform
         reachable.sort(key=lambda i: (i.platform.value != preferred, i.created_at))
         return reachable[0]
 

@@ -22,6 +22,8 @@ from bot.app import App
 from bot.desk.pages import HEADERS, TEMPLATES
 from bot.i18n import Translator
 from bot.mail_compose import link_key
+from core.authority import require
+from core.domain.authority import Action
 from core.domain.errors import (
     AlreadyRegistered,
     DomainError,
@@ -167,6 +169,8 @@ def mail_routes(app: App) -> APIRouter:
         person_id, event_id = ids
         try:
             if purpose == "anmelden":
+                async with app.uow() as uow:  # the link stands for the person: may they?
+                    await require(uow, person_id, Action.SIGN_UP)
                 done = await sign_up(
                     app.uow(), person_id=person_id, event_id=event_id, now=now, via_mail=True
                 )
