@@ -29,6 +29,7 @@ from core.domain.events import DEFAULT_DURATION, Audience, Event, EventKind, che
 from core.domain.faq import FaqEntry
 from core.domain.members import MemberKind
 from core.domain.people import Person
+from core.domain.registrations import Mode
 from core.events import change_event, create_event, event_details, upcoming_events
 from core.kb import delete_entry, get_entry, list_entries, save_entry
 from core.members import add_member, list_members, list_persons
@@ -49,14 +50,24 @@ class EventOut(BaseModel):
     ends_at: datetime
     place: str | None
     video_url: str | None
-    capacity: int | None
+    capacity: int | None  # a hybrid event's places on site
+    #: A hybrid event (place and video link): its online places (``null``: unlimited).
+    online_capacity: int | None
     registration_deadline: datetime | None
     audience: Audience
     cancelled: bool
     confirmed: int
     waitlisted: int
+    #: Per mode the event offers (``on_site``, ``online``): confirmed and waiting.
+    modes: dict[Mode, ModeCountOut]
     #: iCalendar SEQUENCE: rises with every change of time, place, link or status.
     sequence: int
+
+
+class ModeCountOut(BaseModel):
+    capacity: int | None
+    confirmed: int
+    waitlisted: int
 
 
 class EventIn(BaseModel):
@@ -72,6 +83,7 @@ class EventIn(BaseModel):
     place: str | None = None
     video_url: str | None = None
     capacity: int | None = Field(default=None, ge=1)
+    online_capacity: int | None = Field(default=None, ge=1)
     registration_deadline: datetime | None = None
     audience: Audience = Audience.NETWORK
 
@@ -90,6 +102,7 @@ class EventPatch(BaseModel):
     place: str | None = None
     video_url: str | None = None
     capacity: int | None = Field(default=None, ge=1)
+    online_capacity: int | None = Field(default=None, ge=1)
     registration_deadline: datetime | None = None
 
     @field_validator("title", "starts_at", "ends_at", "description", mode="before")
@@ -118,7 +131,8 @@ class RegistrationOut(BaseModel):
     name: str | None  # None: the person erased their data
     member: str | None
     status: str
-    waitlist_rank: int | None
+    mode: Mode
+    waitlist_rank: int | None  # on the waiting list of ``mode``
     created_at: datetime
 
 
@@ -242,11 +256,16 @@ def _event(info: EventWithCounts) -> EventOut:
         place=event.place,
         video_url=event.video_url,
         capacity=event.capacity,
+        online_capacity=event.online_capacity,
         registration_deadline=event.registration_deadline,
         audience=event.audience,
         cancelled=event.cancelled,
         confirmed=info.confirmed,
         waitlisted=info.waitlisted,
+        modes={
+            mode: ModeCountOut(capacity=p.capacity, confirmed=p.confirmed, waitlisted=p.waitlisted)
+            for mode, p in info.by_mode.items()
+        },
         sequence=event.sequence,
     )
 
@@ -378,14 +397,14 @@ def api_app(app: App) -> FastAPI:
         found = await export_attendees(
             app.uow(), actor_id=None, event_id=event_id, form="api", now=app.clock.now()
         )
-        ranks = {id(v): n for n, v in enumerate(found.waitlisted, 1)}
         return [
             RegistrationOut(
                 person_id=v.registration.person_id,
                 name=v.person_name,
                 member=v.member_name,
                 status=v.registration.status.value,
-                waitlist_rank=ranks.get(id(v)),
+                mode=v.registration.mode,
+                waitlist_rank=v.waitlist_rank,
                 created_at=v.registration.created_at,
             )
             for v in [*found.confirmed, *found.waitlisted]

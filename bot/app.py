@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from bot.flood import FloodGuard
 from bot.handlers import COMMANDS, PLAIN_TEXT
@@ -14,6 +15,7 @@ from bot.rooms import Rooms
 from bot.router import Router
 from bot.settings import Settings
 from bot.transport_state import TransportState
+from bot.video_links import VideoLinks, video_key
 from core.clock import SystemClock
 from core.domain import guests
 from core.faq import FaqIndex
@@ -35,6 +37,8 @@ class App:
     #: The knowledge base's revision ``faq`` reflects (``core.kb.sync_index`` catches up).
     faq_revision: int = field(init=False, default=0)
     router: Router = field(init=False)
+    #: Personal links into events' video conferences (``/v/…``).
+    video: VideoLinks = field(init=False)
     #: What transports keep between runs (offsets, sync tokens, send progress).
     transport_state: TransportState = field(init=False)
     #: What the platforms say about rooms (moderators, members); transports register here.
@@ -72,13 +76,26 @@ async def build(
     translator = Translator(settings.tz, settings.default_language)
     app = App(settings, database, clock or SystemClock(), translator)
     app.instance = settings.instance
+    app.video = VideoLinks(
+        settings.effective_public_url,
+        video_key(database.pepper),
+        timedelta(minutes=settings.video_opens_minutes),
+    )
     mail = None
     if settings.smtp_url is not None and settings.mail_from:
         mail = MailSetup(
-            settings.effective_public_url, link_key(database.pepper), settings.mail_from
+            settings.effective_public_url,
+            link_key(database.pepper),
+            settings.mail_from,
+            settings.video_opens_minutes,
         )
     app.notifier = notifier or NotificationHub(
-        app.uow, translator, app.clock, queued=outbox_platforms(settings), mail=mail
+        app.uow,
+        translator,
+        app.clock,
+        queued=outbox_platforms(settings),
+        mail=mail,
+        video=app.video,
     )
     app.router = Router(app, COMMANDS, PLAIN_TEXT)
     app.transport_state = TransportState(app.uow, app.clock)

@@ -18,8 +18,10 @@ ALARM_BEFORE = timedelta(hours=1)
 @dataclass(frozen=True, slots=True)
 class Entry:
     event: Event
-    #: Confirmed participants see the video link; waiting ones see the event as tentative.
+    #: Waiting people see the event as tentative.
     confirmed: bool
+    #: The person's own video link (``bot.video_links``), for a confirmed online registration.
+    video_link: str | None = None
 
 
 def event_uid(event: Event) -> str:
@@ -53,13 +55,12 @@ def _vevent(entry: Entry, now: datetime) -> CalendarEvent:
     else:
         item.add("status", "CONFIRMED" if entry.confirmed else "TENTATIVE")
     description = [event.description] if event.description else []
-    if event.place:
+    if entry.video_link and entry.confirmed:  # online: the conference is where they are
+        item.add("url", entry.video_link)
+        item.add("location", entry.video_link)
+        description.append(entry.video_link)
+    elif event.place:
         item.add("location", event.place)
-    if event.video_url and entry.confirmed:
-        item.add("url", event.video_url)
-        description.append(event.video_url)
-        if not event.place:
-            item.add("location", event.video_url)
     if description:
         item.add("description", "\n\n".join(description))
     if not event.cancelled:
@@ -79,17 +80,19 @@ def invitation(
     organizer: tuple[str, str],
     note: str,
     now: datetime,
+    video_link: str | None = None,
 ) -> str:
     """An iTIP message (RFC 5546) for one person's calendar: ``REQUEST`` adds or updates the
     event (same UID and SEQUENCE as the calendar files, so a move replaces the entry),
     ``CANCEL`` removes it. ``attendee`` and ``organizer`` are ``(name, address)``; the
     attendee is ``RSVP=FALSE`` (nothing reads calendar replies) and ``note`` says how to
-    cancel instead. Returns the text of a VCALENDAR object."""
+    cancel instead; ``video_link``: the attendee's own (online registrations). Returns the
+    text of a VCALENDAR object."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("method", method)
-    item = _vevent(Entry(event, confirmed=True), now)
+    item = _vevent(Entry(event, confirmed=True, video_link=video_link), now)
     if method == "CANCEL":
         item["status"] = "CANCELLED"
         item.subcomponents.clear()  # no alarm for an entry that goes away

@@ -296,6 +296,7 @@ async def run_event_add(settings: Settings, args: argparse.Namespace) -> None:
             place=args.place,
             video_url=args.video,
             capacity=args.capacity,
+            online_capacity=args.online_capacity,
             registration_deadline=deadline,
             audience=audience,
         )
@@ -344,6 +345,8 @@ async def run_event_change(settings: Settings, args: argparse.Namespace) -> None
             changes["video_url"] = args.video.strip() or None
         if args.capacity is not None:
             changes["capacity"] = args.capacity
+        if args.online_capacity is not None:
+            changes["online_capacity"] = args.online_capacity
         if not changes:
             raise UsageError(say("cli.event.nothing_to_change"))
         event = await change_event(
@@ -365,12 +368,15 @@ async def run_event_list(settings: Settings, args: argparse.Namespace) -> None:
             print(say("cli.event.none"), file=sys.stderr)
         for info in listed:
             event = info.event
-            capacity = "∞" if event.capacity is None else event.capacity
             state = say(f"cli.state.{info.state(now).signup.value}")
+            places = ", ".join(
+                f"{p.confirmed}/{'∞' if p.capacity is None else p.capacity} (+{p.waitlisted})"
+                + (f" {say(f'cli.mode.{mode}')}" if event.is_hybrid else "")
+                for mode, p in info.by_mode.items()
+            )
             print(
                 f"{event.id}\t{tr.datetime('de', event.starts_at)}\t{event.kind.value}\t"
-                f"{event.audience.value}\t{info.confirmed}/{capacity} (+{info.waitlisted})\t"
-                f"{state}\t{event.title}"
+                f"{event.audience.value}\t{places}\t{state}\t{event.title}"
             )
 
     await _with_app(settings, work)
@@ -1115,7 +1121,16 @@ def _parser() -> argparse.ArgumentParser:
         "„2026-12-03T14:00“",
     )
     add.add_argument("--end", metavar="ZEITPUNKT", help="Ende; Standard: Beginn + 2 Stunden")
-    add.add_argument("--capacity", type=_positive, metavar="ANZAHL", help="Plätze")
+    add.add_argument(
+        "--capacity", type=_positive, metavar="ANZAHL", help="Plätze (hybrid: die vor Ort)"
+    )
+    add.add_argument(
+        "--online-capacity",
+        type=_positive,
+        metavar="ANZAHL",
+        help="Online-Plätze einer hybriden Veranstaltung (mit --place und --video); "
+        "Standard: unbegrenzt",
+    )
     add.add_argument("--deadline", metavar="ZEITPUNKT", help="Anmeldeschluss (mit Uhrzeit)")
     add.add_argument("--place", metavar="ORT", help="Ort")
     add.add_argument("--video", metavar="LINK", help="Link zur Videokonferenz")
@@ -1135,7 +1150,12 @@ def _parser() -> argparse.ArgumentParser:
         "--start", metavar="ZEITPUNKT", help="neuer Beginn; ohne --end bleibt die Dauer gleich"
     )
     change.add_argument("--end", metavar="ZEITPUNKT", help="neues Ende")
-    change.add_argument("--capacity", type=_positive, metavar="ANZAHL", help="Plätze")
+    change.add_argument(
+        "--capacity", type=_positive, metavar="ANZAHL", help="Plätze (hybrid: die vor Ort)"
+    )
+    change.add_argument(
+        "--online-capacity", type=_positive, metavar="ANZAHL", help="Online-Plätze (hybrid)"
+    )
     change.add_argument("--deadline", metavar="ZEITPUNKT", help="Anmeldeschluss")
     change.add_argument("--place", metavar="ORT", help="Ort („“ für keinen)")
     change.add_argument("--video", metavar="LINK", help="Link zur Videokonferenz („“ für keinen)")

@@ -5,14 +5,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import replace
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.reply import Reply
+from bot.reply import Attachment, MadeFile, Reply
 from core.domain.outbox import MAX_ATTEMPTS, OutgoingMessage, retry_delay
 from core.domain.people import Platform
 from core.polls import still_open
 from core.ports import Clock, UnitOfWork
+
+if TYPE_CHECKING:
+    from bot.app import App
 
 log = logging.getLogger(__name__)
 
@@ -216,3 +220,31 @@ async def poll_closed_meanwhile(
         return False
     log.info("outbox %s: poll %s closed before it went out; not posted", message.id, spec.poll_id)
     return True
+
+
+FileMaker = Callable[["App", dict[str, Any]], Awaitable[Attachment | None]]
+
+
+def _makers() -> dict[str, FileMaker]:
+    from bot.certificate import KIND, certificate_file  # fpdf2 loads only when needed
+
+    return {KIND: certificate_file}
+
+
+async def with_made_file(app: App, reply: Reply) -> Reply | None:
+    """``reply`` with its :class:`~bot.reply.MadeFile` made into the attachment, just
+    before an adapter sends it (the bytes live only in memory). ``None``: the file can no
+    longer be made (the check-in was undone, the person erased) and nothing is sent."""
+    if reply.made_file is None:
+        return reply
+    file = await make_file(app, reply.made_file)
+    return None if file is None else replace(reply, attachment=file, made_file=None)
+
+
+async def make_file(app: App, made: MadeFile) -> Attachment | None:
+    """The file ``made`` stands for, made now; ``None`` when it can no longer be made."""
+    maker = _makers().get(made.kind)
+    file = await maker(app, made.params) if maker is not None else None
+    if file is None:
+        log.info("made file %s: nothing to make any more; not sent", made.kind)
+    return file

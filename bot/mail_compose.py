@@ -57,6 +57,8 @@ class MailSetup:
     public_url: str  # without a trailing slash
     key: bytes  # :func:`link_key`
     sender: str  # ``Name <address>`` (ENGAGIERT_MAIL_FROM)
+    #: A personal video link opens this many minutes before the start (for the text).
+    video_minutes: int = 30
 
     @property
     def tag(self) -> str:
@@ -101,12 +103,14 @@ def compose(
     bulk: bool = False,
     subject: str | None = None,
     now: datetime,
+    video_link: str | None = None,
 ) -> dict[str, Any]:
     """The outbox payload's ``mail`` for one notice to one person.
 
     ``event`` (the notice's event, if any) adds the personal links and, for the keys of
-    :data:`CALENDAR_METHODS`, the calendar invitation. ``bulk`` (information mails) adds
-    ``List-Unsubscribe`` and ``List-Unsubscribe-Post`` (RFC 2369, RFC 8058)."""
+    :data:`CALENDAR_METHODS`, the calendar invitation; ``video_link`` (the person's own, for
+    a confirmed online place) goes into the text and the invitation. ``bulk`` (information
+    mails) adds ``List-Unsubscribe`` and ``List-Unsubscribe-Post`` (RFC 2369, RFC 8058)."""
     language = recipient.language
     t = translator.t
     own = translator.has(f"mail.{key}.body")
@@ -116,6 +120,9 @@ def compose(
         body = Markup(params["text"])
     else:
         body = t(language, f"mail.{key}.body" if own else f"notice.{key}", **params)
+    if video_link is not None:
+        line = t(language, "mail.video", url=video_link, minutes=setup.video_minutes)
+        body = Markup("\n\n").join((body, line))
     links: list[tuple[Markup, str]] = []
     if key == "email_confirm":
         links.append((t(language, "mail.link.confirm"), setup.confirm_url(params["token"])))
@@ -148,6 +155,7 @@ def compose(
             organizer=setup.organizer,
             note=note,
             now=now,
+            video_link=video_link,
         )
         calendar = {"method": method, "ics": ics}
     title = subject or plain_text(

@@ -22,14 +22,16 @@ from markupsafe import Markup
 from bot.i18n import Translator
 from bot.mail_compose import CALENDAR_METHODS, MailSetup, Recipient, compose
 from bot.markdown import markdown
-from bot.reply import Reply
+from bot.reply import MadeFile, Reply
 from bot.settings import Settings
+from bot.video_links import VideoLinks
 from core.clock import SystemClock
 from core.domain.mail import Channel
 from core.domain.notices import Notice
 from core.domain.notifications import Notification
 from core.domain.outbox import OutgoingMessage
 from core.domain.people import ChatIdentity, Person, Platform
+from core.domain.registrations import Mode
 from core.ports import Clock, UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -68,14 +70,17 @@ class NotificationHub:
         *,
         queued: Iterable[Platform] = (),
         mail: MailSetup | None = None,
+        video: VideoLinks | None = None,
     ) -> None:
         """``mail``: e-mail is on (``ENGAGIERT_SMTP_URL``); mails are queued for the outbox
-        platform ``email``."""
+        platform ``email``. ``video``: notices about a confirmed online place carry the
+        person's own video link."""
         self._uow_factory = uow_factory
         self._translator = translator
         self._clock = clock or SystemClock()
         self._queued = set(queued)
         self.mail = mail
+        self.video = video
         self._senders: dict[Platform, Sender] = {}
         self._wakers: dict[Platform, Callable[[], None]] = {}
         self.fallback: Fallback | None = None
@@ -167,6 +172,10 @@ class NotificationHub:
             await uow.notifications.mark_sent(item.id, now, "none", None)
             return set()
         text = self._translator.t(language, f"notice.{item.key}", **_rendered(item))
+        if link := self._video_link(item):
+            assert self.video is not None
+            line = self._translator.t(language, "notice.video", url=link, **self.video.opens)
+            text = Markup("\n").join((text, line))
         queued = {Platform.EMAIL} if address is not None else set()
         if identity is None:
             if self.fallback is None:
@@ -185,7 +194,7 @@ class NotificationHub:
             shown.append(_Shown(lambda: sender(identity, text), item.id))
             return queued
         payload = {
-            "reply": Reply(text).to_dict(),
+            "reply": Reply(text, made_file=_made_file(item, language)).to_dict(),
             "reply_to": None,
             "sender_id": identity.external_id,
             "chat_is_private": True,
@@ -282,7 +291,10 @@ class NotificationHub:
             bulk=item.key == "announcement",
             subject=subject,
             now=now,
+            video_link=self._video_link(item),
         )
+        if made := _made_file(item, language):  # made by the mail transport when it sends
+            mail["made_file"] = {"kind": made.kind, "params": made.params}
         message = await uow.outbox.add(
             OutgoingMessage(
                 Platform.EMAIL.value,
@@ -299,6 +311,14 @@ class NotificationHub:
                 await uow.emails.note_calendar(person.id, event.id)
             else:
                 await uow.emails.forget_calendar(person.id, event.id)
+
+    def _video_link(self, item: Notification) -> str | None:
+        """The person's own video link, for a notice about their confirmed online place."""
+        event_id = item.params.get("event_id")
+        online = item.params.get("mode") == Mode.ONLINE.value and item.key in VIDEO_NOTICES
+        if self.video is None or not online or not event_id:
+            return None
+        return self.video.link(int(event_id), item.person_id)
 
     async def _channel(
         self, uow: UnitOfWork, person: Person, preferred: str | None
@@ -319,11 +339,22 @@ class NotificationHub:
 #: Notice parameters written in Markdown by a person (an answer to a forwarded question,
 #: an information mail's body).
 MARKDOWN_PARAMS = {"faq_answered": ("answer",), "announcement": ("text",)}
+#: Notices that give a confirmed online participant their video link.
+VIDEO_NOTICES = {"registered", "promoted", "event_changed", "reminder_video"}
 #: Notices that go only by e-mail, and only to those who get their notices by e-mail: the
 #: calendar invitation after signing up and its cancellation.
 MAIL_ONLY = {"registered", "waitlisted", "unregistered"}
 #: Notices sent to the address in their parameters (not yet confirmed, or given for once).
 TO_GIVEN_ADDRESS = {"email_confirm", "invitation_mail"}
+
+
+def _made_file(item: Notification, language: str) -> MadeFile | None:
+    """The file a notice carries, made when it is sent (a certificate: never stored)."""
+    if item.key != "certificate":
+        return None
+    from bot.certificate import made_certificate  # fpdf2 loads only when needed
+
+    return made_certificate(int(item.params["event_id"]), item.person_id, language)
 
 
 def _rendered(item: Notification, *, html_markdown: bool = False) -> dict[str, object]:

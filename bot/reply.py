@@ -28,6 +28,16 @@ class Attachment:
 
 
 @dataclass(frozen=True, slots=True)
+class MadeFile:
+    """A file made only when the message is sent (a Teilnahmebescheinigung): the outbox
+    keeps what is needed to make it again, never its bytes. ``kind`` names the maker in
+    :data:`bot.delivery.FILE_MAKERS`; ``params`` are JSON values."""
+
+    kind: str
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class PollSpec:
     """A poll in a reply. Open: adapters post it natively where they can (the reply's text
     and buttons are the fallback). ``closed``: the poll ended; adapters stop their posted
@@ -74,6 +84,8 @@ class Reply:
     #: Forget this message once it is delivered (the confirmation of an erasure: it must not
     #: stay in the outbox, addressed to the erased person's chat).
     ephemeral: bool = False
+    #: A file the adapter makes when it sends the reply (instead of ``attachment``).
+    made_file: MadeFile | None = None
 
     @property
     def plain(self) -> str:
@@ -99,6 +111,8 @@ class Reply:
             data["retract_command"] = True
         if self.ephemeral:
             data["ephemeral"] = True
+        if self.made_file is not None:
+            data["made_file"] = {"kind": self.made_file.kind, "params": self.made_file.params}
         return data
 
     @classmethod
@@ -120,6 +134,7 @@ class Reply:
             PollSpec.from_dict(data["poll"]) if "poll" in data else None,
             data.get("retract_command", False),
             data.get("ephemeral", False),
+            made_file=MadeFile(**data["made_file"]) if "made_file" in data else None,
         )
 
 

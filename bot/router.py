@@ -83,6 +83,7 @@ OBJECT_ACTIONS = frozenset(
         Action.LINK_EVENT_ROOM,
         Action.POST_POLL,
         Action.CONTROL_POLL,
+        Action.CHECK_IN,
     }
 )
 

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     http_port: int = Field(default=8080, ge=1, le=65535)
     #: Where members reach the HTTP app (calendar feeds); default http://HOST:PORT.
     public_url: str | None = None
+    #: A personal video link (``/v/…``) opens the meeting this many minutes before the start.
+    video_opens_minutes: int = Field(default=30, ge=0, le=24 * 60)
     #: DSGVO: registrations, named votes and unanswered questions, this long after the fact.
     retention_months: int = Field(default=12, ge=1, le=120)
     #: Forwarded questions and their answers, this long after the answer.

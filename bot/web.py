@@ -18,6 +18,7 @@ from bot.live import live_router
 from bot.scheduler import Scheduler
 from bot.web_calendar import calendar_routes
 from bot.web_mail import mail_routes
+from bot.web_video import video_routes
 from core.audit import VIA
 from storage.database import head_revision
 
@@ -74,6 +75,7 @@ def create_web_app(
     web.include_router(desk_router(app))
     web.include_router(calendar_routes(app))
     web.include_router(mail_routes(app))
+    web.include_router(video_routes(app))
     web.include_router(live_router(app))
     return web
 

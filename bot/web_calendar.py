@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response
 
 from bot.calendar import Entry, calendar_file
 from core.calendar import calendar_feed
-from core.domain.registrations import RegistrationStatus
+from core.domain.registrations import Registration, RegistrationStatus
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -33,7 +33,12 @@ def calendar_routes(app: App) -> APIRouter:
         if views is None:
             return Response(status_code=404)
         entries = [
-            Entry(v.event, v.registration.status is RegistrationStatus.CONFIRMED) for v in views
+            Entry(
+                v.event,
+                v.registration.status is RegistrationStatus.CONFIRMED,
+                _video_link(app, v.registration),
+            )
+            for v in views
         ]
         name = app.translator.t(app.settings.default_language, "calendar.feed_name")
         body = calendar_file(entries, name=str(name), now=app.clock.now())
@@ -44,3 +49,10 @@ def calendar_routes(app: App) -> APIRouter:
         )
 
     return router
+
+
+def _video_link(app: App, registration: Registration) -> str | None:
+    assert registration.person_id is not None
+    return app.video.for_registration(
+        registration.event_id, registration.person_id, registration.mode, registration.status
+    )

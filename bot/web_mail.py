@@ -33,7 +33,7 @@ from core.domain.errors import (
     SignupClosed,
 )
 from core.domain.events import Event
-from core.domain.registrations import RegistrationStatus
+from core.domain.registrations import Mode, RegistrationStatus
 from core.events import EventDetails, event_details
 from core.mail import (
     confirm_address,
@@ -43,6 +43,7 @@ from core.mail import (
     sign_link,
     unsubscribe,
 )
+from core.ports import Places
 from core.signup import cancel_signup, sign_up
 
 PREFIX = "/e"
@@ -151,11 +152,13 @@ def mail_routes(app: App) -> APIRouter:
             return invalid(request, purpose, 404)
         event = details.info.event
         problem = _problem(purpose, details, now)
+        hybrid = purpose == "anmelden" and event.is_hybrid
         context = {
             "facts": _facts(t, details),
             "problem": explained(problem) if problem is not None else None,
-            "lead": LEADS[purpose],
+            "lead": LEADS["anmelden_hybrid" if hybrid else purpose],
             "button": "Verbindlich anmelden" if purpose == "anmelden" else "Abmelden",
+            "modes": [(MODE_FIELD[m], MODE_BUTTONS[m]) for m in event.modes] if hybrid else [],
         }
         title = f"{'Anmelden' if purpose == 'anmelden' else 'Abmelden'}: {event.title}"
         status = _status(problem) if problem is not None else 200
@@ -172,7 +175,12 @@ def mail_routes(app: App) -> APIRouter:
                 async with app.uow() as uow:  # the link stands for the person: may they?
                     await require(uow, person_id, Action.SIGN_UP)
                 done = await sign_up(
-                    app.uow(), person_id=person_id, event_id=event_id, now=now, via_mail=True
+                    app.uow(),
+                    person_id=person_id,
+                    event_id=event_id,
+                    now=now,
+                    mode=await _mode(request),
+                    via_mail=True,
                 )
                 return signed_up(request, person_id, done.event, done.waitlist_rank)
             cancelled = await cancel_signup(
@@ -251,6 +259,8 @@ _PAGES = {"bestaetigen", "abbestellen", "anmelden", "abmelden"}
 _LINK_INVALID = DomainError("email_link_invalid")
 LEADS = {
     "anmelden": "Mit dem Knopf melden Sie sich verbindlich zu dieser Veranstaltung an.",
+    "anmelden_hybrid": "Die Veranstaltung findet vor Ort und online statt. Mit einem der "
+    "Knöpfe melden Sie sich verbindlich an – vor Ort oder online.",
     "abmelden": "Mit dem Knopf melden Sie sich von dieser Veranstaltung ab; Ihr Platz wird "
     "für andere frei.",
 }
@@ -291,14 +301,30 @@ def _refusal(key: bytes, purpose: str, token: str) -> int:
     return 404
 
 
+#: The form value of each mode, and its button on the sign-up page of a hybrid event.
+MODE_FIELD = {Mode.ON_SITE: "vor_ort", Mode.ONLINE: "online"}
+MODE_BUTTONS = {Mode.ON_SITE: "Vor Ort anmelden", Mode.ONLINE: "Online anmelden"}
+
+
+async def _mode(request: Request) -> Mode | None:
+    """The mode the button of a hybrid event's page sent (``modus``), else ``None``."""
+    chosen = await _form_value(request, "modus")
+    return next((m for m, value in MODE_FIELD.items() if value == chosen), None)
+
+
 async def _action(request: Request) -> str:
     """The ``aktion`` a page's button sent (a urlencoded form); ``""`` for anything else,
     such as a mail program's one-click POST (urlencoded or multipart)."""
+    return await _form_value(request, "aktion")
+
+
+async def _form_value(request: Request, name: str) -> str:
+    """A field of a urlencoded form; ``""`` when it is missing or the body is no such form."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind != "application/x-www-form-urlencoded":
         return ""
     body = (await request.body()).decode("utf-8", errors="replace")
-    return parse_qs(body).get("aktion", [""])[-1]
+    return parse_qs(body).get(name, [""])[-1]
 
 
 def _problem(purpose: str, details: EventDetails, now: datetime) -> DomainError | None:
@@ -352,17 +378,23 @@ def _facts(t: Translator, details: EventDetails) -> list[tuple[str, str]]:
         facts.append(("Wo", "; ".join(where)))
     if event.registration_deadline is not None:
         facts.append(("Anmeldeschluss", t.datetime(LANGUAGE, event.registration_deadline)))
-    free = info.free_places
-    if free is None:
-        places = "ohne Begrenzung"
-    elif free > 0:
-        places = f"{free} von {event.capacity} frei"
-    else:
-        places = "ausgebucht – wer sich jetzt anmeldet, kommt auf die Warteliste"
-    facts.append(("Plätze", places))
+    for mode, places in info.by_mode.items():
+        label = {Mode.ON_SITE: "Plätze vor Ort", Mode.ONLINE: "Plätze online"}[mode]
+        facts.append((label if event.is_hybrid else "Plätze", _places(places)))
+    how = ""
+    if event.is_hybrid and info.own_mode is not None:
+        how = " (vor Ort)" if info.own_mode is Mode.ON_SITE else " (online)"
     if info.own_status is RegistrationStatus.CONFIRMED:
-        facts.append(("Sie", "sind angemeldet"))
+        facts.append(("Sie", f"sind angemeldet{how}"))
     elif info.own_status is RegistrationStatus.WAITLISTED:
         rank = f", auf Platz {details.own_rank}" if details.own_rank else ""
-        facts.append(("Sie", f"stehen auf der Warteliste{rank}"))
+        facts.append(("Sie", f"stehen auf der Warteliste{how}{rank}"))
     return facts
+
+
+def _places(places: Places) -> str:
+    if places.free is None:
+        return "ohne Begrenzung"
+    if places.takes_confirmed:
+        return f"{places.free} von {places.capacity} frei"
+    return "ausgebucht – wer sich jetzt anmeldet, kommt auf die Warteliste"

@@ -29,6 +29,8 @@ class MemberCoverage:
     member: Member
     #: Event id → how many of the municipality's people were registered (confirmed).
     events: dict[int, int] = field(default_factory=dict)
+    #: Event id → how many of the municipality's people were checked in (attendance).
+    attended: dict[int, int] = field(default_factory=dict)
     #: Ids of the named polls someone of the municipality voted in.
     polls: set[int] = field(default_factory=set)
     #: How many persons of the municipality the office knows.
@@ -36,7 +38,7 @@ class MemberCoverage:
 
     @property
     def reached(self) -> bool:
-        return bool(self.events or self.polls)
+        return bool(self.events or self.attended or self.polls)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +85,9 @@ async def coverage(
         for event_id, member_id, people in await uow.events.attendance(since, until):
             if member_id in rows:
                 rows[member_id].events[event_id] = people
+        for event_id, member_id, people in await uow.attendance.counts(since, until):
+            if member_id in rows:
+                rows[member_id].attended[event_id] = people
         polls = []
         for poll in reversed(await uow.polls.recent(POLL_SCAN)):
             if poll.anonymous or not since <= poll.created_at < until:

@@ -14,7 +14,7 @@ from core.domain.events import Event, check_moments
 from core.domain.members import Member
 from core.domain.notices import Notice
 from core.domain.people import Person
-from core.domain.registrations import RegistrationStatus
+from core.domain.registrations import Registration, RegistrationStatus
 from core.members import person_by_ref
 from core.ports import EventWithCounts, UnitOfWork
 from core.signup import promote_waitlisted
@@ -163,6 +163,7 @@ async def change_event(
         if "registration_deadline" in differing and deadline is not None and deadline <= now:
             raise InvalidInput("deadline_in_past", deadline=deadline)
         changed.validate()
+        await _follow_modes(uow, info, changed)
         if differing:
             changed.updated_at = now
         if NOTIFIED_CHANGES & differing:
@@ -178,11 +179,34 @@ async def change_event(
                 fields=sorted(differing),
             )
         if not changed.cancelled:
-            await promote_waitlisted(uow, changed, confirmed=info.confirmed, now=now)
+            for mode in changed.modes:
+                confirmed = info.by_mode[mode].confirmed if mode in info.by_mode else 0
+                await promote_waitlisted(uow, changed, mode, confirmed=confirmed, now=now)
         if NOTIFIED_CHANGES & differing:
             await _tell_registered(uow, changed, "event_changed")
         await uow.commit()
     return changed
+
+
+async def _follow_modes(uow: UnitOfWork, before: EventWithCounts, after: Event) -> None:
+    """Keep registrations in a mode the changed event offers: an event that changes from on
+    site to online (or back) takes its registrations along; a hybrid event cannot drop a
+    mode people are registered in (``mode_still_registered_<mode>``: they would lose their
+    place)."""
+    dropped = [m for m in before.by_mode if m not in after.modes]
+    if not dropped:
+        return
+    if len(before.by_mode) == 1 and len(after.modes) == 1:
+        await uow.registrations.change_mode(after.id, dropped[0], after.modes[0])
+        return
+    for mode in dropped:
+        places = before.by_mode[mode]
+        if places.confirmed + places.waitlisted:
+            raise InvalidInput(
+                f"mode_still_registered_{mode.value}",
+                title=after.title,
+                count=places.confirmed + places.waitlisted,
+            )
 
 
 async def assign_speaker(
@@ -251,6 +275,13 @@ async def cancel_event(
     return told
 
 
+def _confirmed_mode(registration: Registration) -> dict[str, str]:
+    """A notice's ``mode`` for a confirmed place (``online``: it carries the video link)."""
+    if registration.status is RegistrationStatus.CONFIRMED:
+        return {"mode": registration.mode.value}
+    return {}
+
+
 async def _tell_registered(uow: UnitOfWork, event: Event, key: str) -> Told:
     views = await uow.registrations.for_event(event.id)
     told = [v.registration for v in views if v.registration.person_id is not None]
@@ -259,7 +290,12 @@ async def _tell_registered(uow: UnitOfWork, event: Event, key: str) -> Told:
             Notice(
                 registration.person_id,
                 key,
-                {"event_id": event.id, "title": event.title, "starts_at": event.starts_at},
+                {
+                    "event_id": event.id,
+                    "title": event.title,
+                    "starts_at": event.starts_at,
+                    **_confirmed_mode(registration),
+                },
             )
         )
     waiting = sum(r.status is RegistrationStatus.WAITLISTED for r in told)

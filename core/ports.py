@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol, Self, runtime_checkable
 
 from core.domain.api import ApiToken
+from core.domain.attendance import Attendance
 from core.domain.audit import AuditEntry
 from core.domain.dialogues import Dialogue
 from core.domain.events import Event, EventState
@@ -27,30 +28,68 @@ from core.domain.notifications import (
 from core.domain.outbox import OutgoingMessage
 from core.domain.people import ChatIdentity, Person, Platform
 from core.domain.polls import Poll, Tally
-from core.domain.registrations import Registration, RegistrationStatus
+from core.domain.registrations import (
+    Mode,
+    Registration,
+    RegistrationStatus,
+    status_for_new_signup,
+)
 from core.domain.web import GrantKind, WebGrant
 from core.faq.records import FaqGap, ForwardedQuestion
 
 
 @dataclass(frozen=True, slots=True)
-class EventWithCounts:
-    """An event with its registration counts, as one person (if given) sees it."""
+class Places:
+    """One mode's registrations of an event (:class:`core.domain.registrations.Mode`)."""
 
-    event: Event
+    capacity: int | None  # None: unlimited
     confirmed: int
     waitlisted: int
     waitlist_tail: int = 0  # highest position on the waiting list; the next one gets tail + 1
+
+    @property
+    def free(self) -> int | None:
+        """Places still free (``None``: unlimited)."""
+        return None if self.capacity is None else max(self.capacity - self.confirmed, 0)
+
+    @property
+    def takes_confirmed(self) -> bool:
+        """Whether a new signup in this mode is confirmed (a place is free and nobody waits)."""
+        return status_for_new_signup(self.capacity, self.confirmed, self.waitlisted) is (
+            RegistrationStatus.CONFIRMED
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class EventWithCounts:
+    """An event with its registration counts per mode, as one person (if given) sees it."""
+
+    event: Event
+    by_mode: dict[Mode, Places]  # the modes the event offers
     own_status: RegistrationStatus | None = None  # the person's active registration, if any
+    own_mode: Mode | None = None
     admitted: bool = True  # the person (if given) belongs to the audience and may sign up
+
+    def places(self, mode: Mode) -> Places:
+        return self.by_mode[mode]
+
+    @property
+    def confirmed(self) -> int:
+        return sum(p.confirmed for p in self.by_mode.values())
+
+    @property
+    def waitlisted(self) -> int:
+        return sum(p.waitlisted for p in self.by_mode.values())
 
     @property
     def free_places(self) -> int | None:
-        if self.event.capacity is None:
-            return None
-        return max(self.event.capacity - self.confirmed, 0)
+        """Free places over all modes (``None``: some mode is unlimited)."""
+        free = [p.free for p in self.by_mode.values()]
+        return None if None in free else sum(f for f in free if f is not None)
 
     def state(self, now: datetime) -> EventState:
-        """The one state every view of this event renders (list, details, buttons)."""
+        """The one state every view of this event renders (list, details, buttons): open
+        while any mode has a free place."""
         signup = self.event.signup_state(now, free_places=self.free_places)
         return EventState(signup, self.own_status, self.admitted)
 
@@ -137,7 +176,15 @@ class RegistrationRepository(Protocol):
     async def add(self, registration: Registration) -> Registration: ...
     async def update(self, registration: Registration) -> None: ...
     async def active_for(self, event_id: int, person_id: int) -> Registration | None: ...
-    async def first_waitlisted(self, event_id: int, limit: int) -> list[Registration]: ...
+    async def first_waitlisted(
+        self, event_id: int, mode: Mode, limit: int
+    ) -> list[Registration]: ...
+
+    async def change_mode(self, event_id: int, old: Mode, new: Mode) -> int:
+        """Every active registration of ``old`` to ``new`` (waiting-list order kept);
+        returns how many."""
+        ...
+
     async def waitlist_rank(self, registration: Registration) -> int: ...
     async def for_event(self, event_id: int) -> list[RegistrationView]:
         """The active (confirmed and waitlisted) registrations of an event."""
@@ -318,7 +365,7 @@ class ReminderRepository(Protocol):
     async def events_with_deadline(self, after: datetime, until: datetime) -> list[Event]: ...
     async def offsets(self, event_ids: list[int]) -> dict[int, tuple[timedelta, ...]]: ...
     async def set_offsets(self, event_id: int, offsets: tuple[timedelta, ...]) -> None: ...
-    async def confirmed(self, event_ids: list[int]) -> list[tuple[int, int, datetime]]:
+    async def confirmed(self, event_ids: list[int]) -> list[tuple[int, int, datetime, Mode]]:
         """``(event id, person id, confirmed since)`` of confirmed registrations."""
         ...
 
@@ -494,6 +541,29 @@ class AuditRepository(Protocol):
     async def purge(self, before: datetime) -> int: ...
 
 
+class AttendanceRepository(Protocol):
+    """Check-ins at events and each event's attendance code."""
+
+    async def add(self, entry: Attendance) -> bool:
+        """Insert unless the person is checked in already; whether this call did."""
+        ...
+
+    async def get(self, event_id: int, person_id: int) -> Attendance | None: ...
+    async def remove(self, event_id: int, person_id: int) -> bool: ...
+    async def for_event(self, event_id: int) -> list[tuple[Attendance, str, str | None]]:
+        """The event's check-ins with each person's name and municipality, earliest first."""
+        ...
+
+    async def counts(self, since: datetime, until: datetime) -> list[tuple[int, int, int]]:
+        """(event id, member id, persons checked in) per event that is not cancelled and
+        starts in [``since``, ``until``), per municipality."""
+        ...
+
+    async def code(self, event_id: int) -> str | None: ...
+    async def set_code(self, event_id: int, code: str, now: datetime) -> None: ...
+    async def event_of_code(self, code: str) -> int | None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving ``async with`` without :meth:`commit` rolls back.
 
@@ -527,6 +597,7 @@ class UnitOfWork(Protocol):
     web_access: WebAccessRepository
     api_tokens: ApiTokenRepository
     audit: AuditRepository
+    attendance: AttendanceRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, *exc: object) -> None: ...

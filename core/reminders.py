@@ -19,6 +19,7 @@ from core.domain.authority import Action
 from core.domain.errors import DomainError, InvalidInput, NotFound
 from core.domain.events import Event
 from core.domain.notifications import DEADLINE_NOTICE, DEFAULT_REMINDERS, Notification
+from core.domain.registrations import Mode
 from core.ports import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -39,9 +40,10 @@ class PlanReport:
     dropped: int
 
 
-def reminder_key(event: Event) -> str:
-    """The message for an event's reminder: with its video link, its place, or neither."""
-    if event.video_url:
+def reminder_key(event: Event, mode: Mode) -> str:
+    """The message for an event's reminder: with the person's video link (online), the
+    place (on site), or neither."""
+    if mode is Mode.ONLINE and event.video_url:
         return "reminder_video"
     return "reminder_place" if event.place else "reminder"
 
@@ -65,12 +67,12 @@ async def _event_reminders(uow: UnitOfWork, now: datetime) -> tuple[int, int]:
     own = await uow.reminders.offsets(ids)
     known = await uow.notifications.dedupe_keys("reminder:", ids)
     confirmed = await uow.reminders.confirmed(ids)
-    prefs = await uow.preferences.many(sorted({p for _, p, _ in confirmed}))
+    prefs = await uow.preferences.many(sorted({p for _, p, _, _ in confirmed}))
     by_id = {e.id: e for e in events}
     due: list[Notification] = []
     late: list[Notification] = []  # the event has begun
     superseded: list[Notification] = []  # a later reminder of the same event is due too
-    for event_id, person_id, since in confirmed:
+    for event_id, person_id, since, mode in confirmed:
         event = by_id[event_id]
         if not prefs[person_id].reminders:
             continue
@@ -83,13 +85,13 @@ async def _event_reminders(uow: UnitOfWork, now: datetime) -> tuple[int, int]:
                 continue  # not yet due, confirmed only after it was due, or done
             notification = Notification(
                 person_id,
-                reminder_key(event),
+                reminder_key(event, mode),
                 {
                     "event_id": event_id,
                     "title": event.title,
                     "starts_at": event.starts_at,
                     "place": event.place or "",
-                    "url": event.video_url or "",
+                    "mode": mode.value,
                 },
                 at,
                 key,

@@ -53,7 +53,7 @@ def months_before(now: datetime, months: int) -> datetime:
 
 @retention_purge("registrations")
 async def _registrations(uow: UnitOfWork, now: datetime, periods: RetentionPeriods) -> int:
-    """Registrations for events that ended before the period."""
+    """Registrations and check-ins for events that ended before the period."""
     return await uow.retention.registrations(months_before(now, periods.months))
 
 

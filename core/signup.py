@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from core.audit import record
 from core.authority import require
@@ -15,14 +15,15 @@ from core.domain.errors import (
     InvalidInput,
     NotFound,
     NotRegistered,
+    SignupClosed,
 )
 from core.domain.events import Event
 from core.domain.notices import Notice
 from core.domain.registrations import (
+    Mode,
     Registration,
     RegistrationStatus,
     places_to_fill,
-    status_for_new_signup,
 )
 from core.mail import wants_mail
 from core.ports import EventWithCounts, RegistrationView, UnitOfWork
@@ -32,7 +33,8 @@ from core.ports import EventWithCounts, RegistrationView, UnitOfWork
 class SignupResult:
     event: Event
     registration: Registration
-    waitlist_rank: int | None  # 1-based place on the waiting list
+    waitlist_rank: int | None  # 1-based place on the waiting list of the registration's mode
+    switched_from: Mode | None = None  # the person changed their mode of a hybrid event
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,12 +52,22 @@ class AttendeeList:
 
 
 async def sign_up(
-    uow: UnitOfWork, *, person_id: int, event_id: int, now: datetime, via_mail: bool = False
+    uow: UnitOfWork,
+    *,
+    person_id: int,
+    event_id: int,
+    now: datetime,
+    mode: Mode | None = None,
+    via_mail: bool = False,
 ) -> SignupResult:
     """One transaction: lock the event, count, decide, insert. Concurrent signups queue up.
 
-    A person who gets notices by e-mail (or signed up from a mail, ``via_mail``) is sent the
-    confirmation with the calendar invitation (notice ``registered`` or ``waitlisted``)."""
+    ``mode``: on site or online; needed for a hybrid event (else ModeRequired), refused when
+    the event does not offer it (``mode_not_offered_<mode>``). Someone registered in the other mode
+    of a hybrid event switches (:func:`_switch`). A person who gets notices by e-mail (or
+    signed up from a mail, ``via_mail``) is sent the confirmation with the calendar
+    invitation (notice ``registered`` or ``waitlisted``). Raises NotFound, AlreadyRegistered,
+    SignupClosed, NotAllowed, ModeRequired, InvalidInput, DomainError."""
     async with uow:
         found = await uow.persons.get_with_member(person_id)
         if found is None:
@@ -67,27 +79,66 @@ async def sign_up(
         event = info.event
         if not event.visible_to(person, member, now):  # never reveal its title or state
             raise NotFound("event_not_found", id=event_id)
-        if info.own_status is not None:  # said first: it reassures, whatever else holds
+        if info.own_status is not None and (mode is None or mode is info.own_mode):
+            # said first: it reassures, whatever else holds
             raise AlreadyRegistered(f"already_{info.own_status.value}", title=event.title)
         event.check_open(now)
         event.check_audience(person, member, now)
+        mode = event.check_mode(mode)
+        if info.own_status is not None:
+            result = await _switch(uow, info, person_id, mode, now)
+            await uow.commit()
+            return result
         if person.is_guest:
             held = await uow.registrations.for_person(person_id, active_only=True)
             if sum(v.event.ends_at > now for v in held) >= guests.ACTIVE_REGISTRATIONS:
                 raise DomainError("guest_registration_limit", max=guests.ACTIVE_REGISTRATIONS)
-        status = status_for_new_signup(event.capacity, info.confirmed, info.waitlisted)
-        position = None
-        if status is RegistrationStatus.WAITLISTED:
-            position = info.waitlist_tail + 1
+        places = info.places(mode)
+        position = None if places.takes_confirmed else places.waitlist_tail + 1
+        status = RegistrationStatus.CONFIRMED if position is None else RegistrationStatus.WAITLISTED
         registration = await uow.registrations.add(
-            Registration(event_id, person_id, status, now, now, waitlist_position=position)
+            Registration(
+                event_id, person_id, status, now, now, waitlist_position=position, mode=mode
+            )
         )
         if await wants_mail(uow, person_id, via_mail=via_mail):
             key = "waitlisted" if position is not None else "registered"
-            uow.notify(Notice(person_id, key, {**_about(event), "via_mail": via_mail}))
+            uow.notify(Notice(person_id, key, {**_about(event, mode), "via_mail": via_mail}))
         await uow.commit()
-    rank = info.waitlisted + 1 if position is not None else None
+    rank = places.waitlisted + 1 if position is not None else None
     return SignupResult(event, registration, rank)
+
+
+async def _switch(
+    uow: UnitOfWork, info: EventWithCounts, person_id: int, mode: Mode, now: datetime
+) -> SignupResult:
+    """Move the person's registration of a hybrid event to ``mode``, under the event's lock.
+
+    A confirmed place is kept only in exchange for a free one: when ``mode`` has none (or
+    people wait for it), nothing changes (``mode_switch_full_<mode>``). Someone waiting takes a free
+    place of ``mode`` at once, else joins the end of its waiting list. A place given up goes
+    to the first person waiting for it."""
+    registration = await uow.registrations.active_for(info.event.id, person_id)
+    assert registration is not None and info.own_mode is not None
+    previous = info.own_mode
+    target = info.places(mode)
+    was_confirmed = registration.status is RegistrationStatus.CONFIRMED
+    if was_confirmed and not target.takes_confirmed:
+        raise DomainError(f"mode_switch_full_{mode.value}", title=info.event.title)
+    registration.mode = mode
+    registration.updated_at = now
+    if target.takes_confirmed:
+        registration.status = RegistrationStatus.CONFIRMED
+        registration.waitlist_position = None
+        rank = None
+    else:
+        registration.waitlist_position = target.waitlist_tail + 1
+        rank = target.waitlisted + 1
+    await uow.registrations.update(registration)
+    if was_confirmed:
+        left = info.places(previous).confirmed - 1
+        await promote_waitlisted(uow, info.event, previous, confirmed=left, now=now)
+    return SignupResult(info.event, registration, rank, switched_from=previous)
 
 
 async def cancel_signup(
@@ -152,7 +203,9 @@ async def move_up(
         registration.waitlist_position = None
         registration.updated_at = now
         await uow.registrations.update(registration)
-        await _office_did(uow, actor_id, "registration.moved_up", info.event, person_id, now)
+        await _office_did(
+            uow, actor_id, "registration.moved_up", info.event, person_id, now, registration.mode
+        )
         await uow.commit()
     return registration
 
@@ -168,9 +221,10 @@ async def _office_did(
     event: Event,
     person_id: int,
     now: datetime,
+    mode: Mode | None = None,
 ) -> None:
     """Tell the person what the office did with their registration; note it in the log."""
-    uow.notify(Notice(person_id, TOLD[action], _about(event)))
+    uow.notify(Notice(person_id, TOLD[action], _about(event, mode)))
     subject = f"event:{event.id}"
     await record(uow, actor_id=actor_id, action=action, subject=subject, now=now, person=person_id)
 
@@ -216,37 +270,43 @@ async def _withdraw(
     registration.waitlist_position = None
     registration.updated_at = now
     await uow.registrations.update(registration)
-    if not was_confirmed or info.event.cancelled:
+    if not was_confirmed or info.event.cancelled or registration.mode not in info.by_mode:
         return 0
-    return await promote_waitlisted(uow, info.event, confirmed=info.confirmed - 1, now=now)
+    confirmed = info.places(registration.mode).confirmed - 1
+    return await promote_waitlisted(
+        uow, info.event, registration.mode, confirmed=confirmed, now=now
+    )
 
 
 async def promote_waitlisted(
-    uow: UnitOfWork, event: Event, *, confirmed: int, now: datetime
+    uow: UnitOfWork, event: Event, mode: Mode, *, confirmed: int, now: datetime
 ) -> int:
-    """Fill free places from the waiting list, first come first served; call under the lock."""
-    free = places_to_fill(event.capacity, confirmed)
+    """Fill ``mode``'s free places from its waiting list, first come first served (``confirmed``:
+    how many hold a place of ``mode`` now); call under the event's lock."""
+    free = places_to_fill(event.capacity_of(mode), confirmed)
     if free == 0:
         return 0
-    promoted = await uow.registrations.first_waitlisted(event.id, free)
+    promoted = await uow.registrations.first_waitlisted(event.id, mode, free)
     for registration in promoted:
         registration.status = RegistrationStatus.CONFIRMED
         registration.waitlist_position = None
         registration.updated_at = now
         await uow.registrations.update(registration)
-        uow.notify(
-            Notice(
-                registration.person_id,
-                "promoted",
-                _about(event),
-            )
-        )
+        uow.notify(Notice(registration.person_id, "promoted", _about(event, mode)))
     return len(promoted)
 
 
-def _about(event: Event) -> dict[str, object]:
-    """What a notice about ``event`` names."""
-    return {"event_id": event.id, "title": event.title, "starts_at": event.starts_at}
+def _about(event: Event, mode: Mode | None = None) -> dict[str, object]:
+    """What a notice about ``event`` names; with the person's ``mode`` of a hybrid event
+    (``online``: the notice carries the personal video link)."""
+    about: dict[str, object] = {
+        "event_id": event.id,
+        "title": event.title,
+        "starts_at": event.starts_at,
+    }
+    if mode is not None:
+        about["mode"] = mode.value
+    return about
 
 
 async def withdraw_all(uow: UnitOfWork, *, person_id: int, now: datetime) -> int:
@@ -300,5 +360,37 @@ async def attendees(uow: UnitOfWork, *, actor_id: int | None, event_id: int) -> 
         views = await uow.registrations.for_event(event_id)
     confirmed = [v for v in views if v.registration.status is RegistrationStatus.CONFIRMED]
     waiting = [v for v in views if v.registration.status is RegistrationStatus.WAITLISTED]
-    waiting.sort(key=lambda v: v.registration.waitlist_position or 0)
+    waiting.sort(key=lambda v: (v.registration.mode != Mode.ON_SITE, v.waitlist_rank or 0))
     return AttendeeList(info, confirmed, waiting)
+
+
+async def video_access(
+    uow: UnitOfWork, *, event_id: int, person_id: int, now: datetime, opens_before: timedelta
+) -> str:
+    """The event's video link for the person, behind their personal redirect link: only for
+    a confirmed online registration, from ``opens_before`` the start until the end (so the
+    link cannot be passed on to the waiting list or used early).
+
+    Raises NotFound (``event_not_found``), SignupClosed (``event_cancelled``,
+    ``video_over``), DomainError ``video_not_registered`` (no active registration, or the
+    event has no video link any more), ``video_on_site``, ``video_waitlisted``,
+    ``video_not_yet`` (with ``opens_at``)."""
+    async with uow:
+        info = await uow.events.get(event_id, person_id=person_id)
+        if info is None:
+            raise NotFound("event_not_found", id=event_id)
+        event = info.event
+        title = event.title
+        if event.cancelled:
+            raise SignupClosed("event_cancelled", title=title)
+        if event.ends_at <= now:
+            raise SignupClosed("video_over", title=title)
+        if info.own_status is None or not event.video_url:
+            raise DomainError("video_not_registered", title=title)
+        if info.own_mode is not Mode.ONLINE:
+            raise DomainError("video_on_site", title=title, event_id=event_id)
+        if info.own_status is RegistrationStatus.WAITLISTED:
+            raise DomainError("video_waitlisted", title=title)
+        if now < event.starts_at - opens_before:
+            raise DomainError("video_not_yet", title=title, opens_at=event.starts_at - opens_before)
+        return event.video_url

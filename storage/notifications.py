@@ -18,11 +18,12 @@ from core.domain.notifications import (
     Notification,
     Preferences,
 )
-from core.domain.registrations import RegistrationStatus
+from core.domain.registrations import Mode, RegistrationStatus
 from storage import upsert
 from storage.repositories import _event
 from storage.tables import (
     announcements,
+    attendance,
     event_reminders,
     events,
     faq_gaps,
@@ -325,16 +326,19 @@ class ReminderRepository:
             )
         )
 
-    async def confirmed(self, event_ids: list[int]) -> list[tuple[int, int, datetime]]:
-        """``(event id, person id, confirmed since)`` of confirmed registrations."""
+    async def confirmed(self, event_ids: list[int]) -> list[tuple[int, int, datetime, Mode]]:
+        """``(event id, person id, confirmed since, mode)`` of confirmed registrations."""
         query = sa.select(
-            registrations.c.event_id, registrations.c.person_id, registrations.c.updated_at
+            registrations.c.event_id,
+            registrations.c.person_id,
+            registrations.c.updated_at,
+            registrations.c.mode,
         ).where(
             registrations.c.event_id.in_(event_ids),
             registrations.c.status == RegistrationStatus.CONFIRMED.value,
             registrations.c.person_id.is_not(None),
         )
-        return [tuple(r) for r in await self.conn.execute(query)]
+        return [(r[0], r[1], r[2], Mode(r[3])) for r in await self.conn.execute(query)]
 
     async def active_person_ids(self, event_id: int) -> set[int]:
         query = sa.select(registrations.c.person_id).where(
@@ -450,9 +454,11 @@ class RetentionRepository:
         return (await self.conn.execute(table.delete().where(*conditions))).rowcount
 
     async def registrations(self, cutoff: datetime) -> int:
-        """Registrations (and mailed calendar entries) of events that ended before ``cutoff``."""
+        """Registrations (and mailed calendar entries, check-ins) of events that ended before
+        ``cutoff``."""
         ended = sa.select(events.c.id).where(events.c.ends_at < cutoff)
         await self._delete(mail_calendar, mail_calendar.c.event_id.in_(ended))
+        await self._delete(attendance, attendance.c.event_id.in_(ended))
         return await self._delete(registrations, registrations.c.event_id.in_(ended))
 
     async def forwarded_questions(self, answered_before: datetime, asked_before: datetime) -> int:

@@ -124,6 +124,7 @@ REGISTRY: dict[str, TableData] = {
             "place": C,
             "video_url": N,
             "capacity": N,
+            "online_capacity": N,
             "registration_deadline": N,
             "audience": N,
             "cancelled": N,
@@ -139,6 +140,7 @@ REGISTRY: dict[str, TableData] = {
             "event_id": N,
             "person_id": OWN,
             "status": N,
+            "mode": N,
             "waitlist_position": N,
             "created_at": N,
             "updated_at": N,
@@ -377,6 +379,13 @@ REGISTRY: dict[str, TableData] = {
         platform="platform",
         explanation="Ihr Chat als Raum einer Veranstaltung.",
     ),
+    "attendance": TableData(
+        {"id": N, "event_id": N, "person_id": OWN, "checked_in_at": N, "method": N},
+        explanation="Veranstaltungen, bei denen Sie als anwesend eingetragen sind (vom "
+        "Netzwerkbüro oder mit dem Anwesenheitscode): für Ihre Teilnahmebescheinigung und die "
+        "Zahl der Teilnehmenden je Kommune.",
+    ),
+    "attendance_codes": TableData({"event_id": N, "code": N, "created_at": N}),
 }
 
 

@@ -13,8 +13,8 @@ from core.domain.events import Audience, Event, EventKind
 from core.domain.invitations import Invitation
 from core.domain.members import Member, MemberKind
 from core.domain.people import ChatIdentity, Person, Platform, Role, unquote
-from core.domain.registrations import Registration, RegistrationStatus
-from core.ports import EventWithCounts, RegistrationView
+from core.domain.registrations import Mode, Registration, RegistrationStatus
+from core.ports import EventWithCounts, Places, RegistrationView
 from storage.tables import (
     chat_identities,
     events,
@@ -259,44 +259,54 @@ class IdentityRepository(_Repository):
         return result.rowcount > 0
 
 
-def _count(status: RegistrationStatus) -> sa.ScalarSelect[int]:
+def _count(status: RegistrationStatus, mode: Mode) -> sa.ScalarSelect[int]:
     return (
         sa.select(sa.func.count())
         .select_from(registrations)
-        .where(registrations.c.event_id == events.c.id, registrations.c.status == status.value)
+        .where(
+            registrations.c.event_id == events.c.id,
+            registrations.c.mode == mode.value,
+            registrations.c.status == status.value,
+        )
+        .scalar_subquery()
+    )
+
+
+def _tail(mode: Mode) -> sa.ScalarSelect[int]:
+    return (
+        sa.select(sa.func.coalesce(sa.func.max(registrations.c.waitlist_position), 0))
+        .where(
+            registrations.c.event_id == events.c.id,
+            registrations.c.mode == mode.value,
+            registrations.c.status == RegistrationStatus.WAITLISTED.value,
+        )
         .scalar_subquery()
     )
 
 
 def _event_query(with_own_status: bool) -> sa.Select:
-    """The event with its counts and waiting-list tail, and (with the bind parameter
-    ``person_id``) that person's own active status. Built once: statements are cached."""
-    tail = (
-        sa.select(sa.func.coalesce(sa.func.max(registrations.c.waitlist_position), 0))
-        .where(
-            registrations.c.event_id == events.c.id,
-            registrations.c.status == RegistrationStatus.WAITLISTED.value,
-        )
-        .scalar_subquery()
-    )
-    own = sa.null()
+    """The event with its counts and waiting-list tail per mode, and (with the bind
+    parameter ``person_id``) that person's own active status and mode. Built once:
+    statements are cached."""
+    own_status = own_mode = sa.null()
     if with_own_status:
-        own = (
-            sa.select(registrations.c.status)
-            .where(
-                registrations.c.event_id == events.c.id,
-                registrations.c.person_id == sa.bindparam("person_id"),
-                registrations.c.status.in_(ACTIVE),
-            )
-            .scalar_subquery()
+        own = sa.select(registrations).where(
+            registrations.c.event_id == events.c.id,
+            registrations.c.person_id == sa.bindparam("person_id"),
+            registrations.c.status.in_(ACTIVE),
         )
-    return sa.select(
-        events,
-        _count(RegistrationStatus.CONFIRMED).label("n_confirmed"),
-        _count(RegistrationStatus.WAITLISTED).label("n_waitlisted"),
-        tail.label("waitlist_tail"),
-        own.label("own_status"),
-    )
+        own_status = own.with_only_columns(registrations.c.status).scalar_subquery()
+        own_mode = own.with_only_columns(registrations.c.mode).scalar_subquery()
+    counts = [
+        column.label(f"{name}_{mode.value}")
+        for mode in Mode
+        for name, column in (
+            ("confirmed", _count(RegistrationStatus.CONFIRMED, mode)),
+            ("waitlisted", _count(RegistrationStatus.WAITLISTED, mode)),
+            ("tail", _tail(mode)),
+        )
+    ]
+    return sa.select(events, *counts, own_status.label("own_status"), own_mode.label("own_mode"))
 
 
 _EVENT = _event_query(with_own_status=False)
@@ -321,6 +331,7 @@ def _event(row: Any) -> Event:
         place=row.place,
         video_url=row.video_url,
         capacity=row.capacity,
+        online_capacity=row.online_capacity,
         registration_deadline=row.registration_deadline,
         audience=Audience(row.audience),
         cancelled=row.cancelled,
@@ -339,8 +350,19 @@ def _event_values(event: Event) -> dict[str, Any]:
 
 
 def _with_counts(row: Any) -> EventWithCounts:
+    event = _event(row)
+    by_mode = {
+        mode: Places(
+            event.capacity_of(mode),
+            row._mapping[f"confirmed_{mode.value}"],
+            row._mapping[f"waitlisted_{mode.value}"],
+            row._mapping[f"tail_{mode.value}"],
+        )
+        for mode in event.modes
+    }
     own = RegistrationStatus(row.own_status) if row.own_status else None
-    return EventWithCounts(_event(row), row.n_confirmed, row.n_waitlisted, row.waitlist_tail, own)
+    own_mode = Mode(row.own_mode) if row.own_mode else None
+    return EventWithCounts(event, by_mode, own, own_mode)
 
 
 class EventRepository(_Repository):
@@ -423,6 +445,7 @@ def _registration(row: Any) -> Registration:
         row.updated_at,
         row.waitlist_position,
         row.id,
+        Mode(row.mode),
     )
 
 
@@ -432,6 +455,7 @@ _RANK = (
     .select_from(_ahead)
     .where(
         _ahead.c.event_id == registrations.c.event_id,
+        _ahead.c.mode == registrations.c.mode,
         _ahead.c.status == RegistrationStatus.WAITLISTED.value,
         _ahead.c.waitlist_position < registrations.c.waitlist_position,
     )
@@ -477,6 +501,7 @@ class RegistrationRepository(_Repository):
                 "event_id": registration.event_id,
                 "person_id": registration.person_id,
                 "status": registration.status.value,
+                "mode": registration.mode.value,
                 "waitlist_position": registration.waitlist_position,
                 "created_at": registration.created_at,
                 "updated_at": registration.updated_at,
@@ -490,6 +515,7 @@ class RegistrationRepository(_Repository):
             .where(registrations.c.id == registration.id)
             .values(
                 status=registration.status.value,
+                mode=registration.mode.value,
                 waitlist_position=registration.waitlist_position,
                 updated_at=registration.updated_at,
             )
@@ -504,17 +530,30 @@ class RegistrationRepository(_Repository):
         row = (await self.conn.execute(query)).first()
         return _registration(row) if row else None
 
-    async def first_waitlisted(self, event_id: int, limit: int) -> list[Registration]:
+    async def first_waitlisted(self, event_id: int, mode: Mode, limit: int) -> list[Registration]:
         query = (
             registrations.select()
             .where(
                 registrations.c.event_id == event_id,
+                registrations.c.mode == mode.value,
                 registrations.c.status == RegistrationStatus.WAITLISTED.value,
             )
             .order_by(registrations.c.waitlist_position)
             .limit(limit)
         )
         return [_registration(r) for r in await self.conn.execute(query)]
+
+    async def change_mode(self, event_id: int, old: Mode, new: Mode) -> int:
+        result = await self.conn.execute(
+            registrations.update()
+            .where(
+                registrations.c.event_id == event_id,
+                registrations.c.mode == old.value,
+                registrations.c.status.in_(ACTIVE),
+            )
+            .values(mode=new.value)
+        )
+        return result.rowcount
 
     async def waitlist_rank(self, registration: Registration) -> int:
         query = (

@@ -103,6 +103,7 @@ events = sa.Table(
     sa.Column("place", sa.String(300)),
     sa.Column("video_url", sa.String(500)),
     sa.Column("capacity", sa.Integer),
+    sa.Column("online_capacity", sa.Integer),
     sa.Column("registration_deadline", UTCDateTime),
     sa.Column("audience", sa.String(16), nullable=False),
     sa.Column("cancelled", sa.Boolean, nullable=False),
@@ -118,10 +119,12 @@ registrations = sa.Table(
     sa.Column("event_id", sa.ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
     sa.Column("person_id", sa.ForeignKey("persons.id", ondelete="SET NULL"), index=True),
     sa.Column("status", sa.String(16), nullable=False),
+    #: "on_site" or "online" (core.domain.registrations.Mode): each has its own waiting list.
+    sa.Column("mode", sa.String(16), nullable=False, server_default="on_site"),
     sa.Column("waitlist_position", sa.Integer),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
-    sa.Index("ix_registrations_event_status", "event_id", "status", "waitlist_position"),
+    sa.Index("ix_registrations_event_status", "event_id", "mode", "status", "waitlist_position"),
     sa.Index(
         "uq_registrations_active",
         "event_id",
@@ -449,4 +452,31 @@ audit_log = sa.Table(
     sa.Column("action", sa.String(40), nullable=False),
     sa.Column("subject", sa.String(80), nullable=False),
     sa.Column("details", sa.JSON, nullable=False),
+)
+
+# --- attendance: check-ins at events and the codes members scan ------------------------------
+
+#: Who was at an event (checked in by the office or the event's speaker, or with the event's
+#: code): for Teilnahmebescheinigungen and the attendance per municipality.
+attendance = sa.Table(
+    "attendance",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("event_id", sa.ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
+    sa.Column(
+        "person_id", sa.ForeignKey("persons.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("checked_in_at", UTCDateTime, nullable=False),
+    #: ``core.domain.attendance.CheckInMethod``: "office" or "code".
+    sa.Column("method", sa.String(8), nullable=False),
+    sa.UniqueConstraint("event_id", "person_id", name="uq_attendance_event_id"),
+)
+
+#: Each event's attendance code (``/start a_<code>``), shown to the office and the speaker.
+attendance_codes = sa.Table(
+    "attendance_codes",
+    metadata,
+    sa.Column("event_id", sa.ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("code", sa.String(32), nullable=False, unique=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
 )

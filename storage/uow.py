@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransactio
 from core.domain.notices import Notice
 from core.ports import DurableNotifier, Notifier
 from storage.api_tokens import ApiTokenRepository
+from storage.attendance import AttendanceRepository
 from storage.audit import AuditRepository
 from storage.chats import ChatLinkRepository
 from storage.delivery import InboundRepository, OutboxRepository, StateRepository
@@ -119,6 +120,7 @@ class SqlUnitOfWork:
         self.web_access = WebAccessRepository(conn)
         self.api_tokens = ApiTokenRepository(conn)
         self.audit = AuditRepository(conn)
+        self.attendance = AttendanceRepository(conn)
         self._pending, self._committed = [], []
         self._queued = False  # notifications stored directly: the notifier should look
         return self

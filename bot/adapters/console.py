@@ -10,6 +10,7 @@ from typing import TextIO
 from markupsafe import Markup
 
 from bot.app import App
+from bot.delivery import with_made_file
 from bot.messages import IncomingMessage
 from bot.notifications import NotificationHub
 from bot.reply import Reply, plain_text
@@ -60,7 +61,9 @@ class ConsoleChat:
         )
         replies = await self.app.router.handle(message)
         for reply in replies:
-            self._print(self.render(reply))
+            made = await with_made_file(self.app, reply)
+            if made is not None:
+                self._print(self.render(made))
         # Linked, merged or erased meanwhile: whose the account is now, if anybody's.
         async with self.app.uow() as uow:
             if self.account:
@@ -90,7 +93,9 @@ class ConsoleChat:
             heading = self.app.translator.t(
                 self._language(), "console.file", filename=file.filename, size=len(file.content)
             )
-            parts += [plain_text(heading), file.content.decode("utf-8", errors="replace")]
+            parts.append(plain_text(heading))
+            if file.mime_type.startswith("text/") or file.mime_type == "application/json":
+                parts.append(file.content.decode("utf-8", errors="replace"))
         return "\n".join(parts)
 
     async def run(self, lines: AsyncIterator[str]) -> None:

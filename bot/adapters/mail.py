@@ -37,10 +37,16 @@ from aiolimiter import AsyncLimiter
 from fastapi import APIRouter
 
 from bot.app import App
-from bot.delivery import OutboxDispatcher, PermanentDeliveryError, ServerUnavailable
+from bot.delivery import (
+    OutboxDispatcher,
+    PermanentDeliveryError,
+    ServerUnavailable,
+    make_file,
+)
 from bot.mail_message import ascii_address, build_message, message_id_for
 from bot.notifications import NotificationHub
 from bot.outages import DATABASE_PAUSE, Retrying
+from bot.reply import MadeFile
 from bot.smtp_url import SmtpTarget
 from core.domain.outbox import OutgoingMessage
 from core.domain.people import Platform
@@ -425,13 +431,23 @@ class MailTransport:
                 raise KeyError("mail")
             address = str(mail["to"])  # as stored (a domain in Unicode), for marking it
             to = ascii_address(address)
-            data = build_message(
+            built = build_message(
                 mail,
                 sender=self.sender,
                 reply_to=self.reply_to,
                 message_id=message_id_for(message.tx_id, self.sender),
                 date=self.app.clock.now(),
-            ).as_bytes()
+            )
+            made = mail.get("made_file")
+            if made is not None:  # a certificate: made now, never stored
+                file = await make_file(self.app, MadeFile(str(made["kind"]), dict(made["params"])))
+                if file is None:
+                    return
+                maintype, _, subtype = file.mime_type.partition("/")
+                built.add_attachment(
+                    file.content, maintype=maintype, subtype=subtype, filename=file.filename
+                )
+            data = built.as_bytes()
         except (KeyError, TypeError, ValueError) as exc:
             log.error(
                 "mail %s: the outbox payload is no mail (%s); giving up",

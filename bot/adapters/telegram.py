@@ -47,6 +47,7 @@ from bot.delivery import (
     PermanentDeliveryError,
     RetryLater,
     poll_closed_meanwhile,
+    with_made_file,
 )
 from bot.messages import IncomingMessage, IncomingVote
 from bot.notifications import NotificationHub
@@ -592,7 +593,10 @@ class TelegramTransport:
         Progress through the parts is stored, so a retry does not repeat what went out.
         """
         payload = message.payload
-        reply = Reply.from_dict(payload["reply"])
+        made = await with_made_file(self.app, Reply.from_dict(payload["reply"]))
+        if made is None:
+            return
+        reply = made
         if await poll_closed_meanwhile(self.app.uow(), self.app.clock, reply, message):
             return
         owner = str(payload.get("sender_id") or "")

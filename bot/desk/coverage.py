@@ -98,11 +98,15 @@ def _table(
     found: Coverage, day: Callable[[Event], str]
 ) -> tuple[tuple[str, ...], list[tuple[Cell, ...]]]:
     """The file's header and rows: a municipality per row, a column per event with its
-    number of people, then the named polls taken part in and whether it was reached."""
+    number of people registered, one per event with those checked in, then the named polls
+    taken part in and whether it was reached. Events nobody was checked in at have no
+    attendance column."""
+    checked = [e for e in found.events if any(e.id in m.attended for m in found.members)]
     header = (
         "Kommune",
         "Personen",
         *(f"{e.title} ({day(e)})" for e in found.events),
+        *(f"{e.title} ({day(e)}): anwesend" for e in checked),
         "Umfragen",
         "Erreicht",
     )
@@ -111,6 +115,7 @@ def _table(
             m.member.name,
             m.people,
             *(m.events.get(e.id or 0, 0) for e in found.events),
+            *(m.attended.get(e.id or 0, 0) for e in checked),
             len(m.polls),
             "ja" if m.reached else "nein",
         )

@@ -21,6 +21,9 @@ FIELD_OF = {
     "description": "description",
     "capacity": "capacity",
     "capacity_max": "capacity",
+    "online_capacity_hybrid": "online_capacity",
+    "mode_still_registered_online": "video_url",
+    "mode_still_registered_on_site": "place",
     "end_before_start": "ends_at",
     "start_in_past": "starts_at",
     "deadline_after_start": "registration_deadline",
@@ -84,7 +87,14 @@ def event_fields(
             "Plätze",
             "number",
             str((event and event.capacity) or ""),
-            "Leer lassen für unbegrenzt.",
+            "Leer lassen für unbegrenzt. Mit Ort und Link (hybrid): die Plätze vor Ort.",
+        ),
+        Field(
+            "online_capacity",
+            "Online-Kapazität (nur hybrid)",
+            "number",
+            str((event and event.online_capacity) or ""),
+            "Nur mit Ort und Link; leer lassen für unbegrenzt.",
         ),
         Field(
             "registration_deadline",
@@ -130,11 +140,11 @@ def read_fields(fields: list[Field], tz: ZoneInfo, now: datetime) -> dict[str, A
                 f.error = "Bitte wählen Sie einen der Einträge."
             else:
                 values[f.name] = EventKind(text) if f.name == "kind" else Audience(text)
-        elif f.name == "capacity":
+        elif f.name in ("capacity", "online_capacity"):
             if not text:
-                values["capacity"] = None
+                values[f.name] = None
             elif text.isdigit() and int(text) >= 1:
-                values["capacity"] = int(text)
+                values[f.name] = int(text)
             else:
                 f.error = "Bitte eine ganze Zahl ab 1 angeben oder das Feld leer lassen."
         elif f.name == "video_url":

@@ -13,8 +13,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from bot import arguments
+from bot.desk.attendance import add_attendance_routes
 from bot.desk.event_form import FIELD_OF, event_fields, read_fields
-from bot.desk.exports import as_csv, as_xlsx, attendee_rows
+from bot.desk.exports import MODE_LABELS, as_csv, as_xlsx, attendee_rows
 from bot.desk.pages import HEADERS, Desk, Field
 from bot.reply import plain_text
 from core.authority import check_allowed
@@ -22,7 +23,7 @@ from core.domain.authority import Action
 from core.domain.errors import InvalidInput
 from core.domain.events import DEFAULT_DURATION, Audience, Event, EventKind
 from core.events import cancel_event, change_event, create_event, office_events
-from core.ports import EventWithCounts, RegistrationView
+from core.ports import EventWithCounts, Places, RegistrationView
 from core.reminders import event_reminders, set_event_reminders
 from core.signup import attendees, export_attendees, move_up, remove_registration
 from core.web_access import Session
@@ -33,6 +34,7 @@ STEPS = {"entfernen": remove_registration, "nachruecken": move_up}
 
 
 def add_event_routes(router: APIRouter, desk: Desk) -> None:
+    add_attendance_routes(router, desk)  # the check-in list of an event
     app = desk.app
     tz = app.settings.tz
     t = app.translator
@@ -45,12 +47,7 @@ def add_event_routes(router: APIRouter, desk: Desk) -> None:
                 "title": info.event.title,
                 "kind": plain_text(t.t("de", f"kind.{info.event.kind.value}")),
                 "place": info.event.place or "online",
-                "registrations": (
-                    f"{info.confirmed} von {info.event.capacity}"
-                    if info.event.capacity is not None
-                    else str(info.confirmed)
-                )
-                + (f", {info.waitlisted} auf der Warteliste" if info.waitlisted else ""),
+                "registrations": _registrations(info),
                 "cancelled": info.event.cancelled,
             }
             for info in found
@@ -133,7 +130,7 @@ def add_event_routes(router: APIRouter, desk: Desk) -> None:
                 "starts": t.datetime("de", event.starts_at),
                 "ends": t.datetime("de", event.ends_at),
                 "place": event.place or event.video_url or "online",
-                "places": f"{event.capacity}" if event.capacity is not None else "unbegrenzt",
+                "places": _places(event),
                 "cancelled": event.cancelled,
                 "ahead": not event.cancelled and event.starts_at > now,
                 "open": not event.cancelled and event.ends_at > now,
@@ -380,7 +377,31 @@ def _person(view: RegistrationView) -> dict[str, object]:
         "id": view.registration.person_id,
         "name": view.person_name or "(gelöscht)",
         "member": view.member_name or "",
+        "mode": MODE_LABELS[view.registration.mode] if view.event.is_hybrid else "",
     }
+
+
+def _registrations(info: EventWithCounts) -> str:
+    """``12 von 40``, ``3`` (unlimited) with ``, 2 auf der Warteliste``; per mode when hybrid."""
+
+    def count(places: Places) -> str:
+        taken = f"{places.confirmed} von {places.capacity}" if places.capacity else ""
+        said = taken or str(places.confirmed)
+        return said + (f", {places.waitlisted} auf der Warteliste" if places.waitlisted else "")
+
+    if not info.event.is_hybrid:
+        return count(next(iter(info.by_mode.values())))
+    return "; ".join(f"{MODE_LABELS[m]} {count(p)}" for m, p in info.by_mode.items())
+
+
+def _places(event: Event) -> str:
+    def places(capacity: int | None) -> str:
+        return "unbegrenzt" if capacity is None else str(capacity)
+
+    if not event.is_hybrid:
+        return places(event.capacity)
+    online = places(event.online_capacity)
+    return f"vor Ort {places(event.capacity)}, online {online}"
 
 
 def _duration(offset: timedelta) -> str:

@@ -5,31 +5,40 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from bot.i18n import Translator
+from core.domain.registrations import Mode
 from core.signup import AttendeeList
 
-HEADER = ("Nr.", "Name", "Kommune", "Status", "Angemeldet am")
-WIDTHS = (6, 32, 32, 16, 30)
+HEADER = ("Nr.", "Name", "Kommune", "Status", "Teilnahme", "Angemeldet am")
+WIDTHS = (6, 32, 32, 16, 12, 30)
+#: How a person takes part, as the office's lists write it.
+MODE_LABELS = {Mode.ON_SITE: "vor Ort", Mode.ONLINE: "online"}
 #: A cell: text, or a number that a spreadsheet can count with.
 Cell = str | int
 
 
 def attendee_rows(listing: AttendeeList, translator: Translator) -> list[tuple[Cell, ...]]:
     """One row per registration: the confirmed in order of signing up, then the waiting list
-    in its order. A person who erased their data appears as such."""
+    in its order (a hybrid event's two lists each numbered from 1). A person who erased their
+    data appears as such."""
     statuses = ["angemeldet"] * len(listing.confirmed)
-    statuses += [f"Warteliste {rank}" for rank in range(1, len(listing.waitlisted) + 1)]
+    ranks: Counter[Mode] = Counter()
+    for view in listing.waitlisted:
+        ranks[view.registration.mode] += 1
+        statuses.append(f"Warteliste {ranks[view.registration.mode]}")
     return [
         (
             number,
             view.person_name or "(gelöscht)",
             view.member_name or "",
             state,
+            MODE_LABELS[view.registration.mode],
             translator.datetime("de", view.registration.created_at),
         )
         for number, (view, state) in enumerate(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.handlers import (
     announcements,
+    attendance,
     calendar,
     desk,
     dialogue,
@@ -48,6 +49,10 @@ COMMANDS = (
     Command("ergebnis", ("results",), polls.ergebnis),
     Command("abstimmen", ("vote",), polls.abstimmen, Action.VOTE),
     Command("termin_raum", ("event_room",), polls.termin_raum, Action.LINK_EVENT_ROOM),
+    Command("anwesend", ("checkin",), attendance.anwesend, Action.CHECK_IN),
+    Command("abwesend", ("checkin_undo",), attendance.abwesend, Action.CHECK_IN),
+    Command("anwesenheitscode", ("attendance_code",), attendance.anwesenheitscode, Action.CHECK_IN),
+    Command("bescheinigung", ("certificate",), attendance.bescheinigung),
     Command("webzugang", ("weblogin",), desk.webzugang, Action.USE_WEB_DESK, arguments=False),
     Command("datenschutz", ("privacy",), privacy.datenschutz, arguments=False),
     Command("meine_daten", ("mydata",), privacy.meine_daten, arguments=False),

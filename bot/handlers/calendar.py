@@ -19,9 +19,12 @@ async def kalender(ctx: Context, args: str) -> Reply:
     details = await event_details(
         ctx.uow(), event_id=ctx.id_arg(args), person_id=ctx.person.id, now=ctx.now
     )
-    event = details.info.event
-    confirmed = details.info.own_status is RegistrationStatus.CONFIRMED
-    content = calendar_file([Entry(event, confirmed)], name=event.title, now=ctx.now)
+    info = details.info
+    event = info.event
+    confirmed = info.own_status is RegistrationStatus.CONFIRMED
+    assert event.id is not None
+    link = ctx.app.video.for_registration(event.id, ctx.person.id, info.own_mode, info.own_status)
+    content = calendar_file([Entry(event, confirmed, link)], name=event.title, now=ctx.now)
     file = Attachment(str(ctx.t("calendar.filename", id=event.id)), content, "text/calendar")
     key = "calendar.file_cancelled" if event.cancelled else "calendar.file"
     return Reply(ctx.t(key, title=event.title), attachment=file, private=True)

@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 from bot.context import Context
-from bot.handlers.render import headline, kind, lines, own_status, status, when
+from bot.handlers.render import (
+    MODE_WORDS,
+    headline,
+    kind,
+    lines,
+    mode_arg,
+    mode_places,
+    own_mode,
+    own_status,
+    status,
+    when,
+)
 from bot.reply import Button, Reply
-from core.domain.events import SIGNUP_OPEN
-from core.domain.registrations import RegistrationStatus
+from core.domain.errors import ModeRequired
+from core.domain.events import SIGNUP_OPEN, Event
+from core.domain.registrations import Mode, RegistrationStatus
 from core.events import event_details, upcoming_events
 from core.signup import attendees, cancel_signup, my_registrations, sign_up
 
@@ -35,15 +47,17 @@ async def termin(ctx: Context, args: str) -> Reply:
         ctx.uow(), event_id=ctx.id_arg(args), person_id=ctx.person.id, now=ctx.now
     )
     info, event = details.info, details.info.event
+    assert event.id is not None
     state = info.state(ctx.now)
     parts = [headline(ctx, info), kind(ctx, event), when(ctx, event)]
     if event.place:
         parts.append(ctx.t("event.place", place=event.place))
     if event.video_url and not state.void:
-        confirmed = state.own is RegistrationStatus.CONFIRMED
-        parts.append(
-            ctx.t("event.video_link", url=event.video_url) if confirmed else ctx.t("event.video")
-        )
+        link = ctx.app.video.for_registration(event.id, ctx.person.id, info.own_mode, state.own)
+        if link:
+            parts.append(ctx.t("notice.video", url=link, **ctx.app.video.opens))
+        else:
+            parts.append(ctx.t("event.video_hybrid" if event.is_hybrid else "event.video"))
     if event.registration_deadline and state.signup in SIGNUP_OPEN:
         parts.append(ctx.t("event.deadline", deadline=event.registration_deadline))
     parts.append(status(ctx, info, state))
@@ -51,29 +65,59 @@ async def termin(ctx: Context, args: str) -> Reply:
         parts += ["", event.description]
     own = own_status(ctx, state, details.own_rank)
     if own is not None:
-        parts += ["", own]
+        parts += ["", own, own_mode(ctx, info)]
     elif state.signup in SIGNUP_OPEN and not state.admitted:
         parts += ["", ctx.t("event.not_admitted")]
     buttons: tuple[Button, ...] = ()
-    if state.can_sign_up:
+    if state.can_sign_up and event.is_hybrid:
+        buttons = tuple(
+            Button(ctx.t(f"button.{mode}"), ctx.cmd("anmelden", event.id, MODE_WORDS[mode]))
+            for mode in event.modes
+        )
+    elif state.can_sign_up:
         buttons = (Button(ctx.t("button.signup"), ctx.cmd("anmelden", event.id)),)
     elif state.can_cancel:
         buttons = (Button(ctx.t("button.cancel"), ctx.cmd("abmelden", event.id)),)
+        if event.is_hybrid and info.own_mode is not None and state.signup in SIGNUP_OPEN:
+            other = next(m for m in event.modes if m is not info.own_mode)
+            switch = ctx.cmd("anmelden", event.id, MODE_WORDS[other])
+            buttons = (Button(ctx.t(f"button.switch_{other}"), switch), *buttons)
     return Reply(lines(*parts), buttons=(buttons,) if buttons else ())
 
 
 async def anmelden(ctx: Context, args: str) -> Reply:
-    result = await sign_up(
-        ctx.uow(), person_id=ctx.person.id, event_id=ctx.id_arg(args), now=ctx.now
-    )
+    """``/anmelden ID`` (``vor_ort``/``online`` for a hybrid event; the other mode switches)."""
+    event_id = ctx.id_arg(args, rest=True)
+    mode = mode_arg(ctx, args, event_id)
+    try:
+        result = await sign_up(
+            ctx.uow(), person_id=ctx.person.id, event_id=event_id, now=ctx.now, mode=mode
+        )
+    except ModeRequired:
+        return await _choose_mode(ctx, event_id)
     event = result.event
+    registration = result.registration
     params = {"title": event.title, "when": when(ctx, event)}
-    if result.registration.status is RegistrationStatus.CONFIRMED:
+    if result.switched_from is not None:
+        key = "switched" if result.waitlist_rank is None else "switched_waitlisted"
+        text = ctx.t(
+            f"signup.{key}",
+            rank=result.waitlist_rank,
+            **params,
+            **_mode(ctx, event, registration.mode),
+        )
+    elif registration.status is RegistrationStatus.CONFIRMED:
         text = ctx.t("signup.confirmed", **params)
-        if event.video_url:
-            text = lines(text, ctx.t("event.video_link", url=event.video_url))
     else:
         text = ctx.t("signup.waitlisted", rank=result.waitlist_rank, **params)
+    if event.is_hybrid and result.switched_from is None:
+        text = lines(text, ctx.t(f"signup.mode_{registration.mode}", place=event.place or ""))
+    assert event.id is not None
+    link = ctx.app.video.for_registration(
+        event.id, ctx.person.id, registration.mode, registration.status
+    )
+    if link:
+        text = lines(text, ctx.t("notice.video", url=link, **ctx.app.video.opens))
     buttons = (
         (
             Button(ctx.t("button.cancel"), ctx.cmd("abmelden", event.id)),
@@ -81,6 +125,33 @@ async def anmelden(ctx: Context, args: str) -> Reply:
         ),
     )
     return Reply(text, buttons=buttons, private=True)
+
+
+async def _choose_mode(ctx: Context, event_id: int) -> Reply:
+    """A hybrid event and no mode given: how each mode stands, a button per mode."""
+    details = await event_details(
+        ctx.uow(), event_id=event_id, person_id=ctx.person.id, now=ctx.now
+    )
+    info = details.info
+    parts = [ctx.t("signup.choose_mode", title=info.event.title, when=when(ctx, info.event))]
+    parts += [mode_places(ctx, info, mode) for mode in info.event.modes]
+    parts += [
+        "",
+        ctx.t(
+            "signup.choose_mode_how",
+            on_site=ctx.cmd("anmelden", event_id, MODE_WORDS[Mode.ON_SITE]),
+            online=ctx.cmd("anmelden", event_id, MODE_WORDS[Mode.ONLINE]),
+        ),
+    ]
+    buttons = tuple(
+        Button(ctx.t(f"button.{mode}"), ctx.cmd("anmelden", event_id, MODE_WORDS[mode]))
+        for mode in info.event.modes
+    )
+    return Reply(lines(*parts), buttons=(buttons,), private=True)
+
+
+def _mode(ctx: Context, event: Event, mode: Mode) -> dict[str, object]:
+    return {"mode": ctx.t(f"mode.{mode}", place=event.place or "")}
 
 
 async def abmelden(ctx: Context, args: str) -> Reply:
@@ -102,7 +173,11 @@ async def meine(ctx: Context, args: str) -> Reply:
     for view in views:
         state = view.event_state(ctx.now)
         own = own_status(ctx, state, view.waitlist_rank)
-        parts += [headline(ctx, view.event), when(ctx, view.event), own, ""]
+        how = None
+        if view.event.is_hybrid:
+            mode = ctx.t(f"mode.{view.registration.mode}", place=view.event.place or "")
+            how = ctx.t("event.your_mode", mode=mode)
+        parts += [headline(ctx, view.event), when(ctx, view.event), own, how, ""]
     parts.append(ctx.t("mine.footer"))
     return Reply(lines(*parts), private=True)
 
@@ -113,7 +188,10 @@ async def teilnehmende(ctx: Context, args: str) -> Reply:
 
     def name(view) -> str:
         person = view.person_name or ctx.t("attendees.erased")
-        return f"{person} ({view.member_name})" if view.member_name else person
+        said = f"{person} ({view.member_name})" if view.member_name else person
+        if info.event.is_hybrid:
+            said += f" – {ctx.t(f'cli.mode.{view.registration.mode}')}"
+        return said
 
     parts = [
         headline(ctx, info),

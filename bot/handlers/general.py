@@ -6,6 +6,7 @@ from markupsafe import Markup
 
 from bot.arguments import split_words
 from bot.context import Context
+from bot.handlers import attendance
 from bot.handlers.render import lines
 from bot.reply import Button, Reply
 from bot.router import Command
@@ -29,8 +30,9 @@ LANGUAGE_WORDS = {
 #: ``/start`` payloads are ``<prefix>_<value>`` within Telegram's deep-link limit (64
 #: characters of ``[A-Za-z0-9_-]``): ``p_`` a personal invitation, ``m_`` a municipality's
 #: (both redeemed alike: the code says which it is). A payload without a known prefix is an
-#: invitation code typed by hand. Poll joins and attendance codes will add their prefixes.
-START_PREFIXES = frozenset({"p", "m"})
+#: invitation code typed by hand. ``a_`` is an event's attendance code (check-in while the
+#: event runs). Poll joins will add their prefix.
+START_PREFIXES = frozenset({"p", "m", "a"})
 
 
 def start_payload(prefix: str, value: str) -> str:
@@ -46,6 +48,9 @@ def _invitation_code(payload: str) -> str:
 
 async def start(ctx: Context, args: str) -> Reply:
     payload = "".join(unquote(args).split())[:64]
+    head, separator, rest = payload.partition("_")
+    if separator and head.lower() == "a":
+        return await attendance.start_code(ctx, rest)
     if payload:
         redeemed = await redeem_invitation(
             ctx.uow(), person_id=ctx.person.id, code=_invitation_code(payload), now=ctx.now

@@ -50,6 +50,9 @@ class Action(StrEnum):
     POST_POLL = "post_poll"  # ``/umfrage ID`` into one more chat: who controls the poll
     CONTROL_POLL = "control_poll"  # close: + origin room's moderators
     SEE_POLL_RESULTS = "see_poll_results"  # hidden results, turnout: who may control it
+    # Attendance at an event.
+    CHECK_IN = "check_in"  # check others in or out, see the code: organizers, the speaker
+    SEND_CERTIFICATES = "send_certificates"  # to every attendee: organizers only
 
 
 EVERYONE = frozenset({Action.READ, Action.SIGN_UP, Action.FORWARD_QUESTION, Action.VOTE})
@@ -64,6 +67,7 @@ ORGANIZERS = frozenset(
         Action.MANAGE_KB,
         Action.VIEW_PEOPLE,
         Action.REVIEW_KB,
+        Action.SEND_CERTIFICATES,
     }
 )
 #: Actions that change nothing: all a read-only credential (an API token of scope ``read``)
@@ -170,7 +174,7 @@ def decide(
         if actor.has_role(Role.SPEAKER) or moderates_here or (any_object and assigned):
             return ALLOW
         return Decision(False, "poll_runners_only")
-    if action in (Action.START_EVENT_POLL, Action.LINK_EVENT_ROOM):
+    if action in (Action.START_EVENT_POLL, Action.LINK_EVENT_ROOM, Action.CHECK_IN):
         return ALLOW if assigned else Decision(False, "event_speaker_only")
     # POST_POLL, CONTROL_POLL and SEE_POLL_RESULTS: who owns the poll; for control and its
     # results also the origin room's moderators, acting in that room.

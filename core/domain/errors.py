@@ -38,3 +38,9 @@ class NotRegistered(DomainError):
 
 class InvalidInput(DomainError):
     code = "invalid_input"
+
+
+class ModeRequired(DomainError):
+    """A hybrid event: the person must say whether they come on site or online."""
+
+    code = "mode_required"

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from core.domain.errors import InvalidInput, NotAllowed, NotFound, SignupClosed
+from core.domain.errors import InvalidInput, ModeRequired, NotAllowed, NotFound, SignupClosed
 from core.domain.members import Member
 from core.domain.people import Person, Role
-from core.domain.registrations import RegistrationStatus
+from core.domain.registrations import Mode, RegistrationStatus
 from core.domain.text import has_control_characters, is_web_address
 
 TITLE_MAX = 200
@@ -92,7 +92,10 @@ class Event:
     description: str = ""
     place: str | None = None
     video_url: str | None = None
+    #: Places at ``place`` (or, for an event with only a video link, in the conference).
     capacity: int | None = None
+    #: A hybrid event's places in the video conference (``None``: unlimited).
+    online_capacity: int | None = None
     registration_deadline: datetime | None = None
     audience: Audience = Audience.NETWORK
     cancelled: bool = False
@@ -128,8 +131,44 @@ class Event:
             raise InvalidInput("end_before_start")
         if self.capacity is not None and self.capacity < 1:
             raise InvalidInput("capacity")
+        if self.online_capacity is not None:
+            if not self.is_hybrid:
+                raise InvalidInput("online_capacity_hybrid")
+            if self.online_capacity < 1:
+                raise InvalidInput("capacity")
+            if self.online_capacity > CAPACITY_MAX:
+                raise InvalidInput("capacity_max", max=CAPACITY_MAX)
         if self.registration_deadline is not None and self.registration_deadline > self.starts_at:
             raise InvalidInput("deadline_after_start")
+
+    @property
+    def modes(self) -> tuple[Mode, ...]:
+        """How one can take part: on site and online when the event has a place and a video
+        link (hybrid), online when it has only a link, else on site."""
+        if self.video_url and self.place:
+            return (Mode.ON_SITE, Mode.ONLINE)
+        return (Mode.ONLINE,) if self.video_url else (Mode.ON_SITE,)
+
+    @property
+    def is_hybrid(self) -> bool:
+        return len(self.modes) == 2
+
+    def capacity_of(self, mode: Mode) -> int | None:
+        """The places of ``mode`` (``None``: unlimited): a hybrid event's online places are
+        :attr:`online_capacity`, every other mode's :attr:`capacity`."""
+        return self.online_capacity if self.is_hybrid and mode is Mode.ONLINE else self.capacity
+
+    def check_mode(self, mode: Mode | None) -> Mode:
+        """The mode a signup takes: ``mode`` if the event offers it, the only one when it
+        offers one. Raises InvalidInput ``mode_not_offered_<mode>``, ModeRequired for a
+        hybrid event without ``mode``."""
+        if mode is None:
+            if self.is_hybrid:
+                raise ModeRequired(title=self.title)
+            return self.modes[0]
+        if mode not in self.modes:
+            raise InvalidInput(f"mode_not_offered_{mode.value}", title=self.title)
+        return mode
 
     @property
     def version(self) -> str:

@@ -16,6 +16,14 @@ class RegistrationStatus(StrEnum):
 ACTIVE = (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)
 
 
+class Mode(StrEnum):
+    """How a person takes part: at the event's place or by its video conference. A hybrid
+    event offers both, each with its own capacity and waiting list."""
+
+    ON_SITE = "on_site"
+    ONLINE = "online"
+
+
 @dataclass(slots=True)
 class Registration:
     event_id: int
@@ -23,8 +31,9 @@ class Registration:
     status: RegistrationStatus
     created_at: datetime
     updated_at: datetime
-    waitlist_position: int | None = None
+    waitlist_position: int | None = None  # within the waiting list of ``mode``
     id: int | None = None
+    mode: Mode = Mode.ON_SITE
 
     @property
     def is_active(self) -> bool:

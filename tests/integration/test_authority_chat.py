@@ -121,6 +121,9 @@ def command_text(command: str, world: World, poll_id: int | None) -> str:
         "/ergebnis ID (hidden)": f"/ergebnis {poll_id}",
         "/abstimmen ID N": f"/abstimmen {poll_id} 1",
         "/termin_raum ID": f"/termin_raum {event}",
+        "/anwesend ID PERSON": f"/anwesend {event} 1",
+        "/bescheinigung ID alle": f"/bescheinigung {event} alle",
+        "/bescheinigung ID": f"/bescheinigung {event}",
     }.get(command, command)
 
 

@@ -32,7 +32,9 @@ async def test_an_ics_file_parses_back_and_carries_the_alarm(app):
     assert str(vevent["summary"]) == "Netzwerktreffen Köln"
     assert vevent.decoded("dtstart") == event.starts_at
     assert vevent.decoded("dtend") == event.ends_at
-    assert str(vevent["url"]) == "https://v.example/k"  # she is confirmed: she gets the link
+    # she is confirmed online: she gets her own link, never the meeting's address itself
+    assert str(vevent["url"]) == app.video.link(event.id, pia.id)
+    assert "v.example" not in file.content.decode()
     (alarm,) = vevent.walk("VALARM")
     assert str(alarm["action"]) == "DISPLAY"
     assert alarm.decoded("trigger") == -timedelta(hours=1)

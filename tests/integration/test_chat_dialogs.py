@@ -40,7 +40,7 @@ async def test_signup_dialog(app):
         ),
         (
             f"/anmelden {event.id}",
-            ["Sie sind angemeldet für Kurzformat Kultur", "https://video.example.org/k"],
+            ["Sie sind angemeldet für Kurzformat Kultur", "Ihr persönlicher Zugang", "/v/"],
         ),
         (
             f"/termin {event.id}",

@@ -51,7 +51,7 @@ async def test_attendees_by_municipality_and_the_exports_read_back(app):
         assert exported.headers["content-disposition"].startswith("attachment")
         assert exported.content.startswith("\ufeff".encode())  # Excel reads it as UTF-8
         rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig")), delimiter=";"))
-        assert rows[0] == ["Nr.", "Name", "Kommune", "Status", "Angemeldet am"]
+        assert rows[0] == ["Nr.", "Name", "Kommune", "Status", "Teilnahme", "Angemeldet am"]
         assert [r[1:4] for r in rows[1:]] == [
             ["Anna Amt", "Stadt Auenburg", "angemeldet"],
             ["Björn Bürgerschaft", "Kreis Bergen", "angemeldet"],

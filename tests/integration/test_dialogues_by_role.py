@@ -30,7 +30,7 @@ TRIES: dict[str, list[str]] = {
     "hilfe": ["", "anmelden", "quatsch"],
     "termine": ["", "morgen"],
     "termin": ["{event}", "", "drei", "99"],
-    "anmelden": ["{event}", "{event}", "{event} 2", "Nr. x"],
+    "anmelden": ["{event}", "{event}", "{event} 2", "Nr. x", "{event} online", "{event} ja"],
     "meine": [""],
     "kalender": ["{event}", ""],
     "kalender_abo": ["", "auss", "aus", "aus"],
@@ -64,6 +64,10 @@ TRIES: dict[str, list[str]] = {
     "sprache": [""],
     "abmelden": ["{event}", "{event}", ""],
     "daten_loeschen": ["", "vielleicht", "nein"],
+    "anwesend": ["{event}", "{event} 1", "", "{event} Niemand Bekanntes"],
+    "abwesend": ["{event} 1", ""],
+    "anwesenheitscode": ["{event}", "", "{event} neu"],
+    "bescheinigung": ["{event}", "", "{event} alle"],
 }
 
 ENTRY = FaqEntry(

@@ -253,6 +253,34 @@ async def test_a_full_event_puts_the_person_on_the_waiting_list(any_app, notifie
     assert await registrations(app, first.id) == [RegistrationStatus.CONFIRMED]
 
 
+async def test_a_hybrid_event_is_signed_up_for_with_the_mode_button_pressed(app, notifier):
+    event = await factories.event(
+        app,
+        title="Netzwerktreffen",
+        place="Rathaus Köln",
+        capacity=1,
+        video_url="https://meet.example.org/n",
+        online_capacity=5,
+    )
+    anna = await with_address(app, notifier, "Anna Amt", "anna@kreis-beispiel.de")
+    path = link(app, "anmelden", (anna.id, event.id), event.ends_at)
+    async with client(app) as web:
+        shown = await web.get(path)
+        assert_page(shown, 200, "Plätze vor Ort", "1 von 1 frei", "Plätze online", "5 von 5")
+        assert 'name="modus" value="vor_ort"' in shown.text
+        assert 'name="modus" value="online"' in shown.text
+        before = await snapshot(app.database)
+        # A POST without a mode (a scanner, a garbled form) signs no one up.
+        assert_page(await web.post(path), 409, "vor Ort und online statt")
+        assert await snapshot(app.database) == before
+        done = await web.post(path, data={"modus": "online"})
+        assert_page(done, 200, "verbindlich angemeldet")
+        withdraw = link(app, "abmelden", (anna.id, event.id), event.ends_at)
+        assert_page(await web.get(withdraw), 200, "sind angemeldet (online)")
+    (registered,) = [n for n in notifier.sent if n.key == "registered"]
+    assert registered.params["mode"] == "online"
+
+
 async def test_expired_tampered_and_foreign_tokens_are_refused(any_app, notifier, clock):
     app = any_app
     anna = await with_address(app, notifier, "Anna Amt", "anna@kreis-beispiel.de")

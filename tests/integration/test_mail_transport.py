@@ -5,6 +5,7 @@ connections, each exactly once."""
 from __future__ import annotations
 
 import asyncio
+import io
 import secrets
 from datetime import timedelta
 from email.message import EmailMessage
@@ -13,6 +14,7 @@ from typing import Any
 
 import icalendar
 import pytest
+from pypdf import PdfReader
 
 from bot.adapters.mail import MailTransport, classify
 from bot.app import App, build
@@ -20,6 +22,7 @@ from bot.delivery import OutboxDispatcher
 from bot.mail_message import build_message, message_id_for
 from bot.notifications import NotificationHub
 from bot.settings import Settings
+from core.attendance import check_in, send_certificates, undo_check_in
 from core.domain.mail import EmailAddress
 from core.domain.outbox import OutgoingMessage
 from core.domain.people import Platform
@@ -554,3 +557,38 @@ def test_headers_mail_programs_read_as_they_are():
     assert f"List-Unsubscribe: <{url}>".encode() in lines
     assert f'To: "{name}" <{ANNA}>'.encode() in lines
     assert all(len(line) <= 998 for line in lines)
+
+
+async def test_a_certificate_by_mail_is_made_when_it_is_sent(
+    sqlite_database, clock, tmp_path, smtp_server
+):
+    """A person reached only by mail gets the Teilnahmebescheinigung as a PDF attachment;
+    the outbox holds only what makes it, and an undone check-in sends nothing."""
+    app = await mail_app(sqlite_database, clock, tmp_path, smtp_server)
+    app.notifier = NotificationHub(app.uow, app.translator, app.clock, mail=app.notifier.mail)
+    event = await factories.event(app, title="3. Netzwerktreffen")
+    anna_id = await with_confirmed_address(app, ANNA)
+    ben_id = await with_confirmed_address(app, "ben@kreis-beispiel.de")
+    clock.current = event.starts_at + timedelta(minutes=10)
+    for person_id in (anna_id, ben_id):
+        await check_in(
+            app.uow(), actor_id=None, event_id=event.id, person_ref=str(person_id), now=clock.now()
+        )
+    await send_certificates(app.uow(), actor_id=None, event_id=event.id, now=clock.now())
+    await undo_check_in(
+        app.uow(), actor_id=None, event_id=event.id, person_id=ben_id, now=clock.now()
+    )
+    async with app.database.engine.connect() as conn:
+        stored = repr((await conn.execute(outbox.select())).all())
+    assert "%PDF" not in stored and "JVBERi" not in stored
+    transport = MailTransport(app)
+    try:
+        assert await dispatch(app, transport) == 2
+    finally:
+        await transport.stop()
+    [received] = smtp_server.received  # Ben's was not sent: he is no longer checked in
+    assert received.recipients == (ANNA,)
+    [pdf] = [p for p in received.message.walk() if p.get_content_type() == "application/pdf"]
+    assert pdf.get_filename() == f"teilnahmebescheinigung-{event.id}.pdf"
+    words = " ".join(PdfReader(io.BytesIO(pdf.get_content())).pages[0].extract_text().split())
+    assert "Teilnahmebescheinigung" in words and "3. Netzwerktreffen" in words

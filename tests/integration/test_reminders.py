@@ -44,7 +44,8 @@ async def test_reminders_go_out_once_at_the_right_time(any_app):
     await scheduler.round()
     (first,) = inbox.of(pia)
     assert "Erinnerung: Netzwerktreffen beginnt am" in first
-    assert "https://v.example/x" in first and f"/abmelden {event.id}" in first
+    assert app.video.link(event.id, pia.id) in first and f"/abmelden {event.id}" in first
+    assert "v.example" not in first  # only her own link, never the meeting's address
 
     app.clock.current = start - timedelta(minutes=61)
     await scheduler.round()

@@ -7,13 +7,14 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from core.attendance import check_in
 from core.domain.people import Role
 from core.faq.records import ForwardedQuestion
 from core.kb import answer_question
 from core.polls import cast_vote, close_poll, live_results, start_poll
 from core.retention import RetentionPeriods, apply_retention
 from core.signup import sign_up
-from storage.tables import faq_questions, registrations
+from storage.tables import attendance, faq_questions, registrations
 from tests.conftest import snapshot
 from tests.support import factories
 
@@ -30,6 +31,13 @@ async def test_retention_deletes_old_data_only_and_is_idempotent(any_app, caplog
     async with app.uow() as uow:
         await uow.faq_questions.add(ForwardedQuestion(pia.id, "Alt?", None, app.clock.now()))
         await uow.commit()
+    start = app.clock.now()
+    for event in (old, recent):  # she was there: the check-ins go with the registrations
+        app.clock.current = event.starts_at
+        await check_in(
+            app.uow(), actor_id=None, event_id=event.id, person_ref=str(pia.id), now=event.starts_at
+        )
+    app.clock.current = start
 
     app.clock.advance(timedelta(days=367, hours=4))  # "old" ended 12 months and a day ago
     async with app.uow() as uow:
@@ -40,8 +48,9 @@ async def test_retention_deletes_old_data_only_and_is_idempotent(any_app, caplog
     assert first["registrations"] == 1 and first["forwarded_questions"] == 1
     async with app.database.engine.connect() as conn:
         kept = (await conn.execute(sa.select(registrations.c.event_id))).scalars().all()
+        present = (await conn.execute(sa.select(attendance.c.event_id))).scalars().all()
         asked = (await conn.execute(sa.select(faq_questions.c.text))).scalars().all()
-    assert kept == [recent.id] and asked == ["Neu?"]
+    assert kept == [recent.id] == present and asked == ["Neu?"]
     assert (
         "registrations 1" in caplog.text and "Alt?" not in caplog.text and "Pia" not in caplog.text
     )

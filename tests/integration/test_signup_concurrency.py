@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from core.domain.errors import DomainError
-from core.domain.registrations import RegistrationStatus
+from core.domain.registrations import Mode, RegistrationStatus
 from core.signup import cancel_signup, sign_up
 from storage.tables import registrations
 from tests.conftest import BACKENDS, FakeClock, RecordingNotifier, make_app, make_database
@@ -136,3 +137,51 @@ async def test_without_the_lock_the_same_race_overbooks_or_fails(
                 broken = True
                 break
         assert broken, "without the lock every round came out right: the test proves nothing"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_a_hybrid_storm_overbooks_neither_mode(backend, tmp_path: Path, clock: FakeClock):
+    """60 people on site and 60 online at once, with switches racing in: each mode holds at
+    most its places, every waiting list is numbered 1..n, everyone has one registration."""
+    async for db in make_database(backend, tmp_path):
+        app = await make_app(db, clock, RecordingNotifier())
+        event = await factories.event(
+            app,
+            place="Rathaus Köln",
+            capacity=20,
+            video_url="https://meet.example.org/x",
+            online_capacity=30,
+        )
+        people = [await factories.person(app) for _ in range(120)]
+        wishes = [(p, Mode.ON_SITE if n % 2 else Mode.ONLINE) for n, p in enumerate(people)]
+        random.shuffle(wishes)
+
+        async def attempt(person, mode, app=app, event_id=event.id) -> None:
+            with contextlib.suppress(DomainError):  # a switch into a full mode is refused
+                await sign_up(
+                    app.uow(), person_id=person.id, event_id=event_id, now=clock.now(), mode=mode
+                )
+
+        switches = [(p, Mode.ONLINE) for p, m in wishes[:20] if m is Mode.ON_SITE]
+        await asyncio.gather(*(attempt(p, m) for p, m in wishes))
+        await asyncio.gather(*(attempt(p, m) for p, m in switches))
+        async with app.database.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(
+                        registrations.c.person_id,
+                        registrations.c.mode,
+                        registrations.c.status,
+                        registrations.c.waitlist_position,
+                    ).where(registrations.c.event_id == event.id)
+                )
+            ).all()
+        assert len(rows) == 120 and len({r.person_id for r in rows}) == 120
+        for mode, capacity in ((Mode.ON_SITE, 20), (Mode.ONLINE, 30)):
+            mine = [r for r in rows if r.mode == mode.value]
+            confirmed = [r for r in mine if r.status == RegistrationStatus.CONFIRMED.value]
+            waiting = sorted(
+                r.waitlist_position for r in mine if r.status == RegistrationStatus.WAITLISTED.value
+            )
+            assert len(confirmed) == capacity  # full, never beyond
+            assert len(waiting) == len(set(waiting))  # no position handed out twice

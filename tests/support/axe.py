@@ -3,6 +3,7 @@ checked for serious and critical accessibility violations."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import shutil
 import subprocess
@@ -17,19 +18,24 @@ VERSION = "axe-core@4"
 
 
 def axe_script() -> Path:
-    """The path of ``axe.min.js``, installed from the npm registry on first use."""
-    if not SCRIPT.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.fail("axe-core needs npm (Debian: apt-get install npm)")
-        HOME.mkdir(parents=True, exist_ok=True)
-        quiet = ["--no-save", "--no-audit", "--no-fund"]
-        subprocess.run(
-            [npm, "install", *quiet, "--prefix", str(HOME), VERSION],
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
+    """The path of ``axe.min.js``, installed from the npm registry on first use (by one
+    test process at a time: the others wait on a lock file and find it installed)."""
+    if SCRIPT.exists():
+        return SCRIPT
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.fail("axe-core needs npm (Debian: apt-get install npm)")
+    HOME.mkdir(parents=True, exist_ok=True)
+    with (HOME / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not SCRIPT.exists():
+            quiet = ["--no-save", "--no-audit", "--no-fund"]
+            subprocess.run(
+                [npm, "install", *quiet, "--prefix", str(HOME), VERSION],
+                check=True,
+                capture_output=True,
+                timeout=300,
+            )
     return SCRIPT
 
 

@@ -61,6 +61,8 @@ async def event(
     deadline_days: float | None = None,
     video_url: str | None = None,
     speaker: Person | None = None,
+    place: str | None = None,
+    online_capacity: int | None = None,
 ) -> Event:
     starts = app.clock.now() + timedelta(days=days)
     deadline = app.clock.now() + timedelta(days=deadline_days) if deadline_days else None
@@ -77,5 +79,7 @@ async def event(
             audience=audience,
             video_url=video_url,
             speaker_id=speaker.id if speaker else None,
+            place=place,
+            online_capacity=online_capacity,
         ),
     )

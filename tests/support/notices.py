@@ -30,7 +30,7 @@ class Inbox:
 
 def durable_hub(app: App, *, queued: set[Platform] = frozenset()) -> NotificationHub:
     """Replace the app's recording notifier with the real, durable hub."""
-    hub = NotificationHub(app.uow, app.translator, app.clock, queued=queued)
+    hub = NotificationHub(app.uow, app.translator, app.clock, queued=queued, video=app.video)
     app.notifier = hub
     return hub
 

@@ -26,6 +26,7 @@ SAME_IN_BOTH = {"platform.telegram", "platform.matrix", "help.entry", "poll.opti
 SAME_IN_BOTH |= {"event.when", "delivery.entry", "csv.option", "event.kind_audience"}
 SAME_IN_BOTH |= {"button.details", "calendar.feed_name"}  # the same word; the network's name
 SAME_IN_BOTH |= {"faq.feedback"}  # only numbers and symbols
+SAME_IN_BOTH |= {"button.online", "cli.mode.online", "mode.online", "event.mode_places"}
 
 
 def test_both_catalogues_have_every_key_with_the_same_placeholders_and_forms():
@@ -74,6 +75,7 @@ def test_every_error_code_raised_anywhere_has_a_message():
     for path in [*ROOT.glob("core/**/*.py"), *ROOT.glob("bot/**/*.py")]:
         codes |= set(pattern.findall(path.read_text()))
     codes = {c.replace("{existing.status.value}", "confirmed") for c in codes}
+    codes |= {c.replace("{mode.value}", m) for c in codes for m in ("on_site", "online")}
     codes |= {"already_waitlisted"}
     # The authority decision names its reasons as Decision(False, "code").
     for path in ROOT.glob("core/**/*.py"):

@@ -27,7 +27,12 @@ from bot.adapters.matrix.text import (
     hint_commands,
     notice_content,
 )
-from bot.delivery import PermanentDeliveryError, RetryLater, poll_closed_meanwhile
+from bot.delivery import (
+    PermanentDeliveryError,
+    RetryLater,
+    poll_closed_meanwhile,
+    with_made_file,
+)
 from bot.reply import Reply
 from core.domain.outbox import OutgoingMessage
 from core.domain.people import Platform
@@ -87,7 +92,10 @@ class MatrixSender:
 
     async def send(self, message: OutgoingMessage) -> None:
         payload = message.payload
-        reply = Reply.from_dict(payload["reply"])
+        made = await with_made_file(self.app, Reply.from_dict(payload["reply"]))
+        if made is None:
+            return
+        reply = made
         if await poll_closed_meanwhile(self.app.uow(), self.app.clock, reply, message):
             return
         reply_to = payload.get("reply_to")
