@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Awaitable, Callable
 
 from bot.context import Context
 from bot.handlers.faq import faq, faq_zeigen
 from bot.reply import Reply
 from core.dialogues import finish_step, pending_step
 from core.domain.authority import decide
-from core.domain.dialogues import DialogueKind
+from core.domain.dialogues import Dialogue, DialogueKind
 from core.domain.errors import InvalidInput
 from core.domain.text import without_markup
 from core.faq.normalize import fold
@@ -79,19 +80,46 @@ def _pick(text: str) -> int | None:
     return int(word) if word.isdigit() else NUMBER_WORDS.get(word)
 
 
+#: Answers a plain message gives to a pending step: step kind → handler. A handler returns
+#: its reply, or ``None`` when the message is no answer to the step (the step is then
+#: forgotten and the message taken as small talk or a question). Other handler modules
+#: register their kinds with :func:`answers`.
+StepHandler = Callable[[Context, Dialogue, str], Awaitable[Reply | None]]
+STEPS: dict[DialogueKind, StepHandler] = {}
+
+
+def answers(kind: DialogueKind) -> Callable[[StepHandler], StepHandler]:
+    """Register the handler of plain messages that answer a pending step of ``kind``."""
+
+    def register(handler: StepHandler) -> StepHandler:
+        STEPS[kind] = handler
+        return handler
+
+    return register
+
+
+@answers(DialogueKind.FAQ_CHOICE)
+async def _faq_choice(ctx: Context, step: Dialogue, text: str) -> Reply | None:
+    """A number picks from the entries just offered; the list stays open for another."""
+    number = _pick(text)
+    if number is None:
+        return None
+    entries = step.data.get("entries", [])
+    if not 1 <= number <= len(entries):
+        raise InvalidInput("choice_range", count=len(entries))
+    return await faq_zeigen(ctx, entries[number - 1])
+
+
 async def plain(ctx: Context, text: str) -> Reply:
     """Answer a message that is not a command (private chats only)."""
     text = without_markup(text) or text  # pasted markup is no part of what was said
     step = await pending_step(ctx.uow(), person_id=ctx.person.id, now=ctx.now)
-    number = _pick(text)
-    if step is not None and step.kind is DialogueKind.FAQ_CHOICE:
-        if number is not None:  # the list stays open: another number picks again
-            entries = step.data.get("entries", [])
-            if not 1 <= number <= len(entries):
-                raise InvalidInput("choice_range", count=len(entries))
-            return await faq_zeigen(ctx, entries[number - 1])
+    if step is not None and step.kind in STEPS:
+        reply = await STEPS[step.kind](ctx, step, text)
+        if reply is not None:
+            return reply
         await finish_step(ctx.uow(), person_id=ctx.person.id)
-    elif number is not None:
+    elif (number := _pick(text)) is not None:
         raise InvalidInput("choice_none_open", example=ctx.cmd("termin", str(number)))
     if talk := small_talk(text):
         return Reply(ctx.t(f"talk.{talk}", example=ctx.cmd("termine")))
