@@ -60,6 +60,8 @@ class EventOut(BaseModel):
     waitlisted: int
     #: Per mode the event offers (``on_site``, ``online``): confirmed and waiting.
     modes: dict[Mode, ModeCountOut]
+    #: A freed place is offered to the first person waiting (24 hours) instead of given.
+    waitlist_offers: bool
     #: iCalendar SEQUENCE: rises with every change of time, place, link or status.
     sequence: int
 
@@ -86,6 +88,7 @@ class EventIn(BaseModel):
     online_capacity: int | None = Field(default=None, ge=1)
     registration_deadline: datetime | None = None
     audience: Audience = Audience.NETWORK
+    waitlist_offers: bool = False
 
 
 class EventPatch(BaseModel):
@@ -104,8 +107,11 @@ class EventPatch(BaseModel):
     capacity: int | None = Field(default=None, ge=1)
     online_capacity: int | None = Field(default=None, ge=1)
     registration_deadline: datetime | None = None
+    waitlist_offers: bool | None = None
 
-    @field_validator("title", "starts_at", "ends_at", "description", mode="before")
+    @field_validator(
+        "title", "starts_at", "ends_at", "description", "waitlist_offers", mode="before"
+    )
     @classmethod
     def not_removed(cls, value: object) -> object:
         if value is None:
@@ -266,6 +272,7 @@ def _event(info: EventWithCounts) -> EventOut:
             mode: ModeCountOut(capacity=p.capacity, confirmed=p.confirmed, waitlisted=p.waitlisted)
             for mode, p in info.by_mode.items()
         },
+        waitlist_offers=event.waitlist_offers,
         sequence=event.sequence,
     )
 

@@ -32,7 +32,7 @@ from babel.numbers import format_decimal
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from bot import arguments
+from bot import arguments, cli_surveys
 from bot.adapters.console import ConsoleChat, stdin_lines
 from bot.app import App, build
 from bot.cli_german import Parser, fail, german_argparse, os_problem, phone_dashes, say
@@ -68,6 +68,8 @@ from core.domain.faq import FaqEntry
 from core.domain.mail import Channel, EmailAddress
 from core.domain.members import MemberKind
 from core.domain.people import Person, Platform, Role
+from core.domain.questions import QuestionKind
+from core.domain.series import MAX_DATES, Frequency
 from core.domain.web import LINK_LIFETIME
 from core.events import (
     assign_speaker,
@@ -87,8 +89,10 @@ from core.mail import (
 )
 from core.mail import check_address as _check_address
 from core.members import add_member, add_person, find_person, resolve_identity
+from core.questions import add_question, remove_question, summary
 from core.reminders import set_event_reminders
 from core.retention import apply_retention, months_before
+from core.series import cancel_series, create_series
 from core.web_access import issue_link
 
 log = logging.getLogger("engagiert-bot")
@@ -277,6 +281,9 @@ def _choice(enum: type[Enum], value: str, what: str, labels: str | None = None) 
 async def run_event_add(settings: Settings, args: argparse.Namespace) -> None:
     kind = _choice(EventKind, args.kind, "Art", labels="kind")
     audience = _choice(Audience, args.audience, "Zielgruppe", labels="audience")
+    repeat = _choice(Frequency, args.repeat, "Wiederholung") if args.repeat else None
+    if repeat is None and (args.count or args.until):
+        raise UsageError(say("cli.series.repeat_missing"))
 
     async def work(app: App) -> None:
         now = app.clock.now()
@@ -299,6 +306,7 @@ async def run_event_add(settings: Settings, args: argparse.Namespace) -> None:
             online_capacity=args.online_capacity,
             registration_deadline=deadline,
             audience=audience,
+            waitlist_offers=args.offers,
         )
         understood = [
             app.translator.t("de", "cli.event.kind", kind=app.translator.t("de", f"kind.{kind}")),
@@ -309,6 +317,9 @@ async def run_event_add(settings: Settings, args: argparse.Namespace) -> None:
             moment = app.translator.datetime("de", deadline)
             understood.append(app.translator.t("de", "cli.event.deadline", moment=moment))
         try:
+            if repeat is not None:
+                await add_series(app, event, repeat, args, understood)
+                return
             stored = await create_event(app.uow(), actor_id=None, event=event, now=now)
         except InvalidInput as exc:
             reply = plain_text(app.router.error_reply("de", exc).text)
@@ -321,6 +332,37 @@ async def run_event_add(settings: Settings, args: argparse.Namespace) -> None:
             print(plain_text(line), file=sys.stderr)
 
     await _with_app(settings, work)
+
+
+async def add_series(
+    app: App, event: Event, repeat: Frequency, args: argparse.Namespace, understood: list[Any]
+) -> None:
+    """``event add --repeat``: the series' dates, one id a line on stdout; the dates as
+    understood on stderr. Raises InvalidInput, UsageError (``--until``)."""
+    until = None
+    if args.until:
+        try:
+            moment = parse_date(
+                args.until, now=app.clock.now(), tz=app.settings.tz, require_time=False
+            )
+        except DateError as exc:
+            raise UsageError(f"--until: {exc}") from None
+        until = moment.date()
+    created = await create_series(
+        app.uow(),
+        actor_id=None,
+        event=event,
+        frequency=repeat,
+        count=args.count,
+        until=until,
+        now=app.clock.now(),
+    )
+    for dated in created.dates:
+        print(dated.id)
+    for line in understood:
+        print(plain_text(line), file=sys.stderr)
+    days = ", ".join(app.translator.datetime("de", d.starts_at) for d in created.dates)
+    print(say("cli.series.created", count=len(created.dates), dates=days), file=sys.stderr)
 
 
 async def run_event_change(settings: Settings, args: argparse.Namespace) -> None:
@@ -347,6 +389,8 @@ async def run_event_change(settings: Settings, args: argparse.Namespace) -> None
             changes["capacity"] = args.capacity
         if args.online_capacity is not None:
             changes["online_capacity"] = args.online_capacity
+        if args.offers is not None:
+            changes["waitlist_offers"] = args.offers
         if not changes:
             raise UsageError(say("cli.event.nothing_to_change"))
         event = await change_event(
@@ -374,9 +418,12 @@ async def run_event_list(settings: Settings, args: argparse.Namespace) -> None:
                 + (f" {say(f'cli.mode.{mode}')}" if event.is_hybrid else "")
                 for mode, p in info.by_mode.items()
             )
+            title = event.title
+            if event.series_id is not None:
+                title += f" {say('cli.series.marker', id=event.series_id)}"
             print(
                 f"{event.id}\t{tr.datetime('de', event.starts_at)}\t{event.kind.value}\t"
-                f"{event.audience.value}\t{places}\t{state}\t{event.title}"
+                f"{event.audience.value}\t{places}\t{state}\t{title}"
             )
 
     await _with_app(settings, work)
@@ -384,6 +431,14 @@ async def run_event_list(settings: Settings, args: argparse.Namespace) -> None:
 
 async def run_event_cancel(settings: Settings, args: argparse.Namespace) -> None:
     async def work(app: App) -> None:
+        if args.series:
+            now = app.clock.now()
+            done = await cancel_series(app.uow(), actor_id=None, event_id=args.id, now=now)
+            for dated, told in done:
+                who = told.confirmed + told.waitlisted
+                moment = app.translator.datetime("de", dated.starts_at)
+                print(f"{dated.id}\t{moment}\t{say('cli.series.cancelled_date', count=who)}")
+            return
         told = await cancel_event(app.uow(), actor_id=None, event_id=args.id, now=app.clock.now())
         groups = [
             say(f"cli.told.{kind}", count=count)
@@ -907,6 +962,56 @@ async def run_event_speaker(settings: Settings, args: argparse.Namespace) -> Non
     await _with_app(settings, work)
 
 
+async def run_event_question_add(settings: Settings, args: argparse.Namespace) -> None:
+    """Attach a registration question; everyone who signs up is asked it in the chat."""
+
+    async def work(app: App) -> None:
+        question = await add_question(
+            app.uow(),
+            actor_id=None,
+            event_id=args.id,
+            kind=QuestionKind(args.kind),
+            prompt=args.text,
+            options=tuple(args.option),
+            required=args.required,
+            now=app.clock.now(),
+        )
+        print(say("cli.question.added", number=question.position, id=args.id))
+
+    await _with_app(settings, work)
+
+
+async def run_event_questions(settings: Settings, args: argparse.Namespace) -> None:
+    """The event's registration questions with the answers so far, in sum."""
+
+    async def work(app: App) -> None:
+        asked = await summary(app.uow(), actor_id=None, event_id=args.id)
+        if not asked:
+            print(say("cli.question.none"), file=sys.stderr)
+        for item in asked:
+            question = item.question
+            flags = f"{question.kind.value}{', Pflicht' if question.required else ''}"
+            print(f"{question.position}\t{question.prompt} ({flags})")
+            for value, count in item.counts:
+                print(f"\t{value}: {count}")
+            for text in item.texts:
+                print(f"\t– {text}")
+            if item.unanswered:
+                print(f"\tohne Angabe: {item.unanswered}")
+
+    await _with_app(settings, work)
+
+
+async def run_event_question_remove(settings: Settings, args: argparse.Namespace) -> None:
+    async def work(app: App) -> None:
+        await remove_question(
+            app.uow(), actor_id=None, event_id=args.id, position=args.number, now=app.clock.now()
+        )
+        print(say("cli.question.removed", number=args.number, id=args.id))
+
+    await _with_app(settings, work)
+
+
 # --- knowledge base -----------------------------------------------------------------------
 
 
@@ -1131,6 +1236,12 @@ def _parser() -> argparse.ArgumentParser:
         help="Online-Plätze einer hybriden Veranstaltung (mit --place und --video); "
         "Standard: unbegrenzt",
     )
+    add.add_argument(
+        "--offers",
+        action="store_true",
+        help="freie Plätze der Warteliste anbieten (24 Stunden zum Annehmen) statt sie "
+        "gleich zu vergeben",
+    )
     add.add_argument("--deadline", metavar="ZEITPUNKT", help="Anmeldeschluss (mit Uhrzeit)")
     add.add_argument("--place", metavar="ORT", help="Ort")
     add.add_argument("--video", metavar="LINK", help="Link zur Videokonferenz")
@@ -1141,6 +1252,17 @@ def _parser() -> argparse.ArgumentParser:
         metavar="ZIELGRUPPE",
         help=", ".join(a.value for a in Audience) + " (everyone: auch Gäste; Standard: network)",
     )
+    add.add_argument(
+        "--repeat",
+        metavar="RHYTHMUS",
+        help="als Serie: weekly (wöchentlich), biweekly (alle zwei Wochen), monthly (derselbe "
+        "Wochentag im Monat, z. B. jeder zweite Dienstag), monthly-day (derselbe Tag im Monat); "
+        "mit --count oder --until",
+    )
+    add.add_argument(
+        "--count", type=_positive, metavar="ANZAHL", help=f"Termine der Serie (1–{MAX_DATES})"
+    )
+    add.add_argument("--until", metavar="DATUM", help="letzter möglicher Tag der Serie")
     change = command(
         "change", run_event_change, "Veranstaltung ändern oder verschieben (mit Nachricht)", event
     )
@@ -1156,19 +1278,55 @@ def _parser() -> argparse.ArgumentParser:
     change.add_argument(
         "--online-capacity", type=_positive, metavar="ANZAHL", help="Online-Plätze (hybrid)"
     )
+    change.add_argument(
+        "--offers",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="freie Plätze der Warteliste anbieten (--offers) oder gleich vergeben (--no-offers)",
+    )
     change.add_argument("--deadline", metavar="ZEITPUNKT", help="Anmeldeschluss")
     change.add_argument("--place", metavar="ORT", help="Ort („“ für keinen)")
     change.add_argument("--video", metavar="LINK", help="Link zur Videokonferenz („“ für keinen)")
     change.add_argument("--description", metavar="TEXT", help="Beschreibung")
     command("list", run_event_list, "kommende Veranstaltungen", event)
+    asking = command(
+        "question-add",
+        run_event_question_add,
+        "Anmeldefrage anhängen (nach der Anmeldung im Chat gestellt)",
+        event,
+    )
+    asking.add_argument("id", type=_positive, metavar="NUMMER", help="der Veranstaltung")
+    asking.add_argument("--text", required=True, metavar="FRAGE", help="die Frage")
+    asking.add_argument(
+        "--kind",
+        default=QuestionKind.TEXT.value,
+        choices=[k.value for k in QuestionKind],
+        help="text (freie Antwort, Standard), choice (Auswahl, mit --option), yes_no",
+    )
+    asking.add_argument(
+        "--option", action="append", default=[], metavar="ANTWORT", help="eine Auswahl (mehrfach)"
+    )
+    asking.add_argument("--required", action="store_true", help="nicht überspringbar")
+    command(
+        "questions", run_event_questions, "Anmeldefragen und Angaben in Summe", event
+    ).add_argument("id", type=_positive, metavar="NUMMER", help="der Veranstaltung")
+    removing = command(
+        "question-remove", run_event_question_remove, "Anmeldefrage entfernen", event
+    )
+    removing.add_argument("id", type=_positive, metavar="NUMMER", help="der Veranstaltung")
+    removing.add_argument("number", type=_positive, metavar="FRAGE", help="Nummer der Frage")
     speaker = command(
         "speaker", run_event_speaker, "Sprecher/in einer Veranstaltung festlegen", event
     )
     speaker.add_argument("id", type=_positive, metavar="NUMMER", help="der Veranstaltung")
     speaker.add_argument("person", nargs="?", metavar="PERSON", help="Nummer oder Name")
     speaker.add_argument("--none", action="store_true", help="niemanden")
-    command("cancel", run_event_cancel, "Veranstaltung absagen", event).add_argument(
-        "id", type=_positive, metavar="NUMMER", help="der Veranstaltung"
+    cancel = command("cancel", run_event_cancel, "Veranstaltung absagen", event)
+    cancel.add_argument("id", type=_positive, metavar="NUMMER", help="der Veranstaltung")
+    cancel.add_argument(
+        "--series",
+        action="store_true",
+        help="alle kommenden Termine der Serie dieses Termins absagen",
     )
     reminders = command(
         "reminders", run_event_reminders, "Erinnerungen einer Veranstaltung festlegen", event
@@ -1182,7 +1340,7 @@ def _parser() -> argparse.ArgumentParser:
         "--to",
         required=True,
         metavar="EMPFÄNGER",
-        help="alle, termin:ID, mitglied:NAME oder art:ART",
+        help="alle, termin:ID, mitglied:NAME, art:ART oder nicht_angemeldet:ID",
     )
     ann.add_argument("text", nargs="+", metavar="TEXT", help="„-“: von der Standardeingabe")
     ann.add_argument("--no-wait", action="store_true", help="nicht auf die Zustellung warten")
@@ -1330,6 +1488,7 @@ def _parser() -> argparse.ArgumentParser:
     command(
         "admin-link", run_admin_link, "Anmelde-Link für den Web-Schreibtisch (10 Minuten, einmal)"
     ).add_argument("--person", required=True, metavar="PERSON", help="Person (Nummer oder Name)")
+    cli_surveys.add_commands(group, command, Parser)
     return parser
 
 

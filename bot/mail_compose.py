@@ -38,6 +38,7 @@ WITHDRAW_LINK = {
     "registered",
     "waitlisted",
     "promoted",
+    "offered",
     "event_changed",
     "reminder",
     "reminder_place",
@@ -130,6 +131,9 @@ def compose(
         if key == "announcement":
             url = setup.event_url("anmelden", recipient.person_id, event)
             links.append((t(language, "mail.link.sign_up"), url))
+        if key == "offered":  # the sign-up page takes the offered place
+            url = setup.event_url("anmelden", recipient.person_id, event)
+            links.append((t(language, "mail.link.accept"), url))
         if key in WITHDRAW_LINK:
             url = setup.event_url("abmelden", recipient.person_id, event)
             links.append((t(language, "mail.link.withdraw"), url))

@@ -176,6 +176,11 @@ class NotificationHub:
             assert self.video is not None
             line = self._translator.t(language, "notice.video", url=link, **self.video.opens)
             text = Markup("\n").join((text, line))
+        if asked := item.params.get("questions"):
+            line = self._translator.t(
+                language, "notice.questions", count=asked, event_id=item.params.get("event_id")
+            )
+            text = Markup("\n").join((text, line))
         queued = {Platform.EMAIL} if address is not None else set()
         if identity is None:
             if self.fallback is None:

@@ -22,10 +22,13 @@ from bot.outages import Retrying
 from bot.poll_jobs import close_due_polls
 from core.announcements import finish_announcements
 from core.domain.people import Platform
+from core.event_rooms import reconcile_invites
 from core.kb import sync_index
 from core.polls import next_deadline
 from core.reminders import next_due, plan_due
 from core.retention import apply_retention
+from core.signup import expire_offers, next_offer_end
+from core.surveys import next_survey_due, run_due_surveys
 from storage.locks import SessionLock
 
 log = logging.getLogger(__name__)
@@ -146,16 +149,23 @@ class Scheduler:
             )
 
     async def round(self) -> datetime | None:
-        """Plan what is due, hand it over, close due polls and finished announcements;
-        returns the next time something falls due."""
+        """Plan what is due, pass on offered places nobody took, hand everything over, close
+        due polls and finished announcements, queue invitations to and removals from event
+        rooms; returns the next time something falls due."""
         await plan_due(self.app.uow(), now=self.app.clock.now())
+        await expire_offers(self.app.uow, now=self.app.clock.now())
+        await run_due_surveys(self.app.uow, now=self.app.clock.now())
         await self.hub.deliver_due()
         if await close_due_polls(self.app.uow, self.app.clock.now(), self.app.translator):
             self.hub.wake({platform.value for platform in Platform})  # results in every room
         await finish_announcements(self.app.uow(), now=self.app.clock.now())
+        if await reconcile_invites(self.app.uow(), now=self.app.clock.now()):
+            self.hub.wake({Platform.MATRIX.value})  # invitations to and removals from rooms
         upcoming = [
             await next_due(self.app.uow(), now=self.app.clock.now()),
             await next_deadline(self.app.uow()),
+            await next_offer_end(self.app.uow()),
+            await next_survey_due(self.app.uow()),
         ]
         return min((moment for moment in upcoming if moment is not None), default=None)
 

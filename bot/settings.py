@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     retention_gaps_months: int = Field(default=12, ge=1, le=120)
     #: Delivered messages and handled notices (texts and chat ids).
     retention_delivered_days: int = Field(default=30, ge=1, le=3650)
+    #: Answers to registration questions, days after the event.
+    retention_answers_days: int = Field(default=30, ge=1, le=3650)
     #: The office's full privacy notice on the web, linked from the short one in the chat.
     privacy_url: str | None = None
     #: This process's name among those sharing the database: the leases on messages it is
@@ -222,6 +224,7 @@ class Settings(BaseSettings):
             self.retention_answered_days,
             self.retention_gaps_months,
             self.retention_delivered_days,
+            answers_days=self.retention_answers_days,
         )
 
     @property

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Response
 from bot.calendar import Entry, calendar_file
 from core.calendar import calendar_feed
 from core.domain.registrations import Registration, RegistrationStatus
+from core.series import series_dates
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -41,7 +42,9 @@ def calendar_routes(app: App) -> APIRouter:
             for v in views
         ]
         name = app.translator.t(app.settings.default_language, "calendar.feed_name")
-        body = calendar_file(entries, name=str(name), now=app.clock.now())
+        series_ids = {v.event.series_id for v in views if v.event.series_id is not None}
+        series = await series_dates(app.uow(), series_ids) if series_ids else None
+        body = calendar_file(entries, name=str(name), now=app.clock.now(), series=series)
         return Response(
             body,
             media_type="text/calendar; charset=utf-8",

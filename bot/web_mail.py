@@ -152,12 +152,17 @@ def mail_routes(app: App) -> APIRouter:
             return invalid(request, purpose, 404)
         event = details.info.event
         problem = _problem(purpose, details, now)
-        hybrid = purpose == "anmelden" and event.is_hybrid
+        offered = purpose == "anmelden" and details.info.own_offer is not None
+        hybrid = purpose == "anmelden" and event.is_hybrid and not offered
         context = {
             "facts": _facts(t, details),
             "problem": explained(problem) if problem is not None else None,
             "lead": LEADS["anmelden_hybrid" if hybrid else purpose],
-            "button": "Verbindlich anmelden" if purpose == "anmelden" else "Abmelden",
+            "button": "Platz annehmen"
+            if offered
+            else "Verbindlich anmelden"
+            if purpose == "anmelden"
+            else "Abmelden",
             "modes": [(MODE_FIELD[m], MODE_BUTTONS[m]) for m in event.modes] if hybrid else [],
         }
         title = f"{'Anmelden' if purpose == 'anmelden' else 'Abmelden'}: {event.title}"
@@ -334,6 +339,9 @@ def _problem(purpose: str, details: EventDetails, now: datetime) -> DomainError 
     state = info.state(now)
     try:
         if purpose == "anmelden":
+            if info.own_offer is not None and now < info.own_offer:
+                event.check_withdrawable(now)
+                return None  # the button takes the place offered
             if state.own is not None:
                 return AlreadyRegistered(f"already_{state.own.value}", title=event.title)
             event.check_open(now)
@@ -389,6 +397,9 @@ def _facts(t: Translator, details: EventDetails) -> list[tuple[str, str]]:
     elif info.own_status is RegistrationStatus.WAITLISTED:
         rank = f", auf Platz {details.own_rank}" if details.own_rank else ""
         facts.append(("Sie", f"stehen auf der Warteliste{how}{rank}"))
+        if info.own_offer is not None:
+            until = t.datetime(LANGUAGE, info.own_offer)
+            facts.append(("Angebot", f"ein Platz ist bis {until} für Sie reserviert"))
     return facts
 
 

@@ -19,6 +19,7 @@ from core.domain.notifications import (
     Notification,
 )
 from core.domain.text import has_control_characters
+from core.outreach import recipients as outreach_recipients
 from core.ports import UnitOfWork
 
 TEXT_MAX = 3500
@@ -43,11 +44,18 @@ async def resolve_audience(uow: UnitOfWork, kind: AudienceKind, ref: str | None)
             if ref not in {k.value for k in MemberKind}:
                 raise InvalidInput("member_kind", kinds=", ".join(k.value for k in MemberKind))
             return Audience(kind, ref)
-        if kind is AudienceKind.EVENT:
+        if kind in (AudienceKind.EVENT, AudienceKind.NOT_REGISTERED):
             if not (ref or "").isdigit() or await uow.events.get(int(ref)) is None:
                 raise NotFound("event_not_found", id=ref or "")
             return Audience(kind, ref)
         return Audience(kind)
+
+
+async def _recipients(uow: UnitOfWork, audience: Audience, now: datetime) -> list[int]:
+    """Person ids of ``audience`` now, in id order, inside the caller's unit of work."""
+    if audience.kind is AudienceKind.NOT_REGISTERED:
+        return await outreach_recipients(uow, int(audience.ref or 0), now)
+    return await uow.announcements.recipients(audience.kind, audience.ref)
 
 
 #: How many words a member's name may have when it is not quoted.
@@ -69,12 +77,14 @@ async def member_audience_at_start(uow: UnitOfWork, text: str) -> tuple[Audience
     raise NotFound("member_not_found", ref=words[0] if words else "")
 
 
-async def count_recipients(uow: UnitOfWork, *, actor_id: int | None, audience: Audience) -> int:
-    """How many persons an announcement to ``audience`` would reach now (the preview).
-    Raises NotAllowed."""
+async def count_recipients(
+    uow: UnitOfWork, *, actor_id: int | None, audience: Audience, now: datetime
+) -> int:
+    """How many persons an announcement to ``audience`` would reach at ``now`` (the preview).
+    Raises NotAllowed, NotFound ``event_not_found``."""
     async with uow:
         await require(uow, actor_id, Action.ANNOUNCE)
-        return len(await uow.announcements.recipients(audience.kind, audience.ref))
+        return len(await _recipients(uow, audience, now))
 
 
 async def announce(
@@ -94,8 +104,12 @@ async def announce(
 
     ``subject`` makes it an information mail for those who get mail (one line, at most
     :data:`SUBJECT_MAX` characters; the text is its Markdown body); ``event_id`` names the
-    event it invites to: each mail then carries a personal "Anmelden" link.
+    event it invites to: each mail then carries a personal "Anmelden" link. To the
+    municipalities not registered for an event (``nicht_angemeldet:ID``) it invites to that
+    event unless ``event_id`` says otherwise; its recipients are counted now.
     Raises InvalidInput, NotAllowed, NotFound (``event_not_found``)."""
+    if audience.kind is AudienceKind.NOT_REGISTERED and event_id is None:
+        event_id = int(audience.ref or 0)
     text = text.strip()
     subject = " ".join(subject.split()) if subject is not None else None
     if subject is not None and (len(subject) > SUBJECT_MAX or has_control_characters(subject)):
@@ -117,7 +131,7 @@ async def announce(
                 raise NotFound("event_not_found", id=event_id)
             if found.event.cancelled or found.event.starts_at <= now:
                 raise InvalidInput("announcement_event_closed", title=found.event.title)
-        people = await uow.announcements.recipients(audience.kind, audience.ref)
+        people = await _recipients(uow, audience, now)
         if not people:
             raise InvalidInput("announcement_nobody")
         stored = await uow.announcements.add(

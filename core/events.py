@@ -180,8 +180,8 @@ async def change_event(
             )
         if not changed.cancelled:
             for mode in changed.modes:
-                confirmed = info.by_mode[mode].confirmed if mode in info.by_mode else 0
-                await promote_waitlisted(uow, changed, mode, confirmed=confirmed, now=now)
+                held = info.by_mode[mode].held if mode in info.by_mode else 0
+                await promote_waitlisted(uow, changed, mode, held=held, now=now)
         if NOTIFIED_CHANGES & differing:
             await _tell_registered(uow, changed, "event_changed")
         await uow.commit()

@@ -28,12 +28,16 @@ from core.domain.notifications import (
 from core.domain.outbox import OutgoingMessage
 from core.domain.people import ChatIdentity, Person, Platform
 from core.domain.polls import Poll, Tally
+from core.domain.questions import EventQuestion
 from core.domain.registrations import (
     Mode,
     Registration,
     RegistrationStatus,
     status_for_new_signup,
 )
+from core.domain.room_invites import Invitee, InvitingRoom, RoomInvite
+from core.domain.series import Series
+from core.domain.surveys import Answer, Survey
 from core.domain.web import GrantKind, WebGrant
 from core.faq.records import FaqGap, ForwardedQuestion
 
@@ -44,13 +48,19 @@ class Places:
 
     capacity: int | None  # None: unlimited
     confirmed: int
-    waitlisted: int
+    waitlisted: int  # those holding an offer included
     waitlist_tail: int = 0  # highest position on the waiting list; the next one gets tail + 1
+    offered: int = 0  # waiting, and offered a place they hold for now
+
+    @property
+    def held(self) -> int:
+        """Places taken: confirmed, or held by an open offer."""
+        return self.confirmed + self.offered
 
     @property
     def free(self) -> int | None:
         """Places still free (``None``: unlimited)."""
-        return None if self.capacity is None else max(self.capacity - self.confirmed, 0)
+        return None if self.capacity is None else max(self.capacity - self.held, 0)
 
     @property
     def takes_confirmed(self) -> bool:
@@ -68,6 +78,7 @@ class EventWithCounts:
     by_mode: dict[Mode, Places]  # the modes the event offers
     own_status: RegistrationStatus | None = None  # the person's active registration, if any
     own_mode: Mode | None = None
+    own_offer: datetime | None = None  # until when the person holds an offered place
     admitted: bool = True  # the person (if given) belongs to the audience and may sign up
 
     def places(self, mode: Mode) -> Places:
@@ -177,8 +188,17 @@ class RegistrationRepository(Protocol):
     async def update(self, registration: Registration) -> None: ...
     async def active_for(self, event_id: int, person_id: int) -> Registration | None: ...
     async def first_waitlisted(
-        self, event_id: int, mode: Mode, limit: int
-    ) -> list[Registration]: ...
+        self, event_id: int, mode: Mode, limit: int, *, unoffered: bool = False
+    ) -> list[Registration]:
+        """The first ``limit`` waiting for ``mode`` in order (``unoffered``: those not
+        holding an offer)."""
+        ...
+
+    async def offers_ended(self, now: datetime) -> list[Registration]:
+        """Waiting registrations whose offer ended at or before ``now``."""
+        ...
+
+    async def next_offer_end(self) -> datetime | None: ...
 
     async def change_mode(self, event_id: int, old: Mode, new: Mode) -> int:
         """Every active registration of ``old`` to ``new`` (waiting-list order kept);
@@ -218,6 +238,20 @@ class FaqFeedbackRepository(Protocol):
 
     async def count(self, entry_id: str, *, helpful: bool) -> None: ...
     async def unhelpful_first(self, limit: int) -> list[tuple[str, int, int]]: ...
+
+
+class QuestionRepository(Protocol):
+    """Registration questions of events, and the answers (``core.questions``)."""
+
+    async def add(self, question: EventQuestion) -> EventQuestion: ...
+    async def of_event(self, event_id: int) -> list[EventQuestion]: ...
+    async def remove(self, question: EventQuestion) -> None: ...
+    async def save_answer(self, question_id: int, person_id: int, value: str | None) -> None: ...
+    async def answers(
+        self, event_id: int, person_id: int | None = None
+    ) -> dict[int, dict[int, str]]: ...
+    async def forget_answers(self, event_id: int, person_id: int) -> None: ...
+    async def purge_answers(self, ended_before: datetime) -> int: ...
 
 
 class DialogueRepository(Protocol):
@@ -564,6 +598,80 @@ class AttendanceRepository(Protocol):
     async def event_of_code(self, code: str) -> int | None: ...
 
 
+class SeriesRepository(Protocol):
+    """Series of events (``core.domain.series``) and their dates."""
+
+    async def add(self, rule: Series) -> Series: ...
+    async def many(self, series_ids: Collection[int]) -> dict[int, Series]: ...
+    async def dates(self, series_id: int) -> list[Event]:
+        """The series' events in the order of its rule (cancelled ones included)."""
+        ...
+
+
+class SurveyRepository(Protocol):
+    """Evaluation surveys (``core.surveys``): answers stored without person, time or order."""
+
+    async def add(self, survey: Survey) -> Survey: ...
+    async def get(self, survey_id: int, *, lock: bool = False) -> Survey | None: ...
+    async def for_event(self, event_id: int) -> Survey | None: ...
+    async def list(self) -> list[Survey]: ...
+    async def responses(self, survey_id: int) -> list[list[Answer]]: ...
+    async def mark_sent(
+        self,
+        survey_id: int,
+        *,
+        now: datetime,
+        remind_at: datetime,
+        closes_at: datetime,
+        invited: int,
+    ) -> bool: ...
+    async def mark_reminded(self, survey_id: int, now: datetime) -> bool: ...
+    async def close(self, survey_id: int, now: datetime) -> bool: ...
+    async def delete(self, survey_id: int) -> None: ...
+    async def due_to_send(self, now: datetime) -> list[int]: ...
+    async def due_to_remind(self, now: datetime) -> list[int]: ...
+    async def due_to_close(self, now: datetime) -> list[int]: ...
+    async def next_due(self) -> datetime | None: ...
+    async def closed_before(self, moment: datetime) -> list[int]: ...
+    async def add_recipients(self, survey_id: int, person_ids: list[int]) -> None: ...
+    async def recipients(self, survey_id: int) -> list[int]: ...
+    async def draft(self, survey_id: int, person_id: int) -> list[Answer] | None: ...
+    async def set_draft(
+        self, survey_id: int, person_id: int, draft: list[Answer] | None
+    ) -> None: ...
+    async def has_answered(self, survey_id: int, voter_key: str) -> bool: ...
+    async def answered_keys(self, survey_id: int) -> set[str]: ...
+    async def store_response(
+        self, survey_id: int, voter_key: str, answers: list[Answer]
+    ) -> bool: ...
+
+
+class RoomInviteRepository(Protocol):
+    """The event rooms whose participants the bot invites, and whom it invited
+    (``core.event_rooms``)."""
+
+    async def switch_on(
+        self, event_id: int, platform: Platform, chat_id: str, now: datetime
+    ) -> None: ...
+    async def switch_off(self, event_id: int, platform: Platform, chat_id: str) -> bool:
+        """``False`` if it was not on."""
+        ...
+
+    async def rooms(self, now: datetime, event_id: int | None = None) -> list[InvitingRoom]:
+        """Rooms that invite, of events neither over nor cancelled."""
+        ...
+
+    async def invitees(self, event_id: int, platform: Platform) -> list[Invitee]: ...
+    async def invites(self, room: InvitingRoom) -> list[RoomInvite]: ...
+    async def add(self, room: InvitingRoom, invitee: Invitee, now: datetime) -> int | None:
+        """The new invitation's id; ``None`` if the account is invited already."""
+        ...
+
+    async def sent_with(self, invite_id: int, outbox_id: int) -> None: ...
+    async def delete(self, invite_id: int) -> None: ...
+    async def forget_ended(self, now: datetime) -> int: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving ``async with`` without :meth:`commit` rolls back.
 
@@ -580,6 +688,7 @@ class UnitOfWork(Protocol):
     inbound: InboundRepository
     state: StateRepository
     dialogues: DialogueRepository
+    questions: QuestionRepository
     faq_feedback: FaqFeedbackRepository
     outbox: OutboxRepository
     faq_entries: FaqEntryRepository
@@ -598,6 +707,9 @@ class UnitOfWork(Protocol):
     api_tokens: ApiTokenRepository
     audit: AuditRepository
     attendance: AttendanceRepository
+    series: SeriesRepository
+    surveys: SurveyRepository
+    room_invites: RoomInviteRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, *exc: object) -> None: ...

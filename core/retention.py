@@ -33,6 +33,8 @@ class RetentionPeriods:
     gaps_months: int = 12
     #: Delivered or given-up messages and notices (they hold texts and chat ids).
     delivered_days: int = 30
+    #: Answers to events' registration questions, after the event.
+    answers_days: int = 30
 
 
 Purge = Callable[[UnitOfWork, datetime, RetentionPeriods], Awaitable[int]]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from core.audit import record
@@ -19,10 +20,12 @@ from core.domain.errors import (
 )
 from core.domain.events import Event
 from core.domain.notices import Notice
+from core.domain.questions import EventQuestion
 from core.domain.registrations import (
     Mode,
     Registration,
     RegistrationStatus,
+    offer_deadline,
     places_to_fill,
 )
 from core.mail import wants_mail
@@ -49,6 +52,9 @@ class AttendeeList:
     info: EventWithCounts
     confirmed: list[RegistrationView]
     waitlisted: list[RegistrationView]
+    #: The event's registration questions and person id → {question id → answer}.
+    questions: list[EventQuestion] = field(default_factory=list)
+    answers: dict[int, dict[int, str]] = field(default_factory=dict)
 
 
 async def sign_up(
@@ -63,8 +69,9 @@ async def sign_up(
     """One transaction: lock the event, count, decide, insert. Concurrent signups queue up.
 
     ``mode``: on site or online; needed for a hybrid event (else ModeRequired), refused when
-    the event does not offer it (``mode_not_offered_<mode>``). Someone registered in the other mode
-    of a hybrid event switches (:func:`_switch`). A person who gets notices by e-mail (or
+    the event does not offer it (``mode_not_offered_<mode>``). Someone registered in the other
+    mode of a hybrid event switches (:func:`_switch`); someone holding an offered place takes
+    it (:func:`accept_offer`). A person who gets notices by e-mail (or
     signed up from a mail, ``via_mail``) is sent the confirmation with the calendar
     invitation (notice ``registered`` or ``waitlisted``). Raises NotFound, AlreadyRegistered,
     SignupClosed, NotAllowed, ModeRequired, InvalidInput, DomainError."""
@@ -80,6 +87,10 @@ async def sign_up(
         if not event.visible_to(person, member, now):  # never reveal its title or state
             raise NotFound("event_not_found", id=event_id)
         if info.own_status is not None and (mode is None or mode is info.own_mode):
+            if info.own_offer is not None:  # the place offered to them: taking it
+                registration = await _accept(uow, info, person_id, now)
+                await uow.commit()
+                return SignupResult(event, registration, None)
             # said first: it reassures, whatever else holds
             raise AlreadyRegistered(f"already_{info.own_status.value}", title=event.title)
         event.check_open(now)
@@ -123,6 +134,8 @@ async def _switch(
     previous = info.own_mode
     target = info.places(mode)
     was_confirmed = registration.status is RegistrationStatus.CONFIRMED
+    held_offer = registration.offered_until is not None
+    registration.offered_until = None
     if was_confirmed and not target.takes_confirmed:
         raise DomainError(f"mode_switch_full_{mode.value}", title=info.event.title)
     registration.mode = mode
@@ -135,10 +148,88 @@ async def _switch(
         registration.waitlist_position = target.waitlist_tail + 1
         rank = target.waitlisted + 1
     await uow.registrations.update(registration)
-    if was_confirmed:
-        left = info.places(previous).confirmed - 1
-        await promote_waitlisted(uow, info.event, previous, confirmed=left, now=now)
+    if was_confirmed or held_offer:
+        left = info.places(previous).held - 1
+        await promote_waitlisted(uow, info.event, previous, held=left, now=now)
     return SignupResult(info.event, registration, rank, switched_from=previous)
+
+
+async def _accept(
+    uow: UnitOfWork, info: EventWithCounts, person_id: int, now: datetime
+) -> Registration:
+    """The person takes the place offered to them, under the event's lock. Raises
+    SignupClosed (cancelled, begun), DomainError ``offer_expired``."""
+    info.event.check_withdrawable(now)
+    registration = await uow.registrations.active_for(info.event.id, person_id)
+    assert registration is not None
+    if not registration.holds_offer(now):
+        raise DomainError("offer_expired", title=info.event.title)
+    registration.status = RegistrationStatus.CONFIRMED
+    registration.waitlist_position = None
+    registration.offered_until = None
+    registration.updated_at = now
+    await uow.registrations.update(registration)
+    if await wants_mail(uow, person_id):
+        uow.notify(Notice(person_id, "registered", _about(info.event, registration.mode)))
+    return registration
+
+
+async def accept_offer(
+    uow: UnitOfWork, *, person_id: int, event_id: int, now: datetime
+) -> Registration:
+    """``/annehmen ID``: take the place offered from the waiting list. Raises NotFound,
+    NotRegistered, SignupClosed, DomainError ``no_offer`` (waiting without an offer, or
+    registered already), ``offer_expired``."""
+    async with uow:
+        info = await uow.events.lock(event_id, person_id=person_id)
+        if info is None:
+            raise NotFound("event_not_found", id=event_id)
+        if info.own_status is None:
+            found = await uow.persons.get_with_member(person_id)
+            if found is None or not info.event.visible_to(*found, now):
+                raise NotFound("event_not_found", id=event_id)
+            raise NotRegistered(title=info.event.title)
+        if info.own_offer is None:
+            raise DomainError(f"no_offer_{info.own_status.value}", title=info.event.title)
+        registration = await _accept(uow, info, person_id, now)
+        await uow.commit()
+    return registration
+
+
+async def expire_offers(uow_factory: Callable[[], UnitOfWork], *, now: datetime) -> int:
+    """Offers nobody took in time pass on: the waiting-list entry ends (the person is told,
+    notice ``offer_expired``) and the place is offered to the next person waiting. One
+    transaction per entry, under its event's lock. Returns how many ended."""
+    async with uow_factory() as uow:
+        ended = await uow.registrations.offers_ended(now)
+    count = 0
+    for found in ended:
+        assert found.person_id is not None
+        async with uow_factory() as uow:
+            info = await uow.events.lock(found.event_id)
+            registration = await uow.registrations.active_for(found.event_id, found.person_id)
+            if info is None or registration is None or registration.offered_until is None:
+                continue  # taken, withdrawn or ended meanwhile
+            if registration.offered_until > now:
+                continue
+            held = info.places(registration.mode).held if registration.mode in info.by_mode else 1
+            registration.status = RegistrationStatus.CANCELLED
+            registration.waitlist_position = None
+            registration.offered_until = None
+            registration.updated_at = now
+            await uow.registrations.update(registration)
+            uow.notify(Notice(found.person_id, "offer_expired", _about(info.event)))
+            if not info.event.cancelled and registration.mode in info.by_mode:
+                await promote_waitlisted(uow, info.event, registration.mode, held=held - 1, now=now)
+            await uow.commit()
+            count += 1
+    return count
+
+
+async def next_offer_end(uow: UnitOfWork) -> datetime | None:
+    """When the next open offer ends (the scheduler wakes up then)."""
+    async with uow:
+        return await uow.registrations.next_offer_end()
 
 
 async def cancel_signup(
@@ -201,6 +292,7 @@ async def move_up(
         info.event.check_withdrawable(now)
         registration.status = RegistrationStatus.CONFIRMED
         registration.waitlist_position = None
+        registration.offered_until = None
         registration.updated_at = now
         await uow.registrations.update(registration)
         await _office_did(
@@ -265,35 +357,53 @@ async def _withdraw(
     uow: UnitOfWork, info: EventWithCounts, registration: Registration, now: datetime
 ) -> int:
     """Cancel one registration under the event lock and hand a freed place on."""
-    was_confirmed = registration.status is RegistrationStatus.CONFIRMED
+    held_place = (
+        registration.status is RegistrationStatus.CONFIRMED
+        or registration.offered_until is not None
+    )
     registration.status = RegistrationStatus.CANCELLED
     registration.waitlist_position = None
+    registration.offered_until = None
     registration.updated_at = now
     await uow.registrations.update(registration)
-    if not was_confirmed or info.event.cancelled or registration.mode not in info.by_mode:
+    if registration.person_id is not None:  # the answers to its questions go with it
+        await uow.questions.forget_answers(registration.event_id, registration.person_id)
+    if not held_place or info.event.cancelled or registration.mode not in info.by_mode:
         return 0
-    confirmed = info.places(registration.mode).confirmed - 1
-    return await promote_waitlisted(
-        uow, info.event, registration.mode, confirmed=confirmed, now=now
-    )
+    held = info.places(registration.mode).held - 1
+    return await promote_waitlisted(uow, info.event, registration.mode, held=held, now=now)
 
 
 async def promote_waitlisted(
-    uow: UnitOfWork, event: Event, mode: Mode, *, confirmed: int, now: datetime
+    uow: UnitOfWork, event: Event, mode: Mode, *, held: int, now: datetime
 ) -> int:
-    """Fill ``mode``'s free places from its waiting list, first come first served (``confirmed``:
-    how many hold a place of ``mode`` now); call under the event's lock."""
-    free = places_to_fill(event.capacity_of(mode), confirmed)
+    """Hand ``mode``'s free places to its waiting list, first come first served (``held``:
+    places of ``mode`` confirmed or held by an offer now); call under the event's lock.
+
+    With :attr:`Event.waitlist_offers` each free place is offered (notice ``offered``) until
+    :func:`~core.domain.registrations.offer_deadline`; without them, or when the start is
+    too near for an offer, the next people waiting are confirmed (notice ``promoted``, with
+    the number of the event's registration ``questions`` they are asked to answer).
+    Returns how many were offered or confirmed."""
+    free = places_to_fill(event.capacity_of(mode), held)
     if free == 0:
         return 0
-    promoted = await uow.registrations.first_waitlisted(event.id, mode, free)
-    for registration in promoted:
-        registration.status = RegistrationStatus.CONFIRMED
-        registration.waitlist_position = None
+    deadline = offer_deadline(now, event.starts_at) if event.waitlist_offers else None
+    chosen = await uow.registrations.first_waitlisted(event.id, mode, free, unoffered=True)
+    asked = len(await uow.questions.of_event(event.id)) if chosen else 0
+    for registration in chosen:
         registration.updated_at = now
+        if deadline is not None:
+            registration.offered_until = deadline
+            params = {**_about(event, mode), "deadline": deadline}
+            uow.notify(Notice(registration.person_id, "offered", params))
+        else:
+            registration.status = RegistrationStatus.CONFIRMED
+            registration.waitlist_position = None
+            params = {**_about(event, mode), **({"questions": asked} if asked else {})}
+            uow.notify(Notice(registration.person_id, "promoted", params))
         await uow.registrations.update(registration)
-        uow.notify(Notice(registration.person_id, "promoted", _about(event, mode)))
-    return len(promoted)
+    return len(chosen)
 
 
 def _about(event: Event, mode: Mode | None = None) -> dict[str, object]:
@@ -358,10 +468,12 @@ async def attendees(uow: UnitOfWork, *, actor_id: int | None, event_id: int) -> 
         if info is None:
             raise NotFound("event_not_found", id=event_id)
         views = await uow.registrations.for_event(event_id)
+        questions = await uow.questions.of_event(event_id)
+        answers = await uow.questions.answers(event_id) if questions else {}
     confirmed = [v for v in views if v.registration.status is RegistrationStatus.CONFIRMED]
     waiting = [v for v in views if v.registration.status is RegistrationStatus.WAITLISTED]
     waiting.sort(key=lambda v: (v.registration.mode != Mode.ON_SITE, v.waitlist_rank or 0))
-    return AttendeeList(info, confirmed, waiting)
+    return AttendeeList(info, confirmed, waiting, questions, answers)
 
 
 async def video_access(

@@ -125,12 +125,14 @@ REGISTRY: dict[str, TableData] = {
             "video_url": N,
             "capacity": N,
             "online_capacity": N,
+            "waitlist_offers": N,
             "registration_deadline": N,
             "audience": N,
             "cancelled": N,
             "speaker_id": M,
             "sequence": N,
             "updated_at": N,
+            "series_id": N,
         },
         mentioned="Veranstaltungen, für die das Netzwerkbüro Sie als Sprecher(in) eingetragen hat.",
     ),
@@ -142,6 +144,7 @@ REGISTRY: dict[str, TableData] = {
             "status": N,
             "mode": N,
             "waitlist_position": N,
+            "offered_until": N,
             "created_at": N,
             "updated_at": N,
         },
@@ -386,6 +389,86 @@ REGISTRY: dict[str, TableData] = {
         "Zahl der Teilnehmenden je Kommune.",
     ),
     "attendance_codes": TableData({"event_id": N, "code": N, "created_at": N}),
+    "event_questions": TableData(
+        {
+            "id": N,
+            "event_id": N,
+            "position": N,
+            "kind": N,
+            "prompt": N,
+            "options": N,
+            "required": N,
+        }
+    ),
+    "registration_answers": TableData(
+        {"question_id": N, "person_id": OWN, "value": C},
+        explanation="Ihre Angaben zur Anmeldung bei einer Veranstaltung (etwa Verpflegung, "
+        "Barrierefreiheit, Anreise): für die Planung des Netzwerkbüros, gelöscht einige Tage "
+        "nach der Veranstaltung oder mit Ihrer Abmeldung.",
+    ),
+    "event_room_invitations": TableData(
+        {"event_id": N, "platform": N, "chat_id": A, "since": N},
+        platform="platform",
+        explanation="Ihr Chat als Raum einer Veranstaltung, in den der Bot die Angemeldeten "
+        "einlädt.",
+    ),
+    "event_room_invites": TableData(
+        {
+            "id": N,
+            "event_id": N,
+            "platform": N,
+            "chat_id": N,
+            "person_id": OWN,
+            "user_id": A,
+            "outbox_id": N,
+            "invited_at": N,
+        },
+        platform="platform",
+        explanation="In welchen Raum einer Veranstaltung der Bot Ihr Matrix-Konto eingeladen "
+        "hat: damit er Sie wieder entfernt, wenn Sie sich abmelden. Gelöscht, wenn die "
+        "Veranstaltung vorbei ist.",
+    ),
+    "series": TableData(
+        {
+            "id": N,
+            "frequency": N,
+            "first_start": N,
+            "duration_seconds": N,
+            "count": N,
+            "until": N,
+            "timezone": N,
+            "created_at": N,
+        }
+    ),
+    # Evaluation surveys: the responses carry no person (nor time, nor order); free texts in
+    # them are content without an author.
+    "surveys": TableData(
+        {
+            "id": N,
+            "event_id": N,
+            "title": C,
+            "questions": C,
+            "created_at": N,
+            "send_at": N,
+            "reminder_after_s": N,
+            "open_for_s": N,
+            "sent_at": N,
+            "remind_at": N,
+            "reminded_at": N,
+            "closes_at": N,
+            "closed_at": N,
+            "invited": N,
+            "salt": N,
+            "responses": C,
+        }
+    ),
+    "survey_recipients": TableData(
+        {"survey_id": N, "person_id": OWN, "draft": N},
+        explanation="Befragungen nach Veranstaltungen, die Ihnen geschickt wurden, und Ihre "
+        "Antworten, solange Sie noch antworten (mit der letzten Antwort werden sie ohne Ihren "
+        "Namen gespeichert und hier gelöscht; alles hier endet mit der Befragung).",
+    ),
+    "survey_answered": TableData({"survey_id": N, "voter_key": N}),
 }
 
 

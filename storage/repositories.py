@@ -272,6 +272,20 @@ def _count(status: RegistrationStatus, mode: Mode) -> sa.ScalarSelect[int]:
     )
 
 
+def _offered(mode: Mode) -> sa.ScalarSelect[int]:
+    return (
+        sa.select(sa.func.count())
+        .select_from(registrations)
+        .where(
+            registrations.c.event_id == events.c.id,
+            registrations.c.mode == mode.value,
+            registrations.c.status == RegistrationStatus.WAITLISTED.value,
+            registrations.c.offered_until.is_not(None),
+        )
+        .scalar_subquery()
+    )
+
+
 def _tail(mode: Mode) -> sa.ScalarSelect[int]:
     return (
         sa.select(sa.func.coalesce(sa.func.max(registrations.c.waitlist_position), 0))
@@ -288,7 +302,7 @@ def _event_query(with_own_status: bool) -> sa.Select:
     """The event with its counts and waiting-list tail per mode, and (with the bind
     parameter ``person_id``) that person's own active status and mode. Built once:
     statements are cached."""
-    own_status = own_mode = sa.null()
+    own_status = own_mode = own_offer = sa.null()
     if with_own_status:
         own = sa.select(registrations).where(
             registrations.c.event_id == events.c.id,
@@ -297,6 +311,7 @@ def _event_query(with_own_status: bool) -> sa.Select:
         )
         own_status = own.with_only_columns(registrations.c.status).scalar_subquery()
         own_mode = own.with_only_columns(registrations.c.mode).scalar_subquery()
+        own_offer = own.with_only_columns(registrations.c.offered_until).scalar_subquery()
     counts = [
         column.label(f"{name}_{mode.value}")
         for mode in Mode
@@ -304,9 +319,16 @@ def _event_query(with_own_status: bool) -> sa.Select:
             ("confirmed", _count(RegistrationStatus.CONFIRMED, mode)),
             ("waitlisted", _count(RegistrationStatus.WAITLISTED, mode)),
             ("tail", _tail(mode)),
+            ("offered", _offered(mode)),
         )
     ]
-    return sa.select(events, *counts, own_status.label("own_status"), own_mode.label("own_mode"))
+    return sa.select(
+        events,
+        *counts,
+        own_status.label("own_status"),
+        own_mode.label("own_mode"),
+        own_offer.label("own_offer"),
+    )
 
 
 _EVENT = _event_query(with_own_status=False)
@@ -336,8 +358,10 @@ def _event(row: Any) -> Event:
         audience=Audience(row.audience),
         cancelled=row.cancelled,
         speaker_id=row.speaker_id,
+        waitlist_offers=row.waitlist_offers,
         sequence=row.sequence,
         updated_at=row.updated_at,
+        series_id=row.series_id,
         id=row.id,
     )
 
@@ -357,12 +381,14 @@ def _with_counts(row: Any) -> EventWithCounts:
             row._mapping[f"confirmed_{mode.value}"],
             row._mapping[f"waitlisted_{mode.value}"],
             row._mapping[f"tail_{mode.value}"],
+            row._mapping[f"offered_{mode.value}"],
         )
         for mode in event.modes
     }
     own = RegistrationStatus(row.own_status) if row.own_status else None
     own_mode = Mode(row.own_mode) if row.own_mode else None
-    return EventWithCounts(event, by_mode, own, own_mode)
+    offer = row.own_offer
+    return EventWithCounts(event, by_mode, own, own_mode, offer)
 
 
 class EventRepository(_Repository):
@@ -446,6 +472,7 @@ def _registration(row: Any) -> Registration:
         row.waitlist_position,
         row.id,
         Mode(row.mode),
+        row.offered_until,
     )
 
 
@@ -503,6 +530,7 @@ class RegistrationRepository(_Repository):
                 "status": registration.status.value,
                 "mode": registration.mode.value,
                 "waitlist_position": registration.waitlist_position,
+                "offered_until": registration.offered_until,
                 "created_at": registration.created_at,
                 "updated_at": registration.updated_at,
             },
@@ -517,6 +545,7 @@ class RegistrationRepository(_Repository):
                 status=registration.status.value,
                 mode=registration.mode.value,
                 waitlist_position=registration.waitlist_position,
+                offered_until=registration.offered_until,
                 updated_at=registration.updated_at,
             )
         )
@@ -530,7 +559,9 @@ class RegistrationRepository(_Repository):
         row = (await self.conn.execute(query)).first()
         return _registration(row) if row else None
 
-    async def first_waitlisted(self, event_id: int, mode: Mode, limit: int) -> list[Registration]:
+    async def first_waitlisted(
+        self, event_id: int, mode: Mode, limit: int, *, unoffered: bool = False
+    ) -> list[Registration]:
         query = (
             registrations.select()
             .where(
@@ -541,7 +572,26 @@ class RegistrationRepository(_Repository):
             .order_by(registrations.c.waitlist_position)
             .limit(limit)
         )
+        if unoffered:
+            query = query.where(registrations.c.offered_until.is_(None))
         return [_registration(r) for r in await self.conn.execute(query)]
+
+    async def offers_ended(self, now: datetime) -> list[Registration]:
+        query = (
+            registrations.select()
+            .where(
+                registrations.c.status == RegistrationStatus.WAITLISTED.value,
+                registrations.c.offered_until <= now,
+            )
+            .order_by(registrations.c.event_id, registrations.c.id)
+        )
+        return [_registration(r) for r in await self.conn.execute(query)]
+
+    async def next_offer_end(self) -> datetime | None:
+        query = sa.select(sa.func.min(registrations.c.offered_until)).where(
+            registrations.c.status == RegistrationStatus.WAITLISTED.value
+        )
+        return (await self.conn.execute(query)).scalar()
 
     async def change_mode(self, event_id: int, old: Mode, new: Mode) -> int:
         result = await self.conn.execute(

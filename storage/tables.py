@@ -108,8 +108,12 @@ events = sa.Table(
     sa.Column("audience", sa.String(16), nullable=False),
     sa.Column("cancelled", sa.Boolean, nullable=False),
     sa.Column("speaker_id", sa.ForeignKey("persons.id", ondelete="SET NULL"), index=True),
+    #: A freed place is offered to the first person waiting (``core.signup``), not given.
+    sa.Column("waitlist_offers", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("sequence", sa.Integer, nullable=False, server_default="0"),
     sa.Column("updated_at", UTCDateTime),
+    #: The series the event is a date of (``series`` below); its dates are ordered by id.
+    sa.Column("series_id", sa.ForeignKey("series.id", ondelete="SET NULL"), index=True),
 )
 
 registrations = sa.Table(
@@ -122,6 +126,8 @@ registrations = sa.Table(
     #: "on_site" or "online" (core.domain.registrations.Mode): each has its own waiting list.
     sa.Column("mode", sa.String(16), nullable=False, server_default="on_site"),
     sa.Column("waitlist_position", sa.Integer),
+    #: Someone waiting who was offered a place holds it until then (``waitlist_offers``).
+    sa.Column("offered_until", UTCDateTime, index=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Index("ix_registrations_event_status", "event_id", "mode", "status", "waitlist_position"),
@@ -479,4 +485,154 @@ attendance_codes = sa.Table(
     sa.Column("event_id", sa.ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("code", sa.String(32), nullable=False, unique=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+# --- event series: the rule of repeated events; each date is a row of ``events`` -------------
+
+#: A series' rule (``core.domain.series.Series``): its dates are the events with its id.
+series = sa.Table(
+    "series",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    #: ``core.domain.series.Frequency``: weekly, biweekly, monthly, monthly-day.
+    sa.Column("frequency", sa.String(16), nullable=False),
+    #: The first date's planned start; the rule repeats its wall-clock time in ``timezone``.
+    sa.Column("first_start", UTCDateTime, nullable=False),
+    sa.Column("duration_seconds", sa.Integer, nullable=False),
+    sa.Column("count", sa.Integer),
+    sa.Column("until", sa.Date),
+    sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+# --- evaluation surveys: anonymous answers, kept apart from who was asked -------------------
+
+#: One survey per event. ``responses``: the answers, one list per respondent, under random
+#: keys (a map with no person, no time and no order of answering: jsonb keeps its keys in its
+#: own order, SQLite's text is rewritten sorted); ``salt`` makes the "has answered"
+#: pseudonyms with the server's secret and is destroyed at closing.
+surveys = sa.Table(
+    "surveys",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "event_id",
+        sa.ForeignKey("events.id", ondelete="CASCADE"),
+        nullable=False,
+        unique=True,
+    ),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("questions", sa.JSON, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("send_at", UTCDateTime, nullable=False),
+    sa.Column("reminder_after_s", sa.Integer, nullable=False),
+    sa.Column("open_for_s", sa.Integer, nullable=False),
+    sa.Column("sent_at", UTCDateTime),
+    sa.Column("remind_at", UTCDateTime),
+    sa.Column("reminded_at", UTCDateTime),
+    sa.Column("closes_at", UTCDateTime),
+    sa.Column("closed_at", UTCDateTime),
+    sa.Column("invited", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("salt", sa.LargeBinary(32)),
+    sa.Column("responses", BALLOTS, nullable=False),
+)
+
+#: Who a survey was sent to, and their answers so far while they are answering (``draft``,
+#: deleted with the last answer, which goes into ``surveys.responses``). Deleted at closing.
+survey_recipients = sa.Table(
+    "survey_recipients",
+    metadata,
+    sa.Column("survey_id", sa.ForeignKey("surveys.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "person_id", sa.ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True, index=True
+    ),
+    sa.Column("draft", sa.JSON),
+)
+
+#: "Has answered": a pseudonym per respondent (HMAC under a key derived from the survey's
+#: salt and the server's secret, which the database does not hold). No time. Deleted at
+#: closing.
+survey_answered = sa.Table(
+    "survey_answered",
+    metadata,
+    sa.Column("survey_id", sa.ForeignKey("surveys.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("voter_key", sa.String(64), primary_key=True),
+)
+
+# --- event rooms: registered members invited to an event's Matrix room ---------------------
+
+#: The event rooms whose confirmed participants the bot invites (``/termin_raum ID einladen``);
+#: unlinking the room ends it, a room upgrade moves it along (``core.event_rooms``).
+event_room_invitations = sa.Table(
+    "event_room_invitations",
+    metadata,
+    sa.Column("event_id", sa.Integer, primary_key=True),
+    sa.Column("platform", sa.String(16), primary_key=True),
+    sa.Column("chat_id", sa.String(255), primary_key=True),
+    sa.Column("since", UTCDateTime, nullable=False),
+    sa.ForeignKeyConstraint(
+        ["event_id", "platform", "chat_id"],
+        ["event_rooms.event_id", "event_rooms.platform", "event_rooms.chat_id"],
+        ondelete="CASCADE",
+        onupdate="CASCADE",
+    ),
+)
+
+#: Whom the bot invited to an event room, with the outbox row of the invitation: only those
+#: whose invitation went out are removed again when they are no longer registered.
+event_room_invites = sa.Table(
+    "event_room_invites",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("event_id", sa.Integer, nullable=False),
+    sa.Column("platform", sa.String(16), nullable=False),
+    sa.Column("chat_id", sa.String(255), nullable=False),
+    sa.Column(
+        "person_id", sa.ForeignKey("persons.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    #: The account invited (a Matrix user id).
+    sa.Column("user_id", sa.String(255), nullable=False),
+    sa.Column("outbox_id", sa.ForeignKey("outbox.id", ondelete="SET NULL")),
+    sa.Column("invited_at", UTCDateTime, nullable=False),
+    sa.ForeignKeyConstraint(
+        ["event_id", "platform", "chat_id"],
+        [
+            "event_room_invitations.event_id",
+            "event_room_invitations.platform",
+            "event_room_invitations.chat_id",
+        ],
+        ondelete="CASCADE",
+        onupdate="CASCADE",
+    ),
+    sa.UniqueConstraint("event_id", "platform", "chat_id", "user_id", name="uq_event_room_invites"),
+)
+
+#: What an organizer asks everyone who signs up for an event (``core.questions``).
+event_questions = sa.Table(
+    "event_questions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("event_id", sa.ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),  # 1, 2, … in the order they are asked
+    sa.Column("kind", sa.String(8), nullable=False),  # core.domain.questions.QuestionKind
+    sa.Column("prompt", sa.String(300), nullable=False),
+    sa.Column("options", sa.JSON, nullable=False),  # the choices of a "choice" question
+    sa.Column("required", sa.Boolean, nullable=False),
+    sa.UniqueConstraint("event_id", "position", name="uq_event_questions_event_id"),
+)
+
+#: A person's answers to an event's registration questions, deleted some days after the
+#: event (``ENGAGIERT_RETENTION_ANSWERS_DAYS``).
+registration_answers = sa.Table(
+    "registration_answers",
+    metadata,
+    sa.Column(
+        "question_id",
+        sa.ForeignKey("event_questions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column(
+        "person_id", sa.ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True, index=True
+    ),
+    sa.Column("value", sa.String(500), nullable=False),
 )

@@ -18,6 +18,7 @@ from storage.chats import ChatLinkRepository
 from storage.delivery import InboundRepository, OutboxRepository, StateRepository
 from storage.dialogues import DialogueRepository
 from storage.emails import EmailRepository
+from storage.event_rooms import RoomInviteRepository
 from storage.faq import (
     FaqEntryRepository,
     FaqFeedbackRepository,
@@ -33,6 +34,7 @@ from storage.notifications import (
 )
 from storage.personal_data import PersonalDataRepository
 from storage.polls import PollRepository
+from storage.questions import QuestionRepository
 from storage.repositories import (
     EventRepository,
     IdentityRepository,
@@ -41,6 +43,8 @@ from storage.repositories import (
     PersonRepository,
     RegistrationRepository,
 )
+from storage.series import SeriesRepository
+from storage.surveys import SurveyRepository
 from storage.web_access import WebAccessRepository
 
 log = logging.getLogger(__name__)
@@ -103,6 +107,7 @@ class SqlUnitOfWork:
         self.inbound = InboundRepository(conn)
         self.state = StateRepository(conn)
         self.dialogues = DialogueRepository(conn)
+        self.questions = QuestionRepository(conn)
         self.outbox = OutboxRepository(conn, row_locks=self._row_locks)
         self.faq_entries = FaqEntryRepository(conn)
         self.faq_questions = FaqQuestionRepository(conn)
@@ -121,6 +126,9 @@ class SqlUnitOfWork:
         self.api_tokens = ApiTokenRepository(conn)
         self.audit = AuditRepository(conn)
         self.attendance = AttendanceRepository(conn)
+        self.series = SeriesRepository(conn)
+        self.surveys = SurveyRepository(conn, pepper=self._pepper, row_locks=self._row_locks)
+        self.room_invites = RoomInviteRepository(conn)
         self._pending, self._committed = [], []
         self._queued = False  # notifications stored directly: the notifier should look
         return self

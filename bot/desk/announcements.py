@@ -85,6 +85,10 @@ def add_announcement_routes(router: APIRouter, desk: Desk) -> None:
                 "label": "Die Angemeldeten einer Veranstaltung",
                 "options": [(f"event:{ref}", label) for ref, label in events],
             },
+            {
+                "label": "Kommunen, aus denen noch niemand angemeldet ist",
+                "options": [(f"not_registered:{ref}", label) for ref, label in events],
+            },
         ]
         return groups, events
 
@@ -92,6 +96,7 @@ def add_announcement_routes(router: APIRouter, desk: Desk) -> None:
         kind, _, ref = value.partition(":")
         kinds = {"all": AudienceKind.ALL, "kind": AudienceKind.MEMBER_KIND}
         kinds |= {"member": AudienceKind.MEMBER, "event": AudienceKind.EVENT}
+        kinds |= {"not_registered": AudienceKind.NOT_REGISTERED}
         if kind not in kinds:
             raise InvalidInput("announcement_audience")
         return await resolve_audience(app.uow(), kinds[kind], ref or None)
@@ -138,8 +143,9 @@ def add_announcement_routes(router: APIRouter, desk: Desk) -> None:
         session = await desk.current(request)
         if isinstance(session, Response):
             return session
+        chosen_first = request.query_params.get("audience", "all")  # a link from an event
         try:
-            return form(request, session, await audiences(session))
+            return form(request, session, await audiences(session), audience=chosen_first)
         except DomainError as exc:
             return desk.refused(request, exc, session)
 
@@ -193,7 +199,9 @@ def add_announcement_routes(router: APIRouter, desk: Desk) -> None:
         count = 0
         try:
             audience = await chosen(value)
-            count = await count_recipients(app.uow(), actor_id=session.person.id, audience=audience)
+            count = await count_recipients(
+                app.uow(), actor_id=session.person.id, audience=audience, now=app.clock.now()
+            )
             if not count:
                 errors["audience"] = "Damit erreichen Sie niemanden; bitte wählen Sie andere."
         except NotAllowed as exc:

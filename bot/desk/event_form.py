@@ -32,6 +32,8 @@ FIELD_OF = {
     "video_url": "video_url",
 }
 LOCAL = "%Y-%m-%dT%H:%M"  # <input type="datetime-local">
+#: The choices of the form's "Frei werdende Plätze".
+DIRECT, OFFERS = "vergeben", "anbieten"
 
 
 def local(moment: datetime | None, tz: ZoneInfo) -> str:
@@ -97,6 +99,16 @@ def event_fields(
             "Nur mit Ort und Link; leer lassen für unbegrenzt.",
         ),
         Field(
+            "waitlist_offers",
+            "Wenn ein Platz frei wird",
+            "select",
+            OFFERS if event and event.waitlist_offers else DIRECT,
+            options=[
+                (DIRECT, "gleich an die nächste Person der Warteliste vergeben"),
+                (OFFERS, "der Warteliste anbieten (24 Stunden zum Annehmen)"),
+            ],
+        ),
+        Field(
             "registration_deadline",
             "Anmeldeschluss",
             "datetime-local",
@@ -107,6 +119,8 @@ def event_fields(
     ]
     if given is not None:
         for f in fields:
+            if f.kind == "select" and f.name not in given:
+                continue  # a choice the form did not send keeps its value (browsers send it)
             f.value = given.get(f.name, "").strip()
     return fields
 
@@ -138,6 +152,8 @@ def read_fields(fields: list[Field], tz: ZoneInfo, now: datetime) -> dict[str, A
         elif f.kind == "select":
             if text not in {value for value, _ in f.options}:
                 f.error = "Bitte wählen Sie einen der Einträge."
+            elif f.name == "waitlist_offers":
+                values[f.name] = text == OFFERS
             else:
                 values[f.name] = EventKind(text) if f.name == "kind" else Audience(text)
         elif f.name in ("capacity", "online_capacity"):

@@ -15,7 +15,14 @@ from fastapi.responses import Response
 from bot import arguments
 from bot.desk.attendance import add_attendance_routes
 from bot.desk.event_form import FIELD_OF, event_fields, read_fields
-from bot.desk.exports import MODE_LABELS, as_csv, as_xlsx, attendee_rows
+from bot.desk.exports import (
+    MODE_LABELS,
+    WIDTHS,
+    as_csv,
+    as_xlsx,
+    attendee_header,
+    attendee_rows,
+)
 from bot.desk.pages import HEADERS, Desk, Field
 from bot.reply import plain_text
 from core.authority import check_allowed
@@ -23,7 +30,9 @@ from core.domain.authority import Action
 from core.domain.errors import InvalidInput
 from core.domain.events import DEFAULT_DURATION, Audience, Event, EventKind
 from core.events import cancel_event, change_event, create_event, office_events
+from core.outreach import not_registered
 from core.ports import EventWithCounts, Places, RegistrationView
+from core.questions import summary
 from core.reminders import event_reminders, set_event_reminders
 from core.signup import attendees, export_attendees, move_up, remove_registration
 from core.web_access import Session
@@ -135,6 +144,9 @@ def add_event_routes(router: APIRouter, desk: Desk) -> None:
                 "ahead": not event.cancelled and event.starts_at > now,
                 "open": not event.cancelled and event.ends_at > now,
             }
+            missing = await not_registered(
+                app.uow(), actor_id=session.person.id, event_id=event_id, now=now
+            )
             return desk.page(
                 request,
                 "event.html",
@@ -144,6 +156,8 @@ def add_event_routes(router: APIRouter, desk: Desk) -> None:
                 groups=groups,
                 confirmed_count=len(found.confirmed),
                 waiting=[_person(v) for v in found.waitlisted],
+                asked=await summary(app.uow(), actor_id=session.person.id, event_id=event_id),
+                missing=missing,
             )
 
         return await desk.guarded(request, page)
@@ -162,10 +176,12 @@ def add_event_routes(router: APIRouter, desk: Desk) -> None:
                 now=app.clock.now(),
             )
             table = attendee_rows(found, t)
+            header = attendee_header(found)
             if suffix == "csv":
-                body, media = as_csv(table), "text/csv; charset=utf-8"
+                body, media = as_csv(table, header), "text/csv; charset=utf-8"
             else:
-                body = as_xlsx(table, found.info.event.title)
+                widths = (*WIDTHS, *(24 for _ in found.questions))
+                body = as_xlsx(table, found.info.event.title, header=header, widths=widths)
                 media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
             name = f"teilnehmende-{event_id}.{suffix}"
             headers = {**HEADERS, "Content-Disposition": f'attachment; filename="{name}"'}

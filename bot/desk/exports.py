@@ -23,6 +23,11 @@ MODE_LABELS = {Mode.ON_SITE: "vor Ort", Mode.ONLINE: "online"}
 Cell = str | int
 
 
+def attendee_header(listing: AttendeeList) -> tuple[str, ...]:
+    """:data:`HEADER` and a column per registration question of the event."""
+    return (*HEADER, *(q.prompt for q in listing.questions))
+
+
 def attendee_rows(listing: AttendeeList, translator: Translator) -> list[tuple[Cell, ...]]:
     """One row per registration: the confirmed in order of signing up, then the waiting list
     in its order (a hybrid event's two lists each numbered from 1). A person who erased their
@@ -40,6 +45,7 @@ def attendee_rows(listing: AttendeeList, translator: Translator) -> list[tuple[C
             state,
             MODE_LABELS[view.registration.mode],
             translator.datetime("de", view.registration.created_at),
+            *_answers(listing, view.registration.person_id),
         )
         for number, (view, state) in enumerate(
             zip([*listing.confirmed, *listing.waitlisted], statuses, strict=True), 1
@@ -93,3 +99,8 @@ def as_xlsx(
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _answers(listing: AttendeeList, person_id: int | None) -> list[str]:
+    given = listing.answers.get(person_id, {}) if person_id is not None else {}
+    return [given.get(q.id, "") for q in listing.questions if q.id is not None]

@@ -12,9 +12,12 @@ from bot.handlers import (
     events,
     faq,
     general,
+    outreach,
     polls,
     privacy,
+    questions,
     reminders,
+    surveys,
 )
 from bot.router import Command
 from core.domain.authority import Action
@@ -26,8 +29,16 @@ COMMANDS = (
     Command("termin", ("event",), events.termin),
     Command("anmelden", ("signup",), events.anmelden, Action.SIGN_UP),
     Command("abmelden", ("cancel",), events.abmelden),
+    Command("annehmen", ("accept",), events.annehmen, Action.SIGN_UP),
+    Command("angaben", ("registration",), questions.angaben),
     Command("meine", ("mine",), events.meine, arguments=False),
     Command("teilnehmende", ("attendees",), events.teilnehmende, Action.VIEW_ATTENDEES),
+    Command(
+        "termin_kommunen",
+        ("event_municipalities",),
+        outreach.termin_kommunen,
+        Action.VIEW_ATTENDEES,
+    ),
     Command("kalender", ("calendar",), calendar.kalender),
     Command("kalender_abo", ("calendar_feed",), calendar.kalender_abo),
     Command("erinnerungen", ("reminders",), reminders.erinnerungen),
@@ -53,6 +64,13 @@ COMMANDS = (
     Command("abwesend", ("checkin_undo",), attendance.abwesend, Action.CHECK_IN),
     Command("anwesenheitscode", ("attendance_code",), attendance.anwesenheitscode, Action.CHECK_IN),
     Command("bescheinigung", ("certificate",), attendance.bescheinigung),
+    Command("befragung", ("survey",), surveys.befragung),
+    Command(
+        "befragung_auswertung",
+        ("survey_results",),
+        surveys.befragung_auswertung,
+        Action.SEE_SURVEY_RESULTS,
+    ),
     Command("webzugang", ("weblogin",), desk.webzugang, Action.USE_WEB_DESK, arguments=False),
     Command("datenschutz", ("privacy",), privacy.datenschutz, arguments=False),
     Command("meine_daten", ("mydata",), privacy.meine_daten, arguments=False),

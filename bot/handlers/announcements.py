@@ -29,12 +29,15 @@ PREFIXED = {
     "member": AudienceKind.MEMBER,
     "art": AudienceKind.MEMBER_KIND,
     "kind": AudienceKind.MEMBER_KIND,
+    "nicht_angemeldet": AudienceKind.NOT_REGISTERED,
+    "not_registered": AudienceKind.NOT_REGISTERED,
 }
 
 
 def parse_target(word: str) -> tuple[AudienceKind, str | None]:
-    """One word naming the audience: ``alle``, ``termin:3``, ``mitglied:Auenburg`` or
-    ``art:kreis`` (English words too). Raises InvalidInput ``announce_usage``."""
+    """One word naming the audience: ``alle``, ``termin:3``, ``mitglied:Auenburg``,
+    ``art:kreis`` or ``nicht_angemeldet:3`` (English words too). Raises InvalidInput
+    ``announce_usage``."""
     word = unquote(normalize(word))
     if word.lower() in WHOLE:
         return WHOLE[word.lower()], None
@@ -47,7 +50,8 @@ def parse_target(word: str) -> tuple[AudienceKind, str | None]:
 
 
 async def ankuendigung(ctx: Context, args: str) -> Reply:
-    """``/ankuendigung alle|termin:3|mitglied:NAME|art:kreis Text``; ``status N``.
+    """``/ankuendigung alle|termin:3|mitglied:NAME|art:kreis|nicht_angemeldet:3 Text``;
+    ``status N``.
 
     A member's name may have spaces, quoted („Stadt Auenburg“) or not (the longest name that
     fits is taken)."""

@@ -11,6 +11,7 @@ from core.calendar import revoke_calendar, subscribe_calendar
 from core.domain.errors import InvalidInput
 from core.domain.registrations import RegistrationStatus
 from core.events import event_details
+from core.series import SeriesView, series_view
 
 OFF = frozenset({"aus", "off", "stop"})
 
@@ -24,10 +25,28 @@ async def kalender(ctx: Context, args: str) -> Reply:
     confirmed = info.own_status is RegistrationStatus.CONFIRMED
     assert event.id is not None
     link = ctx.app.video.for_registration(event.id, ctx.person.id, info.own_mode, info.own_status)
-    content = calendar_file([Entry(event, confirmed, link)], name=event.title, now=ctx.now)
+    entries = [Entry(event, confirmed, link)]
+    series = None
+    if event.series_id is not None:  # the series: the dates held, and this one
+        view = await series_view(ctx.uow(), event=event, person_id=ctx.person.id)
+        entries = [e for e in _held(ctx, view) if e.event.id != event.id] + entries
+        series = {event.series_id: view.plan}
+    content = calendar_file(entries, name=event.title, now=ctx.now, series=series)
     file = Attachment(str(ctx.t("calendar.filename", id=event.id)), content, "text/calendar")
     key = "calendar.file_cancelled" if event.cancelled else "calendar.file"
     return Reply(ctx.t(key, title=event.title), attachment=file, private=True)
+
+
+def _held(ctx: Context, view: SeriesView) -> list[Entry]:
+    """Entries for the series dates the person is registered for or waiting on."""
+    entries = []
+    for dated in view.plan.dates:
+        own = view.own.get(dated.id)
+        if own is not None:
+            assert dated.id is not None
+            link = ctx.app.video.for_registration(dated.id, ctx.person.id, own.mode, own.status)
+            entries.append(Entry(dated, own.status is RegistrationStatus.CONFIRMED, link))
+    return entries
 
 
 async def kalender_abo(ctx: Context, args: str) -> Reply:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Awaitable, Callable
 
 from bot.context import Context
 from bot.handlers.faq import faq, faq_zeigen
+from bot.handlers.steps import STEPS, answers
 from bot.reply import Reply
 from core.dialogues import finish_step, pending_step
 from core.domain.authority import decide
@@ -78,24 +78,6 @@ def _pick(text: str) -> int | None:
         return None
     word = match.group("n")
     return int(word) if word.isdigit() else NUMBER_WORDS.get(word)
-
-
-#: Answers a plain message gives to a pending step: step kind → handler. A handler returns
-#: its reply, or ``None`` when the message is no answer to the step (the step is then
-#: forgotten and the message taken as small talk or a question). Other handler modules
-#: register their kinds with :func:`answers`.
-StepHandler = Callable[[Context, Dialogue, str], Awaitable[Reply | None]]
-STEPS: dict[DialogueKind, StepHandler] = {}
-
-
-def answers(kind: DialogueKind) -> Callable[[StepHandler], StepHandler]:
-    """Register the handler of plain messages that answer a pending step of ``kind``."""
-
-    def register(handler: StepHandler) -> StepHandler:
-        STEPS[kind] = handler
-        return handler
-
-    return register
 
 
 @answers(DialogueKind.FAQ_CHOICE)

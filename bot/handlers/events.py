@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from markupsafe import Markup
+
 from bot.context import Context
+from bot.handlers.questions import after_signup
 from bot.handlers.render import (
     MODE_WORDS,
     headline,
@@ -15,12 +20,14 @@ from bot.handlers.render import (
     status,
     when,
 )
+from bot.handlers.series import anmelden_serie, asks_for_series, series_lines
 from bot.reply import Button, Reply
 from core.domain.errors import ModeRequired
 from core.domain.events import SIGNUP_OPEN, Event
 from core.domain.registrations import Mode, RegistrationStatus
 from core.events import event_details, upcoming_events
-from core.signup import attendees, cancel_signup, my_registrations, sign_up
+from core.questions import QuestionSummary, summary
+from core.signup import accept_offer, attendees, cancel_signup, my_registrations, sign_up
 
 
 async def termine(ctx: Context, args: str) -> Reply:
@@ -63,13 +70,19 @@ async def termin(ctx: Context, args: str) -> Reply:
     parts.append(status(ctx, info, state))
     if event.description:
         parts += ["", event.description]
+    parts += await series_lines(ctx, event)
     own = own_status(ctx, state, details.own_rank)
     if own is not None:
-        parts += ["", own, own_mode(ctx, info)]
+        parts += ["", own, own_mode(ctx, info), offer(ctx, event, info.own_offer)]
     elif state.signup in SIGNUP_OPEN and not state.admitted:
         parts += ["", ctx.t("event.not_admitted")]
     buttons: tuple[Button, ...] = ()
-    if state.can_sign_up and event.is_hybrid:
+    if info.own_offer is not None and info.own_offer > ctx.now:
+        buttons = (
+            Button(ctx.t("button.accept"), ctx.cmd("annehmen", event.id)),
+            Button(ctx.t("button.cancel"), ctx.cmd("abmelden", event.id)),
+        )
+    elif state.can_sign_up and event.is_hybrid:
         buttons = tuple(
             Button(ctx.t(f"button.{mode}"), ctx.cmd("anmelden", event.id, MODE_WORDS[mode]))
             for mode in event.modes
@@ -87,6 +100,8 @@ async def termin(ctx: Context, args: str) -> Reply:
 
 async def anmelden(ctx: Context, args: str) -> Reply:
     """``/anmelden ID`` (``vor_ort``/``online`` for a hybrid event; the other mode switches)."""
+    if asks_for_series(args):  # ``/anmelden ID --serie``: every coming date of the series
+        return await anmelden_serie(ctx, args)
     event_id = ctx.id_arg(args, rest=True)
     mode = mode_arg(ctx, args, event_id)
     try:
@@ -124,7 +139,7 @@ async def anmelden(ctx: Context, args: str) -> Reply:
             Button(ctx.t("button.details"), ctx.cmd("termin", event.id)),
         ),
     )
-    return Reply(text, buttons=buttons, private=True)
+    return await after_signup(ctx, event.id, Reply(text, buttons=buttons, private=True))
 
 
 async def _choose_mode(ctx: Context, event_id: int) -> Reply:
@@ -154,6 +169,33 @@ def _mode(ctx: Context, event: Event, mode: Mode) -> dict[str, object]:
     return {"mode": ctx.t(f"mode.{mode}", place=event.place or "")}
 
 
+async def annehmen(ctx: Context, args: str) -> Reply:
+    """``/annehmen ID``: take the place the waiting list offered."""
+    event_id = ctx.id_arg(args)
+    registration = await accept_offer(
+        ctx.uow(), person_id=ctx.person.id, event_id=event_id, now=ctx.now
+    )
+    details = await event_details(
+        ctx.uow(), event_id=event_id, person_id=ctx.person.id, now=ctx.now
+    )
+    event = details.info.event
+    text = ctx.t("accept.done", title=event.title, when=when(ctx, event))
+    link = ctx.app.video.for_registration(
+        event_id, ctx.person.id, registration.mode, registration.status
+    )
+    if link:
+        text = lines(text, ctx.t("notice.video", url=link, **ctx.app.video.opens))
+    buttons = ((Button(ctx.t("button.details"), ctx.cmd("termin", event_id)),),)
+    return await after_signup(ctx, event_id, Reply(text, buttons=buttons, private=True))
+
+
+def offer(ctx: Context, event: Event, until: datetime | None) -> Markup | None:
+    """The line about a place held for the person (``None``: no open offer)."""
+    if until is None or until <= ctx.now:
+        return None
+    return ctx.t("event.you_offered", deadline=until, command=ctx.cmd("annehmen", event.id))
+
+
 async def abmelden(ctx: Context, args: str) -> Reply:
     result = await cancel_signup(
         ctx.uow(), person_id=ctx.person.id, event_id=ctx.id_arg(args), now=ctx.now
@@ -177,7 +219,8 @@ async def meine(ctx: Context, args: str) -> Reply:
         if view.event.is_hybrid:
             mode = ctx.t(f"mode.{view.registration.mode}", place=view.event.place or "")
             how = ctx.t("event.your_mode", mode=mode)
-        parts += [headline(ctx, view.event), when(ctx, view.event), own, how, ""]
+        offered = offer(ctx, view.event, view.registration.offered_until)
+        parts += [headline(ctx, view.event), when(ctx, view.event), own, how, offered, ""]
     parts.append(ctx.t("mine.footer"))
     return Reply(lines(*parts), private=True)
 
@@ -206,4 +249,30 @@ async def teilnehmende(ctx: Context, args: str) -> Reply:
     if listing.waitlisted:
         parts += ["", ctx.t("attendees.waitlisted", count=len(listing.waitlisted))]
         parts += [f"{n}. {name(v)}" for n, v in enumerate(listing.waitlisted, 1)]
+    asked = await summary(ctx.uow(), actor_id=ctx.person.id, event_id=info.event.id)
+    if asked:
+        parts += ["", ctx.t("questions.summary"), *(summary_line(ctx, s) for s in asked)]
     return Reply(lines(*parts), private=True)
+
+
+def summary_line(ctx: Context, asked: QuestionSummary) -> Markup:
+    """``1. Mittagessen?: ja 12, nein 3 (2 ohne Angabe)``; free text: how many answered."""
+    question = asked.question
+    if asked.counts:
+        counts = ", ".join(f"{value} {count}" for value, count in asked.counts)
+        line = ctx.t(
+            "questions.summary_line",
+            number=question.position,
+            prompt=question.prompt,
+            counts=counts,
+        )
+    else:
+        line = ctx.t(
+            "questions.summary_texts",
+            number=question.position,
+            prompt=question.prompt,
+            count=len(asked.texts),
+        )
+    if asked.unanswered:
+        line = Markup(" ").join((line, ctx.t("questions.unanswered", count=asked.unanswered)))
+    return line

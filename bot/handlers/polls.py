@@ -19,6 +19,7 @@ from bot.reply import Button, PollSpec, Reply
 from core.domain.errors import DomainError, InvalidInput
 from core.domain.outbox import OutgoingMessage
 from core.domain.polls import MemberTurnout, Poll, Tally
+from core.event_rooms import switch_invites
 from core.polls import (
     ClosedPoll,
     PollResults,
@@ -47,6 +48,7 @@ POLL_FLAGS = (
 )
 
 T = Callable[..., Markup]
+INVITE_WORDS = ("einladen", "invite")
 
 
 def _room(ctx: Context) -> Room | None:
@@ -131,10 +133,25 @@ async def umfrage(ctx: Context, args: str) -> list[Reply]:
 
 async def termin_raum(ctx: Context, args: str) -> Reply:
     """``/termin_raum ID [aus]``: this group belongs to the event, so that a poll started with
-    ``--termin ID`` appears here too, at once, and its votes count in the one tally."""
+    ``--termin ID`` appears here too, at once, and its votes count in the one tally.
+    ``/termin_raum ID einladen [aus]``: the bot invites the event's confirmed participants
+    into this Matrix room (``core.event_rooms``), or stops."""
     event_id = ctx.id_arg(args, rest=True)
-    given = split_words(args)[1:]
-    if given and (len(given) > 1 or given[0].lower() not in ("aus", "off")):
+    given = [word.lower() for word in split_words(args)[1:]]
+    if given and given[0] in INVITE_WORDS and given[1:] in ([], ["aus"], ["off"]):
+        event, queued = await switch_invites(
+            ctx.uow(),
+            actor_id=ctx.person.id,
+            event_id=event_id,
+            place=ctx.place,
+            now=ctx.now,
+            on=not given[1:],
+        )
+        if given[1:]:
+            return Reply(ctx.t("event_room.invites_off", id=event.id, title=event.title))
+        text = ctx.t("event_room.invites_on", id=event.id, title=event.title, count=queued)
+        return Reply(text)
+    if given and (len(given) > 1 or given[0] not in ("aus", "off")):
         raise InvalidInput("event_room_usage", example=ctx.example())
     linked = not given
     event = await link_event_room(

@@ -53,6 +53,10 @@ class Action(StrEnum):
     # Attendance at an event.
     CHECK_IN = "check_in"  # check others in or out, see the code: organizers, the speaker
     SEND_CERTIFICATES = "send_certificates"  # to every attendee: organizers only
+    # Evaluation surveys of an event.
+    MANAGE_SURVEYS = "manage_surveys"  # define, change, delete: organizers only
+    SEND_SURVEY = "send_survey"  # send it now: organizers, the event's speaker
+    SEE_SURVEY_RESULTS = "see_survey_results"  # results, export: organizers only
 
 
 EVERYONE = frozenset({Action.READ, Action.SIGN_UP, Action.FORWARD_QUESTION, Action.VOTE})
@@ -68,6 +72,8 @@ ORGANIZERS = frozenset(
         Action.VIEW_PEOPLE,
         Action.REVIEW_KB,
         Action.SEND_CERTIFICATES,
+        Action.MANAGE_SURVEYS,
+        Action.SEE_SURVEY_RESULTS,
     }
 )
 #: Actions that change nothing: all a read-only credential (an API token of scope ``read``)
@@ -83,6 +89,7 @@ READS = frozenset(
         Action.VIEW_PEOPLE,
         Action.REVIEW_KB,
         Action.SEE_POLL_RESULTS,
+        Action.SEE_SURVEY_RESULTS,
     }
 )
 #: Actions where a room's moderation can count (and so is worth asking the platform about).
@@ -174,7 +181,12 @@ def decide(
         if actor.has_role(Role.SPEAKER) or moderates_here or (any_object and assigned):
             return ALLOW
         return Decision(False, "poll_runners_only")
-    if action in (Action.START_EVENT_POLL, Action.LINK_EVENT_ROOM, Action.CHECK_IN):
+    if action in (
+        Action.START_EVENT_POLL,
+        Action.LINK_EVENT_ROOM,
+        Action.CHECK_IN,
+        Action.SEND_SURVEY,
+    ):
         return ALLOW if assigned else Decision(False, "event_speaker_only")
     # POST_POLL, CONTROL_POLL and SEE_POLL_RESULTS: who owns the poll; for control and its
     # results also the origin room's moderators, acting in that room.

@@ -14,6 +14,10 @@ PENDING_FOR = timedelta(minutes=30)
 class DialogueKind(StrEnum):
     #: The bot offered a numbered list of knowledge-base entries; a number picks one.
     FAQ_CHOICE = "faq_choice"
+    #: The bot asked a question of an evaluation survey; the message answers it.
+    SURVEY_STEP = "survey_step"
+    #: The bot asked one of an event's registration questions; the message answers it.
+    REGISTRATION_QUESTION = "registration_question"
 
 
 @dataclass(slots=True)

@@ -101,10 +101,15 @@ class Event:
     cancelled: bool = False
     #: The speaker the network office assigned (``event speaker``): runs the event's polls.
     speaker_id: int | None = None
+    #: A freed place is offered to the first person waiting, who has until
+    #: :func:`~core.domain.registrations.offer_deadline` to take it (else it passes on).
+    waitlist_offers: bool = False
     #: iCalendar SEQUENCE: how often a change mattered to calendars (time, place, link,
     #: cancellation; RFC 5546 2.1.4), and when anything last changed (LAST-MODIFIED).
     sequence: int = 0
     updated_at: datetime | None = None
+    #: The series this event is a date of (``core.domain.series``), if any.
+    series_id: int | None = None
     id: int | None = None
 
     def validate(self) -> None:

@@ -47,6 +47,8 @@ class AudienceKind(StrEnum):
     MEMBER_KIND = "kind"  # the people of one kind of member (Kreise, Städte …)
     MEMBER = "member"  # the people of one member
     EVENT = "event"  # one event's confirmed participants
+    #: The people of the member municipalities nobody is registered from (core.outreach).
+    NOT_REGISTERED = "not_registered"
 
 
 @dataclass(slots=True)

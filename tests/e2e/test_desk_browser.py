@@ -14,9 +14,11 @@ from pydantic import SecretStr
 from bot.notifications import NotificationHub
 from bot.web import create_web_app
 from core.domain.people import Role
+from core.domain.questions import QuestionKind
 from core.kb import answer_question, ask, forward_question, import_entries
 from core.mail import confirm_address, mark_undeliverable, request_address
 from core.polls import cast_vote, start_poll
+from core.questions import add_question
 from core.signup import sign_up
 from tests.integration.test_desk_knowledge import KNOWN
 from tests.support import factories
@@ -124,6 +126,14 @@ async def test_every_other_page_passes_axe_with_data_in_it(app):
     bea = await factories.person(app, "Bea Bürgerschaft", member=auen)
     now = app.clock.now()
     event = await factories.event(app, title="Netzwerktreffen Herbst", capacity=1)
+    await add_question(
+        app.uow(),
+        actor_id=None,
+        event_id=event.id,
+        kind=QuestionKind.YES_NO,
+        prompt="Nehmen Sie am Mittagessen teil?",
+        now=now,
+    )
     for person in (anna, bea):
         await sign_up(app.uow(), event_id=event.id, person_id=person.id, now=now)
     poll = await start_poll(
@@ -155,6 +165,8 @@ async def test_every_other_page_passes_axe_with_data_in_it(app):
         "/admin/veranstaltungen/vergangen",
         f"/admin/veranstaltungen/{event.id}",
         f"/admin/veranstaltungen/{event.id}/erinnerungen",
+        f"/admin/veranstaltungen/{event.id}/anwesenheit",
+        f"/admin/veranstaltungen/{event.id}/bearbeiten",
         f"/admin/veranstaltungen/{event.id}/absagen",
         f"/admin/veranstaltungen/{event.id}/teilnehmende/{anna.id}/entfernen",
         "/admin/kommunen",

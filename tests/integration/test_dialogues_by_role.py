@@ -64,10 +64,15 @@ TRIES: dict[str, list[str]] = {
     "sprache": [""],
     "abmelden": ["{event}", "{event}", ""],
     "daten_loeschen": ["", "vielleicht", "nein"],
+    "annehmen": ["{event}", "", "x"],
+    "angaben": ["{event}", "{event} ja", "", "99"],
+    "termin_kommunen": ["{event}", "", "99"],
     "anwesend": ["{event}", "{event} 1", "", "{event} Niemand Bekanntes"],
     "abwesend": ["{event} 1", ""],
     "anwesenheitscode": ["{event}", "", "{event} neu"],
     "bescheinigung": ["{event}", "", "{event} alle"],
+    "befragung": ["1", "", "1 senden", "1 x"],
+    "befragung_auswertung": ["1", ""],
 }
 
 ENTRY = FaqEntry(

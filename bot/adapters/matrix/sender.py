@@ -14,6 +14,8 @@ from nio import (
     LocalProtocolError,
     MatrixRoom,
     RoomCreateResponse,
+    RoomInviteResponse,
+    RoomKickResponse,
     RoomPreset,
     RoomRedactResponse,
     RoomSendResponse,
@@ -33,9 +35,10 @@ from bot.delivery import (
     poll_closed_meanwhile,
     with_made_file,
 )
-from bot.reply import Reply
+from bot.reply import Reply, plain_text
 from core.domain.outbox import OutgoingMessage
 from core.domain.people import Platform
+from core.domain.room_invites import INVITE
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -92,6 +95,9 @@ class MatrixSender:
 
     async def send(self, message: OutgoingMessage) -> None:
         payload = message.payload
+        if "membership" in payload:  # an invitation to or removal from an event room
+            await self._membership(message.chat_id, payload)
+            return
         made = await with_made_file(self.app, Reply.from_dict(payload["reply"]))
         if made is None:
             return
@@ -110,6 +116,39 @@ class MatrixSender:
             await self._post(message.chat_id, reply, message.tx_id, reply_to, thread)
         if reply.retract_command and reply_to and not payload.get("chat_is_private", True):
             await self._retract(message.chat_id, reply_to, message.tx_id)
+
+    async def _membership(self, room_id: str, payload: dict[str, Any]) -> None:
+        """Invite ``payload["user_id"]`` to the room, or remove them with the reason given
+        (``core.domain.room_invites``). Someone joined already is not invited (the row fails:
+        the bot then never removes them); someone gone already, or a moderator of the room,
+        is not removed."""
+        user_id = payload["user_id"]
+        room = self.client.rooms.get(room_id)
+        present = room is not None and user_id in room.users  # joined or invited
+        joined = present and room is not None and user_id not in room.invited_users
+        response: Any
+        if payload["membership"] == INVITE:
+            if joined:
+                raise PermanentDeliveryError(f"{user_id} joined {room_id} before: not invited")
+            response = await self.client.room_invite(room_id, user_id)
+            done: type = RoomInviteResponse
+        else:
+            if not present:
+                return
+            if await self.app.rooms.is_moderator(Platform.MATRIX, room_id, user_id):
+                log.info("not removing %s from %s: a moderator there", user_id, room_id)
+                return
+            reason = payload["reason"]
+            text = self.app.translator.t(reason["language"], reason["key"], **reason["params"])
+            response = await self.client.room_kick(room_id, user_id, reason=plain_text(text))
+            done = RoomKickResponse
+        if isinstance(response, done):
+            return
+        if response.status_code in GONE:
+            raise PermanentDeliveryError(f"{room_id}: {payload['membership']}: {response}")
+        if response.status_code == "M_LIMIT_EXCEEDED" and response.retry_after_ms:
+            raise RetryLater(timedelta(milliseconds=response.retry_after_ms))
+        raise MatrixRequestError(f"{room_id}: {payload['membership']}: {response}")
 
     async def _retract(self, room_id: str, event_id: str, tx_id: str) -> None:
         """Redact the member's message (an anonymous vote typed into the room), where the
