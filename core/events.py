@@ -28,6 +28,7 @@ CHANGEABLE = frozenset(f.name for f in fields(Event)) - {
     "cancelled",
     "sequence",
     "updated_at",
+    "series_id",  # a date stays in its series (``core.series``)
 }
 #: Changes that registered people must hear about.
 NOTIFIED_CHANGES = frozenset({"starts_at", "ends_at", "place", "video_url"})

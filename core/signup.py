@@ -204,21 +204,22 @@ async def expire_offers(uow_factory: Callable[[], UnitOfWork], *, now: datetime)
         ended = await uow.registrations.offers_ended(now)
     count = 0
     for found in ended:
-        assert found.person_id is not None
+        assert found.id is not None
         async with uow_factory() as uow:
             info = await uow.events.lock(found.event_id)
-            registration = await uow.registrations.active_for(found.event_id, found.person_id)
-            if info is None or registration is None or registration.offered_until is None:
-                continue  # taken, withdrawn or ended meanwhile
-            if registration.offered_until > now:
-                continue
+            registration = await uow.registrations.get(found.id)
+            if info is None or registration is None or not registration.is_active:
+                continue  # withdrawn meanwhile
+            if registration.offered_until is None or registration.offered_until > now:
+                continue  # taken meanwhile
             held = info.places(registration.mode).held if registration.mode in info.by_mode else 1
             registration.status = RegistrationStatus.CANCELLED
             registration.waitlist_position = None
             registration.offered_until = None
             registration.updated_at = now
             await uow.registrations.update(registration)
-            uow.notify(Notice(found.person_id, "offer_expired", _about(info.event)))
+            if registration.person_id is not None:  # None: erased meanwhile
+                uow.notify(Notice(registration.person_id, "offer_expired", _about(info.event)))
             if not info.event.cancelled and registration.mode in info.by_mode:
                 await promote_waitlisted(uow, info.event, registration.mode, held=held - 1, now=now)
             await uow.commit()

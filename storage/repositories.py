@@ -550,6 +550,11 @@ class RegistrationRepository(_Repository):
             )
         )
 
+    async def get(self, registration_id: int) -> Registration | None:
+        query = registrations.select().where(registrations.c.id == registration_id)
+        row = (await self.conn.execute(query)).first()
+        return _registration(row) if row else None
+
     async def active_for(self, event_id: int, person_id: int) -> Registration | None:
         query = registrations.select().where(
             registrations.c.event_id == event_id,
