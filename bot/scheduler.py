@@ -13,12 +13,13 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import App
 from bot.notifications import NotificationHub
-from bot.outages import Retrying
+from bot.outages import Retrying, is_outage
 from bot.poll_jobs import close_due_polls
 from core.announcements import finish_announcements
 from core.domain.people import Platform
@@ -32,6 +33,7 @@ from core.surveys import next_survey_due, run_due_surveys
 from storage.locks import SessionLock
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: The safety net between precise wake-ups, and how often a standby tries to take over.
 TICK = timedelta(seconds=30)
@@ -152,14 +154,20 @@ class Scheduler:
         """Plan what is due, pass on offered places nobody took, hand everything over, close
         due polls and finished announcements, queue invitations to and removals from event
         rooms; returns the next time something falls due."""
-        await plan_due(self.app.uow(), now=self.app.clock.now())
-        await expire_offers(self.app.uow, now=self.app.clock.now())
-        await run_due_surveys(self.app.uow, now=self.app.clock.now())
+        app = self.app
+        await self._step("reminders", lambda: plan_due(app.uow(), now=app.clock.now()))
+        await self._step("offers", lambda: expire_offers(app.uow, now=app.clock.now()))
+        await self._step("surveys", lambda: run_due_surveys(app.uow, now=app.clock.now()))
         await self.hub.deliver_due()
-        if await close_due_polls(self.app.uow, self.app.clock.now(), self.app.translator):
+        polls = await self._step(
+            "polls", lambda: close_due_polls(app.uow, app.clock.now(), app.translator)
+        )
+        if polls:
             self.hub.wake({platform.value for platform in Platform})  # results in every room
-        await finish_announcements(self.app.uow(), now=self.app.clock.now())
-        if await reconcile_invites(self.app.uow(), now=self.app.clock.now()):
+        await self._step(
+            "announcements", lambda: finish_announcements(app.uow(), now=app.clock.now())
+        )
+        if await self._step("rooms", lambda: reconcile_invites(app.uow(), now=app.clock.now())):
             self.hub.wake({Platform.MATRIX.value})  # invitations to and removals from rooms
         upcoming = [
             await next_due(self.app.uow(), now=self.app.clock.now()),
@@ -168,6 +176,17 @@ class Scheduler:
             await next_survey_due(self.app.uow()),
         ]
         return min((moment for moment in upcoming if moment is not None), default=None)
+
+    async def _step(self, name: str, work: Callable[[], Awaitable[T]]) -> T | None:
+        """One job of a round: a fault of its own is logged and the round goes on with the
+        others (``None``); a database outage ends the round (retried at the next tick)."""
+        try:
+            return await work()
+        except Exception as exc:
+            if is_outage(exc):
+                raise
+            log.exception("scheduler: the %s job failed; the other jobs go on", name)
+            return None
 
     async def sync_kb(self) -> None:
         """Take over what other processes changed in the knowledge base (no restart)."""

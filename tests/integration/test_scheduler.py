@@ -97,3 +97,40 @@ async def _break_the_lock_session(database) -> None:
                 await other.commit()
                 await asyncio.sleep(0.02)
         await other.commit()
+
+
+async def test_a_job_that_fails_leaves_the_others_running(app, clock, monkeypatch, caplog):
+    """A fault in one job (here: planning reminders, the round's first) is logged and the
+    jobs after it still run: an offer nobody took passes on in the same round."""
+    from datetime import timedelta
+
+    from core.domain.people import Platform
+    from core.signup import cancel_signup, sign_up
+    from tests.support import factories
+    from tests.support.notices import Inbox, link
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("a bug in one job")
+
+    monkeypatch.setattr("bot.scheduler.plan_due", broken)
+    hub = NotificationHub(app.uow, app.translator, clock)
+    inbox = Inbox()
+    hub.register(Platform.CONSOLE, inbox)
+    app.notifier = hub
+    scheduler = Scheduler(app, hub)
+    event = await factories.event(app, title="Strategieworkshop", capacity=1)
+    async with app.uow() as uow:
+        info = await uow.events.get(event.id)
+        info.event.waitlist_offers = True
+        await uow.events.update(info.event)
+        await uow.commit()
+    first, ben, cem = [await factories.person(app, n) for n in ("Erste", "Ben", "Cem")]
+    for person in (first, ben, cem):
+        await link(app, person, Platform.CONSOLE, f"console-{person.id}")
+        await sign_up(app.uow(), person_id=person.id, event_id=event.id, now=clock.now())
+    await cancel_signup(app.uow(), person_id=first.id, event_id=event.id, now=clock.now())
+    clock.advance(timedelta(days=2))  # Ben's offer ran out
+    await scheduler.round()
+    assert "a bug in one job" in caplog.text and "the reminders job failed" in caplog.text
+    assert any("Platzangebot" in text and "abgelaufen" in text for text in inbox.of(ben))
+    assert any("für Sie reserviert" in text for text in inbox.of(cem))
