@@ -68,16 +68,19 @@ def read_questions(path: str) -> tuple[str | None, list[Question]]:
     return (str(title) if title is not None else None), questions
 
 
-def export_rows(found: SurveyResults) -> list[tuple[Cell, ...]]:
+def export_rows(found: SurveyResults, *, numbers: bool = False) -> list[tuple[Cell, ...]]:
     """One row per answer option (Likert: per point, with the mean on the question's first
-    row), then one per free text."""
+    row), then one per free text. ``numbers``: the mean as a number (a spreadsheet), else
+    written with a decimal comma (a German CSV)."""
     rows: list[tuple[Cell, ...]] = []
     for n, result in enumerate(found.results, 1):
         item = result.question
         if item.kind is QuestionKind.TEXT:
             rows += [(n, item.text, text, "", "", "") for text in result.texts]
             continue
-        mean = str(result.mean).replace(".", ",") if result.mean is not None else ""
+        mean: Cell = ""
+        if result.mean is not None:
+            mean = result.mean if numbers else str(result.mean).replace(".", ",")
         for index, (option, count) in enumerate(zip(item.options, result.counts, strict=True)):
             label = f"{index + 1} {option}" if item.kind is QuestionKind.LIKERT else option
             rows.append(
@@ -154,7 +157,7 @@ async def run_survey_export(settings: Settings, args: argparse.Namespace) -> Non
         found = await export_survey(
             app.uow(), actor_id=None, survey_id=args.id, form=args.format, now=app.clock.now()
         )
-        rows = export_rows(found)
+        rows = export_rows(found, numbers=args.format == "xlsx")
         if args.format == "csv":
             content = as_csv(rows, EXPORT_HEADER)
         else:

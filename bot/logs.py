@@ -11,7 +11,7 @@ __all__ = ["FORMAT", "QUIET", "configure_logging", "quiet_terminal"]
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 #: Libraries that say too much below WARNING for a terminal (requests, migrations, jobs).
-QUIET = ("alembic", "apscheduler", "httpx", "httpcore")
+QUIET = ("alembic", "apscheduler", "httpx", "httpcore", "fontTools")
 #: Libraries whose DEBUG lines carry whole messages and updates (names, texts, invitation
 #: codes, calendar links): from INFO on only, also in the log file.
 PAYLOADS = ("telegram", "nio")

@@ -70,6 +70,7 @@ class Scheduler:
             id="kb",
             coalesce=True,
             max_instances=1,
+            misfire_grace_time=None,  # a late run is no news: no warning in the chat
         )
         if not await self.try_to_lead():
             log.info("scheduler: another process leads; standing by")

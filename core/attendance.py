@@ -11,7 +11,8 @@ with the code is theirs, like a signup, and is not logged.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from core.audit import record
@@ -33,6 +34,7 @@ from core.domain.notices import Notice
 from core.domain.people import Person
 from core.domain.registrations import RegistrationStatus
 from core.ports import RoomDirectory, UnitOfWork
+from core.surveys import invite_late
 
 #: At most this many people are offered when a name matches several.
 CHOICES = 8
@@ -55,6 +57,8 @@ class Choice:
 
     event: Event
     people: list[tuple[Person, bool]]  # (person, registered for the event)
+    #: person id → their municipality's name, to tell people of the same name apart
+    members: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,11 +86,21 @@ async def _event(uow: UnitOfWork, event_id: int) -> Event:
 async def _matching(uow: UnitOfWork, ref: str) -> list[Person]:
     """By number; else everyone whose name contains ``ref``, compared by Unicode case
     folding (``łukasz`` finds „Łukasz Nowak“, ``GROSS`` finds „Jürgen Groß“)."""
-    ref = ref.strip()
+    ref = re.sub(r"^(?:nr\.?|no\.?|#)\s*(?=\d)", "", ref.strip(), flags=re.IGNORECASE)
     if ref.isdigit():
         return await uow.persons.matching(ref)
     wanted = ref.casefold()
     return [p for p in await uow.persons.list() if wanted in p.display_name.casefold()]
+
+
+async def _is_office(uow: UnitOfWork, actor_id: int) -> bool:
+    actor = await uow.persons.get(actor_id)
+    return actor is not None and actor.is_organizer
+
+
+async def _active(uow: UnitOfWork, event_id: int, person_id: int) -> bool:
+    """Registered for the event, with a place or waiting."""
+    return await uow.registrations.active_for(event_id, person_id) is not None
 
 
 async def _registered(uow: UnitOfWork, event_id: int, person_id: int) -> bool:
@@ -106,25 +120,37 @@ async def check_in(
 ) -> CheckInResult | Choice:
     """The office or the event's speaker checks in the person ``person_ref`` (a number, or
     part of a name): a :class:`CheckInResult`, or a :class:`Choice` when the name fits
-    several people. Idempotent. Raises NotFound (event; ``attendance_nobody_named``),
-    NotAllowed, InvalidInput (cancelled, too early)."""
+    several people. The office may check in anyone (walk-ins); the speaker only people
+    registered for the event (nobody else is found for them). Idempotent. Raises NotFound
+    (event; ``attendance_nobody_named``), NotAllowed, InvalidInput (cancelled, too
+    early)."""
     async with uow:
         await _require(uow, actor_id, event_id, place, rooms)
         event = await _event(uow, event_id)
         check_office_time(event, now)
         found = await _matching(uow, person_ref)
+        office = actor_id is None or await _is_office(uow, actor_id)
+        if not office:  # the speaker: the people registered for the event, nobody else
+            found = [p for p in found if await _active(uow, event_id, p.id or 0)]
         if not found:
             raise NotFound("attendance_nobody_named", name=person_ref[:40])
         if len(found) > 1:
             marked = [(p, await _registered(uow, event_id, p.id or 0)) for p in found]
             marked.sort(key=lambda pair: (not pair[1], pair[0].display_name))
-            return Choice(event, marked[:CHOICES])
+            members = {m.id: m.name for m in await uow.members.list() if m.id is not None}
+            named = {
+                p.id: members[p.member_id]
+                for p, _ in marked
+                if p.id is not None and p.member_id in members
+            }
+            return Choice(event, marked[:CHOICES], named)
         person = found[0]
         assert person.id is not None
         new = await uow.attendance.add(Attendance(event_id, person.id, now, CheckInMethod.OFFICE))
         stored = await uow.attendance.get(event_id, person.id)
         assert stored is not None
         if new:
+            await invite_late(uow, event=event, person_id=person.id, now=now)
             await record(
                 uow,
                 actor_id=actor_id,
@@ -155,7 +181,7 @@ async def undo_check_in(
         event = await _event(uow, event_id)
         person = await uow.persons.get(person_id)
         if person is None:
-            raise NotFound("person_not_found", id=person_id)
+            raise NotFound("attendance_no_person", id=person_id)
         if not await uow.attendance.remove(event_id, person_id):
             raise InvalidInput(
                 "attendance_not_checked_in", name=person.display_name, title=event.title
@@ -196,6 +222,8 @@ async def check_in_with_code(
         new = await uow.attendance.add(Attendance(event_id, person_id, now, CheckInMethod.CODE))
         stored = await uow.attendance.get(event_id, person_id)
         assert stored is not None
+        if new:
+            await invite_late(uow, event=event, person_id=person_id, now=now)
         await uow.commit()
     return CheckInResult(event, person, stored.checked_in_at, new, True)
 
@@ -304,18 +332,23 @@ async def send_certificates(
     uow: UnitOfWork, *, actor_id: int | None, event_id: int, now: datetime
 ) -> tuple[Event, int]:
     """An organizer sends every checked-in attendee their certificate (notice
-    ``certificate``; the file is made when it is delivered and never stored). Returns the
-    event and how many were sent. Raises NotFound, NotAllowed, InvalidInput
-    ``certificates_nobody``."""
+    ``certificate``; the file is made when it is delivered and never stored); once each: a
+    second call reaches only those checked in since. Returns the event and how many were
+    sent. Raises NotFound, NotAllowed, InvalidInput ``certificates_nobody``,
+    ``certificates_all_sent``."""
     async with uow:
         await require(uow, actor_id, Action.SEND_CERTIFICATES)
         event = await _event(uow, event_id)
-        present = await uow.attendance.for_event(event_id)
-        if not present:
+        everyone = await uow.attendance.for_event(event_id)
+        if not everyone:
             raise InvalidInput("certificates_nobody", title=event.title)
-        for entry, _, _ in present:
+        present = [entry for entry, _, _ in everyone if entry.certificate_sent_at is None]
+        if not present:
+            raise InvalidInput("certificates_all_sent", title=event.title, count=len(everyone))
+        for entry in present:
             params = {"event_id": event_id, "title": event.title, "starts_at": event.starts_at}
             uow.notify(Notice(entry.person_id, "certificate", params))
+        await uow.attendance.certificates_sent(event_id, [e.person_id for e in present], now)
         await record(
             uow,
             actor_id=actor_id,

@@ -110,6 +110,8 @@ async def create_event(
     content, fixtures), a start or registration deadline at or before ``now`` is refused
     (``start_in_past``, ``deadline_in_past``): such an event could never be signed up for;
     and the creation goes into the audit log. Raises InvalidInput, NotAllowed."""
+    event.title = event.title.strip()
+    event.place = event.place.strip() if event.place else event.place
     event.validate()
     if now is not None:
         event.check_future(now)
@@ -140,6 +142,7 @@ async def change_event(
     deadline changed into the past is refused. With ``version`` (:attr:`Event.version` as a
     form showed it) a change made meanwhile by someone else is not overwritten
     (``changed_meanwhile``). Raises InvalidInput, NotFound, NotAllowed."""
+    changes = {k: v.strip() if k in ("title", "place") and v else v for k, v in changes.items()}
     unknown = set(changes) - CHANGEABLE
     if unknown:
         raise InvalidInput("unknown_field", field=", ".join(sorted(unknown)))

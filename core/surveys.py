@@ -236,6 +236,21 @@ async def _send(uow: UnitOfWork, survey: Survey, event: Event, now: datetime) ->
     return len(people)
 
 
+async def invite_late(uow: UnitOfWork, *, event: Event, person_id: int, now: datetime) -> bool:
+    """Someone checked in after the event's survey went out (from the list at the door) is
+    asked too, while it is open; call in the check-in's transaction. Whether they were."""
+    assert event.id is not None
+    survey = await uow.surveys.for_event(event.id)
+    if survey is None or survey.id is None or not survey.is_open(now):
+        return False
+    if person_id in await uow.surveys.recipients(survey.id):
+        return False
+    await uow.surveys.add_recipients(survey.id, [person_id])
+    survey.invited = await uow.surveys.invite_one_more(survey.id)
+    uow.notify(Notice(person_id, "survey_invitation", _params(survey, event)))
+    return True
+
+
 def _params(survey: Survey, event: Event) -> dict[str, object]:
     return {
         "survey_id": survey.id,

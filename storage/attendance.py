@@ -59,6 +59,13 @@ class AttendanceRepository:
         rows = await self.conn.execute(query)
         return [(_attendance(r), r.display_name, r.member_name) for r in rows]
 
+    async def certificates_sent(self, event_id: int, person_ids: list[int], now: datetime) -> None:
+        await self.conn.execute(
+            attendance.update()
+            .where(attendance.c.event_id == event_id, attendance.c.person_id.in_(person_ids))
+            .values(certificate_sent_at=now)
+        )
+
     async def counts(self, since: datetime, until: datetime) -> list[tuple[int, int, int]]:
         """(event id, member id, persons checked in) per event that is not cancelled and
         starts in [``since``, ``until``), per municipality of the persons."""
@@ -99,5 +106,10 @@ class AttendanceRepository:
 
 def _attendance(row: Any) -> Attendance:
     return Attendance(
-        row.event_id, row.person_id, row.checked_in_at, CheckInMethod(row.method), row.id
+        row.event_id,
+        row.person_id,
+        row.checked_in_at,
+        CheckInMethod(row.method),
+        row.id,
+        row.certificate_sent_at,
     )

@@ -383,7 +383,14 @@ REGISTRY: dict[str, TableData] = {
         explanation="Ihr Chat als Raum einer Veranstaltung.",
     ),
     "attendance": TableData(
-        {"id": N, "event_id": N, "person_id": OWN, "checked_in_at": N, "method": N},
+        {
+            "id": N,
+            "event_id": N,
+            "person_id": OWN,
+            "checked_in_at": N,
+            "method": N,
+            "certificate_sent_at": N,
+        },
         explanation="Veranstaltungen, bei denen Sie als anwesend eingetragen sind (vom "
         "Netzwerkbüro oder mit dem Anwesenheitscode): für Ihre Teilnahmebescheinigung und die "
         "Zahl der Teilnehmenden je Kommune.",

@@ -79,12 +79,11 @@ class MemberRepository(_Repository):
         if ref.isdigit():
             query = members.select().where(members.c.id == int(ref))
         row = (await self.conn.execute(query)).first()
-        if row is None:
-            rows = (
-                await self.conn.execute(
-                    members.select().where(sa.func.lower(members.c.name).contains(ref.lower()))
-                )
-            ).all()
+        if row is None:  # by Unicode case folding (SQLite's lower() knows only ASCII)
+            wanted = ref.casefold()
+            rows = [
+                r for r in await self.conn.execute(members.select()) if wanted in r.name.casefold()
+            ]
             row = rows[0] if len(rows) == 1 else None
         return _member(row) if row else None
 
@@ -146,7 +145,7 @@ class PersonRepository(_Repository):
         return _person(row), member
 
     async def matching(self, ref: str) -> list[Person]:
-        """By id; else everyone whose name contains ``ref`` (case-insensitively), by id.
+        """By id; else everyone whose name contains ``ref`` (Unicode case folding), by id.
 
         No exact match is preferred: a name chosen by a chat account could otherwise shadow
         the office's entry that contains it ("Petra Sommer" and "Dr. Petra Sommer").
@@ -155,12 +154,15 @@ class PersonRepository(_Repository):
         if ref.isdigit():
             found = await self.get(int(ref))
             return [found] if found else []
-        query = (
-            persons.select()
-            .where(sa.func.lower(persons.c.display_name).contains(ref.lower(), autoescape=True))
-            .order_by(persons.c.id)
-        )
-        return [_person(r) for r in await self.conn.execute(query)]
+        # Compared in Python by Unicode case folding: SQLite's lower() knows only ASCII
+        # ("Öztürk", "Şahin"), and both databases must find the same people.
+        wanted = ref.casefold()
+        query = persons.select().order_by(persons.c.id)
+        return [
+            _person(r)
+            for r in await self.conn.execute(query)
+            if wanted in r.display_name.casefold()
+        ]
 
     async def update(self, person: Person) -> None:
         await self.conn.execute(

@@ -132,6 +132,14 @@ class SurveyRepository:
         )
         return result.rowcount == 1
 
+    async def invite_one_more(self, survey_id: int) -> int:
+        """One more recipient (a late check-in); returns how many there are now."""
+        await self.conn.execute(
+            surveys.update().where(surveys.c.id == survey_id).values(invited=surveys.c.invited + 1)
+        )
+        query = sa.select(surveys.c.invited).where(surveys.c.id == survey_id)
+        return (await self.conn.execute(query)).scalar_one()
+
     async def mark_reminded(self, survey_id: int, now: datetime) -> bool:
         result = await self.conn.execute(
             surveys.update()

@@ -475,6 +475,8 @@ attendance = sa.Table(
     sa.Column("checked_in_at", UTCDateTime, nullable=False),
     #: ``core.domain.attendance.CheckInMethod``: "office" or "code".
     sa.Column("method", sa.String(8), nullable=False),
+    #: When the office sent this person's certificate (``/bescheinigung ID alle``).
+    sa.Column("certificate_sent_at", UTCDateTime),
     sa.UniqueConstraint("event_id", "person_id", name="uq_attendance_event_id"),
 )
 

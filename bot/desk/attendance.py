@@ -99,7 +99,12 @@ def add_attendance_routes(router: APIRouter, desk: Desk) -> None:
             now=app.clock.now(),
         )
         if isinstance(result, Choice):
-            names = ", ".join(f"{p.display_name} (Nr. {p.id})" for p, _ in result.people)
+            names = ", ".join(
+                f"{p.display_name}"
+                + (f", {result.members[p.id]}" if p.id in result.members else "")
+                + f" (Nr. {p.id})"
+                for p, _ in result.people
+            )
             notice = f"Mehrere Personen passen: {names}. Bitte geben Sie die Personennummer an."
             return await show(request, session, event_id, notice, 409)
         return desk.see(f"/admin/veranstaltungen/{event_id}/anwesenheit")

@@ -20,7 +20,7 @@ WIDTHS = (6, 32, 32, 16, 12, 30)
 #: How a person takes part, as the office's lists write it.
 MODE_LABELS = {Mode.ON_SITE: "vor Ort", Mode.ONLINE: "online"}
 #: A cell: text, or a number that a spreadsheet can count with.
-Cell = str | int
+Cell = str | int | float
 
 
 def attendee_header(listing: AttendeeList) -> tuple[str, ...]:

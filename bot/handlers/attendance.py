@@ -86,10 +86,12 @@ def _choice(ctx: Context, event_id: int, ref: str, choice: Choice) -> Reply:
     parts = [ctx.t("attendance.choose", name=ref[:40], title=choice.event.title)]
     buttons = []
     for person, registered in choice.people:
-        label = f"{person.display_name} (Nr. {person.id})"
+        member = choice.members.get(person.id or 0)
+        name = f"{person.display_name}, {member}" if member else person.display_name
+        label = f"{name} (Nr. {person.id})"
         if registered:
             label += " ✓"
-        parts.append(f"{person.id}: {person.display_name}" + (" ✓" if registered else ""))
+        parts.append(f"{person.id}: {name}" + (" ✓" if registered else ""))
         buttons.append((Button(label, ctx.cmd("anwesend", event_id, person.id)),))
     parts.append(ctx.t("attendance.choose_hint"))
     return Reply(lines(*parts), buttons=tuple(buttons), private=True)

@@ -14,6 +14,7 @@ from bot.context import Context
 from bot.handlers.faq import faq, faq_zeigen
 from bot.handlers.steps import STEPS, answers
 from bot.reply import Reply
+from bot.small_talk import small_talk
 from core.dialogues import finish_step, pending_step
 from core.domain.authority import decide
 from core.domain.dialogues import Dialogue, DialogueKind
@@ -21,54 +22,12 @@ from core.domain.errors import InvalidInput
 from core.domain.text import without_markup
 from core.faq.normalize import fold
 
-#: Whole messages that are only a greeting or thanks (folded: lower case, umlauts spelled out).
-SMALL_TALK = {
-    "greeting": {
-        "hallo",
-        "hallo zusammen",
-        "hi",
-        "hey",
-        "moin",
-        "moin moin",
-        "servus",
-        "guten tag",
-        "guten morgen",
-        "guten abend",
-        "gruess gott",
-        "hello",
-        "good morning",
-    },
-    "thanks": {
-        "danke",
-        "danke schoen",
-        "dankeschoen",
-        "vielen dank",
-        "besten dank",
-        "herzlichen dank",
-        "danke sehr",
-        "super danke",
-        "thanks",
-        "thank you",
-        "thx",
-        "merci",
-    },
-    "goodbye": {"tschuess", "tschuss", "ciao", "bis bald", "auf wiedersehen", "bye"},
-}
 #: A pick from a numbered list: ``2``, ``2.``, ``Nr. 2``, ``Nummer 2``, ``die 2``, ``zwei``.
 _CHOICE = re.compile(
     r"(?:nr\.?|nummer|no\.?|number|die|den)?\s*(?P<n>\d{1,2}|[a-z]+)[.)]?(?:\s*bitte)?"
 )
 NUMBER_WORDS = {"eins": 1, "zwei": 2, "drei": 3, "vier": 4, "fuenf": 5}
 NUMBER_WORDS |= {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
-#: Words a message of only thanks or agreement is made of ("Vielen lieben Dank!", "ok").
-ACKNOWLEDGING = {
-    "danke", "dank", "dankeschoen", "vielen", "lieben", "herzlichen", "besten", "schoen",
-    "super", "top", "prima", "toll", "klasse", "perfekt", "gut", "ok", "okay", "alles", "klar",
-    "fuer", "die", "schnelle", "hilfe", "antwort", "hat", "geklappt", "sehr", "thanks",
-    "thank", "you", "thx", "great", "fine", "merci", "👍", "🙂", "😊", "🙏",
-}  # fmt: skip
-#: What may follow a greeting without making it a question ("Hallo zusammen, kurze Frage").
-ANNOUNCING = {"kurze", "kleine", "eine", "frage", "ich", "hab", "habe", "hatte", "mal", "noch"}
 
 
 def _pick(text: str) -> int | None:
@@ -126,19 +85,3 @@ def _command_inside(ctx: Context, text: str) -> str | None:
         if command is not None and command.listed and command.name != "faq" and usable:
             return ctx.cmd(command.name, *match.group(2).split())
     return None
-
-
-def small_talk(text: str) -> str | None:
-    """``greeting``, ``thanks`` or ``goodbye`` when the whole message is just that; a message
-    made only of thanks and agreement ("Vielen lieben Dank!", "ok", "👍") is thanks."""
-    words = re.sub(r"[^\w\s👍🙂😊🙏]", " ", fold(text)).split()
-    phrase = " ".join(w for w in words if w not in ("bot", "engagiert", "und", "an", "euch"))
-    found = next((kind for kind, phrases in SMALL_TALK.items() if phrase in phrases), None)
-    if found is None and words and all(w in ACKNOWLEDGING for w in words):
-        return "thanks"
-    if found is None:  # a greeting that announces a question still to come
-        for size in (2, 1):
-            head, rest = " ".join(phrase.split()[:size]), phrase.split()[size:]
-            if head in SMALL_TALK["greeting"] and rest and all(w in ANNOUNCING for w in rest):
-                return "greeting"
-    return found

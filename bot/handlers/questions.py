@@ -9,6 +9,7 @@ from bot.context import Context
 from bot.handlers.render import lines
 from bot.handlers.steps import answers
 from bot.reply import Button, Reply
+from bot.small_talk import small_talk
 from core.dialogues import pending_step
 from core.domain.dialogues import Dialogue, DialogueKind
 from core.domain.errors import InvalidInput
@@ -96,6 +97,8 @@ async def angaben(ctx: Context, args: str) -> Reply:
 
 @answers(DialogueKind.REGISTRATION_QUESTION)
 async def _plain_answer(ctx: Context, step: Dialogue, text: str) -> Reply | None:
+    if small_talk(text) == "greeting":  # "Hallo": no answer to the question
+        raise InvalidInput("answer_small_talk")
     try:
         return await _answered(ctx, step, text)
     except InvalidInput:

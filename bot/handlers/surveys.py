@@ -18,10 +18,11 @@ from markupsafe import Markup
 
 from bot.arguments import number, split_words
 from bot.context import Context
-from bot.handlers.dialogue import answers
 from bot.handlers.polls import bar
 from bot.handlers.render import lines
+from bot.handlers.steps import answers
 from bot.reply import Button, Reply
+from bot.small_talk import small_talk
 from core.dialogues import finish_step
 from core.domain.dialogues import Dialogue, DialogueKind
 from core.domain.errors import InvalidInput
@@ -74,6 +75,8 @@ async def _survey_step(ctx: Context, step: Dialogue, text: str) -> Reply | None:
     if is_pause(text):
         await finish_step(ctx.uow(), person_id=ctx.person.id)
         return Reply(ctx.t("survey.paused", command=ctx.cmd("befragung", survey_id)))
+    if small_talk(text) == "greeting":  # "Hallo": no answer to the question
+        raise InvalidInput("answer_small_talk")
     found = await answer(
         ctx.uow(), person_id=ctx.person.id, survey_id=survey_id, text=text, now=ctx.now
     )

@@ -44,6 +44,7 @@ class Attendance:
     checked_in_at: datetime
     method: CheckInMethod
     id: int | None = None
+    certificate_sent_at: datetime | None = None  # by the office, to everyone present
 
 
 @dataclass(frozen=True, slots=True)

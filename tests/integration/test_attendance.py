@@ -130,7 +130,9 @@ async def test_who_may_check_in(any_app, clock):
 async def test_members_check_in_with_the_code_within_the_window_only(any_app, clock):
     event, office, _, sahin, lukasz, waiting, outsider = await setup(any_app)
     overview = await say(any_app, office, f"/anwesend {event.id}")
-    assert "Anwesend: 0 von 2" in overview[0].plain and "/start a_" in overview[0].plain
+    assert (
+        "Anwesend: 0 · fest angemeldet: 2" in overview[0].plain and "/start a_" in overview[0].plain
+    )
     code = await code_of(any_app, event)
     assert f"/start a_{code}" in overview[0].plain
 
@@ -191,6 +193,10 @@ async def test_the_certificate_pdf_names_person_event_date_and_is_not_stored(any
     await say(any_app, office, f"/anwesend {event.id} {lukasz.id}")
     (sent,) = await say(any_app, office, f"/bescheinigung {event.id} alle")
     assert "an 2 anwesende Personen" in sent.plain
+    before = await snapshot(any_app.database)
+    (again,) = await say(any_app, office, f"/bescheinigung {event.id} alle")
+    assert again.is_error and "schon an alle 2 anwesenden Personen verschickt" in again.plain
+    assert await snapshot(any_app.database) == before
     notices = [n for n in any_app.notifier.sent if n.key == "certificate"]
     assert sorted(n.person_id for n in notices) == sorted([sahin.id, lukasz.id])
     file = await certificate_file(
@@ -276,3 +282,28 @@ async def test_attendance_is_exported_erased_and_counted_per_municipality(any_ap
     assert entry["event_id"] == event.id and entry["method"] == "office"
     await erase_person(any_app.uow(), person_id=sahin.id, now=clock.now())
     assert [r.person_id for r in await rows(any_app, attendance)] == [lukasz.id]
+
+
+async def test_the_speaker_finds_only_registered_people_and_names_say_their_municipality(
+    any_app, clock
+):
+    event, office, speaker, sahin, _, _, outsider = await setup(any_app)
+    clock.advance(timedelta(days=7))
+    before = await snapshot(any_app.database)
+    (refused,) = await say(any_app, speaker, f"/anwesend {event.id} Otto")
+    assert refused.is_error and "Otto" in refused.plain
+    (refused,) = await say(any_app, speaker, f"/anwesend {event.id} {outsider.id}")
+    assert refused.is_error
+    assert await snapshot(any_app.database) == before
+    (taken,) = await say(any_app, speaker, f"/anwesend {event.id} Nr. {sahin.id}")
+    assert "Şahin Öztürk" in taken.plain and not taken.is_error
+    (walk_in,) = await say(any_app, office, f"/anwesend {event.id} #{outsider.id}")
+    assert "Otto Außen" in walk_in.plain and not walk_in.is_error
+
+    twin = await factories.person(any_app, "Łukasz Nowak", member=await factories.member(any_app))
+    (choice,) = await say(any_app, office, f"/anwesend {event.id} Łukasz")
+    assert "Łukasz Nowak, Kreis Bergen" in choice.plain and f"{twin.id}: Łukasz Nowak, " in (
+        choice.plain
+    )
+    (gone,) = await say(any_app, office, f"/abwesend {event.id} 99999")
+    assert gone.is_error and "Person Nr. 99999 gibt es nicht" in gone.plain

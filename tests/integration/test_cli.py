@@ -277,3 +277,15 @@ def test_a_database_that_refuses_is_one_line_without_the_password(env, database,
     assert message in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "geheim-pw-123" not in result.stderr
+
+
+def test_names_beginning_with_a_capital_umlaut_are_found(env):
+    """SQLite's lower() knows only ASCII: "Öztürk" and "Şahin" are still found by name."""
+    added = run(env, "member", "add", "--name", "Gemeinde Öhringen-Süd", "--kind", "gemeinde")
+    assert added.returncode == 0, added.stderr
+    person = run(env, "person", "add", "--name", "Şahin Öztürk", "--member", "öhringen")
+    assert person.returncode == 0, person.stderr
+    for ref in ("Şahin Öztürk", "Öztürk", "şahin", "ÖZTÜRK"):
+        shown = run(env, "person", "show", ref)
+        assert shown.returncode == 0 and "Şahin Öztürk" in shown.stdout, (ref, shown.stderr)
+        assert "Öhringen-Süd" in shown.stdout

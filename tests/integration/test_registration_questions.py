@@ -74,6 +74,8 @@ async def test_the_questions_follow_the_signup_one_at_a_time(app):
     assert "Danke, notiert." in second and "Frage 2 von 3" in second and "2. vegan" in second
     third = await say_text(app, anna, f"/angaben {event.id} 2")  # what its button sends
     assert "Frage 3 von 3" in third and NEEDS in third
+    greeted = await say_text(app, anna, "Hallo")  # a greeting is no answer to a free text
+    assert "nach einer Begrüßung aus" in greeted
     done = await say_text(app, anna, "Ich komme mit dem Rollstuhl.")
     assert "Ihre Angaben sind notiert" in done
     assert "Rollstuhl" not in done  # answers are never echoed into the chat's history

@@ -141,6 +141,23 @@ async def test_checked_in_people_receive_it_if_anyone_was_checked_in(any_app):
     with pytest.raises(NotFound):  # not sent to them: it does not exist for them
         await begin(app.uow(), person_id=stayed_away.id, survey_id=survey.id, now=app.clock.now())
 
+    # Checked in afterwards from the list at the door: asked too, once.
+    for _ in range(2):
+        await check_in(
+            app.uow(),
+            actor_id=None,
+            event_id=event.id,
+            person_ref=str(stayed_away.id),
+            now=app.clock.now(),
+        )
+    assert app.notifier.keys_for(stayed_away.id).count("survey_invitation") == 1
+    step = await begin(
+        app.uow(), person_id=stayed_away.id, survey_id=survey.id, now=app.clock.now()
+    )
+    assert step is not None
+    async with app.uow() as uow:
+        assert (await uow.surveys.get(survey.id)).invited == 2
+
 
 async def test_one_reminder_to_those_who_have_not_answered_then_it_closes(any_app):
     app = any_app

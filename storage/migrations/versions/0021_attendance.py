@@ -23,6 +23,7 @@ def upgrade() -> None:
         sa.Column("person_id", sa.Integer, nullable=False),
         sa.Column("checked_in_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("method", sa.String(8), nullable=False),
+        sa.Column("certificate_sent_at", sa.DateTime(timezone=True)),
         sa.ForeignKeyConstraint(
             ["event_id"], ["events.id"], name="fk_attendance_event_id_events", ondelete="CASCADE"
         ),
