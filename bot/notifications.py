@@ -22,7 +22,7 @@ from markupsafe import Markup
 from bot.i18n import Translator
 from bot.mail_compose import CALENDAR_METHODS, MailSetup, Recipient, compose
 from bot.markdown import markdown
-from bot.reply import MadeFile, Reply
+from bot.reply import MadeFile, Reply, plain_text
 from bot.settings import Settings
 from bot.video_links import VideoLinks
 from core.clock import SystemClock
@@ -286,6 +286,18 @@ class NotificationHub:
                 event_id = announcement.event_id
         found = await uow.events.get(int(event_id)) if event_id else None
         event = found.event if found is not None else None
+        if announcement is not None and subject is None and event is not None:
+            # an invitation without a subject of its own is named by its event
+            subject = plain_text(
+                str(
+                    self._translator.t(
+                        language,
+                        "mail.announcement_invites",
+                        title=event.title,
+                        starts_at=event.starts_at,
+                    )
+                )
+            )
         mail = compose(
             self._translator,
             self.mail,

@@ -494,3 +494,28 @@ async def test_a_calendar_entry_from_a_mail_follows_the_event_whatever_the_chann
     count = len(await mails(app))
     await cancel_event(app.uow(), actor_id=None, event_id=event.id, now=app.clock.now())
     assert len(await mails(app)) == count  # no longer registered, no longer in her calendar
+
+
+async def test_an_invitation_to_those_not_registered_is_named_by_its_event(app: App):
+    mail_hub(app)
+    town = await factories.member(app, "Gemeinde Öhringen")
+    anna = await factories.person(app, "Anna Bäcker", member=town)
+    await request_address(
+        app.uow(),
+        actor_id=None,
+        person_id=anna.id,
+        address="anna@oehringen.de",
+        now=app.clock.now(),
+    )
+    await confirm_address(app.uow(), token=await confirm_token(app, anna), now=app.clock.now())
+    event = await factories.event(app, title="Netzwerktreffen Süd")
+    await announce(
+        app.uow(),
+        actor_id=None,
+        text="Wir würden uns freuen, Sie zu sehen!",
+        audience=Audience(AudienceKind.NOT_REGISTERED, str(event.id)),
+        now=app.clock.now(),
+    )
+    invitation = (await mails(app))[-1]
+    assert invitation["subject"].startswith("Einladung: Netzwerktreffen Süd am ")
+    assert "https://bot.example/e/anmelden/" in invitation["text"]
