@@ -158,8 +158,11 @@ async def change_event(
         if "starts_at" in changes and "ends_at" not in changes:
             duration = info.event.ends_at - info.event.starts_at
             changes = {**changes, "ends_at": changes["starts_at"] + duration}
-        differing = {k for k, v in changes.items() if getattr(info.event, k) != v}
         changed = replace(info.event, **changes)
+        if not changed.is_hybrid and changed.online_capacity is not None:
+            changes = {**changes, "online_capacity": None}  # no online places of their own
+            changed.online_capacity = None
+        differing = {k for k, v in changes.items() if getattr(info.event, k) != v}
         # What was changed into the past is named first: it is what the office mistyped.
         if "starts_at" in differing and changed.starts_at <= now:
             raise InvalidInput("start_in_past", start=changed.starts_at)
@@ -168,6 +171,7 @@ async def change_event(
             raise InvalidInput("deadline_in_past", deadline=deadline)
         changed.validate()
         await _follow_modes(uow, info, changed)
+        await _fit_capacity(uow, info, changed, now)
         if differing:
             changed.updated_at = now
         if NOTIFIED_CHANGES & differing:
@@ -190,6 +194,34 @@ async def change_event(
             await _tell_registered(uow, changed, "event_changed")
         await uow.commit()
     return changed
+
+
+async def _fit_capacity(
+    uow: UnitOfWork, before: EventWithCounts, after: Event, now: datetime
+) -> None:
+    """Fewer places than people hold: refused below those confirmed
+    (``capacity_below_confirmed``: the office takes registrations back first); places held
+    by offers beyond the new number go back to waiting (the latest offers first, the people
+    are told, notice ``offer_withdrawn``)."""
+    for mode, places in before.by_mode.items():
+        if mode not in after.modes:
+            continue
+        capacity = after.capacity_of(mode)
+        if capacity is None or capacity >= places.held:
+            continue
+        if capacity < places.confirmed:
+            raise InvalidInput(
+                "capacity_below_confirmed", title=after.title, count=places.confirmed
+            )
+        waiting = await uow.registrations.first_waitlisted(after.id, mode, 1 << 30)
+        offered = [r for r in waiting if r.offered_until is not None]
+        for registration in reversed(offered[capacity - places.confirmed :]):
+            registration.offered_until = None
+            registration.updated_at = now
+            await uow.registrations.update(registration)
+            if registration.person_id is not None:
+                params = {"event_id": after.id, "title": after.title, "starts_at": after.starts_at}
+                uow.notify(Notice(registration.person_id, "offer_withdrawn", params))
 
 
 async def _follow_modes(uow: UnitOfWork, before: EventWithCounts, after: Event) -> None:

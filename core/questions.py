@@ -129,13 +129,18 @@ async def answer(
         info = await uow.events.get(event_id, person_id=person_id)
         questions = await uow.questions.of_event(event_id)
         current = next((q for q in questions if q.id == step.data.get("question_id")), None)
-        if info is None or info.own_status is not RegistrationStatus.CONFIRMED or current is None:
+        if info is None or info.own_status is not RegistrationStatus.CONFIRMED:
             await uow.dialogues.delete(person_id)
             await uow.commit()
             raise NotRegistered(title=info.event.title if info else "?")
-        value = current.read(text)
-        await uow.questions.save_answer(current.id, person_id, value)
-        later = [q for q in questions if q.position > current.position]
+        given = (await uow.questions.answers(event_id, person_id)).get(person_id, {})
+        if current is None:  # the office took the question away meanwhile: the next open one
+            later = [q for q in questions if q.id not in given]
+        else:
+            value = current.read(text)
+            if value is not None or current.id not in given:  # skipping keeps an answer
+                await uow.questions.save_answer(current.id, person_id, value)
+            later = [q for q in questions if q.position > current.position]
         if not later:
             await uow.dialogues.delete(person_id)
             await uow.commit()
@@ -144,6 +149,24 @@ async def answer(
         await _pend(uow, person_id, asking, now)
         await uow.commit()
     return asking
+
+
+async def ask_any(uow: UnitOfWork, *, person_id: int, now: datetime) -> Asking | None:
+    """The first open question of any coming event the person holds a place for (after one
+    event's questions are done, another's may still wait), kept as their pending step."""
+    async with uow:
+        views = await uow.registrations.for_person(person_id, active_only=True)
+    for view in views:
+        if (
+            view.event.ends_at <= now
+            or view.registration.status is not RegistrationStatus.CONFIRMED
+        ):
+            continue
+        assert view.event.id is not None
+        asking = await ask(uow, person_id=person_id, event_id=view.event.id, now=now)
+        if asking is not None:
+            return asking
+    return None
 
 
 async def _pend(uow: UnitOfWork, person_id: int, asking: Asking, now: datetime) -> None:

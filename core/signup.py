@@ -86,6 +86,8 @@ async def sign_up(
         event = info.event
         if not event.visible_to(person, member, now):  # never reveal its title or state
             raise NotFound("event_not_found", id=event_id)
+        if event.cancelled:  # before "already registered": that registration is void
+            event.check_open(now)
         if info.own_status is not None and (mode is None or mode is info.own_mode):
             if info.own_offer is not None:  # the place offered to them: taking it
                 registration = await _accept(uow, info, person_id, now)

@@ -22,6 +22,7 @@ FIELD_OF = {
     "capacity": "capacity",
     "capacity_max": "capacity",
     "online_capacity_hybrid": "online_capacity",
+    "capacity_below_confirmed": "capacity",
     "mode_still_registered_online": "video_url",
     "mode_still_registered_on_site": "place",
     "end_before_start": "ends_at",

@@ -282,7 +282,7 @@ async def test_a_member_chooses_switches_and_gets_the_link_in_the_chat(app):
     waiting = await say_text(app, ben, f"/anmelden {event.id} vor-Ort")
     assert "Warteliste" in waiting and "/v/" not in waiting
     seen = await say_text(app, ben, f"/termin {event.id}")
-    assert "den persönlichen Zugang erhalten, wer online angemeldet ist" in seen
+    assert "den persönlichen Zugang erhält, wer online angemeldet ist" in seen
     assert VIDEO not in seen
 
 

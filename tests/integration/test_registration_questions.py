@@ -71,7 +71,7 @@ async def test_the_questions_follow_the_signup_one_at_a_time(app):
     assert await snapshot(app.database) == before
 
     second = await say_text(app, anna, "Ja!")
-    assert "Danke, notiert." in second and "Frage 2 von 3" in second and "2. vegan" in second
+    assert "Danke." in second and "Frage 2 von 3" in second and "2. vegan" in second
     third = await say_text(app, anna, f"/angaben {event.id} 2")  # what its button sends
     assert "Frage 3 von 3" in third and NEEDS in third
     greeted = await say_text(app, anna, "Hallo")  # a greeting is no answer to a free text
@@ -87,9 +87,24 @@ async def test_the_questions_follow_the_signup_one_at_a_time(app):
     after = await say_text(app, anna, "Hallo")  # no step pending any more: small talk
     assert "Frage 1" not in after
 
-    again = await say_text(app, anna, f"/angaben {event.id}")
-    assert f"2. {FOOD} – vegan" in again and "Frage 1 von 3" in again
-    not_asked = await say_text(app, anna, f"/angaben {event.id + 1} ja")
+    shown = await say_text(app, anna, f"/angaben {event.id}")  # all answered: just shown
+    assert f"2. {FOOD} – vegan" in shown and "Frage 1" not in shown
+    assert f"/angaben {event.id} neu" in shown
+    again = await say_text(app, anna, f"/angaben {event.id} neu")
+    assert "Frage 1 von 3" in again
+    await say_text(app, anna, "ja")
+    asked = await say_text(app, anna, "Wo ist der Tagungsort?")  # a question of her own
+    assert "noch offen" in asked
+    await say_text(app, anna, "überspringen")  # skipping keeps the earlier answer
+    await say_text(app, anna, "überspringen")
+    assert await stored_answers(app) == [
+        (anna.id, "Ich komme mit dem Rollstuhl."),
+        (anna.id, "ja"),
+        (anna.id, "vegan"),
+    ]
+    unknown = await say_text(app, anna, f"/angaben {event.id + 1} ja")
+    assert f"Nummer {event.id + 1} gibt es nicht" in unknown
+    not_asked = await say_text(app, anna, f"/angaben {event.id} ja")
     assert "gerade nicht gestellt" in not_asked
 
 
@@ -188,3 +203,20 @@ async def test_only_the_office_attaches_questions_and_bad_ones_are_refused(any_a
             )
         assert refused.value.code == code
     assert await snapshot(app.database) == before
+
+
+async def test_open_questions_of_another_event_follow_and_a_pause_is_said(app):
+    first = await with_questions(app)
+    second = await with_questions(app)
+    anna = await factories.person(app, "Anna Amt")
+    await say_text(app, anna, f"/anmelden {first.id}")
+    await say_text(app, anna, f"/anmelden {second.id}")  # the second event's questions now
+    await say_text(app, anna, "ja")
+    await say_text(app, anna, "1")
+    done = await say_text(app, anna, "-")
+    assert "Ihre Angaben sind notiert" in done
+    assert "Frage 1 von 3" in done and f"/angaben {first.id} ja" in done  # the first's wait
+    paused = await say_text(app, anna, "abbrechen")
+    assert f"Weiter geht es mit /angaben {first.id}" in paused
+    later = await say_text(app, anna, f"/angaben {first.id}")
+    assert "Frage 1 von 3" in later

@@ -12,9 +12,10 @@ import pytest
 
 from bot.mail_compose import link_key
 from bot.web import create_web_app
-from core.domain.errors import DomainError
+from core.domain.errors import DomainError, InvalidInput
 from core.domain.people import Role
 from core.domain.registrations import RegistrationStatus, offer_deadline
+from core.events import change_event
 from core.mail import sign_link
 from core.signup import accept_offer, cancel_signup, expire_offers, move_up, sign_up
 from tests.conftest import snapshot
@@ -190,3 +191,35 @@ async def test_the_desk_form_switches_offers_on_and_hybrid_places_are_set(app):
     async with app.uow() as uow:
         changed = (await uow.events.get(event.id)).event
     assert changed.waitlist_offers and changed.is_hybrid and changed.online_capacity == 50
+
+
+async def test_fewer_places_withdraw_offers_and_never_go_below_those_confirmed(any_app, notifier):
+    app = any_app
+    event = await offering(app)
+    first = await joined(app, event, "Erste")
+    ben = await joined(app, event, "Ben")
+    cem = await joined(app, event, "Cem")
+    await change_event(
+        app.uow(), actor_id=None, event_id=event.id, changes={"capacity": 3}, now=app.clock.now()
+    )
+    assert (await state(app, event, ben))[1] is not None
+    assert (await state(app, event, cem))[1] is not None
+    await change_event(
+        app.uow(), actor_id=None, event_id=event.id, changes={"capacity": 2}, now=app.clock.now()
+    )
+    assert (await state(app, event, ben))[1] is not None  # the first offer stays
+    assert await state(app, event, cem) == (WAITLISTED, None)  # the latest goes back
+    assert "offer_withdrawn" in notifier.keys_for(cem.id)
+    await accept_offer(app.uow(), person_id=ben.id, event_id=event.id, now=app.clock.now())
+    before = await snapshot(app.database)
+    with pytest.raises(InvalidInput) as refused:
+        await change_event(
+            app.uow(),
+            actor_id=None,
+            event_id=event.id,
+            changes={"capacity": 1},
+            now=app.clock.now(),
+        )
+    assert refused.value.code == "capacity_below_confirmed"
+    assert await snapshot(app.database) == before
+    assert (await state(app, event, first))[0] is CONFIRMED
