@@ -370,7 +370,9 @@ def api_app(app: App) -> FastAPI:
     @api.get("/events", tags=["events"])
     async def events() -> list[EventOut]:
         """The events not yet over, by start."""
-        return [_event(i) for i in await upcoming_events(app.uow(), now=app.clock.now())]
+        return [
+            _event(i) for i in await upcoming_events(app.uow(), now=app.clock.now(), limit=None)
+        ]
 
     @api.get("/events/{event_id:id}", tags=["events"])
     async def event(event_id: int) -> EventOut:

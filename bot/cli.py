@@ -407,7 +407,7 @@ async def run_event_change(settings: Settings, args: argparse.Namespace) -> None
 async def run_event_list(settings: Settings, args: argparse.Namespace) -> None:
     async def work(app: App) -> None:
         tr, now = app.translator, app.clock.now()
-        listed = await upcoming_events(app.uow(), now=now)
+        listed = await upcoming_events(app.uow(), now=now, limit=None)
         if not listed:
             print(say("cli.event.none"), file=sys.stderr)
         for info in listed:
@@ -990,7 +990,8 @@ async def run_event_questions(settings: Settings, args: argparse.Namespace) -> N
             print(say("cli.question.none"), file=sys.stderr)
         for item in asked:
             question = item.question
-            flags = f"{question.kind.value}{', Pflicht' if question.required else ''}"
+            kind = {"text": "Freitext", "choice": "Auswahl", "yes_no": "ja/nein"}
+            flags = f"{kind[question.kind.value]}{', Pflicht' if question.required else ''}"
             print(f"{question.position}\t{question.prompt} ({flags})")
             for value, count in item.counts:
                 print(f"\t{value}: {count}")

@@ -41,12 +41,17 @@ class EventDetails:
 
 
 async def upcoming_events(
-    uow: UnitOfWork, *, now: datetime, person_id: int | None = None
+    uow: UnitOfWork,
+    *,
+    now: datetime,
+    person_id: int | None = None,
+    limit: int | None = UPCOMING_LIMIT,
 ) -> list[EventWithCounts]:
-    """The next events not yet over; for a person only those they may see (restricted
-    audiences are invisible outside them). ``person_id=None``: the office's full list."""
+    """The next events not yet over, soonest first, at most ``limit`` (``None``: all); for a
+    person only those they may see (restricted audiences are invisible outside them).
+    ``person_id=None``: the office's list."""
     async with uow:
-        events = await uow.events.upcoming(now, None if person_id is not None else UPCOMING_LIMIT)
+        events = await uow.events.upcoming(now, None if person_id is not None else limit)
         if person_id is not None:
             viewer = await _viewer(uow, person_id)
             events = [
@@ -54,7 +59,7 @@ async def upcoming_events(
                 for info in events
                 if info.event.visible_to(*viewer, now)
             ]
-    return events[:UPCOMING_LIMIT]
+    return events if limit is None else events[:limit]
 
 
 async def office_events(

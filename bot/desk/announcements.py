@@ -67,7 +67,7 @@ def add_announcement_routes(router: APIRouter, desk: Desk) -> None:
         members = await list_members(app.uow(), actor_id=session.person.id)
         events = [
             (str(i.event.id), f"{i.event.title} ({t.date('de', i.event.starts_at)})")
-            for i in await upcoming_events(app.uow(), now=app.clock.now())
+            for i in await upcoming_events(app.uow(), now=app.clock.now(), limit=None)
         ]
         groups: list[dict[str, object]] = [
             {"label": "Alle", "options": [("all", "alle Personen der Mitgliedskommunen")]},

@@ -9,6 +9,7 @@ from markupsafe import Markup
 from bot.context import Context
 from bot.handlers.questions import after_signup
 from bot.handlers.render import (
+    MODE_SPELLINGS,
     MODE_WORDS,
     headline,
     kind,
@@ -21,19 +22,24 @@ from bot.handlers.render import (
     when,
 )
 from bot.handlers.series import anmelden_serie, asks_for_series, series_lines
+from bot.handlers.steps import answers
 from bot.reply import Button, Reply
+from core.dialogues import finish_step
+from core.domain.dialogues import PENDING_FOR, Dialogue, DialogueKind
 from core.domain.errors import ModeRequired
 from core.domain.events import SIGNUP_OPEN, Event
 from core.domain.registrations import Mode, RegistrationStatus
-from core.events import event_details, upcoming_events
+from core.events import UPCOMING_LIMIT, event_details, upcoming_events
+from core.faq.normalize import fold
 from core.questions import QuestionSummary, summary
 from core.signup import accept_offer, attendees, cancel_signup, my_registrations, sign_up
 
 
 async def termine(ctx: Context, args: str) -> Reply:
-    events = await upcoming_events(ctx.uow(), now=ctx.now, person_id=ctx.person.id)
-    if not events:
+    found = await upcoming_events(ctx.uow(), now=ctx.now, person_id=ctx.person.id, limit=None)
+    if not found:
         return Reply(ctx.t("events.none"))
+    events, later = found[:UPCOMING_LIMIT], found[UPCOMING_LIMIT:]
     parts = [ctx.t("events.header"), ""]
     for info in events:
         state = info.state(ctx.now)
@@ -45,6 +51,9 @@ async def termine(ctx: Context, args: str) -> Reply:
             own_status(ctx, state, None),
             "",
         ]
+    if later:  # said, never cut off silently
+        last = ctx.app.translator.date(ctx.language, events[-1].event.starts_at)
+        parts += [ctx.t("events.more", count=len(later), date=last), ""]
     parts.append(ctx.t("events.footer"))
     return Reply(lines(*parts))
 
@@ -124,7 +133,8 @@ async def anmelden(ctx: Context, args: str) -> Reply:
     elif registration.status is RegistrationStatus.CONFIRMED:
         text = ctx.t("signup.confirmed", **params)
     else:
-        text = ctx.t("signup.waitlisted", rank=result.waitlist_rank, **params)
+        key = "signup.waitlisted_offers" if event.waitlist_offers else "signup.waitlisted"
+        text = ctx.t(key, rank=result.waitlist_rank, **params)
     if event.is_hybrid and result.switched_from is None:
         text = lines(text, ctx.t(f"signup.mode_{registration.mode}", place=event.place or ""))
     assert event.id is not None
@@ -162,7 +172,29 @@ async def _choose_mode(ctx: Context, event_id: int) -> Reply:
         Button(ctx.t(f"button.{mode}"), ctx.cmd("anmelden", event_id, MODE_WORDS[mode]))
         for mode in info.event.modes
     )
+    async with ctx.uow() as uow:  # a plain "vor Ort" or "2" answers it
+        step = Dialogue(
+            ctx.person.id, DialogueKind.SIGNUP_MODE, {"event_id": event_id}, ctx.now + PENDING_FOR
+        )
+        await uow.dialogues.put(step)
+        await uow.commit()
     return Reply(lines(*parts), buttons=(buttons,), private=True)
+
+
+@answers(DialogueKind.SIGNUP_MODE)
+async def _mode_answer(ctx: Context, step: Dialogue, text: str) -> Reply | None:
+    """``vor Ort``, ``online`` (or 1, 2 in the order offered) after the question how to take
+    part: the signup in that mode. Anything else is no answer."""
+    event_id = int(step.data["event_id"])
+    words = fold(text).strip(" .!")
+    squeezed = "".join(ch for ch in words if ch.isalnum())
+    chosen = next((m for m, spelled in MODE_SPELLINGS.items() if squeezed in spelled), None)
+    if chosen is None and squeezed in ("1", "2"):
+        chosen = (Mode.ON_SITE, Mode.ONLINE)[int(squeezed) - 1]
+    if chosen is None:
+        return None
+    await finish_step(ctx.uow(), person_id=ctx.person.id)
+    return await anmelden(ctx, f"{event_id} {MODE_WORDS[chosen]}")
 
 
 def _mode(ctx: Context, event: Event, mode: Mode) -> dict[str, object]:
@@ -204,6 +236,8 @@ async def abmelden(ctx: Context, args: str) -> Reply:
         key = "cancel.waitlist"
     else:
         key = "cancel.promoted" if result.promoted else "cancel.confirmed"
+        if result.promoted and result.event.waitlist_offers:
+            key = "cancel.offered"
     return Reply(ctx.t(key, title=result.event.title), private=True)
 
 
@@ -234,6 +268,9 @@ async def teilnehmende(ctx: Context, args: str) -> Reply:
         said = f"{person} ({view.member_name})" if view.member_name else person
         if info.event.is_hybrid:
             said += f" – {ctx.t(f'cli.mode.{view.registration.mode}')}"
+        if view.registration.offered_until is not None:
+            deadline = view.registration.offered_until
+            said += f" – {ctx.t('attendees.offered', deadline=deadline)}"
         return said
 
     parts = [

@@ -18,6 +18,8 @@ class DialogueKind(StrEnum):
     SURVEY_STEP = "survey_step"
     #: The bot asked one of an event's registration questions; the message answers it.
     REGISTRATION_QUESTION = "registration_question"
+    #: The bot asked how to take part in a hybrid event; "vor Ort", "online" or 1/2 answers.
+    SIGNUP_MODE = "signup_mode"
 
 
 @dataclass(slots=True)

@@ -295,3 +295,27 @@ async def test_own_lists_and_the_attendee_list_name_the_mode(app):
     assert "Ihre Teilnahme: Online" in mine
     listed = await say_text(app, office, f"/teilnehmende {event.id}")
     assert "Anna – online" in listed and "Ben – vor Ort" in listed
+
+
+async def test_the_question_how_to_take_part_is_answered_in_plain_words(app):
+    event = await hybrid(app)
+    anna = await factories.person(app, "Anna Amt")
+    asked = await say_text(app, anna, f"/anmelden {event.id}")
+    assert "Antworten Sie einfach „vor Ort“ oder „online“" in asked
+    done = await say_text(app, anna, "Vor Ort bitte")  # not a mode: the step ends
+    assert "Sie nehmen vor Ort teil" not in done
+    await say_text(app, anna, f"/anmelden {event.id}")
+    done = await say_text(app, anna, "vor Ort")
+    assert "Sie sind angemeldet" in done and "Sie nehmen vor Ort teil: Rathaus Köln" in done
+    ben = await factories.person(app, "Ben")
+    await say_text(app, ben, f"/anmelden {event.id}")
+    assert "Sie nehmen online teil" in await say_text(app, ben, "2")
+
+
+async def test_a_long_list_says_how_many_more_there_are(app):
+    anna = await factories.person(app, "Anna Amt")
+    for n in range(23):
+        await factories.event(app, title=f"Kurzformat {n}", days=1 + n)
+    listed = await say_text(app, anna, "/termine")
+    assert "Kurzformat 19" in listed and "Kurzformat 20" not in listed
+    assert "… und 3 weitere Veranstaltungen nach dem" in listed

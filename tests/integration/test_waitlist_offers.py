@@ -136,6 +136,12 @@ async def test_the_chat_shows_the_offer_and_takes_it(app):
     first = await joined(app, event)
     ben = await joined(app, event, "Ben Beispiel")
     await cancel_signup(app.uow(), person_id=first.id, event_id=event.id, now=app.clock.now())
+    office = await factories.person(app, "Olga Office", roles={Role.ORGANIZER})
+    listed = await say_text(app, office, f"/teilnehmende {event.id}")
+    assert "Ben Beispiel – Platz angeboten bis" in listed
+    cem = await factories.person(app, "Cem")
+    waiting = await say_text(app, cem, f"/anmelden {event.id}")
+    assert "bieten wir ihn Ihnen an" in waiting and "automatisch" not in waiting
     details = await say_text(app, ben, f"/termin {event.id}")
     assert "Für Sie ist ein Platz reserviert – bis" in details
     assert f"[Platz annehmen: /annehmen {event.id}]" in details
