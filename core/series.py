@@ -218,14 +218,14 @@ async def cancel_series(
     """Cancel every date of ``event_id``'s series that has not begun and is not cancelled
     yet, each as :func:`core.events.cancel_event` (everyone registered is told). Returns the
     cancelled dates with who was told. Raises NotFound, NotAllowed, InvalidInput
-    ``not_a_series`` / ``series_nothing_to_cancel``."""
+    ``not_a_series_cancel`` / ``series_nothing_to_cancel``."""
     async with uow:
         await require(uow, actor_id, Action.MANAGE_EVENTS)
         info = await uow.events.get(event_id)
         if info is None:
             raise NotFound("event_not_found", id=event_id)
         if info.event.series_id is None:
-            raise InvalidInput("not_a_series", title=info.event.title, id=event_id)
+            raise InvalidInput("not_a_series_cancel", title=info.event.title, id=event_id)
         plan = (await _series_dates(uow, [info.event.series_id]))[info.event.series_id]
     coming = [d for d in plan.dates if d.starts_at > now and not d.cancelled]
     if not coming:
