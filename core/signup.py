@@ -190,6 +190,12 @@ async def accept_offer(
             found = await uow.persons.get_with_member(person_id)
             if found is None or not info.event.visible_to(*found, now):
                 raise NotFound("event_not_found", id=event_id)
+            mine = await uow.registrations.for_person(person_id, active_only=False)
+            if any(
+                v.registration.event_id == event_id and v.registration.offered_until is not None
+                for v in mine
+            ):  # an offer that ran out ended the entry
+                raise DomainError("offer_expired", title=info.event.title)
             raise NotRegistered(title=info.event.title)
         if info.own_offer is None:
             raise DomainError(f"no_offer_{info.own_status.value}", title=info.event.title)
@@ -216,8 +222,7 @@ async def expire_offers(uow_factory: Callable[[], UnitOfWork], *, now: datetime)
                 continue  # taken meanwhile
             held = info.places(registration.mode).held if registration.mode in info.by_mode else 1
             registration.status = RegistrationStatus.CANCELLED
-            registration.waitlist_position = None
-            registration.offered_until = None
+            registration.waitlist_position = None  # offered_until stays: "it expired"
             registration.updated_at = now
             await uow.registrations.update(registration)
             if registration.person_id is not None:  # None: erased meanwhile

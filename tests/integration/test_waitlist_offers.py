@@ -104,6 +104,9 @@ async def test_declined_or_left_offers_pass_on(any_app, notifier):
     dora_state = await state(app, event, dora)
     assert dora_state[0] is WAITLISTED and dora_state[1] is not None
     assert await expire_offers(app.uow, now=app.clock.now()) == 0  # done once
+    with pytest.raises(DomainError) as late:
+        await accept_offer(app.uow(), person_id=cem.id, event_id=event.id, now=app.clock.now())
+    assert late.value.code == "offer_expired"
 
     # /anmelden takes the place too.
     done = await sign_up(app.uow(), person_id=dora.id, event_id=event.id, now=app.clock.now())
