@@ -281,7 +281,7 @@ def _choice(enum: type[Enum], value: str, what: str, labels: str | None = None) 
 async def run_event_add(settings: Settings, args: argparse.Namespace) -> None:
     kind = _choice(EventKind, args.kind, "Art", labels="kind")
     audience = _choice(Audience, args.audience, "Zielgruppe", labels="audience")
-    repeat = _choice(Frequency, args.repeat, "Wiederholung") if args.repeat else None
+    repeat = _choice(Frequency, args.repeat, "Wiederholung", "repeat") if args.repeat else None
     if repeat is None and (args.count or args.until):
         raise UsageError(say("cli.series.repeat_missing"))
 
@@ -1256,9 +1256,9 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument(
         "--repeat",
         metavar="RHYTHMUS",
-        help="als Serie: weekly (wöchentlich), biweekly (alle zwei Wochen), monthly (derselbe "
-        "Wochentag im Monat, z. B. jeder zweite Dienstag), monthly-day (derselbe Tag im Monat); "
-        "mit --count oder --until",
+        help="als Serie: weekly oder wöchentlich, biweekly oder zweiwöchentlich, monthly oder "
+        "monatlich (derselbe Wochentag im Monat, z. B. jeder zweite Dienstag), monthly-day oder "
+        "Monatstag (derselbe Tag im Monat); mit --count oder --until",
     )
     add.add_argument(
         "--count", type=_positive, metavar="ANZAHL", help=f"Termine der Serie (1–{MAX_DATES})"

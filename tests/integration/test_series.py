@@ -326,3 +326,9 @@ def test_cli_adds_lists_and_cancels_a_series(tmp_path):
     assert cancelled.returncode == 0, cancelled.stderr
     assert [line.split("\t")[0] for line in cancelled.stdout.splitlines()] == ids
     assert "(Serie 1)" not in run_cli(env, "event", "list").stdout
+    german = run_cli(
+        env,
+        "event", "add", "--title", "Y", "--kind", "kurzformat",
+        "--start", "2099-06-01T10:00", "--repeat", "Wöchentlich", "--count", "2",
+    )  # fmt: skip
+    assert german.returncode == 0 and len(german.stdout.split()) == 2, german.stderr
