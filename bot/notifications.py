@@ -176,6 +176,9 @@ class NotificationHub:
             assert self.video is not None
             line = self._translator.t(language, "notice.video", url=link, **self.video.opens)
             text = Markup("\n").join((text, line))
+        if item.key == "offered" and item.params.get("hybrid") and item.params.get("mode"):
+            which = self._translator.t(language, f"notice.offered_{item.params['mode']}")
+            text = Markup("\n").join((text, which))
         if asked := item.params.get("questions"):
             line = self._translator.t(
                 language, "notice.questions", count=asked, event_id=item.params.get("event_id")

@@ -403,7 +403,7 @@ async def promote_waitlisted(
         registration.updated_at = now
         if deadline is not None:
             registration.offered_until = deadline
-            params = {**_about(event, mode), "deadline": deadline}
+            params = {**_about(event, mode), "deadline": deadline, "hybrid": event.is_hybrid}
             uow.notify(Notice(registration.person_id, "offered", params))
         else:
             registration.status = RegistrationStatus.CONFIRMED

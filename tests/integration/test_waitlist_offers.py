@@ -13,8 +13,8 @@ import pytest
 from bot.mail_compose import link_key
 from bot.web import create_web_app
 from core.domain.errors import DomainError, InvalidInput
-from core.domain.people import Role
-from core.domain.registrations import RegistrationStatus, offer_deadline
+from core.domain.people import Platform, Role
+from core.domain.registrations import Mode, RegistrationStatus, offer_deadline
 from core.events import change_event
 from core.mail import sign_link
 from core.signup import accept_offer, cancel_signup, expire_offers, move_up, sign_up
@@ -22,6 +22,7 @@ from tests.conftest import snapshot
 from tests.support import factories
 from tests.support.chat import say_text
 from tests.support.desk import signed_in
+from tests.support.notices import Inbox, durable_hub, link
 
 CONFIRMED, WAITLISTED = RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED
 
@@ -232,3 +233,31 @@ async def test_fewer_places_withdraw_offers_and_never_go_below_those_confirmed(a
     assert refused.value.code == "capacity_below_confirmed"
     assert await snapshot(app.database) == before
     assert (await state(app, event, first))[0] is CONFIRMED
+
+
+async def test_an_offer_of_a_hybrid_event_says_which_place(app):
+    event = await factories.event(
+        app,
+        title="Netzwerktreffen",
+        place="Rathaus Köln",
+        capacity=1,
+        video_url="https://meet.example.org/n",
+        online_capacity=1,
+    )
+    async with app.uow() as uow:
+        found = await uow.events.get(event.id)
+        found.event.waitlist_offers = True
+        await uow.events.update(found.event)
+        await uow.commit()
+    hub = durable_hub(app)
+    inbox = Inbox()
+    hub.register(Platform.CONSOLE, inbox)
+    first, ben = await factories.person(app, "Erste"), await factories.person(app, "Ben")
+    for person in (first, ben):
+        await link(app, person, Platform.CONSOLE, f"console-{person.id}")
+        await sign_up(
+            app.uow(), person_id=person.id, event_id=event.id, now=app.clock.now(), mode=Mode.ONLINE
+        )
+    await cancel_signup(app.uow(), person_id=first.id, event_id=event.id, now=app.clock.now())
+    (offered,) = [t for t in inbox.of(ben) if "reserviert" in t]
+    assert "Es ist ein Platz für die Online-Teilnahme." in offered
