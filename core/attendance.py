@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from core.audit import record
-from core.authority import require
+from core.authority import load_person, require
 from core.domain.attendance import (
     Attendance,
     Attendee,
@@ -27,7 +27,7 @@ from core.domain.attendance import (
     looks_like_code,
     new_code,
 )
-from core.domain.authority import TERMINAL, Action, Place
+from core.domain.authority import TERMINAL, Action, Place, decide
 from core.domain.errors import InvalidInput, NotAllowed, NotFound
 from core.domain.events import Event
 from core.domain.notices import Notice
@@ -93,11 +93,6 @@ async def _matching(uow: UnitOfWork, ref: str) -> list[Person]:
     return [p for p in await uow.persons.list() if wanted in p.display_name.casefold()]
 
 
-async def _is_office(uow: UnitOfWork, actor_id: int) -> bool:
-    actor = await uow.persons.get(actor_id)
-    return actor is not None and actor.is_organizer
-
-
 async def _active(uow: UnitOfWork, event_id: int, person_id: int) -> bool:
     """Registered for the event, with a place or waiting."""
     return await uow.registrations.active_for(event_id, person_id) is not None
@@ -129,7 +124,8 @@ async def check_in(
         event = await _event(uow, event_id)
         check_office_time(event, now)
         found = await _matching(uow, person_ref)
-        office = actor_id is None or await _is_office(uow, actor_id)
+        actor = None if actor_id is None else await load_person(uow, actor_id)
+        office = decide(actor, Action.CHECK_IN_ANYONE, place).allowed
         if not office:  # the speaker: the people registered for the event, nobody else
             found = [p for p in found if await _active(uow, event_id, p.id or 0)]
         if not found:

@@ -53,6 +53,7 @@ class Action(StrEnum):
     # Attendance at an event.
     CHECK_IN = "check_in"  # check others in or out, see the code: organizers, the speaker
     SEND_CERTIFICATES = "send_certificates"  # to every attendee: organizers only
+    CHECK_IN_ANYONE = "check_in_anyone"  # also people not registered (walk-ins): organizers
     # Evaluation surveys of an event.
     MANAGE_SURVEYS = "manage_surveys"  # define, change, delete: organizers only
     SEND_SURVEY = "send_survey"  # send it now: organizers, the event's speaker
@@ -72,6 +73,7 @@ ORGANIZERS = frozenset(
         Action.VIEW_PEOPLE,
         Action.REVIEW_KB,
         Action.SEND_CERTIFICATES,
+        Action.CHECK_IN_ANYONE,
         Action.MANAGE_SURVEYS,
         Action.SEE_SURVEY_RESULTS,
     }
